@@ -1,0 +1,52 @@
+"""The ``boltz`` command line.
+
+Each subcommand lives in its own module in this package (``boltz/cli/ising.py``,
+``boltz/cli/denoise.py``, ...) and defines ``register(subparsers)``, which adds
+its parser and sets ``func`` to a callable taking the parsed arguments and
+returning an exit code. Subcommands are discovered at start-up, so adding one
+touches no other file. Heavy imports happen inside ``func``, keeping
+``boltz --help`` fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from .._version import __version__
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every discovered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="boltz",
+        description="Energy-based models: Ising models, image denoising, RBMs, DBMs, torch EBMs.",
+    )
+    parser.add_argument("--version", action="version", version=f"boltz {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 0 if args.command is None else 2
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as exc:
+        print(f"boltz {args.command}: error: {exc}", file=sys.stderr)
+        return 2

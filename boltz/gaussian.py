@@ -1,0 +1,87 @@
+"""Multivariate Gaussian as a density: the continuous model with every capability.
+
+``E(x) = (x - m)^T P (x - m) / 2`` with precision ``P = C^{-1}``; exact
+``log Z = d log(2 pi) / 2 - log det P / 2``, score ``-P (x - m)`` and exact
+sampling. A product of Gaussian experts is again Gaussian (precisions add),
+which makes it the reference for composition and for continuous samplers.
+
+Example
+-------
+>>> import numpy as np
+>>> from boltz.gaussian import MultivariateGaussian
+>>> a = MultivariateGaussian(mean=[0.0, 0.0], cov=np.eye(2))
+>>> b = MultivariateGaussian(mean=[2.0, 0.0], cov=np.eye(2))
+>>> a.product(b).mean.tolist()
+[1.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_array, check_positive_int, check_rng
+from .density import Density
+
+__all__ = ["MultivariateGaussian"]
+
+
+class MultivariateGaussian(Density):
+    """Gaussian ``N(mean, cov)`` with energy, score, exact log Z and exact sampling.
+
+    Parameters
+    ----------
+    mean : array, shape (d,)
+    cov : array, shape (d, d), symmetric positive definite
+    """
+
+    def __init__(self, mean, cov):
+        self.mean = check_array(mean, "mean", ndim=1)
+        d = self.mean.shape[0]
+        self.cov = check_array(cov, "cov", shape=(d, d))
+        if not np.allclose(self.cov, self.cov.T, rtol=1e-10, atol=1e-12):
+            raise ValueError("cov must be symmetric")
+        try:
+            self._chol = np.linalg.cholesky(self.cov)
+        except np.linalg.LinAlgError:
+            raise ValueError("cov must be positive definite") from None
+        self.precision = np.linalg.inv(self.cov)
+        self.precision = 0.5 * (self.precision + self.precision.T)
+        self.event_shape = (d,)
+
+    @classmethod
+    def from_precision(cls, mean, precision):
+        """Build from a mean and a precision (inverse covariance) matrix."""
+        precision = check_array(precision, "precision", ndim=2)
+        return cls(mean, np.linalg.inv(precision))
+
+    def energy(self, x):
+        x = self._check_batch(x)
+        d = x - self.mean
+        return 0.5 * np.einsum("ni,ij,nj->n", d, self.precision, d)
+
+    def score(self, x):
+        x = self._check_batch(x)
+        return -(x - self.mean) @ self.precision
+
+    def log_partition(self):
+        d = self.mean.shape[0]
+        logdet_cov = 2.0 * np.log(np.diag(self._chol)).sum()
+        return float(0.5 * d * np.log(2 * np.pi) + 0.5 * logdet_cov)
+
+    def sample(self, n, seed=None):
+        n = check_positive_int(n, "n")
+        rng = check_rng(seed)
+        z = rng.standard_normal((n, self.mean.shape[0]))
+        return self.mean + z @ self._chol.T
+
+    def product(self, other: MultivariateGaussian) -> MultivariateGaussian:
+        """The normalised product of two Gaussian experts (precisions add)."""
+        if not isinstance(other, MultivariateGaussian):
+            raise TypeError(f"other must be a MultivariateGaussian, got {type(other).__name__}")
+        if other.mean.shape != self.mean.shape:
+            raise ValueError("both Gaussians must have the same dimension")
+        prec = self.precision + other.precision
+        cov = np.linalg.inv(prec)
+        cov = 0.5 * (cov + cov.T)
+        mean = cov @ (self.precision @ self.mean + other.precision @ other.mean)
+        return MultivariateGaussian(mean, cov)

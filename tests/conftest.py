@@ -1,0 +1,28 @@
+"""Test configuration: data location and shared fixtures.
+
+``BOLTZ_DATA`` defaults to ``../shared/data`` beside the checkout, as in CI;
+the tests never use the network.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+_REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("BOLTZ_DATA", str(_REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="session")
+def mnist_available():
+    from boltz.datasets import find_mnist_dir
+
+    if find_mnist_dir() is None:
+        pytest.skip(f"MNIST not found under BOLTZ_DATA={os.environ.get('BOLTZ_DATA')}")
+    return True
