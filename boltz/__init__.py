@@ -28,7 +28,7 @@ from ._version import __version__
 
 _SUBMODULES = {
     "density", "expfam", "exact", "datasets", "samplers", "ising", "denoising",
-    "rbm", "dbm", "deep", "plotting", "cli", "gaussian",
+    "rbm", "dbm", "deep", "plotting", "cli", "gaussian", "io", "diagnostics",
 }
 
 # public name -> submodule that defines it
