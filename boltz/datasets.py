@@ -139,32 +139,48 @@ def read_idx(path, expected_md5: str | None = None) -> np.ndarray:
     return data.astype(dtype.newbyteorder("="))
 
 
-def _download(stem: str, dest_dir: Path) -> Path:
+def _fetch(url: str, dest_dir: Path, desc: str) -> Path:
+    """Stream ``url`` into a temporary file in ``dest_dir`` with a progress bar."""
     from tqdm.auto import tqdm
 
+    with urllib.request.urlopen(url, timeout=60) as resp:
+        total = int(resp.headers.get("Content-Length") or 0) or None
+        with tempfile.NamedTemporaryFile(dir=dest_dir, delete=False) as tmp, tqdm(
+            total=total, unit="B", unit_scale=True, desc=desc
+        ) as bar:
+            try:
+                while chunk := resp.read(1 << 16):
+                    tmp.write(chunk)
+                    bar.update(len(chunk))
+            except BaseException:
+                tmp.close()
+                os.unlink(tmp.name)
+                raise
+    return Path(tmp.name)
+
+
+def _download(stem: str, dest_dir: Path) -> Path:
+    """Download ``stem.gz`` from the first mirror that serves it with the right MD5."""
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / (stem + ".gz")
     errors = []
     for mirror in MNIST_MIRRORS:
         url = mirror + stem + ".gz"
         try:
-            with urllib.request.urlopen(url, timeout=60) as resp:
-                total = int(resp.headers.get("Content-Length") or 0) or None
-                with tempfile.NamedTemporaryFile(dir=dest_dir, delete=False) as tmp, tqdm(
-                    total=total, unit="B", unit_scale=True, desc=stem
-                ) as bar:
-                    while chunk := resp.read(1 << 16):
-                        tmp.write(chunk)
-                        bar.update(len(chunk))
-            raw = gzip.decompress(Path(tmp.name).read_bytes())
-            if hashlib.md5(raw).hexdigest() != MNIST_MD5[stem]:
-                raise DataFileError(f"{url}: MD5 mismatch after download")
-            shutil.move(tmp.name, dest)
-            return dest
-        except (OSError, DataFileError, EOFError, zlib.error) as exc:
+            tmp = _fetch(url, dest_dir, stem)
+        except (OSError, ValueError) as exc:
             errors.append(f"{url}: {exc}")
-            if "tmp" in locals() and os.path.exists(tmp.name):
-                os.unlink(tmp.name)
+            continue
+        try:
+            raw = gzip.decompress(tmp.read_bytes())
+            if hashlib.md5(raw).hexdigest() != MNIST_MD5[stem]:
+                raise DataFileError("MD5 of the decompressed download does not match")
+        except (OSError, EOFError, zlib.error, DataFileError) as exc:
+            tmp.unlink()
+            errors.append(f"{url}: {exc}")
+            continue
+        shutil.move(tmp, dest)
+        return dest
     raise DataFileError("could not download MNIST:\n  " + "\n  ".join(errors))
 
 

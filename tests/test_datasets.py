@@ -31,6 +31,7 @@ def test_binarization_is_reproducible(mnist_available):
 
 
 def _copy_mnist(tmp_path):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     from boltz.datasets import find_mnist_dir
 
     src = find_mnist_dir()
@@ -95,3 +96,26 @@ def test_binary_images():
         binary_image("cat")
     with pytest.raises(ValueError, match="size"):
         binary_image("shapes", size=4)
+
+
+def test_download_path_verifies_md5(mnist_available, tmp_path, monkeypatch):
+    """The download code path, served from a local file:// mirror (no network)."""
+    import boltz.datasets as ds
+
+    src = _copy_mnist(tmp_path / "src") / "mnist"
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for f in src.glob("*.gz"):
+        (broken / f.name).write_bytes(gzip.compress(b"\x00" * 100))
+    monkeypatch.setattr(ds, "MNIST_MIRRORS", (broken.as_uri() + "/", src.as_uri() + "/"))
+    monkeypatch.setenv("BOLTZ_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    x, y = load_mnist("test", download=True)
+    assert x.shape == (10000, 784)
+    assert sorted(p.name for p in (tmp_path / "cache" / "boltz").iterdir()) == sorted(
+        p.name for p in src.glob("*.gz"))
+    # every mirror wrong: a clear error listing each attempt
+    monkeypatch.setattr(ds, "MNIST_MIRRORS", (broken.as_uri() + "/",))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache2"))
+    with pytest.raises(DataFileError, match="MD5"):
+        load_mnist("test", download=True)
