@@ -1,0 +1,64 @@
+"""Deep belief nets and deep Boltzmann machines.
+
+- :class:`DeepBoltzmannMachine` (:mod:`boltz.dbm.model`): joint energy, layer
+  conditionals, alternating odd/even block Gibbs, mean-field inference,
+  ``fit`` (greedy pretraining with weight doubling + joint training), save/load.
+- :mod:`boltz.dbm.training`: greedy layer-wise pretraining and joint training
+  (mean field for the data statistics, persistent chains for the model's).
+- :mod:`boltz.dbm.evaluation`: exact ``log Z`` for tiny models, AIS, the
+  variational lower bound on ``log p(v)``.
+- :class:`DeepBeliefNet` (:mod:`boltz.dbm.dbn`): a greedy stack of RBMs with
+  ``fit``, ``transform`` and generative sampling.
+
+Example
+-------
+>>> import numpy as np
+>>> from boltz.dbm import DeepBoltzmannMachine, exact_log_partition
+>>> dbm = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 2))])
+>>> round(exact_log_partition(dbm) / np.log(2))      # 7 free binary units
+7
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .evaluation import (
+    AISResult,
+    ais_log_partition,
+    evaluate_lower_bound,
+    exact_free_energy,
+    exact_log_likelihood,
+    exact_log_partition,
+    variational_lower_bound,
+)
+from .model import DeepBoltzmannMachine
+
+__all__ = [
+    "DeepBoltzmannMachine",
+    "DeepBeliefNet",
+    "AISResult",
+    "ais_log_partition",
+    "evaluate_lower_bound",
+    "exact_free_energy",
+    "exact_log_likelihood",
+    "exact_log_partition",
+    "variational_lower_bound",
+    "pretrain_dbm",
+    "train_dbm",
+    "TrainingDivergedError",
+]
+
+# These need boltz.rbm; import them on first use.
+_LAZY = {
+    "DeepBeliefNet": "dbn",
+    "pretrain_dbm": "training",
+    "train_dbm": "training",
+    "TrainingDivergedError": "training",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'boltz.dbm' has no attribute {name!r}")

@@ -1,0 +1,323 @@
+"""Training a DBM: greedy layer-wise pretraining with weight doubling, then joint training.
+
+Pretraining (Salakhutdinov & Hinton 2009, 2012). A stack of RBMs is trained
+bottom-up, each on the hidden probabilities of the one below. In the DBM every
+hidden layer but the top one receives input from two neighbours, while an RBM
+layer receives it from one, so the inputs are doubled where a DBM neighbour is
+missing:
+
+- bottom RBM (v - h_1): bottom-up input doubled, ``p(h_1 | v) = sigmoid(2 v W + c)``,
+  ``p(v | h_1) = sigmoid(W h_1 + b)``;
+- top RBM (h_{L-1} - h_L): top-down input doubled, ``p(h_{L-1} | h_L) = sigmoid(2 W h_L + b)``;
+- middle RBMs: doubled both ways, i.e. an ordinary RBM with weights ``2 W``,
+  whose weights are halved when composed into the DBM.
+
+Biases of a layer shared by two RBMs are averaged when composing.
+
+Joint training (Salakhutdinov & Hinton 2009, Algorithm 1) maximises the
+variational lower bound: for each minibatch the data-dependent statistics come
+from mean-field inference, the model statistics from persistent chains run
+with alternating odd/even block Gibbs (the odd layers' statistics are
+Rao-Blackwellised: their conditional probabilities given the sampled even
+layers are used). The learning rate decays as ``lr / (1 + t / lr_decay_steps)``,
+with L2 weight decay and momentum. With ``centering=True`` the gradient is
+taken in the centred parametrisation ``E = -sum (x_l - c_l) b'_l - sum (x_l -
+c_l)^T W_l (x_{l+1} - c_{l+1})`` (Montavon & Mueller 2012) with offsets ``c_l``
+tracking the data means; the model itself is stored uncentred.
+
+Training that diverges (non-finite or exploding parameters) raises
+:class:`TrainingDivergedError`, naming the epoch and suggesting a smaller
+learning rate.
+
+Example
+-------
+>>> import numpy as np
+>>> from boltz.dbm import DeepBoltzmannMachine
+>>> X = (np.random.default_rng(0).random((200, 16)) < 0.3).astype(np.float32)
+>>> dbm = DeepBoltzmannMachine((8, 4), n_epochs=2, pretrain_epochs=2, seed=0).fit(X)
+>>> dbm.layer_sizes_
+(16, 8, 4)
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .._validation import (
+    check_binary,
+    check_choice,
+    check_nonnegative_int,
+    check_positive_int,
+    check_positive_scalar,
+    check_probability,
+    check_rng,
+)
+from .model import DeepBoltzmannMachine, check_hidden_sizes, sigmoid
+
+__all__ = ["TrainingDivergedError", "fit_dbm", "pretrain_dbm", "train_dbm", "doubling_factors"]
+
+#: Largest absolute weight tolerated before training is declared diverged.
+MAX_ABS_WEIGHT = 1e3
+
+
+class TrainingDivergedError(RuntimeError):
+    """Training produced non-finite or exploding parameters."""
+
+
+def _check_diverged(weights, biases, where: str, lr: float):
+    for name, arrs in (("weights", weights), ("biases", biases)):
+        for l, a in enumerate(arrs):
+            if not np.all(np.isfinite(a)):
+                raise TrainingDivergedError(
+                    f"training diverged at {where}: {name}[{l}] became non-finite; "
+                    f"use a smaller learning rate (now {lr:g})")
+            if name == "weights" and np.max(np.abs(a)) > MAX_ABS_WEIGHT:
+                raise TrainingDivergedError(
+                    f"training diverged at {where}: |{name}[{l}]| exceeded {MAX_ABS_WEIGHT:g}; "
+                    f"use a smaller learning rate (now {lr:g}) or more weight decay")
+
+
+def doubling_factors(n_hidden_layers: int) -> list:
+    """``(up, down)`` input scalings of each pretraining RBM, bottom first.
+
+    Bottom: ``(2, 1)``; top: ``(1, 2)``; middle: ``(2, 2)``.
+    """
+    L = check_positive_int(n_hidden_layers, "n_hidden_layers")
+    if L < 2:
+        raise ValueError(f"a DBM needs at least 2 hidden layers, got {L}")
+    return [(2.0 if k < L - 1 else 1.0, 2.0 if k > 0 else 1.0) for k in range(L)]
+
+
+# ----------------------------------------------------------------------
+# greedy pretraining
+# ----------------------------------------------------------------------
+def pretrain_dbm(X, n_hidden, *, n_epochs: int = 10, learning_rate: float = 0.05,
+                 batch_size: int = 100, dtype="float32", seed=None, verbose: bool = False,
+                 **rbm_params):
+    """Greedy layer-wise pretraining with weight doubling; returns ``(weights, biases)``.
+
+    Each RBM is a :class:`boltz.rbm.BernoulliRBM` trained with CD on the
+    previous layer's hidden probabilities (doubled as in :func:`doubling_factors`).
+    Middle RBMs are ordinary RBMs whose weights are halved when composed;
+    the bottom and top RBMs are trained with their one-sided doubling and
+    composed as they are (Salakhutdinov & Hinton 2012, section 3.2).
+    """
+    from ..rbm import BernoulliRBM
+
+    n_hidden = check_hidden_sizes(n_hidden)
+    X = check_binary(X, "X", ndim=2, dtype=np.dtype(dtype))
+    rng = check_rng(seed)
+    factors = doubling_factors(len(n_hidden))
+    sizes = (X.shape[1], *n_hidden)
+    weights, vis_biases, hid_biases = [], [], []
+    data = X
+    for k, ((up, down), n_h) in enumerate(zip(factors, n_hidden, strict=True)):
+        middle = up == 2.0 and down == 2.0
+        rbm = BernoulliRBM(
+            n_hidden=n_h, learning_rate=learning_rate, n_epochs=n_epochs, batch_size=batch_size,
+            seed=rng, verbose=verbose,
+            **({} if middle else {"up_scale": up, "down_scale": down}), **rbm_params)
+        rbm.fit(data)
+        W = np.asarray(rbm.weights_, dtype=dtype)
+        if middle:
+            W = 0.5 * W
+        weights.append(W)
+        vis_biases.append(np.asarray(rbm.visible_bias_, dtype=dtype))
+        hid_biases.append(np.asarray(rbm.hidden_bias_, dtype=dtype))
+        # the next RBM learns from the (doubled) hidden probabilities
+        data = np.asarray(sigmoid(up * (data @ np.asarray(rbm.weights_, dtype=dtype))
+                                  + hid_biases[-1]), dtype=dtype)
+        if k + 1 < len(n_hidden):
+            data = (rng.random(data.shape, dtype=np.dtype(dtype)) < data).astype(dtype)
+    biases = [vis_biases[0]]
+    for l in range(1, len(sizes)):
+        if l < len(sizes) - 1:
+            biases.append(0.5 * (hid_biases[l - 1] + vis_biases[l]))
+        else:
+            biases.append(hid_biases[l - 1])
+    return weights, biases
+
+
+# ----------------------------------------------------------------------
+# joint training
+# ----------------------------------------------------------------------
+def _centred_biases(weights, biases, offsets):
+    """``b'_l = b_l + W_l c_{l+1} + W_{l-1}^T c_{l-1}`` (energy unchanged up to a constant)."""
+    out = []
+    for l, b in enumerate(biases):
+        bc = b.copy()
+        if l + 1 < len(biases):
+            bc += weights[l] @ offsets[l + 1]
+        if l > 0:
+            bc += offsets[l - 1] @ weights[l - 1]
+        out.append(bc)
+    return out
+
+
+def _uncentred_biases(weights, centred, offsets):
+    out = []
+    for l, bc in enumerate(centred):
+        b = bc.copy()
+        if l + 1 < len(centred):
+            b -= weights[l] @ offsets[l + 1]
+        if l > 0:
+            b -= offsets[l - 1] @ weights[l - 1]
+        out.append(b)
+    return out
+
+
+def _model_statistics(model, chains, gibbs_steps, rng):
+    """Advance the persistent chains; return (chains, Rao-Blackwellised layer statistics)."""
+    for _ in range(gibbs_steps):
+        chains = model.gibbs_step(chains, rng)
+    stats = list(chains)
+    for l in range(1, model.n_layers_, 2):
+        stats[l] = model.conditional(chains, l)  # E[odd layer | even layers]
+    return chains, stats
+
+
+def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
+              batch_size: int = 100, n_chains: int = 100, gibbs_steps: int = 1,
+              mean_field_iters: int = 10, weight_decay: float = 2e-4, momentum: float = 0.9,
+              lr_decay_steps: float | None = 20000.0, centering: bool = False,
+              offset_rate: float = 0.01, seed=None, verbose: bool = False, X_val=None,
+              monitor_size: int = 500):
+    """Joint training of a DBM whose parameters are set (mean field + persistent chains).
+
+    Updates ``model.weights_``/``model.biases_`` in place, appends one dict per
+    epoch to ``model.history_`` (``epoch``, ``seconds``, ``learning_rate``,
+    ``train_bound_unnormalized`` = mean of ``-E_q[E] + H(q)`` on a monitoring
+    subset, the same on ``X_val`` when given, and ``max_abs_weight``) and
+    returns the model. Raises :class:`TrainingDivergedError` when training
+    diverges.
+    """
+    from tqdm.auto import tqdm
+
+    if not isinstance(model, DeepBoltzmannMachine):
+        raise TypeError(f"model must be a DeepBoltzmannMachine, got {type(model).__name__}")
+    model._check_fitted()
+    dt = model.weights_[0].dtype
+    X = check_binary(X, "X", shape=(None, model.n_visible_), dtype=dt)
+    if X_val is not None:
+        X_val = check_binary(X_val, "X_val", shape=(None, model.n_visible_), dtype=dt)
+    n_epochs = check_nonnegative_int(n_epochs, "n_epochs")
+    lr0 = check_positive_scalar(learning_rate, "learning_rate")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    n_chains = check_positive_int(n_chains, "n_chains")
+    gibbs_steps = check_positive_int(gibbs_steps, "gibbs_steps")
+    mean_field_iters = check_positive_int(mean_field_iters, "mean_field_iters")
+    weight_decay = check_positive_scalar(weight_decay, "weight_decay", allow_zero=True)
+    momentum = check_probability(momentum, "momentum", high_open=True)
+    if lr_decay_steps is not None:
+        lr_decay_steps = check_positive_scalar(lr_decay_steps, "lr_decay_steps")
+    offset_rate = check_probability(offset_rate, "offset_rate")
+    rng = check_rng(seed)
+
+    W, b = model.weights_, model.biases_
+    L1 = model.n_layers_
+    chains = model.init_states(n_chains, rng)
+    chains[0] = X[rng.choice(X.shape[0], n_chains, replace=X.shape[0] < n_chains)].copy()
+    vel_W = [np.zeros_like(w) for w in W]
+    vel_b = [np.zeros_like(x) for x in b]
+    if centering:
+        mus0 = model.mean_field(X[:monitor_size], n_iter=mean_field_iters)
+        offsets = [X.mean(axis=0, dtype=np.float64).astype(dt)] + [
+            m.mean(axis=0).astype(dt) for m in mus0]
+    else:
+        offsets = [np.zeros(k, dtype=dt) for k in model.layer_sizes_]
+    monitor = X[rng.choice(X.shape[0], min(monitor_size, X.shape[0]), replace=False)]
+    history = getattr(model, "history_", None)
+    history = [] if history is None else list(history)
+    step = 0
+    n_batches = int(np.ceil(X.shape[0] / batch_size))
+    for epoch in range(1, n_epochs + 1):
+        t0 = time.perf_counter()
+        order = rng.permutation(X.shape[0])
+        lr = lr0
+        bar = tqdm(range(n_batches), disable=not verbose, desc=f"DBM epoch {epoch}/{n_epochs}",
+                   leave=False)
+        for i in bar:
+            lr = lr0 if lr_decay_steps is None else lr0 / (1.0 + step / lr_decay_steps)
+            v = X[order[i * batch_size:(i + 1) * batch_size]]
+            data = [v, *model.mean_field(v, n_iter=mean_field_iters, tol=1e-4)]
+            chains, neg = _model_statistics(model, chains, gibbs_steps, rng)
+            if centering:
+                bc = _centred_biases(W, b, offsets)
+            for l in range(L1 - 1):
+                d_lo, d_hi = data[l] - offsets[l], data[l + 1] - offsets[l + 1]
+                m_lo, m_hi = neg[l] - offsets[l], neg[l + 1] - offsets[l + 1]
+                grad = d_lo.T @ d_hi / v.shape[0] - m_lo.T @ m_hi / n_chains
+                grad -= weight_decay * W[l]
+                vel_W[l] *= momentum
+                vel_W[l] += lr * grad
+            for l in range(L1):
+                grad = data[l].mean(axis=0) - neg[l].mean(axis=0)
+                vel_b[l] *= momentum
+                vel_b[l] += lr * grad
+            for l in range(L1 - 1):
+                W[l] += vel_W[l]
+            if centering:
+                bc = [x + dv for x, dv in zip(bc, vel_b, strict=True)]
+                b[:] = _uncentred_biases(W, bc, offsets)
+                for l in range(1, L1):
+                    offsets[l] = ((1 - offset_rate) * offsets[l]
+                                  + offset_rate * data[l].mean(axis=0)).astype(dt)
+            else:
+                for l in range(L1):
+                    b[l] += vel_b[l]
+            step += 1
+            if step % 50 == 0:
+                _check_diverged(W, b, f"epoch {epoch}, update {step}", lr)
+        bar.close()
+        _check_diverged(W, b, f"the end of epoch {epoch}", lr)
+        record = {"epoch": len(history) + 1, "seconds": time.perf_counter() - t0,
+                  "learning_rate": lr, "max_abs_weight": float(max(np.abs(w).max() for w in W))}
+        record["train_bound_unnormalized"] = _mean_bound(model, monitor, mean_field_iters)
+        if X_val is not None:
+            record["val_bound_unnormalized"] = _mean_bound(model, X_val[:monitor_size],
+                                                           mean_field_iters)
+        history.append(record)
+        if verbose:
+            tqdm.write(f"DBM epoch {record['epoch']}: {record['seconds']:.1f}s, "
+                       f"-E_q + H = {record['train_bound_unnormalized']:.2f}")
+    model.history_ = history
+    model.chains_ = chains
+    return model
+
+
+def _mean_bound(model, v, n_iter):
+    mus = model.mean_field(v, n_iter=n_iter)
+    value = float(np.mean(model.variational_bound_unnormalized(v, mus)))
+    if not np.isfinite(value):
+        raise TrainingDivergedError("training diverged: the variational bound is not finite")
+    return value
+
+
+def fit_dbm(model, X, X_val=None):
+    """Pretrain (when ``model.pretrain_epochs > 0``) and jointly train ``model`` on ``X``."""
+    n_hidden = check_hidden_sizes(model.n_hidden)
+    check_choice(model.dtype, "dtype", {"float32", "float64"})
+    dt = np.dtype(model.dtype)
+    X = check_binary(X, "X", ndim=2, dtype=dt)
+    pretrain_epochs = check_nonnegative_int(model.pretrain_epochs, "pretrain_epochs")
+    rng = check_rng(model.seed)
+    if pretrain_epochs > 0:
+        weights, biases = pretrain_dbm(
+            X, n_hidden, n_epochs=pretrain_epochs, learning_rate=model.pretrain_learning_rate,
+            batch_size=model.batch_size, dtype=model.dtype, seed=rng, verbose=model.verbose)
+    else:
+        sizes = (X.shape[1], *n_hidden)
+        weights = [(0.01 * rng.standard_normal((a, c))).astype(dt)
+                   for a, c in zip(sizes[:-1], sizes[1:], strict=True)]
+        p = np.clip(X.mean(axis=0, dtype=np.float64), 1e-3, 1 - 1e-3)
+        biases = [np.log(p / (1 - p)).astype(dt)] + [np.zeros(k, dtype=dt) for k in n_hidden]
+    model._set_parameters(weights, biases)
+    model.history_ = []
+    return train_dbm(
+        model, X, n_epochs=model.n_epochs, learning_rate=model.learning_rate,
+        batch_size=model.batch_size, n_chains=model.n_chains, gibbs_steps=model.gibbs_steps,
+        mean_field_iters=model.mean_field_iters, weight_decay=model.weight_decay,
+        momentum=model.momentum, lr_decay_steps=model.lr_decay_steps,
+        centering=model.centering, seed=rng, verbose=model.verbose, X_val=X_val)
