@@ -18,7 +18,8 @@ from boltz.io import ModelFileError, save_model
 
 def random_dbm(sizes, scale=1.0, seed=0):
     rng = np.random.default_rng(seed)
-    weights = [scale * rng.standard_normal((a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    pairs = zip(sizes[:-1], sizes[1:], strict=True)
+    weights = [scale * rng.standard_normal((a, b)) for a, b in pairs]
     biases = [0.5 * rng.standard_normal(k) for k in sizes]
     return DeepBoltzmannMachine.from_parameters(weights, biases)
 
@@ -125,7 +126,7 @@ def test_mean_field_fixed_point_matches_direct_iteration():
     assert info["max_change"] <= 1e-12
     for i in range(3):
         ref = naive_mean_field(dbm, v[i], n_iter=300)
-        for m, r in zip(mus, ref):
+        for m, r in zip(mus, ref, strict=True):
             np.testing.assert_allclose(m[i], r, atol=1e-9)
     # fixed-point equations hold
     layers = [v, *mus]
@@ -133,7 +134,7 @@ def test_mean_field_fixed_point_matches_direct_iteration():
         np.testing.assert_allclose(dbm.conditional(layers, l), layers[l], atol=1e-10)
     # damping changes the path, not the fixed point
     damped = dbm.mean_field(v, n_iter=2000, tol=1e-13, damping=0.5, init="zeros")
-    for m, d in zip(mus, damped):
+    for m, d in zip(mus, damped, strict=True):
         np.testing.assert_allclose(m, d, atol=1e-9)
 
 
@@ -239,7 +240,7 @@ def test_save_load_roundtrip(tmp_path, tiny):
     assert path.suffix == ".npz"
     loaded = DeepBoltzmannMachine.load(path)
     assert loaded.layer_sizes_ == tiny.layer_sizes_
-    for a, b in zip(loaded.weights_ + loaded.biases_, tiny.weights_ + tiny.biases_):
+    for a, b in zip(loaded.weights_ + loaded.biases_, tiny.weights_ + tiny.biases_, strict=True):
         np.testing.assert_array_equal(a, b)
     assert exact_log_partition(loaded) == exact_log_partition(tiny)
 

@@ -36,7 +36,7 @@ def test_training_is_reproducible():
     kw = dict(n_epochs=2, pretrain_epochs=0, seed=3, dtype="float64", batch_size=20)
     a = DeepBoltzmannMachine((4, 3), **kw).fit(X)
     b = DeepBoltzmannMachine((4, 3), **kw).fit(X)
-    for x, y in zip(a.weights_ + a.biases_, b.weights_ + b.biases_):
+    for x, y in zip(a.weights_ + a.biases_, b.weights_ + b.biases_, strict=True):
         np.testing.assert_array_equal(x, y)
 
 
