@@ -25,6 +25,10 @@ Example
 True
 """
 
+from .anneal import anneal, geometric_schedule
+from .icm import icm
+from .marginals import gibbs_marginals, mean_field_marginals
+from .mincut import SOLVERS, grid_graph, map_mincut, maxflow_bk, maxflow_scipy
 from .posterior import (
     NEIGHBOURHOODS,
     DenoisingPosterior,
@@ -32,10 +36,6 @@ from .posterior import (
     eta_from_noise_rate,
     noise_rate_from_eta,
 )
-from .anneal import anneal, geometric_schedule
-from .icm import icm
-from .marginals import gibbs_marginals, mean_field_marginals
-from .mincut import SOLVERS, grid_graph, map_mincut, maxflow_bk, maxflow_scipy
 from .result import DenoiseResult
 
 __all__ = [

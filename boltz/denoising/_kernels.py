@@ -360,7 +360,7 @@ def grid_gibbs_sweeps(x, field, beta, neighbourhood, temperatures, seed):
     ``σ(2 f_i / T)``, ``f_i = β Σ_{j~i} x_j + field_i``; at ``T == 0`` it takes the
     sign of ``f_i`` (ties keep the current value), i.e. an ICM step.
     """
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (numba kernels support only the legacy API)
     H, W = x.shape
     n_col = 2 if neighbourhood == 4 else 4
     for t in range(temperatures.shape[0]):
@@ -374,7 +374,7 @@ def grid_gibbs_sweeps(x, field, beta, neighbourhood, temperatures, seed):
                     f = beta * _grid_neighbour_sum(x, r, c, H, W, neighbourhood) + field[r, c]
                     if temp > 0:
                         p_up = 1.0 / (1.0 + np.exp(-2.0 * f / temp))
-                        x[r, c] = 1 if np.random.random() < p_up else -1
+                        x[r, c] = 1 if np.random.random() < p_up else -1  # noqa: NPY002
                     elif f > 0:
                         x[r, c] = 1
                     elif f < 0:
@@ -415,7 +415,7 @@ def grid_gibbs_marginals(x, field, beta, neighbourhood, n_burn, n_batches, batch
     sweeps at temperature 1, averaging the indicator ``x_i == +1`` after each
     sweep. Returns ``(mean, stderr)`` over batch means; ``x`` ends in the last state.
     """
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (numba kernels support only the legacy API)
     H, W = x.shape
     n_col = 2 if neighbourhood == 4 else 4
     s1 = np.zeros((H, W))
@@ -431,7 +431,7 @@ def grid_gibbs_marginals(x, field, beta, neighbourhood, n_burn, n_batches, batch
                 for c in range(c0, W, 2):
                     f = beta * _grid_neighbour_sum(x, r, c, H, W, neighbourhood) + field[r, c]
                     p_up = 1.0 / (1.0 + np.exp(-2.0 * f))
-                    x[r, c] = 1 if np.random.random() < p_up else -1
+                    x[r, c] = 1 if np.random.random() < p_up else -1  # noqa: NPY002
         if sweep >= n_burn:
             for r in range(H):
                 for c in range(W):

@@ -90,7 +90,7 @@ def mean_field_marginals(model, tol: float = 1e-6, max_sweeps: int = 1000,
     max_sweeps = check_positive_int(max_sweeps, "max_sweeps")
     m = 0.5 * _initial_state(model, init).astype(np.float64)
     field = model.external_field()
-    for sweep in range(1, max_sweeps + 1):
+    for sweep in range(1, max_sweeps + 1):  # noqa: B007
         if grid_mean_field_sweep(m, field, float(model.beta), model.neighbourhood) <= tol:
             break
     else:
