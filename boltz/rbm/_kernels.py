@@ -1,0 +1,217 @@
+"""numba kernels for the RBM hot loops (imported by the RBM modules, never by ``boltz``).
+
+Random numbers come from a counter-based generator: element ``idx`` of a call
+with key ``key`` gets ``splitmix64(key + idx * golden)``. Each call draws its
+key from the caller's ``numpy.random.Generator``, so results depend only on the
+seed, never on thread scheduling, and the loops can run in parallel.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_INV53 = 1.0 / 9007199254740992.0
+
+
+@numba.njit(inline="always", cache=True)
+def _uniform(key, idx):
+    """Uniform double in [0, 1) for counter ``idx`` under ``key`` (splitmix64 finaliser)."""
+    z = key + np.uint64(idx) * _GOLDEN
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    z = z ^ (z >> _S31)
+    return np.float64(z >> _S11) * _INV53
+
+
+def new_key(rng: np.random.Generator) -> np.uint64:
+    """A fresh 64-bit key for one kernel call."""
+    return np.uint64(rng.integers(0, 2**63 - 1, dtype=np.int64))
+
+
+@numba.njit(parallel=True, cache=True, fastmath=False)
+def bernoulli_from_preactivation(pre, row_scale, bias, key, prob, sample):
+    """``z = row_scale[i] * pre[i, j] + bias[j]``; ``prob = sigmoid(z)``; ``sample = u < prob``."""
+    n, m = pre.shape
+    for i in numba.prange(n):
+        s = row_scale[i]
+        base = i * m
+        for j in range(m):
+            z = s * pre[i, j] + bias[j]
+            if z >= 0:
+                p = 1.0 / (1.0 + math.exp(-z))
+            else:
+                e = math.exp(z)
+                p = e / (1.0 + e)
+            prob[i, j] = p
+            sample[i, j] = 1.0 if _uniform(key, base + j) < p else 0.0
+
+
+@numba.njit(parallel=True, cache=True)
+def bernoulli_from_preactivation_rowbias(pre, row_scale, bias2d, key, prob, sample):
+    """Like :func:`bernoulli_from_preactivation` with a bias per row, ``bias2d[i, j]``."""
+    n, m = pre.shape
+    for i in numba.prange(n):
+        s = row_scale[i]
+        base = i * m
+        for j in range(m):
+            z = s * pre[i, j] + bias2d[i, j]
+            if z >= 0:
+                p = 1.0 / (1.0 + math.exp(-z))
+            else:
+                e = math.exp(z)
+                p = e / (1.0 + e)
+            prob[i, j] = p
+            sample[i, j] = 1.0 if _uniform(key, base + j) < p else 0.0
+
+
+@numba.njit(parallel=True, cache=True)
+def categorical_from_preactivation(pre, row_scale, bias, n_categories, key, prob, sample):
+    """Softmax over consecutive groups of ``n_categories`` columns; one-hot draw per group."""
+    n, m = pre.shape
+    groups = m // n_categories
+    for i in numba.prange(n):
+        s = row_scale[i]
+        for g in range(groups):
+            off = g * n_categories
+            zmax = -np.inf
+            for c in range(n_categories):
+                z = s * pre[i, off + c] + bias[off + c]
+                if z > zmax:
+                    zmax = z
+            tot = 0.0
+            for c in range(n_categories):
+                e = math.exp(s * pre[i, off + c] + bias[off + c] - zmax)
+                prob[i, off + c] = e
+                tot += e
+            u = _uniform(key, i * groups + g) * tot
+            acc = 0.0
+            chosen = n_categories - 1
+            for c in range(n_categories):
+                acc += prob[i, off + c]
+                if u < acc:
+                    chosen = c
+                    break
+            for c in range(n_categories):
+                prob[i, off + c] = prob[i, off + c] / tot
+                sample[i, off + c] = 1.0 if c == chosen else 0.0
+
+
+@numba.njit(parallel=True, cache=True)
+def ais_hidden_step(x, c, beta_prev, beta, key, h_out, do_sample):
+    """One AIS step's hidden part for Bernoulli hidden units (Salakhutdinov & Murray 2008).
+
+    With ``z = x + c`` (``x = T(v) W``), returns for each run the increment
+    ``sum_j softplus(beta z_j) - softplus(beta_prev z_j)`` in float64, computed
+    as ``max`` terms plus the log of a product of ratios ``(1 + e_b) / (1 + e_p)``
+    (``e = exp(-|beta z|)``), which needs two exponentials and no logarithm per
+    unit. When ``do_sample`` it also draws ``h ~ sigmoid(beta z)`` into ``h_out``.
+    """
+    n, m = x.shape
+    out = np.empty(n, dtype=np.float64)
+    for i in numba.prange(n):
+        lin = 0.0
+        logsum = 0.0
+        ratio = 1.0
+        base = i * m
+        for j in range(m):
+            z = np.float64(x[i, j]) + np.float64(c[j])
+            zb = beta * z
+            zp = beta_prev * z
+            eb = math.exp(-abs(zb))
+            ep = math.exp(-abs(zp))
+            lin += max(zb, 0.0) - max(zp, 0.0)
+            ratio *= (1.0 + eb) / (1.0 + ep)
+            if (j & 63) == 63:
+                logsum += math.log(ratio)
+                ratio = 1.0
+            if do_sample:
+                if zb >= 0:
+                    p = 1.0 / (1.0 + eb)
+                else:
+                    p = eb / (1.0 + eb)
+                h_out[i, j] = 1.0 if _uniform(key, base + j) < p else 0.0
+        out[i] = lin + logsum + math.log(ratio)
+    return out
+
+
+@numba.njit(parallel=True, cache=True)
+def update_parameters(param, velocity, grad, grad_scale, lr, momentum, weight_decay):
+    """``velocity = momentum velocity + lr (grad_scale grad - weight_decay param)``;
+    ``param += velocity``. Returns the largest ``|param|`` (NaN if any is NaN)."""
+    flat_p = param.reshape(-1)
+    flat_v = velocity.reshape(-1)
+    flat_g = grad.reshape(-1)
+    n = flat_p.shape[0]
+    n_blocks = 64
+    block = (n + n_blocks - 1) // n_blocks
+    maxes = np.zeros(n_blocks, dtype=np.float64)
+    for b in numba.prange(n_blocks):
+        lo = b * block
+        hi = min(n, lo + block)
+        mx = 0.0
+        for t in range(lo, hi):
+            vel = momentum * flat_v[t] + lr * (grad_scale * flat_g[t] - weight_decay * flat_p[t])
+            flat_v[t] = vel
+            p = flat_p[t] + vel
+            flat_p[t] = p
+            a = abs(p)
+            if not (a <= mx):  # also catches NaN
+                mx = a
+        maxes[b] = mx
+    mx = 0.0
+    for b in range(n_blocks):
+        if not (maxes[b] <= mx):
+            mx = maxes[b]
+    return mx
+
+
+@numba.njit(parallel=True, cache=True)
+def softplus_rowsum(z):
+    """``sum_j softplus(z[i, j])`` per row, float64."""
+    n, m = z.shape
+    out = np.empty(n, dtype=np.float64)
+    for i in numba.prange(n):
+        s = 0.0
+        for j in range(m):
+            t = np.float64(z[i, j])
+            s += max(t, 0.0) + math.log1p(math.exp(-abs(t)))
+        out[i] = s
+    return out
+
+
+@numba.njit(parallel=True, cache=True)
+def bernoulli_pseudo_loglik(v, x, W, a):
+    """Exact log pseudo-likelihood ``sum_i log p(v_i | v_-i)`` of a Bernoulli-visible RBM.
+
+    ``x = c + v W`` (float64). Flipping ``v_i`` changes ``-F`` by
+    ``s a_i + sum_j softplus(x_j + s W_ij) - softplus(x_j)`` with ``s = 1 - 2 v_i``,
+    and ``log p(v_i | v_-i) = -softplus(delta_i)``.
+    """
+    n, n_vis = v.shape
+    n_hid = x.shape[1]
+    out = np.empty(n, dtype=np.float64)
+    for r in numba.prange(n):
+        sp0 = np.empty(n_hid, dtype=np.float64)
+        for j in range(n_hid):
+            t = x[r, j]
+            sp0[j] = max(t, 0.0) + math.log1p(math.exp(-abs(t)))
+        total = 0.0
+        for i in range(n_vis):
+            s = 1.0 - 2.0 * v[r, i]
+            d = s * a[i]
+            for j in range(n_hid):
+                t = x[r, j] + s * W[i, j]
+                d += max(t, 0.0) + math.log1p(math.exp(-abs(t))) - sp0[j]
+            total -= max(d, 0.0) + math.log1p(math.exp(-abs(d)))
+        out[r] = total
+    return out

@@ -1,0 +1,227 @@
+"""scikit-learn-style interface shared by every RBM class (a mixin of :class:`RBMBase`).
+
+``fit``, ``partial_fit``, ``transform``, ``fit_transform``, ``score_samples``,
+``score``, ``sample``, ``get_params``/``set_params`` and ``save``/``load``
+follow scikit-learn's conventions (the constructor only stores its
+arguments, ``fit`` returns ``self``, fitted attributes end in ``_``), so an
+RBM drops into a ``sklearn.pipeline.Pipeline`` as a feature extractor;
+scikit-learn itself is never imported.
+
+Example
+-------
+>>> import numpy as np
+>>> from boltz.rbm import BernoulliRBM
+>>> X = (np.random.default_rng(0).random((100, 8)) < 0.5).astype(float)
+>>> rbm = BernoulliRBM(n_hidden=4, n_epochs=2, seed=0)
+>>> rbm.get_params()["n_hidden"]
+4
+>>> rbm.set_params(learning_rate=0.1).fit(X).transform(X).shape
+(100, 4)
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from .._validation import check_array, check_positive_int, check_rng
+
+__all__ = ["RBMEstimatorMixin", "load_rbm"]
+
+
+def _param_names(cls) -> list[str]:
+    names = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        for p in inspect.signature(init).parameters.values():
+            if p.name == "self" or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+                continue
+            if p.name not in names:
+                names.append(p.name)
+    return sorted(names)
+
+
+class RBMEstimatorMixin:
+    """Estimator methods; relies on the model math of :class:`~boltz.rbm.model.RBMBase`."""
+
+    # -- parameters -------------------------------------------------------
+    @classmethod
+    def _get_param_names(cls):
+        return _param_names(cls)
+
+    def get_params(self, deep: bool = True) -> dict:
+        """Constructor arguments as a dict (scikit-learn convention)."""
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params):
+        """Set constructor arguments; returns ``self``."""
+        valid = set(self._get_param_names())
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(
+                    f"invalid parameter {name!r} for {type(self).__name__}; "
+                    f"valid parameters: {sorted(valid)}"
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        return f"{type(self).__name__}(n_hidden={self.n_hidden!r})"
+
+    # -- training ---------------------------------------------------------
+    def _check_training_data(self, X, name="X"):
+        X = check_array(X, name, ndim=2)
+        if self.is_fitted:
+            X = self._check_visible(X, name)
+        else:
+            X = self._check_visible_values(X, name)
+        return X.astype(np.float32)
+
+    def fit(self, X, y=None, *, X_val=None, callbacks=None):
+        """Initialise and train for ``n_epochs`` epochs on ``X`` ``(n_samples, n_visible)``.
+
+        ``X_val`` (optional) is monitored each ``monitor_every`` epochs and, with
+        ``ais_every > 0``, scored by AIS every ``ais_every`` epochs; it drives
+        early stopping. ``callbacks`` are ``cb(model, epoch, metrics) -> bool``
+        (``True`` stops). Raises :class:`~boltz.rbm.model.DivergenceError` if
+        training diverges. Returns ``self``.
+        """
+        from .training import train
+
+        self._check_hyper()
+        n_epochs = check_positive_int(self.n_epochs, "n_epochs")
+        X = check_array(X, "X", ndim=2)
+        X = self._check_visible_values(X, "X")
+        rng = check_rng(self.seed)
+        self.init_params(X.shape[1], X, seed=rng)
+        X32 = X.astype(np.float32)
+        X_val32 = None if X_val is None else self._check_training_data(X_val, "X_val")
+        self.history_ = []
+        self.n_iter_ = 0
+        self._trainer = train(self, X32, n_epochs, X_val=X_val32, callbacks=callbacks)
+        return self
+
+    def partial_fit(self, X, y=None):
+        """One epoch over ``X`` (initialising on the first call); chains and momentum persist."""
+        from .training import Trainer, train
+
+        if not self.is_fitted:
+            X = self._check_visible_values(check_array(X, "X", ndim=2), "X")
+            self.init_params(X.shape[1], X, seed=check_rng(self.seed))
+            self.history_ = []
+            self.n_iter_ = 0
+        X32 = self._check_training_data(X)
+        trainer = getattr(self, "_trainer", None)
+        if trainer is None or trainer.model is not self:
+            trainer = Trainer(self, X32, check_rng(self.seed))
+        self._trainer = train(self, X32, 1, trainer=trainer,
+                              epoch_offset=getattr(self, "n_iter_", 0))
+        return self
+
+    # -- inference --------------------------------------------------------
+    def transform(self, X) -> np.ndarray:
+        """Hidden-unit probabilities ``p(h = 1 | X)``: features for a downstream model."""
+        return self.hidden_probabilities(X)
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """``fit(X)`` then ``transform(X)``."""
+        return self.fit(X, **fit_params).transform(X)
+
+    def score_samples(self, X, log_z: float | None = None) -> np.ndarray:
+        """Log-likelihood ``-F(x) - log Z`` of each row (float64).
+
+        ``log Z`` is exact when a layer has at most 25 units; otherwise pass
+        ``log_z`` (e.g. from :func:`boltz.rbm.ais.ais_log_partition`) or call
+        :meth:`estimate_log_partition` first, whose AIS estimate is cached as
+        ``log_z_`` (note AIS tends to underestimate ``log Z``, so these
+        log-likelihoods lean optimistic).
+        """
+        if log_z is None:
+            if self.exact_layer() is not None:
+                log_z = self.log_partition()
+            elif getattr(self, "log_z_", None) is not None:
+                log_z = self.log_z_
+            else:
+                raise ValueError(
+                    "log Z is intractable for this model size; pass log_z= or call "
+                    "estimate_log_partition(X_train) first"
+                )
+        return -self.free_energy(X) - float(log_z)
+
+    def score(self, X, y=None) -> float:
+        """Average log-likelihood of ``X`` (see :meth:`score_samples`)."""
+        return float(np.mean(self.score_samples(X)))
+
+    def estimate_log_partition(self, data=None, n_runs: int = 100, n_betas: int = 14500,
+                               seed=None):
+        """Estimate ``log Z`` by AIS, store it as ``log_z_`` and return the AIS result."""
+        from .ais import ais_log_partition
+
+        res = ais_log_partition(self, n_runs=n_runs, n_betas=n_betas, data=data, seed=seed)
+        self.log_z_ = res.log_z
+        return res
+
+    def sample(self, n: int = 1, seed=None, n_steps: int = 1000, init=None) -> np.ndarray:
+        """Approximate samples: ``n`` block-Gibbs chains run for ``n_steps`` sweeps.
+
+        Chains start from ``init`` (``(n, n_visible)``) or, by default, from
+        the independent-units model given by the visible biases.
+        """
+        self._check_fitted()
+        rng = check_rng(seed)
+        n = check_positive_int(n, "n")
+        if init is None:
+            h0 = np.zeros((n, self.n_hidden), np.float32)
+            init, _ = self._sample_visible_from_pre(h0 @ self.W_.T, rng)
+        else:
+            init = self._check_visible(init, "init")
+            if init.shape[0] != n:
+                raise ValueError(f"init must have n={n} rows, got {init.shape[0]}")
+        return self.gibbs(init, n_steps=n_steps, seed=rng)
+
+    # -- persistence ------------------------------------------------------
+    def save(self, path):
+        """Save parameters and constructor arguments to ``path`` (``.npz`` + JSON, no pickle)."""
+        from ..io import save_model
+
+        self._check_fitted()
+        params = {k: v for k, v in self.get_params().items()
+                  if v is None or isinstance(v, (bool, int, float, str))}
+        extra = {"history": getattr(self, "history_", []), "n_iter": getattr(self, "n_iter_", 0)}
+        return save_model(path, self.kind, self._param_arrays(), params, extra)
+
+    @classmethod
+    def load(cls, path):
+        """Load a model saved by :meth:`save`; fails clearly on another model kind or a bad file."""
+        from ..io import ModelFileError, load_model
+
+        arrays, meta = load_model(path, cls.kind)
+        try:
+            model = cls(**meta["params"])
+            W = arrays.pop("W")
+            vb, hb = arrays.pop("visible_bias"), arrays.pop("hidden_bias")
+            extra = {k: arrays[k] for k in arrays}
+            if W.ndim != 2 or vb.shape != (W.shape[0],) or hb.shape != (W.shape[1],):
+                raise ValueError(f"inconsistent shapes W {W.shape}, biases {vb.shape}, {hb.shape}")
+            model._set_params(W, vb, hb, **extra)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{path}: malformed {cls.kind} file ({exc})") from None
+        for name, arr in model._param_arrays().items():
+            if not np.all(np.isfinite(arr)):
+                raise ModelFileError(f"{path}: parameter {name} contains NaN or inf")
+        model.history_ = list(meta.get("extra", {}).get("history", []))
+        model.n_iter_ = int(meta.get("extra", {}).get("n_iter", 0))
+        return model
+
+
+def load_rbm(path):
+    """Load any RBM saved with ``save``, whichever class it is."""
+    from ..io import load_model
+    from .model import BernoulliRBM, CategoricalRBM, GaussianBernoulliRBM
+
+    classes = {c.kind: c for c in (BernoulliRBM, GaussianBernoulliRBM, CategoricalRBM)}
+    _, meta = load_model(path, tuple(classes))
+    return classes[meta["kind"]].load(path)

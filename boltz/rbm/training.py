@@ -1,0 +1,372 @@
+"""Stochastic-gradient training of RBMs: CD-k, PCD-k and parallel tempering.
+
+The log-likelihood gradient of an RBM is a difference of two expectations,
+``<T(v) p(h|v)^T>_data - <T(v) h^T>_model``. The positive phase uses the
+minibatch; the negative phase approximates the model expectation with
+
+- ``"cd"``: ``k`` block-Gibbs sweeps started at the minibatch (Hinton 2002);
+- ``"pcd"``: ``k`` sweeps of persistent chains that survive between updates
+  (Tieleman 2008) — the chains keep their last hidden sample, as in
+  scikit-learn's ``BernoulliRBM``, so one update costs three float32 matrix
+  products plus one for the gradient;
+- ``"pt"``: persistent chains at ``n_temperatures`` inverse temperatures
+  ``beta = 1 ... 0`` with swaps between neighbours (Desjardins et al. 2010),
+  Bernoulli visibles only; statistics come from the ``beta = 1`` chain.
+
+Optional extras: centring (Montavon & Müller 2012; Melchior, Fischer &
+Wiskott 2016): the gradient is taken for the offset energy
+``-(v - mu) W (h - lam)`` with ``mu`` the data mean and ``lam`` a running mean
+of ``p(h|v)``, and converted back to the plain parameters, which is what the
+model stores; momentum, L2 weight decay, a sparsity target on the hidden
+activations (Lee et al. 2008; Hinton's guide, section 11), and learning-rate
+schedules (``"constant"``, ``"linear"`` decay to ``final_lr_fraction``,
+``"exponential"`` decay to it, or a callable ``epoch -> lr``).
+
+All products run in float32 BLAS; sampling is fused in numba kernels; the
+parameter update is one fused kernel that also reports ``max |W|``, so
+divergence (NaN/inf, or weights beyond ``max_weight``) stops training with a
+:class:`~boltz.rbm.model.DivergenceError` at the batch where it happens.
+
+:func:`train` is what ``fit``/``partial_fit`` call; use those.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy import special
+
+from .._validation import (
+    check_choice,
+    check_nonnegative_int,
+    check_positive_int,
+    check_positive_scalar,
+    check_probability,
+    check_rng,
+)
+from . import _kernels as K
+
+__all__ = ["Trainer", "learning_rate_at", "momentum_at"]
+
+_METHODS = ("cd", "pcd", "pt")
+_SCHEDULES = ("constant", "linear", "exponential")
+
+
+def learning_rate_at(model, epoch: int, n_epochs: int) -> float:
+    """The learning rate of (0-based) ``epoch`` under ``model.lr_schedule``."""
+    lr0 = check_positive_scalar(model.learning_rate, "learning_rate")
+    sched = model.lr_schedule
+    if callable(sched):
+        return check_positive_scalar(sched(epoch), "lr_schedule(epoch)", allow_zero=True)
+    check_choice(sched, "lr_schedule", _SCHEDULES)
+    final = check_probability(model.final_lr_fraction, "final_lr_fraction", low_open=True)
+    frac = epoch / max(n_epochs - 1, 1)
+    if sched == "linear":
+        return lr0 * (1.0 - (1.0 - final) * frac)
+    if sched == "exponential":
+        return lr0 * final**frac
+    return lr0
+
+
+def momentum_at(model, epoch: int) -> float:
+    """Momentum of ``epoch``: a number, or a callable ``epoch -> momentum``."""
+    m = model.momentum(epoch) if callable(model.momentum) else model.momentum
+    return check_probability(m, "momentum", high_open=True)
+
+
+class Trainer:
+    """Training state of one model (chains, velocities, centring offsets).
+
+    Created by ``fit`` and kept by ``partial_fit`` so that persistent chains
+    and momentum carry over between calls.
+    """
+
+    def __init__(self, model, X32, seed=None):
+        self.model = model
+        self.rng = check_rng(seed)
+        m = model
+        self.method = check_choice(m.method, "method", _METHODS)
+        if self.method == "pt" and not m._supports_pt:
+            raise ValueError(f"method='pt' is implemented for BernoulliRBM, not {type(m).__name__}")
+        self.k = check_positive_int(m.k, "k")
+        self.batch_size = check_positive_int(m.batch_size, "batch_size")
+        self.n_chains = (self.batch_size if m.n_chains is None
+                         else check_positive_int(m.n_chains, "n_chains"))
+        self.weight_decay = check_positive_scalar(m.weight_decay, "weight_decay", allow_zero=True)
+        self.max_weight = check_positive_scalar(m.max_weight, "max_weight")
+        self.sparsity_target = (None if m.sparsity_target is None else
+                                check_probability(m.sparsity_target, "sparsity_target",
+                                                  low_open=True, high_open=True))
+        self.sparsity_cost = check_positive_scalar(m.sparsity_cost, "sparsity_cost",
+                                                   allow_zero=True)
+        self.centering = bool(m.centering)
+        n_vis, n_hid = m.W_.shape
+        self.vel = {name: np.zeros_like(arr) for name, arr in m._param_arrays().items()}
+        self.mu = (X32.mean(axis=0).astype(np.float32) if self.centering
+                   else np.zeros(n_vis, np.float32))
+        self.lam = np.full(n_hid, 0.5 if self.centering else 0.0, dtype=np.float32)
+        self.q = np.full(n_hid, self.sparsity_target or 0.0, dtype=np.float32)
+        self.grad_W = np.empty((n_vis, n_hid), dtype=np.float32)
+        self.n_updates = 0
+        self.chain_h = None
+        if self.method == "pcd":
+            idx = self.rng.integers(0, X32.shape[0], size=self.n_chains)
+            _, self.chain_h = self._hidden(X32[idx])
+        elif self.method == "pt":
+            n_t = check_positive_int(m.n_temperatures, "n_temperatures")
+            if n_t < 2:
+                raise ValueError(f"n_temperatures must be at least 2 for method='pt', got {n_t}")
+            self.betas = np.linspace(1.0, 0.0, n_t).astype(np.float32)
+            self.row_beta = np.repeat(self.betas, self.n_chains)
+            idx = self.rng.integers(0, X32.shape[0], size=self.n_chains * n_t)
+            self.chain_v = X32[idx].copy()
+            _, self.chain_h = self._hidden(self.chain_v, self.row_beta)
+            self.swap_attempts = 0
+            self.swap_accepts = 0
+
+    # -- sampling helpers ---------------------------------------------------
+    def _hidden(self, v, row_scale=None):
+        m = self.model
+        pre = v @ m.W_
+        prob = np.empty_like(pre)
+        samp = np.empty_like(pre)
+        if row_scale is None:
+            K.bernoulli_from_preactivation(pre, np.ones(v.shape[0], np.float32), m.hidden_bias_,
+                                           K.new_key(self.rng), prob, samp)
+        else:
+            bias2d = np.outer(row_scale, m.hidden_bias_).astype(np.float32)
+            K.bernoulli_from_preactivation_rowbias(pre, row_scale, bias2d, K.new_key(self.rng),
+                                                   prob, samp)
+        return prob, samp
+
+    def _negative_phase(self, h_start):
+        m = self.model
+        h = h_start
+        for _ in range(self.k):
+            v, _ = m._sample_visible_from_pre(h @ m.W_.T, self.rng)
+            ph, h = self._hidden(v)
+        return v, ph, h
+
+    def _pt_phase(self):
+        m = self.model
+        rb = self.row_beta
+        bias_v = np.outer(rb, m.visible_bias_).astype(np.float32)
+        for _ in range(self.k):
+            pre_v = self.chain_h @ m.W_.T
+            prob = np.empty_like(pre_v)
+            v = np.empty_like(pre_v)
+            K.bernoulli_from_preactivation_rowbias(pre_v, rb, bias_v, K.new_key(self.rng), prob, v)
+            self.chain_v = v
+            ph, self.chain_h = self._hidden(v, rb)
+        self._pt_swap()
+        c = self.n_chains
+        v0 = self.chain_v[:c]
+        ph0 = special.expit(v0 @ m.W_ + m.hidden_bias_).astype(np.float32)
+        return v0, ph0
+
+    def _pt_swap(self):
+        """Metropolis swaps of neighbouring temperatures, alternating even/odd pairs."""
+        m = self.model
+        c = self.n_chains
+        n_t = len(self.betas)
+        v = self.chain_v.astype(np.float64)
+        h = self.chain_h.astype(np.float64)
+        energy = -(v @ m.visible_bias_.astype(np.float64) + h @ m.hidden_bias_.astype(np.float64)
+                   + np.einsum("ij,ij->i", v @ m.W_.astype(np.float64), h))
+        energy = energy.reshape(n_t, c)
+        start = self.n_updates % 2
+        for t in range(start, n_t - 1, 2):
+            d = (float(self.betas[t]) - float(self.betas[t + 1])) * (energy[t] - energy[t + 1])
+            accept = np.log(self.rng.random(c)) < d
+            self.swap_attempts += c
+            self.swap_accepts += int(accept.sum())
+            if accept.any():
+                a = np.flatnonzero(accept)
+                i, j = t * c + a, (t + 1) * c + a
+                for arr in (self.chain_v, self.chain_h):
+                    tmp = arr[i].copy()
+                    arr[i] = arr[j]
+                    arr[j] = tmp
+                energy[t, a], energy[t + 1, a] = energy[t + 1, a], energy[t, a]
+
+    # -- one update ---------------------------------------------------------
+    def step(self, v_pos, lr, momentum):
+        """One stochastic-gradient update on the minibatch ``v_pos`` (float32)."""
+        m = self.model
+        ph_pos, h_pos = self._hidden(v_pos)
+        if self.method == "cd":
+            v_neg, ph_neg, _ = self._negative_phase(h_pos)
+        elif self.method == "pcd":
+            v_neg, ph_neg, self.chain_h = self._negative_phase(self.chain_h)
+        else:
+            v_neg, ph_neg = self._pt_phase()
+        n_pos, n_neg = v_pos.shape[0], v_neg.shape[0]
+        t_pos, t_neg = m._stats(v_pos), m._stats(v_neg)
+        mean_hpos = ph_pos.mean(axis=0)
+        if self.centering:
+            self.lam += 0.01 * (mean_hpos - self.lam)
+            a_stack = np.concatenate([(t_pos - self.mu) / n_pos, (t_neg - self.mu) / n_neg])
+            b_stack = np.concatenate([ph_pos - self.lam, self.lam - ph_neg])
+        else:
+            a_stack = np.concatenate([t_pos * (1.0 / n_pos), t_neg * (-1.0 / n_neg)])
+            b_stack = np.concatenate([ph_pos, ph_neg])
+        np.dot(a_stack.T, b_stack, out=self.grad_W)
+        mean_tpos = t_pos.mean(axis=0)
+        grad_a = mean_tpos - t_neg.mean(axis=0)
+        grad_c = mean_hpos - ph_neg.mean(axis=0)
+        if self.sparsity_target is not None and self.sparsity_cost > 0:
+            self.q = 0.9 * self.q + 0.1 * mean_hpos
+            pen = (self.sparsity_cost * (self.q - self.sparsity_target)).astype(np.float32)
+            grad_c = grad_c - pen
+            self.grad_W -= np.outer(mean_tpos, pen).astype(np.float32)
+        extra = m._extra_gradients(v_pos, v_neg) if hasattr(m, "_extra_gradients") else {}
+        max_w = K.update_parameters(m.W_, self.vel["W"], self.grad_W, 1.0, lr, momentum,
+                                    self.weight_decay)
+        if not (max_w <= self.max_weight):
+            return max_w
+        va, vc = self.vel["visible_bias"], self.vel["hidden_bias"]
+        va *= momentum
+        va += lr * grad_a
+        vc *= momentum
+        vc += lr * grad_c
+        if self.centering:
+            # Centred-to-plain conversion (Melchior et al. 2016, Alg. 1):
+            # a = a_c - W lam and c = c_c - W^T mu, so the plain biases also move
+            # by -dW lam and -dW^T mu.
+            dW = self.vel["W"]
+            m.visible_bias_ += va - dW @ self.lam
+            m.hidden_bias_ += vc - self.mu @ dW
+        else:
+            m.visible_bias_ += va
+            m.hidden_bias_ += vc
+        for name, g in extra.items():
+            vel = self.vel[name]
+            vel *= momentum
+            vel += lr * g
+            getattr(m, name + "_")[...] += vel
+        self.n_updates += 1
+        return max_w
+
+
+def _batches(n, batch_size, rng):
+    order = rng.permutation(n)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]
+
+
+def run_epoch(trainer: Trainer, X32, lr: float, momentum: float, epoch: int):
+    """One pass over ``X32`` in shuffled minibatches; raises on divergence."""
+    from .model import DivergenceError
+
+    m = trainer.model
+    for b, idx in enumerate(_batches(X32.shape[0], trainer.batch_size, trainer.rng)):
+        max_w = trainer.step(X32[idx], lr, momentum)
+        if not (max_w <= trainer.max_weight):
+            raise DivergenceError(
+                f"training diverged at epoch {epoch + 1}, batch {b + 1}: max |W| = {max_w:.4g} "
+                f"(max_weight={trainer.max_weight:g}); lower learning_rate "
+                f"(now {lr:g}) or add weight_decay"
+            )
+    for name, arr in m._param_arrays().items():
+        if not np.all(np.isfinite(arr)):
+            raise DivergenceError(
+                f"training diverged at epoch {epoch + 1}: {name} contains NaN or inf; "
+                f"lower learning_rate (now {lr:g})"
+            )
+
+
+def epoch_metrics(model, X_monitor, X_val, epoch, rng) -> dict:
+    """Reconstruction error and (Bernoulli visibles) exact pseudo-likelihood, per sample."""
+    out = {}
+    rec = model.reconstruct(X_monitor)
+    out["recon_error"] = float(((X_monitor - rec) ** 2).sum(axis=1).mean())
+    if model._supports_pt:
+        out["pseudo_loglik"] = float(model.pseudo_log_likelihood(X_monitor).mean())
+    if X_val is not None:
+        rec = model.reconstruct(X_val)
+        out["val_recon_error"] = float(((X_val - rec) ** 2).sum(axis=1).mean())
+        if model._supports_pt:
+            out["val_pseudo_loglik"] = float(model.pseudo_log_likelihood(X_val).mean())
+    return out
+
+
+def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch_offset=0,
+          X_val_full=None):
+    """Train ``model`` in place for ``n_epochs`` passes over ``X32``; returns the trainer.
+
+    Appends one dict of metrics per epoch to ``model.history_``. ``callbacks``
+    are called as ``cb(model, epoch, metrics)``; a callback returning ``True``
+    stops training. Early stopping (``model.early_stopping``) watches the
+    validation AIS log-likelihood when computed, else the validation
+    pseudo-likelihood, else minus the validation reconstruction error, and
+    restores the best parameters seen.
+    """
+    from tqdm.auto import tqdm
+
+    rng = check_rng(model.seed)
+    if trainer is None:
+        trainer = Trainer(model, X32, rng)
+    monitor_every = check_nonnegative_int(model.monitor_every, "monitor_every")
+    ais_every = check_nonnegative_int(model.ais_every, "ais_every")
+    monitor_size = check_positive_int(model.monitor_size, "monitor_size")
+    patience = check_positive_int(model.patience, "patience")
+    if model.early_stopping and X_val is None:
+        raise ValueError("early_stopping=True needs validation data: fit(X, X_val=...)")
+    mon_idx = trainer.rng.choice(X32.shape[0], size=min(monitor_size, X32.shape[0]), replace=False)
+    X_mon = X32[np.sort(mon_idx)].astype(np.float64)
+    X_val_mon = None
+    if X_val is not None:
+        X_val_mon = X_val[:monitor_size].astype(np.float64)
+    best, best_params, bad = -np.inf, None, 0
+    bar = tqdm(range(n_epochs), desc=type(model).__name__, disable=not model.verbose,
+               leave=True)
+    for e in bar:
+        epoch = epoch_offset + e
+        lr = learning_rate_at(model, epoch, max(n_epochs + epoch_offset, 1))
+        mom = momentum_at(model, epoch)
+        t0 = time.perf_counter()
+        run_epoch(trainer, X32, lr, mom, epoch)
+        metrics = {"epoch": epoch + 1, "seconds": time.perf_counter() - t0,
+                   "learning_rate": lr, "momentum": mom}
+        if monitor_every and (epoch + 1) % monitor_every == 0:
+            metrics.update(epoch_metrics(model, X_mon, X_val_mon, epoch, rng))
+        if ais_every and X_val is not None and (epoch + 1) % ais_every == 0:
+            from .ais import ais_log_partition
+
+            res = ais_log_partition(model, n_runs=model.ais_runs, n_betas=model.ais_betas,
+                                    data=X32, seed=trainer.rng)
+            full = X_val if X_val_full is None else X_val_full
+            metrics["val_loglik_ais"] = float(
+                np.mean(-model.free_energy(full.astype(np.float64))) - res.log_z)
+        if getattr(trainer, "swap_attempts", 0):
+            metrics["pt_swap_rate"] = trainer.swap_accepts / trainer.swap_attempts
+        model.history_.append(metrics)
+        model.n_iter_ = epoch + 1
+        bar.set_postfix({k: round(v, 3) for k, v in metrics.items()
+                         if k not in ("epoch", "momentum")})
+        stop = False
+        for cb in callbacks or ():
+            if cb(model, epoch + 1, metrics):
+                stop = True
+        if model.early_stopping:
+            score = next((metrics[k] for k in ("val_loglik_ais", "val_pseudo_loglik")
+                          if k in metrics), None)
+            if score is None and "val_recon_error" in metrics:
+                score = -metrics["val_recon_error"]
+            if score is not None:
+                if score > best:
+                    best, bad = score, 0
+                    best_params = {k: v.copy() for k, v in model._param_arrays().items()}
+                else:
+                    bad += 1
+                    if bad >= patience:
+                        stop = True
+        if stop:
+            break
+    bar.close()
+    if model.early_stopping and best_params is not None:
+        for name, arr in best_params.items():
+            getattr(model, name + "_")[...] = arr
+        model.best_score_ = best
+    return trainer
