@@ -26,9 +26,17 @@ True
 """
 
 from .anneal import anneal, geometric_schedule
+from .estimate import (
+    NoiseEstimate,
+    estimate_noise_rate,
+    estimate_parameters,
+    fit_pseudo_likelihood,
+)
 from .icm import icm
+from .imageio import binarize, otsu_threshold, read_binary_image, write_binary_image
 from .marginals import gibbs_marginals, mean_field_marginals
 from .mincut import SOLVERS, grid_graph, map_mincut, maxflow_bk, maxflow_scipy
+from .pipeline import METHODS, build_posterior, denoise
 from .posterior import (
     NEIGHBOURHOODS,
     DenoisingPosterior,
@@ -55,4 +63,15 @@ __all__ = [
     "geometric_schedule",
     "gibbs_marginals",
     "mean_field_marginals",
+    "NoiseEstimate",
+    "estimate_noise_rate",
+    "estimate_parameters",
+    "fit_pseudo_likelihood",
+    "read_binary_image",
+    "write_binary_image",
+    "otsu_threshold",
+    "binarize",
+    "denoise",
+    "build_posterior",
+    "METHODS",
 ]
