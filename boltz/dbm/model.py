@@ -178,7 +178,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
         gibbs_steps: int = 1,
         mean_field_iters: int = 10,
         weight_decay: float = 2e-4,
-        momentum: float = 0.9,
+        momentum: float = 0.5,
         lr_decay_steps: float | None = 20000.0,
         centering: bool = False,
         pretrain_epochs: int = 10,
@@ -545,7 +545,10 @@ class DeepBoltzmannMachine(DiscreteDensity):
         """Load a model written by :meth:`save`; raises ``ModelFileError`` for bad files."""
         from ..io import ModelFileError, load_model
 
-        arrays, meta = load_model(path, MODEL_KIND)
+        try:
+            arrays, meta = load_model(path, MODEL_KIND)
+        except TypeError as exc:  # e.g. a plain .npy array instead of an .npz archive
+            raise ModelFileError(f"{path}: not a boltz model file ({exc})") from None
         try:
             n_layers = int(meta["extra"]["n_layers"])
             weights = [arrays[f"W{l}"] for l in range(n_layers - 1)]

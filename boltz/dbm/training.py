@@ -93,47 +93,110 @@ def doubling_factors(n_hidden_layers: int) -> list:
 # ----------------------------------------------------------------------
 # greedy pretraining
 # ----------------------------------------------------------------------
+def _doubled_trainer_class():
+    """A :class:`boltz.rbm.training.Trainer` whose conditionals scale the inputs.
+
+    ``p(h | v) = sigmoid(up * v W + c)`` and ``p(v | h) = sigmoid(down * W h + b)``;
+    everything else (CD/PCD, momentum, weight decay, divergence checks,
+    history) is the RBM package's own training loop.
+    """
+    from ..rbm import _kernels as K
+    from ..rbm.training import Trainer
+
+    class DoubledInputTrainer(Trainer):
+        def __init__(self, model, X32, seed=None, up=1.0, down=1.0):
+            self.up, self.down = float(up), float(down)
+            super().__init__(model, X32, seed)
+            if self.method == "pt":
+                raise ValueError("doubled-input pretraining supports method='cd' or 'pcd'")
+
+        def _hidden(self, v, row_scale=None):
+            m = self.model
+            pre = v @ m.W_
+            prob, samp = np.empty_like(pre), np.empty_like(pre)
+            scale = np.full(v.shape[0], self.up, dtype=np.float32)
+            K.bernoulli_from_preactivation(pre, scale, m.hidden_bias_, K.new_key(self.rng),
+                                           prob, samp)
+            return prob, samp
+
+        def _negative_phase(self, h_start):
+            m = self.model
+            h = h_start
+            scale = np.full(h.shape[0], self.down, dtype=np.float32)
+            for _ in range(self.k):
+                v, _ = m._sample_visible_from_pre(h @ m.W_.T, self.rng, row_scale=scale)
+                ph, h = self._hidden(v)
+            return v, ph, h
+
+    return DoubledInputTrainer
+
+
+def train_rbm_scaled(X, n_hidden: int, *, up: float = 1.0, down: float = 1.0,
+                     n_epochs: int = 10, seed=None, init=None, **rbm_params):
+    """Train a :class:`boltz.rbm.BernoulliRBM` whose up/down inputs are scaled.
+
+    ``up = 2`` doubles the bottom-up input (bottom RBM of a DBM), ``down = 2``
+    the top-down input (top RBM). ``init`` is an optional ``(W, visible_bias,
+    hidden_bias)`` to start from. Returns the fitted RBM (its ``W_`` is the
+    unscaled weight matrix).
+    """
+    from ..rbm import BernoulliRBM
+    from ..rbm.training import train
+
+    rng = check_rng(seed)
+    X32 = check_binary(X, "X", ndim=2, dtype=np.float32)
+    params = {"method": "cd", "monitor_every": 0, "n_epochs": n_epochs, **rbm_params}
+    if init is None:
+        rbm = BernoulliRBM(n_hidden=n_hidden, seed=rng, **params)
+        rbm.init_params(X32.shape[1], X32, seed=rng)
+    else:
+        rbm = BernoulliRBM.from_params(*init, seed=rng, **params)
+    rbm.history_, rbm.n_iter_ = [], 0
+    n_epochs = check_nonnegative_int(n_epochs, "n_epochs")
+    if n_epochs:
+        trainer = _doubled_trainer_class()(rbm, X32, rng, up=up, down=down)
+        train(rbm, X32, n_epochs, trainer=trainer)
+    return rbm
+
+
 def pretrain_dbm(X, n_hidden, *, n_epochs: int = 10, learning_rate: float = 0.05,
                  batch_size: int = 100, dtype="float32", seed=None, verbose: bool = False,
                  **rbm_params):
     """Greedy layer-wise pretraining with weight doubling; returns ``(weights, biases)``.
 
-    Each RBM is a :class:`boltz.rbm.BernoulliRBM` trained with CD on the
-    previous layer's hidden probabilities (doubled as in :func:`doubling_factors`).
-    Middle RBMs are ordinary RBMs whose weights are halved when composed;
-    the bottom and top RBMs are trained with their one-sided doubling and
-    composed as they are (Salakhutdinov & Hinton 2012, section 3.2).
+    Each RBM is a :class:`boltz.rbm.BernoulliRBM` trained with CD (its own
+    training loop, with the inputs scaled as in :func:`doubling_factors`) on
+    samples of the previous RBM's hidden units given its (doubled) input.
+    Middle RBMs, doubled both ways, are ordinary RBMs with weights ``2 W``:
+    they are trained as such and their weights halved when composed; the
+    bottom and top RBMs are composed as trained (Salakhutdinov & Hinton 2012).
+    A layer shared by two RBMs gets the mean of their two biases.
     """
-    from ..rbm import BernoulliRBM
-
     n_hidden = check_hidden_sizes(n_hidden)
-    X = check_binary(X, "X", ndim=2, dtype=np.dtype(dtype))
+    dt = np.dtype(check_choice(str(np.dtype(dtype)), "dtype", {"float32", "float64"}))
+    X = check_binary(X, "X", ndim=2, dtype=np.float32)
+    n_epochs = check_nonnegative_int(n_epochs, "n_epochs")
     rng = check_rng(seed)
     factors = doubling_factors(len(n_hidden))
-    sizes = (X.shape[1], *n_hidden)
     weights, vis_biases, hid_biases = [], [], []
     data = X
     for k, ((up, down), n_h) in enumerate(zip(factors, n_hidden, strict=True)):
         middle = up == 2.0 and down == 2.0
-        rbm = BernoulliRBM(
-            n_hidden=n_h, learning_rate=learning_rate, n_epochs=n_epochs, batch_size=batch_size,
-            seed=rng, verbose=verbose,
-            **({} if middle else {"up_scale": up, "down_scale": down}), **rbm_params)
-        rbm.fit(data)
-        W = np.asarray(rbm.weights_, dtype=dtype)
-        if middle:
-            W = 0.5 * W
-        weights.append(W)
-        vis_biases.append(np.asarray(rbm.visible_bias_, dtype=dtype))
-        hid_biases.append(np.asarray(rbm.hidden_bias_, dtype=dtype))
-        # the next RBM learns from the (doubled) hidden probabilities
-        data = np.asarray(sigmoid(up * (data @ np.asarray(rbm.weights_, dtype=dtype))
-                                  + hid_biases[-1]), dtype=dtype)
+        t_up, t_down = (1.0, 1.0) if middle else (up, down)
+        rbm = train_rbm_scaled(data, n_h, up=t_up, down=t_down, n_epochs=n_epochs, seed=rng,
+                               learning_rate=learning_rate, batch_size=batch_size,
+                               verbose=verbose, **rbm_params)
+        W = rbm.W_.astype(dt)
+        weights.append(0.5 * W if middle else W)
+        vis_biases.append(rbm.visible_bias_.astype(dt))
+        hid_biases.append(rbm.hidden_bias_.astype(dt))
         if k + 1 < len(n_hidden):
-            data = (rng.random(data.shape, dtype=np.dtype(dtype)) < data).astype(dtype)
+            # the next RBM learns from samples of this one's hidden units
+            p = sigmoid(t_up * (data @ rbm.W_) + rbm.hidden_bias_)
+            data = (rng.random(p.shape, dtype=np.float32) < p).astype(np.float32)
     biases = [vis_biases[0]]
-    for l in range(1, len(sizes)):
-        if l < len(sizes) - 1:
+    for l in range(1, len(n_hidden) + 1):
+        if l < len(n_hidden):
             biases.append(0.5 * (hid_biases[l - 1] + vis_biases[l]))
         else:
             biases.append(hid_biases[l - 1])
@@ -180,17 +243,20 @@ def _model_statistics(model, chains, gibbs_steps, rng):
 
 def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
               batch_size: int = 100, n_chains: int = 100, gibbs_steps: int = 1,
-              mean_field_iters: int = 10, weight_decay: float = 2e-4, momentum: float = 0.9,
+              mean_field_iters: int = 10, weight_decay: float = 2e-4, momentum: float = 0.5,
               lr_decay_steps: float | None = 20000.0, centering: bool = False,
               offset_rate: float = 0.01, seed=None, verbose: bool = False, X_val=None,
-              monitor_size: int = 500):
+              monitor_size: int = 500, max_seconds: float | None = None,
+              max_batches: int | None = None):
     """Joint training of a DBM whose parameters are set (mean field + persistent chains).
 
     Updates ``model.weights_``/``model.biases_`` in place, appends one dict per
     epoch to ``model.history_`` (``epoch``, ``seconds``, ``learning_rate``,
     ``train_bound_unnormalized`` = mean of ``-E_q[E] + H(q)`` on a monitoring
     subset, the same on ``X_val`` when given, and ``max_abs_weight``) and
-    returns the model. Raises :class:`TrainingDivergedError` when training
+    returns the model. Training stops early after the epoch during which
+    ``max_seconds`` elapsed; ``max_batches`` caps the minibatches per epoch
+    (for timing runs). Raises :class:`TrainingDivergedError` when training
     diverges.
     """
     from tqdm.auto import tqdm
@@ -214,6 +280,11 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
         lr_decay_steps = check_positive_scalar(lr_decay_steps, "lr_decay_steps")
     offset_rate = check_probability(offset_rate, "offset_rate")
     rng = check_rng(seed)
+    if max_seconds is not None:
+        max_seconds = check_positive_scalar(max_seconds, "max_seconds")
+    if max_batches is not None:
+        max_batches = check_positive_int(max_batches, "max_batches")
+    t_start = time.perf_counter()
 
     W, b = model.weights_, model.biases_
     L1 = model.n_layers_
@@ -232,6 +303,8 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
     history = [] if history is None else list(history)
     step = 0
     n_batches = int(np.ceil(X.shape[0] / batch_size))
+    if max_batches is not None:
+        n_batches = min(n_batches, max_batches)
     for epoch in range(1, n_epochs + 1):
         t0 = time.perf_counter()
         order = rng.permutation(X.shape[0])
@@ -273,7 +346,8 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
         bar.close()
         _check_diverged(W, b, f"the end of epoch {epoch}", lr)
         record = {"epoch": len(history) + 1, "seconds": time.perf_counter() - t0,
-                  "learning_rate": lr, "max_abs_weight": float(max(np.abs(w).max() for w in W))}
+                  "n_batches": n_batches, "learning_rate": lr,
+                  "max_abs_weight": float(max(np.abs(w).max() for w in W))}
         record["train_bound_unnormalized"] = _mean_bound(model, monitor, mean_field_iters)
         if X_val is not None:
             record["val_bound_unnormalized"] = _mean_bound(model, X_val[:monitor_size],
@@ -282,6 +356,8 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
         if verbose:
             tqdm.write(f"DBM epoch {record['epoch']}: {record['seconds']:.1f}s, "
                        f"-E_q + H = {record['train_bound_unnormalized']:.2f}")
+        if max_seconds is not None and time.perf_counter() - t_start >= max_seconds:
+            break
     model.history_ = history
     model.chains_ = chains
     return model

@@ -1,0 +1,174 @@
+"""Benchmark: a 784-500-1000 DBM on stochastically binarized MNIST.
+
+Full run: greedy pretraining with weight doubling, joint training (stopped
+when ``--time-budget`` seconds of pretraining + training have elapsed), then
+AIS for ``log Z`` (``--betas`` intermediate distributions, 20,000 by default)
+and the mean-field variational lower bound on the 10,000 test digits.
+Reference: -84.62 nats (Salakhutdinov & Hinton 2009). With ``--compare-rbm``
+a ``boltz.rbm.BernoulliRBM`` is trained for the same wall time and evaluated
+by its own AIS, when that package provides it.
+
+``--quick`` measures seconds per epoch of joint training only (a few
+minibatches from a random initialisation, extrapolated to a full epoch of
+600 minibatches) and finishes within two minutes.
+
+The last line printed is one JSON object with ``seconds_per_epoch`` and, in
+the full run, ``test_loglik_lower_bound`` and ``train_seconds``.
+
+    python benchmarks/dbm_mnist.py --quick
+    python benchmarks/dbm_mnist.py                       # the full (2-hour) run
+    python benchmarks/dbm_mnist.py --hidden 100 200 --epochs 2 --pretrain-epochs 1 \\
+        --betas 2000 --train-size 10000 --test-size 2000  # a reduced run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("BOLTZ_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+from boltz.datasets import load_mnist  # noqa: E402
+from boltz.dbm import DeepBoltzmannMachine  # noqa: E402
+from boltz.dbm.evaluation import evaluate_lower_bound  # noqa: E402
+from boltz.dbm.training import pretrain_dbm, train_dbm  # noqa: E402
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="seconds per epoch only (< 2 min)")
+    p.add_argument("--hidden", type=int, nargs="+", default=[500, 1000])
+    p.add_argument("--pretrain-epochs", type=int, default=20)
+    p.add_argument("--pretrain-lr", type=float, default=0.05)
+    p.add_argument("--epochs", type=int, default=1000, help="joint epochs (cut by --time-budget)")
+    p.add_argument("--lr", type=float, default=0.005)
+    p.add_argument("--lr-decay-steps", type=float, default=20000.0)
+    p.add_argument("--mean-field-iters", type=int, default=10)
+    p.add_argument("--chains", type=int, default=100, help="persistent chains")
+    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--centering", action="store_true")
+    p.add_argument("--time-budget", type=float, default=7200.0,
+                   help="seconds for pretraining + joint training")
+    p.add_argument("--betas", type=int, default=20000, help="AIS intermediate distributions")
+    p.add_argument("--ais-chains", type=int, default=100)
+    p.add_argument("--train-size", type=int, default=60000)
+    p.add_argument("--test-size", type=int, default=10000)
+    p.add_argument("--quick-batches", type=int, default=40)
+    p.add_argument("--compare-rbm", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--save", default=None, help="write the trained model here")
+    return p.parse_args(argv)
+
+
+def quick(args, x_train):
+    hidden = tuple(args.hidden)
+    rng = np.random.default_rng(args.seed)
+    dbm = DeepBoltzmannMachine(hidden, n_epochs=0, pretrain_epochs=0, seed=rng).fit(x_train[:1000])
+    train_dbm(dbm, x_train, n_epochs=1, max_batches=3, seed=rng,
+              mean_field_iters=args.mean_field_iters)  # warm-up
+    t0 = time.perf_counter()
+    train_dbm(dbm, x_train, n_epochs=1, max_batches=args.quick_batches, seed=rng,
+              learning_rate=args.lr, n_chains=args.chains, batch_size=args.batch_size,
+              mean_field_iters=args.mean_field_iters)
+    elapsed = time.perf_counter() - t0
+    n_batches_epoch = int(np.ceil(x_train.shape[0] / args.batch_size))
+    return {
+        "benchmark": "dbm_mnist",
+        "mode": "quick",
+        "layer_sizes": [784, *hidden],
+        "measured_batches": args.quick_batches,
+        "seconds_per_batch": elapsed / args.quick_batches,
+        "seconds_per_epoch": elapsed / args.quick_batches * n_batches_epoch,
+    }
+
+
+def full(args, x_train, x_test):
+    hidden = tuple(args.hidden)
+    rng = np.random.default_rng(args.seed)
+    t0 = time.perf_counter()
+    weights, biases = pretrain_dbm(x_train, hidden, n_epochs=args.pretrain_epochs,
+                                   learning_rate=args.pretrain_lr, batch_size=args.batch_size,
+                                   seed=rng, verbose=True)
+    pretrain_seconds = time.perf_counter() - t0
+    dbm = DeepBoltzmannMachine.from_parameters(weights, biases, seed=args.seed)
+    dbm.history_ = []
+    remaining = max(1.0, args.time_budget - pretrain_seconds)
+    train_dbm(dbm, x_train, n_epochs=args.epochs, learning_rate=args.lr,
+              batch_size=args.batch_size, n_chains=args.chains,
+              mean_field_iters=args.mean_field_iters, lr_decay_steps=args.lr_decay_steps,
+              centering=args.centering, seed=rng, verbose=True, max_seconds=remaining)
+    train_seconds = time.perf_counter() - t0
+    if args.save:
+        dbm.save(args.save)
+    t1 = time.perf_counter()
+    ev = evaluate_lower_bound(dbm, x_test, X_train=x_train, n_chains=args.ais_chains,
+                              n_betas=args.betas, seed=rng, progress=True)
+    eval_seconds = time.perf_counter() - t1
+    epochs = len(dbm.history_)
+    result = {
+        "benchmark": "dbm_mnist",
+        "mode": "full",
+        "layer_sizes": [784, *hidden],
+        "train_size": int(x_train.shape[0]),
+        "test_size": int(x_test.shape[0]),
+        "pretrain_epochs_per_rbm": args.pretrain_epochs,
+        "pretrain_seconds": pretrain_seconds,
+        "joint_epochs": epochs,
+        "seconds_per_epoch": float(np.mean([h["seconds"] for h in dbm.history_]))
+        if epochs else None,
+        "train_seconds": train_seconds,
+        "test_loglik_lower_bound": ev["lower_bound"],
+        "test_loglik_lower_bound_conservative": ev["lower_bound_conservative"],
+        "lower_bound_std": ev["lower_bound_std"],
+        "log_z": ev["log_z"],
+        "log_z_std": ev["log_z_std"],
+        "ais_betas": ev["n_betas"],
+        "ais_chains": ev["n_chains"],
+        "ais_ess": ev["ess"],
+        "eval_seconds": eval_seconds,
+        "reference_lower_bound": -84.62,
+    }
+    if args.compare_rbm:
+        result.update(compare_rbm(args, x_train, x_test, train_seconds))
+    return result
+
+
+def compare_rbm(args, x_train, x_test, seconds):
+    """Train boltz.rbm.BernoulliRBM for the same wall time; its AIS test log-likelihood."""
+    try:
+        from boltz.rbm import BernoulliRBM
+        from boltz.rbm import ais_log_partition as rbm_ais
+    except ImportError as exc:
+        return {"rbm_comparison": f"unavailable ({exc})"}
+    rbm = BernoulliRBM(n_hidden=500, n_epochs=1, seed=args.seed)
+    t0 = time.perf_counter()
+    rbm.fit(x_train)
+    per_epoch = time.perf_counter() - t0
+    epochs = max(1, int(seconds / per_epoch))
+    rbm = BernoulliRBM(n_hidden=500, n_epochs=epochs, seed=args.seed).fit(x_train)
+    ais = rbm_ais(rbm, n_betas=args.betas, seed=args.seed)
+    log_z = float(getattr(ais, "log_z", ais))
+    ll = float(np.mean(-rbm.free_energy(x_test))) - log_z
+    return {"rbm_epochs": epochs, "rbm_test_loglik": ll}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    x_train, _ = load_mnist("train", binarize="stochastic", seed=0)
+    x_test, _ = load_mnist("test", binarize="stochastic", seed=1)
+    x_train, x_test = x_train[:args.train_size], x_test[:args.test_size]
+    print(f"# DBM {[784, *args.hidden]} on binarized MNIST, {x_train.shape[0]} train / "
+          f"{x_test.shape[0]} test digits; {os.cpu_count()} CPUs", flush=True)
+    result = quick(args, x_train) if args.quick else full(args, x_train, x_test)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
