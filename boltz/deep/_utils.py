@@ -1,0 +1,111 @@
+"""Small torch helpers shared by :mod:`boltz.deep`: input checks, generators, devices."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+
+from .._validation import check_array
+
+__all__ = [
+    "NonFiniteEnergyError",
+    "TrainingDivergedError",
+    "as_batch",
+    "make_generator",
+    "resolve_device",
+    "randn",
+    "rand",
+]
+
+
+class NonFiniteEnergyError(FloatingPointError):
+    """An energy (or its gradient) became NaN/inf while sampling or training."""
+
+
+class TrainingDivergedError(RuntimeError):
+    """Training produced a non-finite loss or exploding energies."""
+
+
+def resolve_device(device) -> torch.device | None:
+    """``None`` keeps things where they are; ``"auto"`` picks CUDA when available."""
+    if device is None:
+        return None
+    if isinstance(device, torch.device):
+        return device
+    if isinstance(device, str):
+        if device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        try:
+            return torch.device(device)
+        except RuntimeError as exc:
+            raise ValueError(f"device must name a torch device, got {device!r}: {exc}") from None
+    raise TypeError(f"device must be a str, a torch.device or None, got {type(device).__name__}")
+
+
+def make_generator(seed=None, device=None) -> torch.Generator:
+    """A ``torch.Generator`` from ``None``, an int, a numpy ``Generator`` or a torch one.
+
+    Example
+    -------
+    >>> g = make_generator(0)
+    >>> torch.randn(2, generator=g).shape
+    torch.Size([2])
+    """
+    if isinstance(seed, torch.Generator):
+        return seed
+    device = torch.device("cpu") if device is None else torch.device(device)
+    gen = torch.Generator(device=device)
+    if seed is None:
+        gen.seed()
+        return gen
+    if isinstance(seed, np.random.Generator):
+        gen.manual_seed(int(seed.integers(0, 2**63 - 1)))
+        return gen
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed}")
+        gen.manual_seed(int(seed))
+        return gen
+    raise TypeError(
+        f"seed must be an int, a torch.Generator, a numpy Generator or None, "
+        f"got {type(seed).__name__}"
+    )
+
+
+def randn(shape, generator, like: torch.Tensor) -> torch.Tensor:
+    """Standard normal noise with ``like``'s dtype and device from ``generator``."""
+    return torch.randn(shape, generator=generator, dtype=like.dtype, device=like.device)
+
+
+def rand(shape, generator, like: torch.Tensor) -> torch.Tensor:
+    """Uniform(0, 1) noise with ``like``'s dtype and device from ``generator``."""
+    return torch.rand(shape, generator=generator, dtype=like.dtype, device=like.device)
+
+
+def as_batch(x, event_shape, *, dtype=None, device=None, name: str = "x") -> torch.Tensor:
+    """Check a batch ``(n, *event_shape)`` and return it as a tensor.
+
+    Accepts torch tensors and anything numpy can convert. Raises ``ValueError``
+    for wrong shapes or NaN/inf and ``TypeError`` for non-numeric input.
+    """
+    event_shape = tuple(event_shape)
+    want = "(n, " + ", ".join(str(s) for s in event_shape) + ")"
+    if isinstance(x, torch.Tensor):
+        if not (x.is_floating_point() or x.dtype in (torch.int32, torch.int64, torch.uint8)):
+            raise TypeError(f"{name} must be a real-valued tensor, got dtype {x.dtype}")
+        if x.ndim != 1 + len(event_shape) or tuple(x.shape[1:]) != event_shape:
+            raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
+        if x.shape[0] == 0:
+            raise ValueError(f"{name} must not be empty, got shape {tuple(x.shape)}")
+        if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+            bad = "NaN" if bool(torch.isnan(x).any()) else "inf"
+            raise ValueError(f"{name} must be finite, but it contains {bad}")
+        out = x
+    else:
+        arr = check_array(x, name, shape=(None, *event_shape))
+        out = torch.from_numpy(np.ascontiguousarray(arr))
+    if dtype is None and not out.is_floating_point():
+        dtype = torch.get_default_dtype()
+    return out.to(dtype=dtype or out.dtype, device=device or out.device)

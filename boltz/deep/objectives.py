@@ -1,0 +1,347 @@
+"""Training objectives that never compute the partition function.
+
+Each objective is a ``torch.nn.Module`` called as ``objective(model, x, generator)``
+and returning ``(loss, info)``; ``loss`` is a scalar to minimise and ``info`` a
+dict of floats for logging. Objectives with parameters of their own (NCE's
+learned ``log Z``) expose them through ``objective.parameters()``, which
+:func:`boltz.deep.training.fit` optimises together with the model.
+
+- :class:`ContrastiveDivergence`: CD-k / persistent CD with short-run Langevin
+  negatives and an energy-magnitude regulariser ``reg * (E(x+)^2 + E(x-)^2)``
+  (Du & Mordatch 2019).
+- :class:`ScoreMatching`: exact Hyvärinen (2005) score matching,
+  ``E[|grad E|^2 / 2 - tr Hess E]``, Hessian trace by autograd (low dimension).
+- :class:`DenoisingScoreMatching`: Vincent (2011), one or several noise levels
+  (Song & Ermon 2019 weighting ``sigma^2``).
+- :class:`SlicedScoreMatching`: Song et al. (2019), with the variance-reduced form.
+- :class:`NoiseContrastiveEstimation`: Gutmann & Hyvärinen (2010), learned ``log Z``.
+
+Divergence (a non-finite loss, energies beyond ``max_energy``, or non-finite
+negative samples) raises :class:`~boltz.deep._utils.TrainingDivergedError`; it is
+never silently replaced by a substitute value.
+
+Example
+-------
+>>> import torch
+>>> from boltz.deep.energies import GaussianEnergy
+>>> model = GaussianEnergy([0.0], [[1.0]], learnable=True)
+>>> loss, info = ScoreMatching()(model, torch.randn(64, 1, dtype=torch.float64))
+>>> loss.shape
+torch.Size([])
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.functional import softplus
+
+from .._validation import (
+    check_array,
+    check_choice,
+    check_positive_int,
+    check_positive_scalar,
+    check_probability,
+)
+from ._utils import NonFiniteEnergyError, TrainingDivergedError, randn
+from .buffers import ReplayBuffer
+from .samplers import init, langevin_step
+
+__all__ = [
+    "Objective",
+    "ContrastiveDivergence",
+    "ScoreMatching",
+    "DenoisingScoreMatching",
+    "SlicedScoreMatching",
+    "NoiseContrastiveEstimation",
+    "OBJECTIVES",
+    "make_objective",
+    "TrainingDivergedError",
+]
+
+
+class Objective(nn.Module):
+    """Base class: ``forward(model, x, generator=None) -> (loss, info)``."""
+
+    name = "objective"
+
+    def __init__(self, max_energy: float = 1e4):
+        super().__init__()
+        self.max_energy = check_positive_scalar(max_energy, "max_energy")
+
+    def _check(self, loss, *energies):
+        if not bool(torch.isfinite(loss)):
+            raise TrainingDivergedError(
+                f"{self.name}: the loss became {float(loss)}; training diverged "
+                "(lower the learning rate or the sampler step size, or raise the regulariser)"
+            )
+        for e in energies:
+            big = float(e.detach().abs().max())
+            if not big <= self.max_energy:
+                raise TrainingDivergedError(
+                    f"{self.name}: |energy| reached {big:.3g} > max_energy={self.max_energy:g}; "
+                    "training diverged (energies blow up; raise the regulariser or lower lr)"
+                )
+
+
+def _flat(v):
+    return v.reshape(v.shape[0], -1)
+
+
+def _energy_grad(model, x, create_graph=True, energy_fn=None):
+    xg = x.detach().requires_grad_(True)
+    e = model(xg) if energy_fn is None else energy_fn(xg)
+    (g,) = torch.autograd.grad(e.sum(), xg, create_graph=create_graph)
+    return xg, e, g
+
+
+class ContrastiveDivergence(Objective):
+    """Contrastive divergence (CD-k) or persistent CD with short-run Langevin chains.
+
+    Loss ``mean E(x+) - mean E(x-) + reg * mean(E(x+)^2 + E(x-)^2)``; negatives
+    ``x-`` come from ``n_steps`` unadjusted Langevin steps started at the data
+    (CD) or at replay-buffer states (``persistent=True``, 5% restarted from
+    uniform noise on ``init_range``).
+
+    Example
+    -------
+    >>> from boltz.deep.energies import MLPEnergy
+    >>> cd = ContrastiveDivergence(n_steps=5, step_size=0.01, persistent=True)
+    >>> loss, info = cd(MLPEnergy(2, hidden=(8,)), torch.randn(16, 2))
+    >>> sorted(info)
+    ['energy_neg', 'energy_pos']
+    """
+
+    name = "cd"
+
+    def __init__(self, n_steps: int = 20, step_size: float = 0.01, noise_scale: float = 1.0,
+                 reg: float = 0.1, persistent: bool = False, buffer_size: int = 10000,
+                 reinit_prob: float = 0.05, init_range=None, max_energy: float = 1e4):
+        super().__init__(max_energy)
+        self.n_steps = check_positive_int(n_steps, "n_steps")
+        self.step_size = check_positive_scalar(step_size, "step_size")
+        self.noise_scale = check_positive_scalar(noise_scale, "noise_scale", allow_zero=True)
+        self.reg = check_positive_scalar(reg, "reg", allow_zero=True)
+        self.persistent = bool(persistent)
+        self.buffer_size = check_positive_int(buffer_size, "buffer_size")
+        self.reinit_prob = check_probability(reinit_prob, "reinit_prob")
+        self.init_range = None if init_range is None else tuple(
+            float(v) for v in check_array(init_range, "init_range", shape=(2,)))
+        self.buffer: ReplayBuffer | None = None
+        if self.persistent:
+            self.name = "pcd"
+
+    def _start(self, x, generator):
+        if not self.persistent:
+            return None, x
+        if self.buffer is None:
+            lo, hi = self.init_range or (float(x.min()) - 0.5, float(x.max()) + 0.5)
+            seed = None if generator is None else int(
+                torch.randint(0, 2**62, (1,), generator=generator, device=generator.device))
+            self.buffer = ReplayBuffer(self.buffer_size, tuple(x.shape[1:]), low=lo, high=hi,
+                                       reinit_prob=self.reinit_prob, seed=seed,
+                                       dtype=x.dtype, device=x.device)
+        return self.buffer.draw(x.shape[0])
+
+    def negatives(self, model, x, generator=None) -> torch.Tensor:
+        """Negative samples for the batch ``x`` (updates the buffer when persistent)."""
+        idx, x0 = self._start(x, generator)
+        try:
+            state = init(model, x0)
+            for t in range(self.n_steps):
+                state = langevin_step(model, state, self.step_size, generator, self.noise_scale,
+                                      step=t + 1)
+        except NonFiniteEnergyError as exc:
+            raise TrainingDivergedError(f"{self.name}: negative-sample chains diverged: {exc}") \
+                from exc
+        if idx is not None:
+            self.buffer.update(idx, state.x)
+        return state.x
+
+    def forward(self, model, x, generator=None):
+        x_neg = self.negatives(model, x, generator)
+        e = model(torch.cat([x, x_neg], dim=0))
+        e_pos, e_neg = e[: x.shape[0]], e[x.shape[0]:]
+        loss = e_pos.mean() - e_neg.mean()
+        if self.reg:
+            loss = loss + self.reg * (e_pos.square().mean() + e_neg.square().mean())
+        self._check(loss, e_pos, e_neg)
+        return loss, {"energy_pos": float(e_pos.detach().mean()),
+                      "energy_neg": float(e_neg.detach().mean())}
+
+
+class ScoreMatching(Objective):
+    """Exact (Hyvärinen 2005) score matching: ``mean(|grad E|^2 / 2 - tr Hess E)``.
+
+    The Hessian trace costs one extra backward pass per input dimension, so
+    this is meant for low-dimensional data.
+    """
+
+    name = "sm"
+
+    def forward(self, model, x, generator=None):
+        xg, e, g = _energy_grad(model, x)
+        gf = _flat(g)
+        trace = torch.zeros_like(e)
+        for i in range(gf.shape[1]):
+            (h,) = torch.autograd.grad(gf[:, i].sum(), xg, create_graph=True)
+            trace = trace + _flat(h)[:, i]
+        loss = (0.5 * gf.square().sum(1) - trace).mean()
+        self._check(loss, e)
+        return loss, {}
+
+
+class DenoisingScoreMatching(Objective):
+    """Denoising score matching (Vincent 2011) at one or several noise levels.
+
+    With one ``sigma`` the model learns the score of the data convolved with
+    ``N(0, sigma^2 I)``: loss ``mean |sigma s(x~) + z|^2 / 2`` with
+    ``x~ = x + sigma z``. With several ``sigmas`` each sample gets a random
+    level and the model must be noise-conditional (have ``energy_at(x, sigma)``,
+    e.g. :class:`~boltz.deep.energies.NoiseConditionalMLPEnergy`); the loss is
+    weighted by ``sigma^2`` (Song & Ermon 2019).
+    """
+
+    name = "dsm"
+
+    def __init__(self, sigma=0.1, max_energy: float = 1e4):
+        super().__init__(max_energy)
+        sig = np.atleast_1d(check_array(sigma, "sigma", ndim=(0, 1)))
+        if np.any(sig <= 0):
+            raise ValueError(f"sigma must be positive, got {sig.tolist()}")
+        self.sigmas = tuple(float(s) for s in sig)
+
+    def forward(self, model, x, generator=None):
+        n = x.shape[0]
+        if len(self.sigmas) == 1:
+            sigma = torch.full((n,), self.sigmas[0], dtype=x.dtype, device=x.device)
+            energy_fn = None
+        else:
+            if not hasattr(model, "energy_at"):
+                raise TypeError(
+                    "several noise levels need a noise-conditional model with "
+                    "energy_at(x, sigma), e.g. NoiseConditionalMLPEnergy"
+                )
+            levels = torch.tensor(self.sigmas, dtype=x.dtype, device=x.device)
+            pick = torch.randint(0, len(self.sigmas), (n,), generator=generator,
+                                 device=x.device)
+            sigma = levels[pick]
+
+            def energy_fn(xx):
+                return model.energy_at(xx, sigma)
+        z = randn(x.shape, generator, x)
+        s_shape = (n, *([1] * (x.ndim - 1)))
+        x_noisy = x + sigma.reshape(s_shape) * z
+        _, e, g = _energy_grad(model, x_noisy, energy_fn=energy_fn)
+        # score s = -g; residual sigma * s + z
+        r = _flat(z - sigma.reshape(s_shape) * g)
+        loss = 0.5 * r.square().sum(1).mean()
+        self._check(loss, e)
+        return loss, {}
+
+
+class SlicedScoreMatching(Objective):
+    """Sliced score matching (Song et al. 2019) with random projections ``v``.
+
+    ``variance_reduced=True`` (default) uses ``|s|^2 / 2 + v^T (grad s) v`` with
+    Gaussian ``v`` (the SSM-VR form, exact expectation of the first term);
+    otherwise ``(v^T s)^2 / 2 + v^T (grad s) v``.
+    """
+
+    name = "ssm"
+
+    def __init__(self, n_projections: int = 1, variance_reduced: bool = True,
+                 max_energy: float = 1e4):
+        super().__init__(max_energy)
+        self.n_projections = check_positive_int(n_projections, "n_projections")
+        self.variance_reduced = bool(variance_reduced)
+
+    def forward(self, model, x, generator=None):
+        xg, e, g = _energy_grad(model, x)
+        s = -g
+        total = 0.0
+        for _ in range(self.n_projections):
+            v = randn(x.shape, generator, x)
+            (hv,) = torch.autograd.grad((s * v).sum(), xg, create_graph=True)
+            vhv = _flat(hv * v).sum(1)
+            if self.variance_reduced:
+                first = 0.5 * _flat(s).square().sum(1)
+            else:
+                first = 0.5 * _flat(s * v).sum(1).square()
+            total = total + (first + vhv).mean()
+        loss = total / self.n_projections
+        self._check(loss, e)
+        return loss, {}
+
+
+class NoiseContrastiveEstimation(Objective):
+    """Noise-contrastive estimation with a learned ``log Z`` (Gutmann & Hyvärinen 2010).
+
+    The model's normalised log-density is ``-E(x) - log_z``; a logistic
+    classifier with logit ``-E(x) - log_z - log p_n(x) - log nu`` separates the
+    data from ``nu`` times as many noise samples. ``noise`` must be normalised
+    (have ``log_partition`` and ``sample``); by default it is a Gaussian with the
+    mean and ``noise_scale^2`` times the covariance of the first batch.
+    """
+
+    name = "nce"
+
+    def __init__(self, noise=None, noise_ratio: float = 1.0, noise_scale: float = 1.2,
+                 max_energy: float = 1e4):
+        super().__init__(max_energy)
+        self.noise_ratio = check_positive_scalar(noise_ratio, "noise_ratio")
+        self.noise_scale = check_positive_scalar(noise_scale, "noise_scale")
+        if noise is not None and not (noise.has("sample") and noise.has("log_partition")):
+            raise TypeError("noise must be a normalised energy with sample() and log_partition()")
+        self.noise = noise
+        self.log_z = nn.Parameter(torch.zeros((), dtype=torch.float64))
+
+    def _make_noise(self, x):
+        from .energies import GaussianEnergy
+
+        flat = _flat(x).detach().double().cpu().numpy()
+        if flat.shape[0] < 2:
+            raise ValueError("NCE needs at least two samples in the first batch to fit the noise")
+        cov = np.atleast_2d(np.cov(flat.T)) * self.noise_scale**2
+        cov = cov + 1e-6 * np.trace(cov) / len(cov) * np.eye(len(cov))
+        return GaussianEnergy(flat.mean(0), cov)
+
+    def forward(self, model, x, generator=None):
+        if self.noise is None:
+            if x.ndim != 2:
+                raise ValueError("the default NCE noise needs flat data (n, d); pass noise=")
+            self.noise = self._make_noise(x)
+        n = x.shape[0]
+        m = max(1, int(round(self.noise_ratio * n)))
+        seed = None if generator is None else int(
+            torch.randint(0, 2**62, (1,), generator=generator, device=generator.device))
+        y = self.noise.sample(m, seed=seed).to(dtype=x.dtype, device=x.device)
+        both = torch.cat([x, y], dim=0)
+        log_noise = (-self.noise(both.to(self.noise.dtype).to(self.noise.device))
+                     - self.noise.log_partition()).to(x.device)
+        e = model(both)
+        logit = (-e - self.log_z - math.log(self.noise_ratio)).double() - log_noise.double()
+        loss = softplus(-logit[:n]).mean() + self.noise_ratio * softplus(logit[n:]).mean()
+        self._check(loss, e)
+        return loss, {"log_z": float(self.log_z.detach())}
+
+
+OBJECTIVES = {
+    "cd": lambda **kw: ContrastiveDivergence(**kw),
+    "pcd": lambda **kw: ContrastiveDivergence(persistent=True, **kw),
+    "sm": lambda **kw: ScoreMatching(**kw),
+    "dsm": lambda **kw: DenoisingScoreMatching(**kw),
+    "ssm": lambda **kw: SlicedScoreMatching(**kw),
+    "nce": lambda **kw: NoiseContrastiveEstimation(**kw),
+}
+
+
+def make_objective(name: str, **kwargs) -> Objective:
+    """Build an objective by name: ``cd``, ``pcd``, ``sm``, ``dsm``, ``ssm``, ``nce``."""
+    check_choice(name, "objective", OBJECTIVES)
+    return OBJECTIVES[name](**kwargs)
+
+

@@ -1,0 +1,59 @@
+"""Ready-made settings for training energies on the 2D toy densities.
+
+Used by ``boltz ebm``, ``demos/ebm_2d.py`` and ``benchmarks/ebm.py`` so that all
+three train the same way.
+
+Example
+-------
+>>> model, result = train_toy("eight_gaussians", "nce", n_steps=20, seed=0, progress=False)
+>>> result.n_steps
+20
+"""
+
+from __future__ import annotations
+
+from .._validation import check_choice
+from .energies import MLPEnergy
+from .objectives import OBJECTIVES, make_objective
+from .toy import make_toy
+from .training import fit
+
+__all__ = ["TOY_OBJECTIVE_SETTINGS", "toy_model", "toy_objective", "train_toy"]
+
+#: Objective settings for 2D toy densities on ``[-4.5, 4.5]^2``.
+TOY_OBJECTIVE_SETTINGS = {
+    "cd": {"n_steps": 20, "step_size": 0.01, "reg": 0.01},
+    "pcd": {"n_steps": 20, "step_size": 0.01, "reg": 0.01, "buffer_size": 10000,
+            "init_range": (-4.5, 4.5)},
+    "sm": {},
+    "dsm": {"sigma": 0.05},
+    "ssm": {"n_projections": 1},
+    "nce": {"noise_scale": 1.5, "noise_ratio": 2.0},
+}
+
+
+def toy_model(hidden=(128, 128, 128)) -> MLPEnergy:
+    """The MLP energy used for 2D densities."""
+    return MLPEnergy(2, hidden=hidden, activation="silu")
+
+
+def toy_objective(name: str, **overrides):
+    """The objective ``name`` with the toy settings (``overrides`` replace them)."""
+    check_choice(name, "objective", OBJECTIVES)
+    return make_objective(name, **{**TOY_OBJECTIVE_SETTINGS[name], **overrides})
+
+
+def train_toy(density: str, objective: str, *, n_steps: int = 3000, batch_size: int = 512,
+              lr: float = 2e-3, seed=0, progress: bool = True, device=None,
+              on_divergence: str = "stop", hidden=(128, 128, 128)):
+    """Train an MLP energy on a toy density; returns ``(model, FitResult)``."""
+    import torch
+
+    toy = make_toy(density)
+    torch.manual_seed(0 if seed is None else int(seed) if isinstance(seed, int) else 0)
+    model = toy_model(hidden)
+    obj = toy_objective(objective)
+    result = fit(model, obj, toy.sampler(), n_steps=n_steps, batch_size=batch_size, lr=lr,
+                 seed=seed, progress=progress, device=device, lr_schedule="cosine",
+                 on_divergence=on_divergence)
+    return model, result
