@@ -17,7 +17,21 @@ from .._validation import (
     check_spins,
 )
 
-__all__ = ["ChainState", "SamplingAlgorithm", "check_betas", "initial_spins"]
+__all__ = ["ChainState", "SamplingAlgorithm", "check_betas", "initial_spins", "parallel_ok",
+           "PARALLEL_MIN_WORK"]
+
+#: Smallest number of site updates per parallel region worth the cost of waking threads.
+#: Below it (or with one numba thread) the serial build of a kernel runs; results are
+#: identical either way, since every random stream belongs to a fixed piece of work.
+PARALLEL_MIN_WORK = 1 << 17
+
+
+def parallel_ok(n_items: int, work: int) -> bool:
+    """Whether a kernel with ``n_items`` parallel pieces and ``work`` updates per region
+    should run its parallel build."""
+    import numba
+
+    return n_items > 1 and numba.get_num_threads() > 1 and work >= PARALLEL_MIN_WORK
 
 
 @dataclass

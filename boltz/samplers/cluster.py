@@ -30,15 +30,22 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._base import ChainState, SamplingAlgorithm, check_betas, check_sweeps, initial_spins
+from ._base import (
+    ChainState,
+    SamplingAlgorithm,
+    check_betas,
+    check_sweeps,
+    initial_spins,
+    parallel_ok,
+)
 from ._rng import make_streams, next_double
 
 __all__ = ["wolff", "swendsen_wang", "wolff_clusters", "swendsen_wang_sweeps",
            "calibrate_wolff"]
 
 
-@njit(parallel=True, cache=True)
-def wolff_clusters(spins, streams, indptr, indices, data, betas, n_clusters):
+@njit(inline="always")
+def _wolff_clusters_body(spins, streams, indptr, indices, data, betas, n_clusters):
     """In place: ``n_clusters`` Wolff cluster flips per chain; returns spins flipped per chain."""
     C, n = spins.shape
     flipped = np.zeros(C, dtype=np.int64)
@@ -79,6 +86,16 @@ def wolff_clusters(spins, streams, indptr, indices, data, betas, n_clusters):
     return flipped
 
 
+@njit(parallel=True, cache=True)
+def _wolff_clusters_par(spins, streams, indptr, indices, data, betas, n_clusters):
+    return _wolff_clusters_body(spins, streams, indptr, indices, data, betas, n_clusters)
+
+
+@njit(cache=True)
+def _wolff_clusters_ser(spins, streams, indptr, indices, data, betas, n_clusters):
+    return _wolff_clusters_body(spins, streams, indptr, indices, data, betas, n_clusters)
+
+
 @njit(inline="always")
 def _find(parent, i):
     root = i
@@ -91,8 +108,8 @@ def _find(parent, i):
     return root
 
 
-@njit(parallel=True, cache=True)
-def swendsen_wang_sweeps(spins, streams, indptr, indices, data, betas, n_sweeps):
+@njit(inline="always")
+def _swendsen_wang_sweeps_body(spins, streams, indptr, indices, data, betas, n_sweeps):
     """In place: ``n_sweeps`` Swendsen–Wang updates of every chain."""
     C, n = spins.shape
     for c in prange(C):
@@ -122,6 +139,31 @@ def swendsen_wang_sweeps(spins, streams, indptr, indices, data, betas, n_sweeps)
                     flip[r] = 1 if next_double(streams, c) < 0.5 else 0
                 if flip[r] == 1:
                     sp[i] = -sp[i]
+
+
+@njit(parallel=True, cache=True)
+def _swendsen_wang_sweeps_par(spins, streams, indptr, indices, data, betas, n_sweeps):
+    _swendsen_wang_sweeps_body(spins, streams, indptr, indices, data, betas, n_sweeps)
+
+
+@njit(cache=True)
+def _swendsen_wang_sweeps_ser(spins, streams, indptr, indices, data, betas, n_sweeps):
+    _swendsen_wang_sweeps_body(spins, streams, indptr, indices, data, betas, n_sweeps)
+
+
+def wolff_clusters(spins, streams, indptr, indices, data, betas, n_clusters):
+    """In place: ``n_clusters`` Wolff cluster flips per chain; returns spins flipped per chain."""
+    C, n = spins.shape
+    kernel = _wolff_clusters_par if parallel_ok(C, C * n_clusters * 64) else _wolff_clusters_ser
+    return kernel(spins, streams, indptr, indices, data, betas, n_clusters)
+
+
+def swendsen_wang_sweeps(spins, streams, indptr, indices, data, betas, n_sweeps):
+    """In place: ``n_sweeps`` Swendsen–Wang updates of every chain."""
+    C, n = spins.shape
+    kernel = (_swendsen_wang_sweeps_par if parallel_ok(C, C * n * n_sweeps)
+              else _swendsen_wang_sweeps_ser)
+    kernel(spins, streams, indptr, indices, data, betas, n_sweeps)
 
 
 def _graph(model):

@@ -37,8 +37,15 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._base import ChainState, SamplingAlgorithm, check_betas, check_sweeps, initial_spins
-from ._rng import GOLDEN, make_streams, mix64, next_double
+from ._base import (
+    ChainState,
+    SamplingAlgorithm,
+    check_betas,
+    check_sweeps,
+    initial_spins,
+    parallel_ok,
+)
+from ._rng import _INV53, _S11, GOLDEN, make_streams, mix64, next_double
 
 __all__ = [
     "random_scan_metropolis",
@@ -102,6 +109,7 @@ def _tables(J, h0, betas, gibbs):
 @njit(inline="always")
 def _update_site(sp, x, y, Lx, Ly, J, h, uniform, tab, beta, streams, k, periodic, vertical,
                  gibbs):
+    """One single-spin move at (x, y) (used by the random-scan kernel)."""
     s = sp[x, y]
     t = _neighbour_sum(sp, x, y, Lx, Ly, periodic, vertical)
     if gibbs:
@@ -120,8 +128,57 @@ def _update_site(sp, x, y, Lx, Ly, J, h, uniform, tab, beta, streams, k, periodi
             sp[x, y] = -s
 
 
-@njit(parallel=True, cache=True)
-def _checkerboard_kernel(spins, streams, J, h, uniform, betas, periodic, vertical, n_sweeps,
+@njit(inline="always")
+def _update_row(sp, x, start, Lx, Ly, J, hrow, uniform, tab, beta, st, periodic, vertical,
+                gibbs):
+    """Update sites ``start, start+2, ...`` of row ``x``; ``st`` is the row's stream state.
+
+    Returns the advanced stream state (kept in a register inside the row).
+    """
+    row = sp[x]
+    has_up = vertical and (x > 0 or periodic)
+    has_dn = vertical and (x < Lx - 1 or periodic)
+    up = sp[x - 1 if x > 0 else Lx - 1]
+    dn = sp[x + 1 if x < Lx - 1 else 0]
+    for y in range(start, Ly, 2):
+        t = 0
+        if y > 0:
+            t += row[y - 1]
+        elif periodic:
+            t += row[Ly - 1]
+        if y < Ly - 1:
+            t += row[y + 1]
+        elif periodic:
+            t += row[0]
+        if has_up:
+            t += up[y]
+        if has_dn:
+            t += dn[y]
+        s = row[y]
+        if gibbs:
+            if uniform:
+                p_up = tab[0, t + 4]
+            else:
+                p_up = 1.0 / (1.0 + math.exp(-2.0 * beta * (J * t + hrow[y])))
+            st += GOLDEN
+            row[y] = 1 if (mix64(st) >> _S11) * _INV53 < p_up else -1
+        else:
+            if uniform:
+                p = tab[(s + 1) >> 1, t + 4]
+            else:
+                dE = 2.0 * s * (J * t + hrow[y])
+                p = 1.0 if dE <= 0.0 else math.exp(-beta * dE)
+            if p >= 1.0:
+                row[y] = -s
+            else:
+                st += GOLDEN
+                if (mix64(st) >> _S11) * _INV53 < p:
+                    row[y] = -s
+    return st
+
+
+@njit(inline="always")
+def _checkerboard_kernel_body(spins, streams, J, h, uniform, betas, periodic, vertical, n_sweeps,
                          gibbs, rows_parallel):
     C, Lx, Ly = spins.shape
     tables = _tables(J, h[0, 0], betas, gibbs)
@@ -132,24 +189,35 @@ def _checkerboard_kernel(spins, streams, J, h, uniform, betas, periodic, vertica
                 for k in prange(C * Lx):
                     c = k // Lx
                     x = k - c * Lx
-                    sp = spins[c]
-                    start = (colour + x) & 1
-                    for y in range(start, Ly, 2):
-                        _update_site(sp, x, y, Lx, Ly, J, h, uniform, tables[c], betas[c],
-                                     flat, k, periodic, vertical, gibbs)
+                    flat[k] = _update_row(spins[c], x, (colour + x) & 1, Lx, Ly, J, h[x],
+                                          uniform, tables[c], betas[c], flat[k], periodic,
+                                          vertical, gibbs)
         else:
             for c in prange(C):
-                sp = spins[c]
                 for colour in range(2):
                     for x in range(Lx):
-                        start = (colour + x) & 1
-                        for y in range(start, Ly, 2):
-                            _update_site(sp, x, y, Lx, Ly, J, h, uniform, tables[c], betas[c],
-                                         flat, c * Lx + x, periodic, vertical, gibbs)
+                        k = c * Lx + x
+                        flat[k] = _update_row(spins[c], x, (colour + x) & 1, Lx, Ly, J, h[x],
+                                              uniform, tables[c], betas[c], flat[k], periodic,
+                                              vertical, gibbs)
 
 
 @njit(parallel=True, cache=True)
-def _random_scan_kernel(spins, streams, J, h, uniform, betas, periodic, vertical, n_sweeps):
+def _checkerboard_kernel_par(spins, streams, J, h, uniform, betas, periodic, vertical, n_sweeps,
+                         gibbs, rows_parallel):
+    _checkerboard_kernel_body(spins, streams, J, h, uniform, betas, periodic, vertical, n_sweeps,
+                              gibbs, rows_parallel)
+
+
+@njit(cache=True)
+def _checkerboard_kernel_ser(spins, streams, J, h, uniform, betas, periodic, vertical, n_sweeps,
+                         gibbs, rows_parallel):
+    _checkerboard_kernel_body(spins, streams, J, h, uniform, betas, periodic, vertical, n_sweeps,
+                              gibbs, rows_parallel)
+
+
+@njit(inline="always")
+def _random_scan_kernel_body(spins, streams, J, h, uniform, betas, periodic, vertical, n_sweeps):
     C, Lx, Ly = spins.shape
     n = Lx * Ly
     tables = _tables(J, h[0, 0], betas, False)
@@ -166,6 +234,16 @@ def _random_scan_kernel(spins, streams, J, h, uniform, betas, periodic, vertical
 
 
 @njit(parallel=True, cache=True)
+def _random_scan_kernel_par(spins, streams, J, h, uniform, betas, periodic, vertical, n_sweeps):
+    _random_scan_kernel_body(spins, streams, J, h, uniform, betas, periodic, vertical, n_sweeps)
+
+
+@njit(cache=True)
+def _random_scan_kernel_ser(spins, streams, J, h, uniform, betas, periodic, vertical, n_sweeps):
+    _random_scan_kernel_body(spins, streams, J, h, uniform, betas, periodic, vertical, n_sweeps)
+
+
+@njit(cache=True)
 def lattice_energy(spins, J, h, periodic, vertical):
     """Hamiltonian ``-J sum_<ij> s_i s_j - sum_i h_i s_i`` of each chain, shape ``(n_chains,)``."""
     C, Lx, Ly = spins.shape
@@ -225,8 +303,8 @@ def _bernoulli_mask(need, p_int, s):
     return result, s
 
 
-@njit(parallel=True, cache=True)
-def _multispin_kernel(words, streams, p_int, invert, n_sweeps):
+@njit(inline="always")
+def _multispin_kernel_body(words, streams, p_int, invert, n_sweeps):
     G, Lx, Ly = words.shape
     for _ in range(n_sweeps):
         for colour in range(2):
@@ -256,6 +334,16 @@ def _multispin_kernel(words, streams, p_int, invert, n_sweeps):
                     m2, s = _bernoulli_mask(k0 & m1, p, s)
                     words[g, x, y] = w ^ (ge2 | (k1 & m1) | m2)
                 streams[g, x] = s
+
+
+@njit(parallel=True, cache=True)
+def _multispin_kernel_par(words, streams, p_int, invert, n_sweeps):
+    _multispin_kernel_body(words, streams, p_int, invert, n_sweeps)
+
+
+@njit(cache=True)
+def _multispin_kernel_ser(words, streams, p_int, invert, n_sweeps):
+    _multispin_kernel_body(words, streams, p_int, invert, n_sweeps)
 
 
 @njit(parallel=True, cache=True)
@@ -349,12 +437,23 @@ def _bipartite(model) -> bool:
 def lattice_sweeps(model, spins, streams, betas, n_sweeps, kind):
     """Run ``n_sweeps`` sweeps of ``kind`` in place on ``spins`` (n_chains, Lx, Ly)."""
     J, field, uniform, periodic, vertical = _lattice_params(model)
+    C, Lx, Ly = spins.shape
     if kind == "random_scan_metropolis":
-        _random_scan_kernel(spins, streams, J, field, uniform, betas, periodic, vertical,
-                            n_sweeps)
+        kernel = (_random_scan_kernel_par if parallel_ok(C, C * Lx * Ly * n_sweeps)
+                  else _random_scan_kernel_ser)
+        kernel(spins, streams, J, field, uniform, betas, periodic, vertical, n_sweeps)
+        return
+    gibbs = kind == "checkerboard_gibbs"
+    import numba
+
+    if (_bipartite(model) and C < numba.get_num_threads()
+            and parallel_ok(C * Lx, C * Lx * Ly // 2)):
+        kernel, rows = _checkerboard_kernel_par, True      # rows of one colour in parallel
+    elif parallel_ok(C, C * Lx * Ly * n_sweeps):
+        kernel, rows = _checkerboard_kernel_par, False     # chains in parallel
     else:
-        _checkerboard_kernel(spins, streams, J, field, uniform, betas, periodic, vertical,
-                             n_sweeps, kind == "checkerboard_gibbs", _bipartite(model))
+        kernel, rows = _checkerboard_kernel_ser, False
+    kernel(spins, streams, J, field, uniform, betas, periodic, vertical, n_sweeps, gibbs, rows)
 
 
 def _single_spin_algorithm(model, kind):
@@ -454,7 +553,10 @@ def multispin_metropolis(model) -> SamplingAlgorithm:
     def step(state, n_sweeps=1):
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
-            _multispin_kernel(state.spins, state.streams, state.info["p_int"], invert, n_sweeps)
+            G, Lx, Ly = state.spins.shape
+            kernel = (_multispin_kernel_par if parallel_ok(G * Lx, G * Lx * Ly * 32)
+                      else _multispin_kernel_ser)
+            kernel(state.spins, state.streams, state.info["p_int"], invert, n_sweeps)
         return state
 
     def spins(state):

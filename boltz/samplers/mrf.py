@@ -33,7 +33,14 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._base import ChainState, SamplingAlgorithm, check_betas, check_sweeps, initial_spins
+from ._base import (
+    ChainState,
+    SamplingAlgorithm,
+    check_betas,
+    check_sweeps,
+    initial_spins,
+    parallel_ok,
+)
 from ._rng import make_streams, next_double
 
 __all__ = [
@@ -72,8 +79,8 @@ def _update(sp, i, indptr, indices, data, h, beta, streams, k, gibbs):
             sp[i] = -s
 
 
-@njit(parallel=True, cache=True)
-def csr_sweeps(spins, streams, indptr, indices, data, h, betas, n_sweeps, gibbs, random_scan):
+@njit(inline="always")
+def _csr_sweeps_body(spins, streams, indptr, indices, data, h, betas, n_sweeps, gibbs, random_scan):
     """In place: ``n_sweeps`` single-site sweeps of every chain (one stream per chain)."""
     C, n = spins.shape
     for c in prange(C):
@@ -85,7 +92,17 @@ def csr_sweeps(spins, streams, indptr, indices, data, h, betas, n_sweeps, gibbs,
 
 
 @njit(parallel=True, cache=True)
-def chromatic_sweeps(spins, streams, indptr, indices, data, h, betas, n_sweeps, order,
+def _csr_sweeps_par(spins, streams, indptr, indices, data, h, betas, n_sweeps, gibbs, random_scan):
+    _csr_sweeps_body(spins, streams, indptr, indices, data, h, betas, n_sweeps, gibbs, random_scan)
+
+
+@njit(cache=True)
+def _csr_sweeps_ser(spins, streams, indptr, indices, data, h, betas, n_sweeps, gibbs, random_scan):
+    _csr_sweeps_body(spins, streams, indptr, indices, data, h, betas, n_sweeps, gibbs, random_scan)
+
+
+@njit(inline="always")
+def _chromatic_sweeps_body(spins, streams, indptr, indices, data, h, betas, n_sweeps, order,
                      block_start, block_ptr):
     """In place: heat-bath over colour classes.
 
@@ -109,6 +126,20 @@ def chromatic_sweeps(spins, streams, indptr, indices, data, h, betas, n_sweeps, 
 
 
 @njit(parallel=True, cache=True)
+def _chromatic_sweeps_par(spins, streams, indptr, indices, data, h, betas, n_sweeps, order,
+                     block_start, block_ptr):
+    _chromatic_sweeps_body(spins, streams, indptr, indices, data, h, betas, n_sweeps, order,
+                           block_start, block_ptr)
+
+
+@njit(cache=True)
+def _chromatic_sweeps_ser(spins, streams, indptr, indices, data, h, betas, n_sweeps, order,
+                     block_start, block_ptr):
+    _chromatic_sweeps_body(spins, streams, indptr, indices, data, h, betas, n_sweeps, order,
+                           block_start, block_ptr)
+
+
+@njit(cache=True)
 def csr_energy(spins, indptr, indices, data, h):
     """``H(s) = -1/2 s^T J s - h^T s`` of each chain, shape ``(n_chains,)``."""
     C, n = spins.shape
@@ -166,6 +197,36 @@ def colour_blocks(colours, block: int = BLOCK):
         ptr.append(len(starts))
     starts.append(pos)
     return order, np.asarray(starts, dtype=np.int64), np.asarray(ptr, dtype=np.int64)
+
+
+def csr_sweeps(spins, streams, indptr, indices, data, h, betas, n_sweeps, gibbs=True,
+               random_scan=False):
+    """In place: ``n_sweeps`` single-site sweeps (Gibbs or Metropolis) of every chain.
+
+    ``spins`` (n_chains, n) int8, ``streams`` (n_chains,) uint64, CSR couplings,
+    field ``h`` (n,), ``betas`` (n_chains,). Chains run in parallel when large enough.
+    """
+    C, n = spins.shape
+    kernel = _csr_sweeps_par if parallel_ok(C, C * (n + data.shape[0]) * n_sweeps) \
+        else _csr_sweeps_ser
+    kernel(spins, streams, indptr, indices, data, h, betas, n_sweeps, gibbs, random_scan)
+
+
+def chromatic_sweeps(spins, streams, indptr, indices, data, h, betas, n_sweeps, order,
+                     block_start, block_ptr):
+    """In place: heat-bath over colour classes (see :func:`colour_blocks`).
+
+    ``order[block_start[b]:block_start[b+1]]`` are the sites of block ``b``;
+    blocks ``block_ptr[col]:block_ptr[col+1]`` make up colour ``col``;
+    ``streams`` has shape ``(n_chains, n_blocks)``. Blocks of one colour run in parallel.
+    """
+    C, n = spins.shape
+    n_colours = block_ptr.shape[0] - 1
+    kernel = (_chromatic_sweeps_par
+              if parallel_ok(C * (block_start.shape[0] - 1) // n_colours, C * n // n_colours)
+              else _chromatic_sweeps_ser)
+    kernel(spins, streams, indptr, indices, data, h, betas, n_sweeps, order, block_start,
+           block_ptr)
 
 
 def _csr(model):
