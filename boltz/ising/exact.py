@@ -163,9 +163,11 @@ def kaufman_log_partition(L: int, M: int, beta: float, J: float = 1.0) -> float:
     ])
     signs = np.array([1.0, 1.0, 1.0, np.prod(np.sign(even))])
     keep = np.isfinite(logs) & (signs != 0)
-    total, sign = special.logsumexp(logs[keep], b=signs[keep], return_sign=True)
-    if sign <= 0:
+    top = logs[keep].max()
+    scaled = float(np.sum(signs[keep] * np.exp(logs[keep] - top)))
+    if scaled <= 0:
         raise ArithmeticError("Kaufman's sum lost its sign; beta is outside the usable range")
+    total = top + math.log(scaled)
     return float(-math.log(2.0) + 0.5 * N * math.log(2.0 * math.sinh(2 * K)) + total)
 
 
