@@ -42,6 +42,8 @@ _LAZY = {
     "MultivariateGaussian": "gaussian",
     "load_mnist": "datasets",
     "binary_image": "datasets",
+    "DeepBoltzmannMachine": "dbm",
+    "DeepBeliefNet": "dbm",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]
