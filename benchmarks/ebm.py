@@ -39,16 +39,26 @@ def _data(n=20000):
     return torch.as_tensor(make_toy("eight_gaussians").sample(n, seed=0), dtype=torch.float32)
 
 
-def _timed_loop(step_fn, n_steps, warmup=10):
-    for _ in range(warmup):
-        step_fn()
-    t0 = time.perf_counter()
-    for _ in range(n_steps):
-        step_fn()
-    return n_steps / (time.perf_counter() - t0)
+def interleaved_rates(step_fns, n_steps, block=10, warmup=10):
+    """Steps/s of each step function, timed in alternating blocks (median of blocks).
+
+    Alternating the libraries block by block keeps a load change on the shared
+    machine from favouring whichever library happens to run first.
+    """
+    for fn in step_fns:
+        for _ in range(warmup):
+            fn()
+    rates = [[] for _ in step_fns]
+    for _ in range(max(1, n_steps // block)):
+        for i, fn in enumerate(step_fns):
+            t0 = time.perf_counter()
+            for _ in range(block):
+                fn()
+            rates[i].append(block / (time.perf_counter() - t0))
+    return [float(np.median(r)) for r in rates]
 
 
-def boltz_throughput(n_steps):
+def boltz_cd_step():
     model = MLPEnergy(2, hidden=HIDDEN)
     model.net = _net()
     cd = ContrastiveDivergence(n_steps=K_STEPS, step_size=STEP_SIZE, reg=REG)
@@ -62,10 +72,10 @@ def boltz_throughput(n_steps):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    return _timed_loop(step, n_steps)
+    return step
 
 
-def torchebm_throughput(n_steps):
+def torchebm_cd_step():
     try:
         from torchebm.core import BaseModel
         from torchebm.losses import ContrastiveDivergence as TCD
@@ -94,7 +104,7 @@ def torchebm_throughput(n_steps):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    return _timed_loop(step, n_steps)
+    return step
 
 
 def grid_kl_table(n_steps, densities, objectives, seed=0):
@@ -136,8 +146,12 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
 
     n_tp = 100 if args.quick else 300
-    ours = boltz_throughput(n_tp)
-    peer = torchebm_throughput(n_tp)
+    fns = [boltz_cd_step()]
+    peer_fn = torchebm_cd_step()
+    if peer_fn is not None:
+        fns.append(peer_fn)
+    rates = interleaved_rates(fns, n_tp)
+    ours, peer = rates[0], (rates[1] if peer_fn is not None else None)
     print(f"CD training steps/s (MLP {HIDDEN}, batch {BATCH}, k={K_STEPS}, CPU, "
           f"{args.threads} thread): boltz {ours:.1f}, torchebm "
           f"{'absent' if peer is None else f'{peer:.1f}'}", flush=True)

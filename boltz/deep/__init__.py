@@ -1,0 +1,60 @@
+"""PyTorch energy-based models (the only part of boltz that imports torch).
+
+- :mod:`boltz.deep.energies`   ``EnergyModule`` base, MLP/conv/noise-conditional energies,
+  analytic energies (Gaussian, mixture, double well, rings), adapters for boltz models
+- :mod:`boltz.deep.compose`    products of experts (``a + b``), tempering, conditioning
+- :mod:`boltz.deep.samplers`   Langevin, MALA, HMC, annealed Langevin (batched, seeded)
+- :mod:`boltz.deep.buffers`    replay buffer of persistent chains
+- :mod:`boltz.deep.objectives` CD / persistent CD, score matching (exact, denoising,
+  sliced), noise-contrastive estimation
+- :mod:`boltz.deep.training`   ``fit`` loop, checkpoints (state dicts, ``weights_only``)
+- :mod:`boltz.deep.toy`        2D toy densities with exact log-densities
+- :mod:`boltz.deep.metrics`    grid KL, MMD
+- :mod:`boltz.deep.recipes`    settings shared by the CLI, demos and benchmark
+
+Example
+-------
+>>> import torch
+>>> from boltz.deep import GaussianEnergy, MALASampler
+>>> g = GaussianEnergy([0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]])
+>>> MALASampler(g, step_size=0.5).sample(torch.zeros(10, 2), 20, seed=0).shape
+torch.Size([10, 2])
+"""
+
+from ._utils import NonFiniteEnergyError, TrainingDivergedError, make_generator
+from .buffers import ReplayBuffer
+from .compose import ConditionedEnergy, SumEnergy, TemperedEnergy, product_of_experts
+from .energies import (
+    ConvEnergy,
+    DensityEnergy,
+    DoubleWellEnergy,
+    EnergyModule,
+    FunctionEnergy,
+    GaussianEnergy,
+    GaussianMixtureEnergy,
+    MLPEnergy,
+    NoiseConditionalMLPEnergy,
+    RingsEnergy,
+    as_energy,
+)
+from .objectives import (
+    ContrastiveDivergence,
+    DenoisingScoreMatching,
+    NoiseContrastiveEstimation,
+    ScoreMatching,
+    SlicedScoreMatching,
+    make_objective,
+)
+from .samplers import AnnealedLangevinSampler, HMCSampler, LangevinSampler, MALASampler
+from .training import FitResult, fit, load_checkpoint, save_checkpoint
+
+__all__ = [
+    "AnnealedLangevinSampler", "ConditionedEnergy", "ContrastiveDivergence", "ConvEnergy",
+    "DenoisingScoreMatching", "DensityEnergy", "DoubleWellEnergy", "EnergyModule", "FitResult",
+    "FunctionEnergy", "GaussianEnergy", "GaussianMixtureEnergy", "HMCSampler", "LangevinSampler",
+    "MALASampler", "MLPEnergy", "NoiseConditionalMLPEnergy", "NoiseContrastiveEstimation",
+    "NonFiniteEnergyError", "ReplayBuffer", "RingsEnergy", "ScoreMatching", "SlicedScoreMatching",
+    "SumEnergy", "TemperedEnergy", "TrainingDivergedError", "as_energy", "fit",
+    "load_checkpoint", "make_generator", "make_objective", "product_of_experts",
+    "save_checkpoint",
+]
