@@ -70,14 +70,15 @@ def bk_maxflow_kernel(first, head, sister, rescap, tr_cap):  # noqa: C901
     sink tree: p -> parent along ``parent[p]``). Returns the augmented flow.
     """
     n = tr_cap.shape[0]
-    parent = np.full(n, _NONE, dtype=np.int64)
+    # arc and node indices fit in int32 (grid_graph checks), which halves memory traffic
+    parent = np.full(n, _NONE, dtype=np.int32)
     is_sink = np.zeros(n, dtype=np.uint8)
     ts = np.zeros(n, dtype=np.int64)
-    dist = np.zeros(n, dtype=np.int64)
+    dist = np.zeros(n, dtype=np.int32)
     in_active = np.zeros(n, dtype=np.uint8)
-    queue = np.empty(max(n, 1), dtype=np.int64)
+    queue = np.empty(max(n, 1), dtype=np.int32)
     q_state = np.zeros(2, dtype=np.int64)
-    orph = np.empty(max(n, 1), dtype=np.int64)
+    orph = np.empty(max(n, 1), dtype=np.int32)
     o_state = np.zeros(2, dtype=np.int64)
     time = 0
     flow = 0.0
@@ -289,7 +290,7 @@ def residual_source_side(first, head, rescap, tr_cap):
     """Nodes reachable from the source in the residual graph (bool (N,))."""
     n = tr_cap.shape[0]
     seen = np.zeros(n, dtype=np.bool_)
-    stack = np.empty(max(n, 1), dtype=np.int64)
+    stack = np.empty(max(n, 1), dtype=np.int32)
     top = 0
     for p in range(n):
         if tr_cap[p] > 0:
@@ -334,12 +335,6 @@ def _grid_neighbour_sum(x, r, c, H, W, neighbourhood):
         if r + 1 < H and c + 1 < W:
             s += x[r + 1, c + 1]
     return s
-
-
-@numba.njit(cache=True)
-def grid_colour_classes(neighbourhood):
-    """Number of colour classes: 2 (checkerboard) for 4 neighbours, 4 for 8."""
-    return 2 if neighbourhood == 4 else 4
 
 
 @numba.njit(cache=True, inline="always")
@@ -408,21 +403,14 @@ def grid_icm_sweep(x, field, beta, neighbourhood):
 
 
 @numba.njit(cache=True)
-def grid_gibbs_marginals(x, field, beta, neighbourhood, n_burn, n_batches, batch_sweeps, seed):
-    """Gibbs estimate of ``p(x_i = +1)`` with batch-means standard errors.
-
-    Runs ``n_burn`` sweeps, then ``n_batches`` batches of ``batch_sweeps``
-    sweeps at temperature 1, averaging the indicator ``x_i == +1`` after each
-    sweep. Returns ``(mean, stderr)`` over batch means; ``x`` ends in the last state.
-    """
+def grid_gibbs_mean_indicator(x, field, beta, neighbourhood, n_sweeps, seed):
+    """Run ``n_sweeps`` Gibbs sweeps at temperature 1 (in place) and return the
+    fraction of sweeps after which each pixel was +1 (float64 (H, W))."""
     np.random.seed(seed)  # noqa: NPY002 (numba kernels support only the legacy API)
     H, W = x.shape
     n_col = 2 if neighbourhood == 4 else 4
-    s1 = np.zeros((H, W))
-    s2 = np.zeros((H, W))
-    batch = np.zeros((H, W))
-    total = n_burn + n_batches * batch_sweeps
-    for sweep in range(total):
+    count = np.zeros((H, W))
+    for _ in range(n_sweeps):
         for colour in range(n_col):
             for r in range(H):
                 c0 = _class_start(colour, r, neighbourhood)
@@ -432,25 +420,11 @@ def grid_gibbs_marginals(x, field, beta, neighbourhood, n_burn, n_batches, batch
                     f = beta * _grid_neighbour_sum(x, r, c, H, W, neighbourhood) + field[r, c]
                     p_up = 1.0 / (1.0 + np.exp(-2.0 * f))
                     x[r, c] = 1 if np.random.random() < p_up else -1  # noqa: NPY002
-        if sweep >= n_burn:
-            for r in range(H):
-                for c in range(W):
-                    if x[r, c] == 1:
-                        batch[r, c] += 1.0
-            if (sweep - n_burn + 1) % batch_sweeps == 0:
-                for r in range(H):
-                    for c in range(W):
-                        m = batch[r, c] / batch_sweeps
-                        s1[r, c] += m
-                        s2[r, c] += m * m
-                        batch[r, c] = 0.0
-    mean = s1 / n_batches
-    if n_batches > 1:
-        var = (s2 / n_batches - mean * mean) * n_batches / (n_batches - 1)
-        stderr = np.sqrt(np.maximum(var, 0.0) / n_batches)
-    else:
-        stderr = np.full((H, W), np.nan)
-    return mean, stderr
+        for r in range(H):
+            for c in range(W):
+                if x[r, c] == 1:
+                    count[r, c] += 1.0
+    return count / max(n_sweeps, 1)
 
 
 @numba.njit(cache=True)

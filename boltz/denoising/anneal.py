@@ -45,12 +45,16 @@ def geometric_schedule(t_start: float, t_end: float, n_sweeps: int) -> np.ndarra
 
 
 def anneal(model, n_sweeps: int = 200, t_start: float = 3.0, t_end: float = 0.05,
-           init=None, seed=None, max_quench_sweeps: int = 100) -> DenoiseResult:
+           init=None, seed=None, max_quench_sweeps: int = 100,
+           progress: bool = False) -> DenoiseResult:
     """Simulated annealing: ``n_sweeps`` Gibbs sweeps on a geometric cooling schedule.
 
     Starts from ``init`` (default: the noisy image), then quenches with ICM
-    sweeps until nothing changes. ``seed`` makes the run reproducible.
+    sweeps until nothing changes. ``seed`` makes the run reproducible;
+    ``progress`` shows a progress bar.
     """
+    from tqdm.auto import tqdm
+
     from ._kernels import grid_gibbs_sweeps, grid_icm_sweep
 
     model = _check_model(model)
@@ -60,7 +64,10 @@ def anneal(model, n_sweeps: int = 200, t_start: float = 3.0, t_end: float = 0.05
     x = _initial_state(model, init)
     field = model.external_field()
     beta = float(model.beta)
-    grid_gibbs_sweeps(x, field, beta, model.neighbourhood, temps, int(rng.integers(2**31 - 1)))
+    chunks = np.array_split(temps, min(n_sweeps, 20))  # kernel calls between progress updates
+    for chunk in tqdm(chunks, desc="annealing", disable=not progress):
+        grid_gibbs_sweeps(x, field, beta, model.neighbourhood, chunk,
+                          int(rng.integers(2**31 - 1)))
     quench = 0
     for quench in range(1, max_quench_sweeps + 1):  # noqa: B007
         if grid_icm_sweep(x, field, beta, model.neighbourhood) == 0:

@@ -48,14 +48,17 @@ def _mpm_result(model, prob, method, info) -> DenoiseResult:
 
 
 def gibbs_marginals(model, n_sweeps: int = 500, n_burn: int = 100, n_batches: int = 20,
-                    init=None, seed=None) -> DenoiseResult:
+                    init=None, seed=None, progress: bool = False) -> DenoiseResult:
     """Posterior marginals by Gibbs sampling (``n_sweeps`` after ``n_burn`` burn-in sweeps).
 
     The sweeps are split into ``n_batches`` batches; ``info["stderr"]`` holds the
-    batch-means standard error of each pixel's probability. Returns the MPM
-    labelling with ``probability`` set.
+    batch-means standard error of each pixel's probability (valid when a batch
+    is much longer than the autocorrelation time). Returns the MPM labelling
+    with ``probability`` set. ``progress`` shows a progress bar over batches.
     """
-    from ._kernels import grid_gibbs_marginals
+    from tqdm.auto import tqdm
+
+    from ._kernels import grid_gibbs_mean_indicator, grid_gibbs_sweeps
 
     model = _check_model(model)
     n_sweeps = check_positive_int(n_sweeps, "n_sweeps")
@@ -67,9 +70,22 @@ def gibbs_marginals(model, n_sweeps: int = 500, n_burn: int = 100, n_batches: in
         )
     rng = check_rng(seed)
     x = _initial_state(model, init)
-    prob, stderr = grid_gibbs_marginals(
-        x, model.external_field(), float(model.beta), model.neighbourhood, n_burn, n_batches,
-        n_sweeps // n_batches, int(rng.integers(2**31 - 1)))
+    field = model.external_field()
+    beta = float(model.beta)
+    if n_burn:
+        grid_gibbs_sweeps(x, field, beta, model.neighbourhood, np.ones(n_burn),
+                          int(rng.integers(2**31 - 1)))
+    # running first and second moments of the batch means (Welford)
+    prob = np.zeros(model.shape)
+    m2 = np.zeros(model.shape)
+    for b in tqdm(range(n_batches), desc="Gibbs marginals", disable=not progress):
+        batch = grid_gibbs_mean_indicator(x, field, beta, model.neighbourhood,
+                                          n_sweeps // n_batches, int(rng.integers(2**31 - 1)))
+        delta = batch - prob
+        prob += delta / (b + 1)
+        m2 += delta * (batch - prob)
+    stderr = (np.sqrt(m2 / (n_batches - 1) / n_batches) if n_batches > 1
+              else np.full(model.shape, np.inf))
     return _mpm_result(model, prob, "mpm-gibbs",
                        {"stderr": stderr, "sweeps": n_sweeps, "burn_in": n_burn,
                         "last_state": x})

@@ -111,21 +111,28 @@ def grid_graph(terminal, weight: float, neighbourhood: int = 4) -> GridGraph:
     if N * K >= 2**31:
         raise ValueError(f"image of {H}x{W} pixels is too large for 32-bit arc indices")
     idx = np.arange(N, dtype=np.int32).reshape(H, W)
-    head = np.repeat(idx[:, :, None], K, axis=2)          # self-loops by default
-    valid = np.zeros((H, W, K), dtype=bool)
+    head = np.empty((H, W, K), dtype=np.int32)
+    sister = np.empty((H, W, K), dtype=np.int32)
+    cap = np.zeros((H, W, K), dtype=np.float64)
     for k, (dr, dc) in enumerate(offsets):
+        opp = (k + half) % K
         r0, r1 = max(0, -dr), H - max(0, dr)
         c0, c1 = max(0, -dc), W - max(0, dc)
-        if r0 < r1 and c0 < c1:
-            head[r0:r1, c0:c1, k] = idx[r0 + dr: r1 + dr, c0 + dc: c1 + dc]
-            valid[r0:r1, c0:c1, k] = True
-    opp = ((np.arange(K) + half) % K).astype(np.int32)
-    own = np.arange(N * K, dtype=np.int32).reshape(H, W, K)
-    sister = np.where(valid, head * np.int32(K) + opp, own)
-    cap = np.where(valid, weight, 0.0)
+        hk, sk = head[:, :, k], sister[:, :, k]
+        if r0 < r1 and c0 < c1:  # interior: arc to the neighbour, reverse arc is its opp slot
+            nb = idx[r0 + dr: r1 + dr, c0 + dc: c1 + dc]
+            hk[r0:r1, c0:c1] = nb
+            np.multiply(nb, K, out=sk[r0:r1, c0:c1])
+            sk[r0:r1, c0:c1] += opp
+            cap[r0:r1, c0:c1, k] = weight
+        # border strips: self-loops of capacity 0 that are their own reverse
+        for rows, cols in ((slice(0, r0), slice(None)), (slice(r1, H), slice(None)),
+                           (slice(None), slice(0, c0)), (slice(None), slice(c1, W))):
+            hk[rows, cols] = idx[rows, cols]
+            sk[rows, cols] = idx[rows, cols] * K + k
     first = np.arange(0, N * K + 1, K, dtype=np.int64)
-    return GridGraph(first, head.reshape(-1), sister.reshape(-1).astype(np.int32),
-                     cap.reshape(-1), terminal.reshape(-1).copy(), (H, W))
+    return GridGraph(first, head.reshape(-1), sister.reshape(-1), cap.reshape(-1),
+                     terminal.reshape(-1).copy(), (H, W))
 
 
 # ---------------------------------------------------------------------------
