@@ -346,7 +346,7 @@ def _multispin_kernel_ser(words, streams, p_int, invert, n_sweeps):
     _multispin_kernel_body(words, streams, p_int, invert, n_sweeps)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _pack_kernel(spins, G):
     C, Lx, Ly = spins.shape
     words = np.zeros((G, Lx, Ly), dtype=np.uint64)
@@ -363,7 +363,7 @@ def _pack_kernel(spins, G):
     return words
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _unpack_kernel(words, C):
     G, Lx, Ly = words.shape
     spins = np.empty((C, Lx, Ly), dtype=np.int8)
@@ -376,7 +376,7 @@ def _unpack_kernel(words, C):
     return spins
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _multispin_observables_kernel(words, C):
     """Per replica: (number of unsatisfied-for-J>0 bonds, number of up spins)."""
     G, Lx, Ly = words.shape
