@@ -137,7 +137,10 @@ def run(args) -> int:
         matplotlib.use("Agg")
         from ..plotting.dbm import plot_samples
 
-        plot_samples(probs).savefig(args.out)
+        n_vis = probs.shape[1]
+        side = int(round(n_vis ** 0.5))
+        shape = (side, side) if side * side == n_vis else (1, n_vis)
+        plot_samples(probs, shape=shape).savefig(args.out)
     else:
         raise ValueError(f"--out must end in .png or .npy, got {args.out!r}")
     print(json.dumps({"samples": args.out, "n": int(probs.shape[0])}))
