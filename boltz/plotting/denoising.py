@@ -59,7 +59,8 @@ def plot_restorations(noisy, results, truth=None, noisy_energy=None, ncols: int 
     ncols = n if ncols is None else max(1, min(int(ncols), n))
     nrows = int(np.ceil(n / ncols))
     if fig is None:
-        fig = plt.figure(figsize=(panel_size * ncols, panel_size * nrows + 0.6))
+        fig = plt.figure(figsize=(panel_size * ncols, (panel_size + 0.8) * nrows),
+                         layout="constrained")
     for k, (name, image, energy, prob) in enumerate(panels):
         ax = fig.add_subplot(nrows, ncols, k + 1)
         if prob is not None:
@@ -70,7 +71,6 @@ def plot_restorations(noisy, results, truth=None, noisy_energy=None, ncols: int 
         ax.set_title(_title(name, image, truth if name != "original" else None, energy),
                      fontsize=9)
         ax.set_axis_off()
-    fig.tight_layout()
     return fig
 
 
