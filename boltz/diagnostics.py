@@ -72,7 +72,7 @@ def autocorrelation(x, max_lag: int | None = None) -> np.ndarray:
     acov = np.fft.irfft(f * np.conj(f), n=size, axis=0)[: max_lag + 1].sum(axis=1)
     acov /= n * arr.shape[1]
     rho = np.zeros(max_lag + 1)
-    if acov[0] <= 1e-300 * max(1.0, float(np.abs(arr).max()) ** 2):
+    if acov[0] <= (1e-12 * float(np.abs(arr).max())) ** 2:  # constant up to rounding
         rho[0] = 1.0
         return rho
     rho[:] = acov / acov[0]
