@@ -12,7 +12,12 @@ from boltz.dbm import (
     exact_log_partition,
     variational_lower_bound,
 )
-from boltz.exact import ExactDistribution, chi_square_test, state_index
+from boltz.exact import (
+    ExactDistribution,
+    chi_square_test,
+    expected_total_variation,
+    state_index,
+)
 from boltz.io import ModelFileError, save_model
 
 
@@ -171,6 +176,10 @@ def test_gibbs_leaves_exact_joint_invariant(tiny, tiny_exact):
     x = tiny.join(states)
     _, p_value = chi_square_test(x, tiny_exact)
     assert p_value > 1e-3
+    # total variation at the level expected of n iid exact draws (it concentrates
+    # tightly around its mean over 8192 states)
+    tv_expected = expected_total_variation(tiny_exact.probabilities, n)
+    assert tiny_exact.total_variation(x) < 1.2 * tv_expected
     # and a moved sample is not the starting one
     assert np.mean(np.all(x == x0, axis=1)) < 0.9
 
