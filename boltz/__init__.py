@@ -42,6 +42,9 @@ _LAZY = {
     "MultivariateGaussian": "gaussian",
     "load_mnist": "datasets",
     "binary_image": "datasets",
+    "DenoisingPosterior": "denoising",
+    "map_mincut": "denoising",
+    "denoise": "denoising",
     "DeepBoltzmannMachine": "dbm",
     "DeepBeliefNet": "dbm",
 }
