@@ -232,3 +232,17 @@ def test_run_result_object_and_correlation():
         assert np.isfinite(est.mean) and np.isfinite(est.error) and est.error >= 0
     assert run.correlation[0] == 1.0 and np.all(np.diff(run.correlation) < 0.05)
     assert "± " in str(run) and run.final_spins.shape == (3, 8, 8)
+
+
+def test_cli_prints_observables_and_plots(capsys, tmp_path):
+    from boltz.cli import main
+
+    path = tmp_path / "ising.png"
+    code = main(["ising", "--L", "8", "--T-range", "2.0", "3.0", "2", "--algorithm", "wolff",
+                 "--sweeps", "100", "--seed", "1", "--quiet", "--plot", str(path)])
+    out = capsys.readouterr().out
+    assert code == 0 and path.stat().st_size > 0
+    assert "±" in out and "Onsager" in out and "2.0000" in out
+    assert main(["ising", "--L", "8", "--T", "0", "--quiet"]) == 2
+    assert main(["ising", "--L", "8", "--sweeps", "-3", "--quiet"]) == 2
+    assert "--sweeps must be a positive integer" in capsys.readouterr().err
