@@ -104,7 +104,9 @@ def as_batch(x, event_shape, *, dtype=None, device=None, name: str = "x") -> tor
             raise ValueError(f"{name} must be finite, but it contains {bad}")
         out = x
     else:
-        arr = check_array(x, name, shape=(None, *event_shape))
+        arr = check_array(x, name)
+        if arr.ndim != 1 + len(event_shape) or tuple(arr.shape[1:]) != event_shape:
+            raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
         out = torch.from_numpy(np.ascontiguousarray(arr))
     if dtype is None and not out.is_floating_point():
         dtype = torch.get_default_dtype()
