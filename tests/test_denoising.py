@@ -199,6 +199,9 @@ def test_noise_rate_estimate_and_parameter_estimation():
     assert 0.3 < est.beta <= 1.5
     res = map_mincut(build_posterior(noisy))
     assert res.error_rate(binary_image("shapes", 128)) <= 0.01
+    post = DenoisingPosterior.estimate(noisy, seed=0)
+    assert (post.beta, post.h, post.eta) == (est.beta, est.h, est.eta)
+    assert post.noise_rate == pytest.approx(est.noise_rate)
 
 
 def test_pseudo_likelihood_recovers_known_coupling():
