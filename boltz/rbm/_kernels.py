@@ -21,6 +21,10 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0
+# Serial kernels: the per-call work is small (one minibatch), and on a loaded
+# machine numba/OpenMP worker threads that busy-wait at barriers cost far more
+# than they save. ``prange`` then runs as ``range``.
+_PARALLEL = False
 
 
 @numba.njit(inline="always", cache=True)
@@ -38,7 +42,7 @@ def new_key(rng: np.random.Generator) -> np.uint64:
     return np.uint64(rng.integers(0, 2**63 - 1, dtype=np.int64))
 
 
-@numba.njit(parallel=True, cache=True, fastmath=False)
+@numba.njit(parallel=_PARALLEL, cache=True)
 def bernoulli_from_preactivation(pre, row_scale, bias, key, prob, sample):
     """``z = row_scale[i] * pre[i, j] + bias[j]``; ``prob = sigmoid(z)``; ``sample = u < prob``."""
     n, m = pre.shape
@@ -56,7 +60,7 @@ def bernoulli_from_preactivation(pre, row_scale, bias, key, prob, sample):
             sample[i, j] = 1.0 if _uniform(key, base + j) < p else 0.0
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=_PARALLEL, cache=True)
 def bernoulli_from_preactivation_rowbias(pre, row_scale, bias2d, key, prob, sample):
     """Like :func:`bernoulli_from_preactivation` with a bias per row, ``bias2d[i, j]``."""
     n, m = pre.shape
@@ -74,7 +78,7 @@ def bernoulli_from_preactivation_rowbias(pre, row_scale, bias2d, key, prob, samp
             sample[i, j] = 1.0 if _uniform(key, base + j) < p else 0.0
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=_PARALLEL, cache=True)
 def categorical_from_preactivation(pre, row_scale, bias, n_categories, key, prob, sample):
     """Softmax over consecutive groups of ``n_categories`` columns; one-hot draw per group."""
     n, m = pre.shape
@@ -106,7 +110,7 @@ def categorical_from_preactivation(pre, row_scale, bias, n_categories, key, prob
                 sample[i, off + c] = 1.0 if c == chosen else 0.0
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=_PARALLEL, cache=True)
 def ais_hidden_step(x, c, beta_prev, beta, key, h_out, do_sample):
     """One AIS step's hidden part for Bernoulli hidden units (Salakhutdinov & Murray 2008).
 
@@ -144,7 +148,7 @@ def ais_hidden_step(x, c, beta_prev, beta, key, h_out, do_sample):
     return out
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=_PARALLEL, cache=True)
 def update_parameters(param, velocity, grad, grad_scale, lr, momentum, weight_decay):
     """``velocity = momentum velocity + lr (grad_scale grad - weight_decay param)``;
     ``param += velocity``. Returns the largest ``|param|`` (NaN if any is NaN)."""
@@ -175,7 +179,7 @@ def update_parameters(param, velocity, grad, grad_scale, lr, momentum, weight_de
     return mx
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=_PARALLEL, cache=True)
 def softplus_rowsum(z):
     """``sum_j softplus(z[i, j])`` per row, float64."""
     n, m = z.shape
@@ -189,7 +193,7 @@ def softplus_rowsum(z):
     return out
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=_PARALLEL, cache=True)
 def bernoulli_pseudo_loglik(v, x, W, a):
     """Exact log pseudo-likelihood ``sum_i log p(v_i | v_-i)`` of a Bernoulli-visible RBM.
 

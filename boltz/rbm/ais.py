@@ -54,6 +54,7 @@ from scipy import special
 
 from .._validation import check_array, check_positive_int, check_rng
 from . import _kernels as K
+from ._threads import blas_threads
 
 __all__ = [
     "AISResult",
@@ -184,7 +185,8 @@ def _result(logw, log_z0, sign, n_betas, direction, seconds):
 
 
 def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=None,
-                      data=None, base_bias=None, seed=None, progress: bool = False) -> AISResult:
+                      data=None, base_bias=None, seed=None, progress: bool = False,
+                      n_threads="model") -> AISResult:
     """Forward AIS estimate of ``log Z`` (tends to *underestimate*; see the module docstring).
 
     Parameters
@@ -204,6 +206,8 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
         Explicit base visible biases (overrides ``data``).
     seed, progress
         Random seed; tqdm progress bar.
+    n_threads : int or None
+        BLAS threads (default: the model's ``n_threads``).
     """
     model._check_fitted()
     n_runs = check_positive_int(n_runs, "n_runs")
@@ -215,14 +219,15 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
     zeros = np.zeros((n_runs, model.n_visible_), np.float32)
     v, _ = model._sample_visible_from_pre(zeros, rng, row_scale=np.zeros(n_runs, np.float32),
                                           bias=base.astype(np.float32))
-    logw = _anneal(model, v, betas, base, rng, progress)
+    with blas_threads(model.n_threads if n_threads == "model" else n_threads):
+        logw = _anneal(model, v, betas, base, rng, progress)
     log_z0 = model.n_hidden * np.log(2.0) + model._visible_log_partition_base(base)
     return _result(logw, log_z0, +1, len(betas) - 1, "forward", time.perf_counter() - t0)
 
 
 def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, data=None,
                               base_bias=None, n_gibbs: int = 0, seed=None,
-                              progress: bool = False) -> AISResult:
+                              progress: bool = False, n_threads="model") -> AISResult:
     """Reverse AIS estimate of ``log Z``: anneal from the model to the base (conservative).
 
     ``init`` holds the start states (one run per row), which should be samples
@@ -242,7 +247,8 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
     base = (base_rate_bias(model, data) if base_bias is None
             else check_array(base_bias, "base_bias", shape=(model.n_visible_,)))
     t0 = time.perf_counter()
-    logw = _anneal(model, v.astype(np.float32), betas, base, rng, progress)
+    with blas_threads(model.n_threads if n_threads == "model" else n_threads):
+        logw = _anneal(model, v.astype(np.float32), betas, base, rng, progress)
     log_z0 = model.n_hidden * np.log(2.0) + model._visible_log_partition_base(base)
     return _result(logw, log_z0, -1, len(betas) - 1, "reverse", time.perf_counter() - t0)
 

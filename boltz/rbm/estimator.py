@@ -26,6 +26,7 @@ import inspect
 import numpy as np
 
 from .._validation import check_array, check_positive_int, check_rng
+from ._threads import blas_threads
 
 __all__ = ["RBMEstimatorMixin", "load_rbm"]
 
@@ -101,7 +102,8 @@ class RBMEstimatorMixin:
         X_val32 = None if X_val is None else self._check_training_data(X_val, "X_val")
         self.history_ = []
         self.n_iter_ = 0
-        self._trainer = train(self, X32, n_epochs, X_val=X_val32, callbacks=callbacks)
+        with blas_threads(self.n_threads):
+            self._trainer = train(self, X32, n_epochs, X_val=X_val32, callbacks=callbacks)
         return self
 
     def partial_fit(self, X, y=None):
@@ -117,8 +119,9 @@ class RBMEstimatorMixin:
         trainer = getattr(self, "_trainer", None)
         if trainer is None or trainer.model is not self:
             trainer = Trainer(self, X32, check_rng(self.seed))
-        self._trainer = train(self, X32, 1, trainer=trainer,
-                              epoch_offset=getattr(self, "n_iter_", 0))
+        with blas_threads(self.n_threads):
+            self._trainer = train(self, X32, 1, trainer=trainer,
+                                  epoch_offset=getattr(self, "n_iter_", 0))
         return self
 
     # -- inference --------------------------------------------------------

@@ -32,12 +32,14 @@ Constructor (shared by all three; scikit-learn style, it only stores values)::
                  n_temperatures=10, init_std=0.01, monitor_every=1,
                  monitor_size=256, ais_every=0, ais_runs=100, ais_betas=1000,
                  early_stopping=False, patience=5, max_weight=500.0,
-                 verbose=False, seed=None)
+                 n_threads=None, verbose=False, seed=None)
     GaussianBernoulliRBM(n_hidden, *, variance=1.0, learn_variance=False, ...)
     CategoricalRBM(n_hidden, *, n_categories=2, ...)
 
 ``method`` is ``"cd"``, ``"pcd"`` or ``"pt"`` (parallel tempering, Bernoulli
-visibles). Fitted attributes: ``W_`` (float32, ``(n_visible, n_hidden)``),
+visibles). ``n_threads`` caps BLAS threads in training, sampling and AIS
+(``None``: BLAS default; 1 is fastest on a loaded machine). Fitted
+attributes: ``W_`` (float32, ``(n_visible, n_hidden)``),
 ``visible_bias_`` (``(n_visible,)``), ``hidden_bias_`` (``(n_hidden,)``),
 ``n_visible_``, ``history_`` (one dict of metrics per epoch), ``n_iter_``;
 ``GaussianBernoulliRBM`` adds ``log_variance_`` (``(n_visible,)``).
@@ -81,6 +83,7 @@ from .._validation import (
 from ..density import Density
 from ..expfam import Bernoulli, Categorical, Gaussian, GaussianLearnedVariance
 from . import _kernels as K
+from ._threads import blas_threads
 from .estimator import RBMEstimatorMixin
 
 __all__ = [
@@ -165,6 +168,7 @@ class RBMBase(RBMEstimatorMixin, Density):
         early_stopping: bool = False,
         patience: int = 5,
         max_weight: float = 500.0,
+        n_threads: int | None = None,
         verbose: bool = False,
         seed=None,
     ):
@@ -192,6 +196,7 @@ class RBMBase(RBMEstimatorMixin, Density):
         self.early_stopping = early_stopping
         self.patience = patience
         self.max_weight = max_weight
+        self.n_threads = n_threads
         self.verbose = verbose
         self.seed = seed
 
@@ -414,10 +419,11 @@ class RBMBase(RBMEstimatorMixin, Density):
         ones = np.ones(v32.shape[0], dtype=np.float32)
         h = np.empty((v32.shape[0], self.n_hidden), dtype=np.float32)
         ph = np.empty_like(h)
-        for _ in range(n_steps):
-            pre = v32 @ self.W_
-            K.bernoulli_from_preactivation(pre, ones, self.hidden_bias_, K.new_key(rng), ph, h)
-            v32, _ = self._sample_visible_from_pre(h @ self.W_.T, rng)
+        with blas_threads(self.n_threads):
+            for _ in range(n_steps):
+                pre = v32 @ self.W_
+                K.bernoulli_from_preactivation(pre, ones, self.hidden_bias_, K.new_key(rng), ph, h)
+                v32, _ = self._sample_visible_from_pre(h @ self.W_.T, rng)
         v = v32.astype(np.float64)
         return (v, h.astype(np.float64)) if return_hidden else v
 

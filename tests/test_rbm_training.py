@@ -1,0 +1,248 @@
+"""RBM training (CD/PCD/PT), AIS against exact log Z, estimator interface, IO and errors."""
+
+import numpy as np
+import pytest
+
+from boltz.exact import all_states
+from boltz.io import ModelFileError
+from boltz.rbm import (
+    BernoulliRBM,
+    CategoricalRBM,
+    DivergenceError,
+    GaussianBernoulliRBM,
+    ais_log_partition,
+    evaluate_log_likelihood,
+    exact_log_likelihood,
+    load_rbm,
+    one_hot,
+    reverse_ais_log_partition,
+)
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Small products run fastest on one BLAS thread, above all on a loaded machine."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def tiny_data(n=2000, seed=0):
+    """Samples from a 6-pixel distribution with two modes plus noise."""
+    rng = np.random.default_rng(seed)
+    modes = np.array([[1, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1]], dtype=float)
+    X = modes[rng.integers(0, 2, n)]
+    flip = rng.random(X.shape) < 0.1
+    return np.where(flip, 1 - X, X)
+
+
+@pytest.mark.parametrize("method", ["cd", "pcd", "pt"])
+def test_training_increases_exact_log_likelihood(method):
+    X = tiny_data()
+    rbm = BernoulliRBM(4, method=method, k=1, learning_rate=0.1, n_epochs=15, batch_size=50,
+                       seed=1, n_temperatures=4, lr_schedule="linear", final_lr_fraction=0.05)
+    rbm.init_params(6, X, seed=1)
+    before = exact_log_likelihood(rbm, X)
+    rbm.fit(X)
+    after = exact_log_likelihood(rbm, X)
+    # the independent-pixel model (which init_params starts from) gets 6 * H(0.5) nats
+    assert before == pytest.approx(-6 * np.log(2), abs=0.1)
+    assert after > before + 1.3, (before, after)   # optimum is about -2.65
+    assert rbm.n_iter_ == 15 and len(rbm.history_) == 15
+    assert "pseudo_loglik" in rbm.history_[-1]
+    if method == "pt":
+        assert 0 < rbm.history_[-1]["pt_swap_rate"] <= 1
+
+
+def test_centering_momentum_sparsity_and_schedule_train():
+    X = tiny_data(seed=2)
+    rbm = BernoulliRBM(4, centering=True, momentum=lambda e: 0.5 if e < 3 else 0.9,
+                       weight_decay=1e-4, sparsity_target=0.2, sparsity_cost=0.01,
+                       lr_schedule="linear", learning_rate=0.05, n_epochs=10, batch_size=50,
+                       seed=3).fit(X)
+    assert exact_log_likelihood(rbm, X) > -6 * np.log(2) + 0.8
+    assert rbm.history_[-1]["learning_rate"] < rbm.history_[0]["learning_rate"]
+    assert rbm.history_[-1]["momentum"] == 0.9
+
+
+def test_same_seed_same_result_and_partial_fit():
+    X = tiny_data(500)
+    a = BernoulliRBM(3, n_epochs=3, seed=7).fit(X)
+    b = BernoulliRBM(3, n_epochs=3, seed=7).fit(X)
+    np.testing.assert_array_equal(a.W_, b.W_)
+    c = BernoulliRBM(3, seed=7)
+    for _ in range(3):
+        c.partial_fit(X)
+    assert c.n_iter_ == 3 and np.all(np.isfinite(c.W_))
+
+
+def test_divergence_is_reported():
+    X = tiny_data(500)
+    with pytest.raises(DivergenceError, match="diverged"):
+        BernoulliRBM(4, learning_rate=1e6, n_epochs=5, seed=0).fit(X)
+
+
+def test_callbacks_and_early_stopping():
+    X = tiny_data(1000)
+    seen = []
+
+    def stop_at_two(model, epoch, metrics):
+        seen.append(epoch)
+        return epoch == 2
+
+    BernoulliRBM(3, n_epochs=10, seed=0, batch_size=50).fit(X, callbacks=[stop_at_two])
+    assert seen == [1, 2]
+    rbm = BernoulliRBM(3, n_epochs=30, seed=0, early_stopping=True, patience=2,
+                       learning_rate=0.5, batch_size=50).fit(X[:800], X_val=X[800:])
+    assert hasattr(rbm, "best_score_") and rbm.n_iter_ <= 30
+    with pytest.raises(ValueError, match="validation data"):
+        BernoulliRBM(3, early_stopping=True).fit(X)
+
+
+def test_gaussian_rbm_recovers_gaussian_mean_and_variance():
+    """With one hidden unit and Gaussian data the best RBM is the Gaussian itself."""
+    rng = np.random.default_rng(4)
+    mean, std = np.array([2.0, -1.0]), np.array([0.5, 2.0])
+    X = mean + std * rng.standard_normal((20000, 2))
+    m = GaussianBernoulliRBM(1, learn_variance=True, learning_rate=0.01, n_epochs=8,
+                             batch_size=100, seed=5, init_std=0.001).fit(X)
+    # exact visible moments: mixture over the two hidden states
+    H = all_states(1)
+    logp_h = m.hidden_log_unnormalized(H)
+    p_h = np.exp(logp_h - np.logaddexp.reduce(logp_h))
+    mu_h = m.visible_mean(H)
+    var = m.visible_variance_
+    model_mean = p_h @ mu_h
+    model_var = var + p_h @ (mu_h - model_mean) ** 2
+    se_mean = std / np.sqrt(len(X))
+    assert np.all(np.abs(model_mean - X.mean(0)) < 0.05 * std + 5 * se_mean)
+    np.testing.assert_allclose(model_var, X.var(0), rtol=0.08)
+    np.testing.assert_allclose(np.sqrt(model_var), std, rtol=0.08)
+
+
+def test_fixed_variance_gaussian_and_categorical_fit():
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((1000, 3))
+    m = GaussianBernoulliRBM(2, n_epochs=2, seed=0).fit(X)
+    np.testing.assert_allclose(np.exp(m.log_variance_), 1.0)
+    assert m.sample(5, seed=0, n_steps=5).shape == (5, 3)
+    Xc = one_hot(rng.integers(0, 3, size=(500, 2)), 3)
+    c = CategoricalRBM(3, n_categories=3, n_epochs=3, seed=0, batch_size=50).fit(Xc)
+    s = c.sample(10, seed=1, n_steps=3)
+    assert np.all(s.reshape(10, 2, 3).sum(axis=2) == 1)
+    assert c.score(Xc) > 2 * -np.log(3) - 0.05
+
+
+@pytest.fixture(scope="module")
+def mnist_rbm(mnist_available):
+    from boltz.datasets import load_mnist
+
+    X, _ = load_mnist("train", binarize="stochastic", seed=0)
+    X = X[:3000]
+    rbm = BernoulliRBM(15, method="pcd", learning_rate=0.05, n_epochs=4, batch_size=50,
+                       seed=0, monitor_every=0).fit(X)
+    return rbm, X
+
+
+def test_ais_matches_exact_log_z_on_mnist_trained_rbm(mnist_rbm):
+    rbm, X = mnist_rbm
+    assert np.abs(rbm.W_).max() > 0.5  # trained, not near-zero weights
+    exact = rbm.log_partition()
+    fwd = ais_log_partition(rbm, n_runs=100, n_betas=3000, data=X, seed=1)
+    assert abs(fwd.log_z - exact) < 0.2, (fwd.log_z, exact)
+    assert fwd.log_z_low <= fwd.log_z <= fwd.log_z_high
+    rev = reverse_ais_log_partition(rbm, X[:100], n_betas=3000, data=X, n_gibbs=100, seed=2)
+    assert abs(rev.log_z - exact) < 0.2, (rev.log_z, exact)
+    res = evaluate_log_likelihood(rbm, X[:500], X, n_runs=50, n_betas=1000, n_gibbs=20, seed=3)
+    assert abs(res["test_loglik_ais"] - res["test_loglik_exact"]) < 0.3
+    assert abs(res["test_loglik_conservative"] - res["test_loglik_exact"]) < 0.3
+
+
+def test_ais_on_random_wide_rbm_both_directions():
+    rng = np.random.default_rng(8)
+    rbm = BernoulliRBM.from_params(rng.standard_normal((12, 20)), 0.5 * rng.standard_normal(12),
+                                   0.5 * rng.standard_normal(20))
+    exact = rbm.log_partition()
+    assert rbm.exact_layer() == "visible"
+    fwd = ais_log_partition(rbm, n_runs=100, n_betas=2000, seed=0)
+    assert abs(fwd.log_z - exact) < 0.2
+    # the gaussian AIS path against the exact hidden enumeration
+    g = GaussianBernoulliRBM.from_params(0.3 * rng.standard_normal((5, 4)),
+                                         rng.standard_normal(5), rng.standard_normal(4))
+    res = ais_log_partition(g, n_runs=100, n_betas=1000, seed=1)
+    assert abs(res.log_z - g.log_partition()) < 0.1
+
+
+def test_save_load_round_trip_and_bad_files(tmp_path):
+    X = tiny_data(300)
+    rbm = BernoulliRBM(3, n_epochs=2, seed=0, learning_rate=0.07).fit(X)
+    path = rbm.save(tmp_path / "rbm.npz")
+    back = BernoulliRBM.load(path)
+    np.testing.assert_array_equal(back.W_, rbm.W_)
+    np.testing.assert_array_equal(back.visible_bias_, rbm.visible_bias_)
+    np.testing.assert_array_equal(back.hidden_bias_, rbm.hidden_bias_)
+    assert back.get_params() == rbm.get_params()
+    assert back.history_ == rbm.history_
+    assert isinstance(load_rbm(path), BernoulliRBM)
+    g = GaussianBernoulliRBM(2, learn_variance=True, n_epochs=1, seed=0).fit(
+        np.random.default_rng(0).standard_normal((200, 3)))
+    gpath = g.save(tmp_path / "g")
+    g2 = load_rbm(gpath)
+    np.testing.assert_array_equal(g2.log_variance_, g.log_variance_)
+    with pytest.raises(ModelFileError, match="GaussianBernoulliRBM"):
+        BernoulliRBM.load(gpath)
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ModelFileError):
+        BernoulliRBM.load(bad)
+
+
+def test_bad_input_gives_clear_errors():
+    X = tiny_data(100)
+    with pytest.raises(ValueError, match="n_hidden"):
+        BernoulliRBM(0).fit(X)
+    with pytest.raises(ValueError, match="n_hidden"):
+        BernoulliRBM(-3).fit(X)
+    with pytest.raises(TypeError, match="n_hidden"):
+        BernoulliRBM(2.5).fit(X)
+    with pytest.raises(ValueError, match="binary"):
+        BernoulliRBM(2).fit(X * 0.5)
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        BernoulliRBM(2).fit(bad)
+    with pytest.raises(ValueError, match="2-dimensional"):
+        BernoulliRBM(2).fit(X[0])
+    rbm = BernoulliRBM(2, n_epochs=1, seed=0).fit(X)
+    with pytest.raises(ValueError, match=r"shape \(n, 6\)"):
+        rbm.transform(np.zeros((3, 5)))
+    with pytest.raises(ValueError, match="method"):
+        BernoulliRBM(2, method="bogus").fit(X)
+    with pytest.raises(ValueError, match="learning_rate"):
+        BernoulliRBM(2, learning_rate=-1.0).fit(X)
+    with pytest.raises(ValueError, match="invalid parameter"):
+        rbm.set_params(bogus=1)
+    with pytest.raises(ValueError, match="pt"):
+        GaussianBernoulliRBM(2, method="pt").fit(np.zeros((10, 2)))
+
+
+def test_sklearn_pipeline_and_clone():
+    sklearn = pytest.importorskip("sklearn")
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    rng = np.random.default_rng(0)
+    X = tiny_data(400)
+    y = (X[:, :3].sum(axis=1) >= 2).astype(int)   # which mode a sample came from
+    pipe = Pipeline([("rbm", BernoulliRBM(4, n_epochs=20, batch_size=20, learning_rate=0.1,
+                                          seed=0)),
+                     ("clf", LogisticRegression())]).fit(X, y)
+    assert pipe.score(X, y) > 0.8
+    c = clone(BernoulliRBM(5, learning_rate=0.2))
+    assert c.get_params()["learning_rate"] == 0.2 and not c.is_fitted
+    assert sklearn is not None and rng is not None
