@@ -152,17 +152,19 @@ def _bk_kernel():
     return _BK_KERNEL
 
 
-def maxflow_bk(graph: GridGraph):
+def maxflow_bk(graph: GridGraph, inplace: bool = False):
     """Maximum flow by Boykov–Kolmogorov; returns ``(flow, source_side)``.
 
     ``flow`` is the value pushed beyond the part of each node's terminal
     capacities that cancels directly (``min(c_s, c_t)``, not represented
     in ``graph.terminal``); ``source_side`` (bool, (N,)) is the set of nodes
-    reachable from the source in the residual graph, a minimum cut.
+    reachable from the source in the residual graph, a minimum cut. With
+    ``inplace=True`` the graph's capacities are overwritten by the residual
+    ones (saves two copies when the graph is not needed afterwards).
     """
     kernel = _bk_kernel()
-    rescap = graph.cap.copy()
-    tr = graph.terminal.copy()
+    rescap = graph.cap if inplace else graph.cap.copy()
+    tr = graph.terminal if inplace else graph.terminal.copy()
     flow = kernel(graph.first, graph.head, graph.sister, rescap, tr)
     from ._kernels import residual_source_side
 
@@ -226,7 +228,7 @@ def map_mincut(model: DenoisingPosterior, solver: str = "bk") -> DenoiseResult:
             f"beta={model.beta}; use icm or anneal for anti-ferromagnetic couplings"
         )
     graph = grid_graph(2.0 * model.external_field(), 2.0 * model.beta, model.neighbourhood)
-    flow, side = maxflow_bk(graph) if solver == "bk" else maxflow_scipy(graph)
+    flow, side = maxflow_bk(graph, inplace=True) if solver == "bk" else maxflow_scipy(graph)
     labels = np.where(side.reshape(model.shape), 1, -1).astype(np.int8)
     return DenoiseResult(labels, model.energy_image(labels), "map",
                          info={"solver": solver, "flow": flow})
