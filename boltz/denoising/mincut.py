@@ -55,10 +55,6 @@ __all__ = [
 
 SOLVERS = ("bk", "scipy")
 
-_NONE = -1  # free node
-_TERMINAL = -2  # parent is the source or the sink
-_ORPHAN = -3
-
 
 class GridGraph:
     """An s–t graph on an image grid in flat-array form.

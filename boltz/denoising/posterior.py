@@ -44,6 +44,7 @@ __all__ = [
     "DenoisingPosterior",
     "NEIGHBOURHOODS",
     "neighbour_offsets",
+    "neighbour_sum",
     "eta_from_noise_rate",
     "noise_rate_from_eta",
     "check_noise_rate",
