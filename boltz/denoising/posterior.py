@@ -34,7 +34,6 @@ from .._validation import (
     check_array,
     check_choice,
     check_finite_scalar,
-    check_positive_scalar,
     check_probability,
     check_spins,
 )
@@ -95,8 +94,11 @@ def eta_from_noise_rate(p) -> float:
 
 
 def noise_rate_from_eta(eta) -> float:
-    """Inverse of :func:`eta_from_noise_rate`: ``p = 1 / (1 + exp(2 η))``."""
-    eta = check_positive_scalar(eta, "eta", allow_zero=True)
+    """Inverse of :func:`eta_from_noise_rate`: ``p = 1 / (1 + exp(2 η))``.
+
+    Negative ``η`` (observations anti-correlated with the image) gives ``p > 0.5``.
+    """
+    eta = check_finite_scalar(eta, "eta")
     return float(0.5 * (1.0 - np.tanh(eta)))
 
 
@@ -259,5 +261,5 @@ class DenoisingPosterior(DiscreteDensity):
 
     def __repr__(self):
         return (f"DenoisingPosterior(shape={self.shape}, beta={self.beta:.4g}, "
-                f"eta={self.eta:.4g} (noise rate {self.noise_rate if self.eta > 0 else 0.5:.4g}), "
+                f"eta={self.eta:.4g} (noise rate {self.noise_rate:.4g}), "
                 f"h={self.h:.4g}, neighbourhood={self.neighbourhood})")
