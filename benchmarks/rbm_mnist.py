@@ -1,0 +1,154 @@
+"""RBM on binarized MNIST: seconds per epoch beside scikit-learn, then AIS test log-likelihood.
+
+    python benchmarks/rbm_mnist.py --quick      # speed comparison only (one epoch each)
+    python benchmarks/rbm_mnist.py              # + the quality run (20 min training, AIS eval)
+
+Speed: 500 hidden units, PCD-1, batch 100, one epoch over the 60,000
+stochastically binarized training images, for boltz's ``BernoulliRBM``
+(float32) and scikit-learn's ``BernoulliRBM`` (float64, PCD-1), same data, in
+one run. ``--threads`` caps BLAS threads for *both* (default 1; on a shared
+machine multi-threaded BLAS is many times slower for these small products;
+``--threads 0`` leaves BLAS alone).
+
+Quality: centred PCD-1 (``--quality-*`` flags), as many epochs as fit in
+``--train-minutes``, then forward AIS (100 runs, 14,500 temperatures) and the
+conservative reverse AIS on the 10,000 test images.
+
+The last line printed is one JSON object: ``seconds_per_epoch``,
+``sklearn_seconds_per_epoch``, ``speedup``, and in the full run also
+``test_loglik_ais``, ``test_loglik_conservative``, ``train_seconds``,
+``ais_seconds``, ``reverse_ais_seconds``, ``epochs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import time
+
+import numpy as np
+
+
+def _threads(n):
+    if not n:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=n, user_api="blas")
+
+
+def speed_boltz(X, n_hidden, threads, seed=0):
+    from boltz.rbm import BernoulliRBM
+
+    rbm = BernoulliRBM(n_hidden, method="pcd", k=1, batch_size=100, n_epochs=1,
+                       learning_rate=0.05, monitor_every=0, seed=seed,
+                       n_threads=threads or None)
+    rbm.fit(X[:500])  # compile/load the numba kernels outside the timing
+    t0 = time.perf_counter()
+    rbm.fit(X)
+    return time.perf_counter() - t0
+
+
+def speed_sklearn(X, n_hidden, threads, seed=0):
+    try:
+        from sklearn.neural_network import BernoulliRBM as SkRBM
+    except ImportError:
+        return None
+    with _threads(threads):
+        sk = SkRBM(n_components=n_hidden, batch_size=100, n_iter=1, learning_rate=0.05,
+                   random_state=seed)
+        t0 = time.perf_counter()
+        sk.fit(X.astype(np.float64))
+        return time.perf_counter() - t0
+
+
+def quality_run(X, X_test, args, sec_per_epoch):
+    from boltz.rbm import BernoulliRBM, evaluate_log_likelihood
+
+    budget = args.train_minutes * 60.0
+    n_epochs = max(1, min(args.max_epochs, int(budget / max(sec_per_epoch * 1.05, 1e-3))))
+    start = time.perf_counter()
+
+    def out_of_time(model, epoch, metrics):
+        return time.perf_counter() - start > budget
+
+    rbm = BernoulliRBM(args.hidden, method="pcd", k=1, batch_size=100, n_epochs=n_epochs,
+                       learning_rate=args.quality_lr, centering=True,
+                       momentum=lambda e: 0.5 if e < 5 else 0.9, lr_schedule="linear",
+                       final_lr_fraction=0.05, weight_decay=args.weight_decay,
+                       monitor_every=max(1, n_epochs // 20), monitor_size=200,
+                       n_threads=args.threads or None, verbose=True, seed=args.seed)
+    rbm.fit(X, callbacks=[out_of_time])
+    train_s = time.perf_counter() - start
+    res = evaluate_log_likelihood(rbm, X_test, X, n_runs=args.runs, n_betas=args.betas,
+                                  n_gibbs=args.reverse_gibbs, seed=args.seed, progress=True)
+    if args.save:
+        rbm.save(args.save)
+    return rbm, train_s, res
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="speed comparison only")
+    ap.add_argument("--hidden", type=int, default=500)
+    ap.add_argument("--threads", type=int, default=1, help="BLAS threads for both (0: default)")
+    ap.add_argument("--train-minutes", type=float, default=20.0)
+    ap.add_argument("--max-epochs", type=int, default=1000)
+    ap.add_argument("--quality-lr", type=float, default=0.01)
+    ap.add_argument("--weight-decay", type=float, default=0.0)
+    ap.add_argument("--runs", type=int, default=100)
+    ap.add_argument("--betas", type=int, default=14500)
+    ap.add_argument("--reverse-gibbs", type=int, default=1000)
+    ap.add_argument("--save", default=None, help="save the quality model here")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    os.environ.setdefault("BOLTZ_DATA", os.path.join(os.path.dirname(__file__), "..", "..",
+                                                     "shared", "data"))
+    from boltz.datasets import load_mnist
+
+    X, _ = load_mnist("train", binarize="stochastic", seed=0)
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+          f"BLAS threads: {args.threads or 'default'}; X {X.shape}", flush=True)
+    t_boltz = speed_boltz(X, args.hidden, args.threads, args.seed)
+    print(f"boltz BernoulliRBM   PCD-1, {args.hidden} hidden: {t_boltz:7.2f} s/epoch", flush=True)
+    t_sk = speed_sklearn(X, args.hidden, args.threads, args.seed)
+    if t_sk is not None:
+        print(f"sklearn BernoulliRBM PCD-1, {args.hidden} hidden: {t_sk:7.2f} s/epoch "
+              f"(boltz is {t_sk / t_boltz:.1f}x faster)", flush=True)
+    result = {
+        "benchmark": "rbm_mnist",
+        "n_hidden": args.hidden,
+        "blas_threads": args.threads or "default",
+        "seconds_per_epoch": round(t_boltz, 3),
+        "sklearn_seconds_per_epoch": None if t_sk is None else round(t_sk, 3),
+        "speedup": None if t_sk is None else round(t_sk / t_boltz, 2),
+    }
+    if not args.quick:
+        X_test, _ = load_mnist("test", binarize="stochastic", seed=0)
+        rbm, train_s, res = quality_run(X, X_test, args, t_boltz)
+        print(f"quality run: {rbm.n_iter_} epochs in {train_s:.0f} s; AIS test LL "
+              f"{res['test_loglik_ais']:.2f}, conservative {res['test_loglik_conservative']:.2f} "
+              f"({res['n_runs']} runs x {res['n_betas']} temperatures, "
+              f"{res['ais_seconds']:.1f} s)", flush=True)
+        result.update({
+            "epochs": rbm.n_iter_,
+            "train_seconds": round(train_s, 1),
+            "test_loglik_ais": round(res["test_loglik_ais"], 3),
+            "test_loglik_conservative": round(res["test_loglik_conservative"], 3),
+            "log_z_ais_range": [round(v, 3) for v in res["log_z_ais_range"]],
+            "ais_runs": res["n_runs"],
+            "ais_temperatures": res["n_betas"],
+            "ais_seconds": round(res["ais_seconds"], 1),
+            "reverse_ais_seconds": round(res["reverse_ais_seconds"], 1),
+        })
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

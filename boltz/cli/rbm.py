@@ -1,0 +1,146 @@
+"""``boltz rbm train|eval|sample``: train, evaluate and sample restricted Boltzmann machines.
+
+Examples::
+
+    boltz rbm train --data mnist --hidden 500 --epochs 20 --out rbm.npz
+    boltz rbm eval rbm.npz --data mnist --runs 100 --betas 14500
+    boltz rbm sample rbm.npz --n 64 --steps 1000 --out samples.png
+
+``--data`` is ``mnist`` (stochastically binarized, from ``$BOLTZ_DATA``) or a
+``.npy`` file holding an ``(n_samples, n_visible)`` array.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers):
+    p = subparsers.add_parser("rbm", help="restricted Boltzmann machines: train, eval, sample",
+                              description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="rbm_command", metavar="ACTION")
+
+    t = sub.add_parser("train", help="train an RBM and save it")
+    t.add_argument("--data", default="mnist", help="'mnist' or a .npy file (default mnist)")
+    t.add_argument("--subset", type=int, default=None, help="use only the first N samples")
+    t.add_argument("--hidden", type=int, default=500)
+    t.add_argument("--kind", choices=["bernoulli", "gaussian"], default="bernoulli")
+    t.add_argument("--method", choices=["cd", "pcd", "pt"], default="pcd")
+    t.add_argument("--k", type=int, default=1)
+    t.add_argument("--epochs", type=int, default=10)
+    t.add_argument("--batch-size", type=int, default=100)
+    t.add_argument("--lr", type=float, default=0.05)
+    t.add_argument("--momentum", type=float, default=0.5)
+    t.add_argument("--weight-decay", type=float, default=0.0)
+    t.add_argument("--centering", action="store_true")
+    t.add_argument("--schedule", choices=["constant", "linear", "exponential"],
+                   default="constant")
+    t.add_argument("--threads", type=int, default=None, help="BLAS threads (default: BLAS's)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--out", required=True, help="model file to write (.npz)")
+
+    e = sub.add_parser("eval", help="log-likelihood of data under a saved RBM (exact or AIS)")
+    e.add_argument("model")
+    e.add_argument("--data", default="mnist")
+    e.add_argument("--split", choices=["train", "test"], default="test")
+    e.add_argument("--subset", type=int, default=None)
+    e.add_argument("--runs", type=int, default=100)
+    e.add_argument("--betas", type=int, default=14500)
+    e.add_argument("--no-reverse", action="store_true", help="skip the conservative reverse AIS")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--quiet", action="store_true")
+
+    s = sub.add_parser("sample", help="draw block-Gibbs samples from a saved RBM")
+    s.add_argument("model")
+    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--steps", type=int, default=1000)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True, help=".npy for the array, .png for a picture")
+    p.set_defaults(func=run, _rbm_parser=p)
+
+
+def _load_data(spec, split="train", subset=None):
+    import numpy as np
+
+    if spec == "mnist":
+        from ..datasets import load_mnist
+
+        X, _ = load_mnist(split, binarize="stochastic", seed=0)
+    else:
+        if not str(spec).endswith(".npy"):
+            raise ValueError(f"--data must be 'mnist' or a .npy file, got {spec!r}")
+        X = np.load(spec, allow_pickle=False)
+    if subset is not None:
+        if subset < 1:
+            raise ValueError(f"--subset must be positive, got {subset}")
+        X = X[:subset]
+    return X
+
+
+def _train(args):
+    from ..rbm import BernoulliRBM, GaussianBernoulliRBM
+
+    X = _load_data(args.data, "train", args.subset)
+    cls = BernoulliRBM if args.kind == "bernoulli" else GaussianBernoulliRBM
+    model = cls(args.hidden, method=args.method, k=args.k, n_epochs=args.epochs,
+                batch_size=args.batch_size, learning_rate=args.lr, momentum=args.momentum,
+                weight_decay=args.weight_decay, centering=args.centering,
+                lr_schedule=args.schedule, n_threads=args.threads, seed=args.seed,
+                verbose=not args.quiet)
+    model.fit(X)
+    path = model.save(args.out)
+    last = {k: v for k, v in model.history_[-1].items()}
+    print(json.dumps({"model": str(path), "epochs": model.n_iter_, **last}))
+    return 0
+
+
+def _eval(args):
+    from ..rbm import evaluate_log_likelihood, load_rbm
+
+    model = load_rbm(args.model)
+    X = _load_data(args.data, args.split, args.subset)
+    if model.exact_layer() is not None:
+        out = {"test_loglik_exact": model.score(X), "log_z": model.log_partition()}
+    else:
+        train = _load_data(args.data, "train") if args.data == "mnist" else X
+        out = evaluate_log_likelihood(model, X, train, n_runs=args.runs, n_betas=args.betas,
+                                      reverse=not args.no_reverse, seed=args.seed,
+                                      progress=not args.quiet)
+    print(json.dumps(out))
+    return 0
+
+
+def _sample(args):
+    import numpy as np
+
+    from ..rbm import load_rbm
+
+    model = load_rbm(args.model)
+    samples = model.sample(args.n, seed=args.seed, n_steps=args.steps)
+    if args.out.endswith(".png"):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from ..plotting.rbm import plot_samples
+
+        side = int(round(np.sqrt(model.n_visible_)))
+        shape = (side, side) if side * side == model.n_visible_ else (1, model.n_visible_)
+        plot_samples(samples, shape=shape).savefig(args.out, dpi=100)
+    elif args.out.endswith(".npy"):
+        np.save(args.out, samples)
+    else:
+        raise ValueError(f"--out must end in .npy or .png, got {args.out!r}")
+    print(json.dumps({"samples": args.out, "n": args.n, "steps": args.steps}))
+    return 0
+
+
+def run(args) -> int:
+    action = getattr(args, "rbm_command", None)
+    if action is None:
+        args._rbm_parser.print_help(sys.stderr)
+        return 2
+    return {"train": _train, "eval": _eval, "sample": _sample}[action](args)

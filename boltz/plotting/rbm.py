@@ -1,0 +1,68 @@
+"""Figures for RBMs: receptive fields (filters), samples and training curves.
+
+Example
+-------
+>>> import numpy as np
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> from boltz.rbm import BernoulliRBM
+>>> from boltz.plotting.rbm import plot_filters
+>>> rbm = BernoulliRBM.from_params(np.random.default_rng(0).normal(size=(16, 4)),
+...                                np.zeros(16), np.zeros(4))
+>>> fig = plot_filters(rbm, shape=(4, 4))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import image_grid
+
+__all__ = ["plot_filters", "plot_samples", "plot_training_curves"]
+
+
+def plot_filters(model, shape=None, n: int = 100, ncols: int = 10, ax=None):
+    """Show the weights into the first ``n`` hidden units as images (one per unit).
+
+    Each filter is scaled to its own range so that weak units stay visible.
+    """
+    W = np.asarray(model.W_, dtype=float).T[:n]
+    lo = W.min(axis=1, keepdims=True)
+    span = np.maximum(W.max(axis=1, keepdims=True) - lo, 1e-12)
+    return image_grid((W - lo) / span, shape=shape, ncols=ncols,
+                      title=f"{type(model).__name__} filters", ax=ax)
+
+
+def plot_samples(samples, shape=None, ncols: int = 10, title: str = "samples", ax=None):
+    """Tile visible samples (e.g. from ``model.sample``) as images."""
+    return image_grid(np.asarray(samples, dtype=float), shape=shape, ncols=ncols, title=title,
+                      ax=ax)
+
+
+def plot_training_curves(history, keys=None, fig=None):
+    """One panel per metric of ``model.history_`` (reconstruction error, pseudo-likelihood, ...).
+
+    ``history`` is the model or its ``history_`` list; ``keys`` picks metrics
+    (default: every numeric metric except bookkeeping ones).
+    """
+    import matplotlib.pyplot as plt
+
+    hist = getattr(history, "history_", history)
+    if not hist:
+        raise ValueError("history is empty: train the model first")
+    skip = {"epoch", "seconds", "momentum"}
+    if keys is None:
+        keys = sorted({k for row in hist for k in row if k not in skip})
+    keys = list(keys)
+    if fig is None:
+        fig = plt.figure(figsize=(3.2 * len(keys), 2.8))
+    axes = fig.subplots(1, len(keys), squeeze=False)[0]
+    for ax, key in zip(axes, keys, strict=True):
+        pts = [(row["epoch"], row[key]) for row in hist if key in row]
+        if pts:
+            ep, val = zip(*pts, strict=True)
+            ax.plot(ep, val, marker="o", ms=3)
+        ax.set_xlabel("epoch")
+        ax.set_title(key)
+    fig.tight_layout()
+    return fig
