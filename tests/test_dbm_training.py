@@ -75,6 +75,7 @@ def test_doubling_factors():
         doubling_factors(1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_hidden", [(4, 3), (4, 3, 3)])
 def test_pretraining_with_weight_doubling_initialises_well(n_hidden):
     from boltz.dbm.training import pretrain_dbm
