@@ -35,7 +35,8 @@ def test_composition_with_classical_density():
     ref = MultivariateGaussian([0.0, 1.0], np.eye(2))
     g = GaussianEnergy([1.0, 0.0], np.eye(2))
     x = torch.randn(3, 2, dtype=torch.float64)
-    torch.testing.assert_close((g + ref).score(x), g.score(x) + torch.as_tensor(ref.score(x.numpy())))
+    want = g.score(x) + torch.as_tensor(ref.score(x.numpy()))
+    torch.testing.assert_close((g + ref).score(x), want)
 
 
 def test_product_of_gaussian_experts_samples_analytic_product():

@@ -78,7 +78,7 @@ class ToyDensity:
         return self._node_cache
 
     def sampler(self, dtype=None):
-        """A ``(n, torch.Generator) -> tensor`` data function for :func:`boltz.deep.training.fit`."""
+        """A ``(n, torch.Generator) -> tensor`` data function for :func:`~boltz.deep.fit`."""
         import torch
 
         def draw(n, generator=None):
@@ -129,7 +129,7 @@ class TwoMoons(ToyDensity):
 
     name = "two_moons"
 
-    def __init__(self, scale=2.0, noise=0.2, m=4000):
+    def __init__(self, scale=2.0, noise=0.2, m=1500):
         super().__init__(noise)
         self.scale, self.m = scale, m
         self.shift = np.array([0.5, 0.25])
@@ -154,7 +154,7 @@ class Rings(ToyDensity):
 
     name = "rings"
 
-    def __init__(self, radii=(1.0, 2.0, 3.0), noise=0.15, m=3000):
+    def __init__(self, radii=(1.0, 2.0, 3.0), noise=0.15, m=1500):
         super().__init__(noise)
         self.radii, self.m = tuple(radii), m
 
@@ -218,7 +218,7 @@ class SwissRoll(ToyDensity):
 
     name = "swiss_roll"
 
-    def __init__(self, noise=0.15, m=8000):
+    def __init__(self, noise=0.15, m=3000):
         super().__init__(noise)
         self.m = m
         self.div = 4.5 * np.pi / 3.5
@@ -238,7 +238,7 @@ class Pinwheel(ToyDensity):
 
     name = "pinwheel"
 
-    def __init__(self, arms=5, twist=0.5, noise=0.15, m=3000):
+    def __init__(self, arms=5, twist=0.5, noise=0.15, m=1000):
         super().__init__(noise)
         self.angles = 2 * np.pi * np.arange(arms) / arms
         self.twist, self.m = twist, m

@@ -1,0 +1,89 @@
+"""Figures for :mod:`boltz.deep`: 2D densities and samples.
+
+The functions take numpy arrays (grids from :func:`boltz.deep.metrics.grid_log_prob`,
+samples as ``(n, 2)`` arrays), so this module never imports torch.
+
+Example
+-------
+>>> import numpy as np
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> fig = plot_density_2d(np.zeros((20, 20)), bounds=(-1, 1))
+>>> len(fig.axes)
+1
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["plot_density_2d", "plot_samples_2d", "plot_toy_fit", "plot_mode_fractions"]
+
+
+def _ax(ax, size=(4, 4)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=size)
+        return fig, ax
+    return ax.figure, ax
+
+
+def plot_density_2d(log_prob, bounds=(-4.5, 4.5), ax=None, title=None, cmap="viridis"):
+    """Show ``exp(log_prob)`` of an ``(n, n)`` grid (rows = y) on ``bounds^2``."""
+    fig, ax = _ax(ax)
+    lp = np.asarray(log_prob, dtype=float)
+    if lp.ndim != 2:
+        raise ValueError(f"log_prob must be a 2D grid, got shape {lp.shape}")
+    lo, hi = bounds
+    ax.imshow(np.exp(lp - lp.max()), origin="lower", extent=(lo, hi, lo, hi), cmap=cmap,
+              interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig
+
+
+def plot_samples_2d(x, bounds=(-4.5, 4.5), ax=None, title=None, s=1.0, color="k"):
+    """Scatter ``(n, 2)`` samples."""
+    fig, ax = _ax(ax)
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"x must have shape (n, 2), got {x.shape}")
+    ax.scatter(x[:, 0], x[:, 1], s=s, c=color, alpha=0.5, linewidths=0)
+    ax.set_xlim(*bounds)
+    ax.set_ylim(*bounds)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig
+
+
+def plot_toy_fit(data_log_prob, model_log_prob, samples, bounds=(-4.5, 4.5), title=None):
+    """Three panels: the data density, the learned density, samples from the model."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
+    plot_density_2d(data_log_prob, bounds, axes[0], "data density")
+    plot_density_2d(model_log_prob, bounds, axes[1], "learned density")
+    plot_samples_2d(samples, bounds, axes[2], "model samples")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_mode_fractions(fractions: dict, target: float | None = None, ax=None):
+    """Bar chart of the fraction of samples in one mode per sampler (score pitfall)."""
+    fig, ax = _ax(ax, (4, 3))
+    names = list(fractions)
+    ax.bar(names, [fractions[k] for k in names], color="C0")
+    if target is not None:
+        ax.axhline(target, color="C3", ls="--", label=f"exact {target}")
+        ax.legend()
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("fraction in heavier mode")
+    return fig
