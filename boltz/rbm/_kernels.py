@@ -219,3 +219,78 @@ def bernoulli_pseudo_loglik(v, x, W, a):
             total -= max(d, 0.0) + math.log1p(math.exp(-abs(d)))
         out[r] = total
     return out
+
+
+@numba.njit(cache=True)
+def _columns_to_rows(B):
+    """For a 0/1 matrix ``B`` (n x k): CSC-style ``(starts, rows)`` of its nonzeros per column."""
+    n, k = B.shape
+    starts = np.zeros(k + 1, np.int64)
+    for r in range(n):
+        for i in range(k):
+            if B[r, i] != 0.0:
+                starts[i + 1] += 1
+    for i in range(k):
+        starts[i + 1] += starts[i]
+    rows = np.empty(starts[k], np.int64)
+    fill = starts[:k].copy()
+    for r in range(n):
+        for i in range(k):
+            if B[r, i] != 0.0:
+                rows[fill[i]] = r
+                fill[i] += 1
+    return starts, rows
+
+
+@numba.njit(cache=True, fastmath=True)
+def binary_matmul(B, M, bias, out):
+    """``out = bias + B @ M`` for a 0/1 matrix ``B``: adds the rows of ``M`` where ``B`` is 1.
+
+    ``nnz(B) * M.shape[1]`` additions instead of ``B.size * M.shape[1]``
+    multiply-adds (binarized MNIST has ~13% of pixels on). Rows of ``M`` are
+    visited once each, so ``M`` streams through the cache once per call.
+    """
+    n = B.shape[0]
+    m = M.shape[1]
+    starts, rows = _columns_to_rows(B)
+    for r in range(n):
+        out[r, :] = bias
+    for i in range(B.shape[1]):
+        src = M[i]
+        for t in range(starts[i], starts[i + 1]):
+            dst = out[rows[t]]
+            for j in range(m):
+                dst[j] += src[j]
+
+
+@numba.njit(cache=True, fastmath=True)
+def binary_outer_accumulate(B, Y, out):
+    """``out += B^T @ Y`` for a 0/1 matrix ``B``: row ``i`` of ``out`` gains the rows of ``Y``
+    where column ``i`` of ``B`` is 1."""
+    m = Y.shape[1]
+    starts, rows = _columns_to_rows(B)
+    for i in range(B.shape[1]):
+        dst = out[i]
+        for t in range(starts[i], starts[i + 1]):
+            src = Y[rows[t]]
+            for j in range(m):
+                dst[j] += src[j]
+
+
+@numba.njit(cache=True)
+def update_parameters_rank1(param, velocity, grad, u, w, lr, momentum, weight_decay):
+    """:func:`update_parameters` with gradient ``grad - outer(u, w)``; returns ``max |param|``."""
+    n, m = param.shape
+    mx = 0.0
+    for i in range(n):
+        ui = u[i]
+        for j in range(m):
+            g = grad[i, j] - ui * w[j]
+            vel = momentum * velocity[i, j] + lr * (g - weight_decay * param[i, j])
+            velocity[i, j] = vel
+            p = param[i, j] + vel
+            param[i, j] = p
+            a = abs(p)
+            if not (a <= mx):
+                mx = a
+    return mx

@@ -56,6 +56,9 @@ from .._validation import check_array, check_positive_int, check_rng
 from . import _kernels as K
 from ._threads import blas_threads
 
+#: Use sparse row-sum products when fewer than this fraction of units are on.
+_SPARSE_BELOW = 0.2
+
 __all__ = [
     "AISResult",
     "default_betas",
@@ -150,17 +153,31 @@ def _anneal(model, v, betas, base_bias, rng, progress):
     scale = np.empty(n, dtype=np.float32)
     steps = len(betas) - 1
     bar = tqdm(range(1, steps + 1), desc="AIS", disable=not progress, mininterval=0.5)
+    # 0/1 visibles: both products are sparse row sums (W is fixed, so W^T is copied once)
+    binary = bool(getattr(model, "_binary_visible", False))
+    WT = np.ascontiguousarray(W.T)
+    x = np.empty((n, model.n_hidden), np.float32)
+    pre = np.empty((n, model.n_visible_), np.float32)
+    zero_h = np.zeros(model.n_hidden, np.float32)
+    zero_v = np.zeros(model.n_visible_, np.float32)
     for k in bar:
         b_prev, b = float(betas[k - 1]), float(betas[k])
         t = model._stats(v)
-        x = t @ W
+        if binary and np.count_nonzero(t) < _SPARSE_BELOW * t.size:
+            K.binary_matmul(t, W, zero_h, x)
+        else:
+            np.dot(t, W, out=x)
         last = k == steps
         logw += K.ais_hidden_step(x, c, b_prev, b, K.new_key(rng), h, not last)
         logw += (b - b_prev) * (t @ d32).astype(np.float64)
         if not last:
             scale.fill(b)
             bias = ((1.0 - b) * a_base + b * a).astype(np.float32)
-            v, _ = model._sample_visible_from_pre(h @ W.T, rng, row_scale=scale, bias=bias)
+            if np.count_nonzero(h) < _SPARSE_BELOW * h.size:
+                K.binary_matmul(h, WT, zero_v, pre)
+            else:
+                np.dot(h, WT, out=pre)
+            v, _ = model._sample_visible_from_pre(pre, rng, row_scale=scale, bias=bias)
     bar.close()
     return logw
 

@@ -532,6 +532,7 @@ class BernoulliRBM(RBMBase):
     visible_family = Bernoulli
     support = (0, 1)
     _supports_pt = True
+    _binary_visible = True
 
     @property
     def n_variables(self) -> int:
@@ -681,6 +682,7 @@ class CategoricalRBM(RBMBase):
 
     kind = "CategoricalRBM"
     visible_family = Categorical
+    _binary_visible = True
 
     def __init__(self, n_hidden: int = 256, *, n_categories: int = 2, **kwargs):
         super().__init__(n_hidden, **kwargs)

@@ -108,6 +108,10 @@ class Trainer:
         self.lam = np.full(n_hid, 0.5 if self.centering else 0.0, dtype=np.float32)
         self.q = np.full(n_hid, self.sparsity_target or 0.0, dtype=np.float32)
         self.grad_W = np.empty((n_vis, n_hid), dtype=np.float32)
+        # 0/1 visibles (Bernoulli, one-hot): sparse row-sum products instead of BLAS
+        self.binary = bool(getattr(m, "_binary_visible", False))
+        self._zero_h = np.zeros(n_hid, np.float32)
+        self._zero_v = np.zeros(n_vis, np.float32)
         self.n_updates = 0
         self.chain_h = None
         if self.method == "pcd":
@@ -128,7 +132,11 @@ class Trainer:
     # -- sampling helpers ---------------------------------------------------
     def _hidden(self, v, row_scale=None):
         m = self.model
-        pre = v @ m.W_
+        if self.binary:
+            pre = np.empty((v.shape[0], m.W_.shape[1]), np.float32)
+            K.binary_matmul(v, m.W_, self._zero_h, pre)
+        else:
+            pre = v @ m.W_
         prob = np.empty_like(pre)
         samp = np.empty_like(pre)
         if row_scale is None:
@@ -204,25 +212,35 @@ class Trainer:
         n_pos, n_neg = v_pos.shape[0], v_neg.shape[0]
         t_pos, t_neg = m._stats(v_pos), m._stats(v_neg)
         mean_hpos = ph_pos.mean(axis=0)
+        mean_hneg = ph_neg.mean(axis=0)
         if self.centering:
             self.lam += 0.01 * (mean_hpos - self.lam)
-            a_stack = np.concatenate([(t_pos - self.mu) / n_pos, (t_neg - self.mu) / n_neg])
-            b_stack = np.concatenate([ph_pos - self.lam, self.lam - ph_neg])
-        else:
-            a_stack = np.concatenate([t_pos * (1.0 / n_pos), t_neg * (-1.0 / n_neg)])
-            b_stack = np.concatenate([ph_pos, ph_neg])
-        np.dot(a_stack.T, b_stack, out=self.grad_W)
+        # Gradient of W: S - outer(mu, mean_hpos - mean_hneg) with
+        # S = T_pos^T (ph_pos - lam) / n_pos - T_neg^T (ph_neg - lam) / n_neg; this is
+        # the centred gradient <(v - mu)(h - lam)^T>_data - <...>_model rearranged so
+        # that S keeps the 0/1 (sparse) visibles. mu = lam = 0 without centring.
+        y_pos = (ph_pos - self.lam) * (1.0 / n_pos)
+        y_neg = (self.lam - ph_neg) * (1.0 / n_neg)
         mean_tpos = t_pos.mean(axis=0)
         grad_a = mean_tpos - t_neg.mean(axis=0)
-        grad_c = mean_hpos - ph_neg.mean(axis=0)
+        grad_c = mean_hpos - mean_hneg
         if self.sparsity_target is not None and self.sparsity_cost > 0:
             self.q = 0.9 * self.q + 0.1 * mean_hpos
             pen = (self.sparsity_cost * (self.q - self.sparsity_target)).astype(np.float32)
             grad_c = grad_c - pen
-            self.grad_W -= np.outer(mean_tpos, pen).astype(np.float32)
+            y_pos -= pen * (1.0 / n_pos)   # adds -outer(mean_tpos, pen) to S
+        if self.binary:
+            self.grad_W.fill(0.0)
+            K.binary_outer_accumulate(t_pos, y_pos.astype(np.float32), self.grad_W)
+            K.binary_outer_accumulate(t_neg, y_neg.astype(np.float32), self.grad_W)
+        else:
+            np.dot(np.concatenate([t_pos, t_neg]).T,
+                   np.concatenate([y_pos, y_neg]).astype(np.float32), out=self.grad_W)
         extra = m._extra_gradients(v_pos, v_neg) if hasattr(m, "_extra_gradients") else {}
-        max_w = K.update_parameters(m.W_, self.vel["W"], self.grad_W, 1.0, lr, momentum,
-                                    self.weight_decay)
+        u = self.mu if self.centering else self._zero_v
+        max_w = K.update_parameters_rank1(m.W_, self.vel["W"], self.grad_W, u,
+                                          (mean_hpos - mean_hneg).astype(np.float32), lr, momentum,
+                                          self.weight_decay)
         if not (max_w <= self.max_weight):
             return max_w
         va, vc = self.vel["visible_bias"], self.vel["hidden_bias"]
