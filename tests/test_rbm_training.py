@@ -246,3 +246,38 @@ def test_sklearn_pipeline_and_clone():
     c = clone(BernoulliRBM(5, learning_rate=0.2))
     assert c.get_params()["learning_rate"] == 0.2 and not c.is_fitted
     assert sklearn is not None and rng is not None
+
+
+@pytest.mark.parametrize("centering", [False, True])
+def test_sparse_binary_gradient_equals_dense_centred_formula(centering):
+    """One update through the sparse 0/1 path equals the textbook (centred) CD-1 update."""
+    from boltz.rbm.training import Trainer
+
+    X = tiny_data(200).astype(np.float32)
+    results = []
+    for binary in (True, False):
+        rbm = BernoulliRBM(4, method="cd", centering=centering, momentum=0.0,
+                           sparsity_target=0.1, sparsity_cost=0.5, seed=0)
+        rbm.init_params(6, X, seed=0)
+        tr = Trainer(rbm, X, seed=1)
+        tr.binary = binary
+        tr.step(X[:50], 0.1, 0.0)
+        results.append((rbm.W_.copy(), rbm.visible_bias_.copy(), rbm.hidden_bias_.copy()))
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    # and the dense path against the formula <(v - mu)(h - lam)^T> written out
+    rbm = BernoulliRBM(4, method="cd", centering=centering, momentum=0.0, seed=0)
+    rbm.init_params(6, X, seed=0)
+    W0 = rbm.W_.astype(np.float64).copy()
+    tr = Trainer(rbm, X, seed=1)
+    rng_copy = np.random.default_rng(1)
+    rng_copy.bit_generator.state = tr.rng.bit_generator.state
+    v = X[:50]
+    ph, h = tr._hidden(v)
+    v_neg, ph_neg, _ = tr._negative_phase(h)
+    lam = tr.lam + 0.01 * (ph.mean(0) - tr.lam) if centering else 0 * tr.lam
+    mu = X.mean(0) if centering else 0 * X[0]
+    grad = ((v - mu).T @ (ph - lam)) / 50 - ((v_neg - mu).T @ (ph_neg - lam)) / 50
+    tr.rng.bit_generator.state = rng_copy.bit_generator.state
+    tr.step(v, 0.1, 0.0)
+    np.testing.assert_allclose(rbm.W_, W0 + 0.1 * grad, atol=1e-5)

@@ -1,0 +1,65 @@
+"""The ``boltz rbm`` command line and the RBM plots."""
+
+import json
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from boltz.cli import main  # noqa: E402
+from boltz.rbm import BernoulliRBM, load_rbm  # noqa: E402
+
+
+@pytest.fixture
+def data_file(tmp_path):
+    rng = np.random.default_rng(0)
+    X = (rng.random((300, 9)) < 0.3).astype(np.float64)
+    path = tmp_path / "x.npy"
+    np.save(path, X)
+    return path
+
+
+def test_cli_train_eval_sample(tmp_path, data_file, capsys):
+    model = tmp_path / "m.npz"
+    rc = main(["rbm", "train", "--data", str(data_file), "--hidden", "3", "--epochs", "2",
+               "--batch-size", "50", "--quiet", "--threads", "1", "--out", str(model)])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["epochs"] == 2 and model.exists()
+    assert isinstance(load_rbm(model), BernoulliRBM)
+    assert main(["rbm", "eval", str(model), "--data", str(data_file), "--quiet"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["test_loglik_exact"] < 0
+    npy = tmp_path / "s.npy"
+    assert main(["rbm", "sample", str(model), "--n", "5", "--steps", "3", "--out", str(npy)]) == 0
+    assert np.load(npy).shape == (5, 9)
+    png = tmp_path / "s.png"
+    assert main(["rbm", "sample", str(model), "--n", "4", "--steps", "2", "--out", str(png)]) == 0
+    assert png.stat().st_size > 0
+
+
+def test_cli_errors(tmp_path, data_file, capsys):
+    assert main(["rbm", "train", "--data", str(data_file), "--hidden", "0", "--quiet",
+                 "--out", str(tmp_path / "m.npz")]) == 2
+    assert "n_hidden" in capsys.readouterr().err
+    assert main(["rbm", "eval", str(tmp_path / "missing.npz")]) == 2
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip file")
+    assert main(["rbm", "eval", str(bad)]) == 2
+    assert "cannot be read" in capsys.readouterr().err
+    assert main(["rbm", "train", "--data", "x.csv", "--out", str(tmp_path / "m")]) == 2
+
+
+def test_plots(data_file):
+    from boltz.plotting.rbm import plot_filters, plot_samples, plot_training_curves
+
+    X = np.load(data_file)
+    rbm = BernoulliRBM(4, n_epochs=2, seed=0).fit(X)
+    assert plot_filters(rbm, shape=(3, 3)).axes
+    assert plot_samples(rbm.sample(6, seed=0, n_steps=2), shape=(3, 3)).axes
+    fig = plot_training_curves(rbm)
+    assert len(fig.axes) >= 2
+    with pytest.raises(ValueError, match="empty"):
+        plot_training_curves([])
