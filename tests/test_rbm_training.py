@@ -281,3 +281,13 @@ def test_sparse_binary_gradient_equals_dense_centred_formula(centering):
     tr.rng.bit_generator.state = rng_copy.bit_generator.state
     tr.step(v, 0.1, 0.0)
     np.testing.assert_allclose(rbm.W_, W0 + 0.1 * grad, atol=1e-5)
+
+
+def test_validation_ais_metric_matches_exact():
+    X = tiny_data(600)
+    rbm = BernoulliRBM(3, n_epochs=2, seed=0, ais_every=1, ais_runs=50, ais_betas=500,
+                       batch_size=50).fit(X[:500], X_val=X[500:])
+    row = rbm.history_[-1]
+    exact = exact_log_likelihood(rbm, X[500:])
+    assert abs(row["val_loglik_ais"] - exact) < 0.1
+    assert {"recon_error", "pseudo_loglik", "val_recon_error", "val_pseudo_loglik"} <= set(row)

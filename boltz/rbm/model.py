@@ -257,7 +257,7 @@ class RBMBase(RBMEstimatorMixin, Density):
         -------
         >>> import numpy as np
         >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
-        >>> round(m.log_partition(), 6) == round(5 * np.log(2), 6)
+        >>> bool(abs(m.log_partition() - 5 * np.log(2)) < 1e-9)
         True
         """
         extra = {k: kwargs.pop(k) for k in ("log_variance",) if k in kwargs}
