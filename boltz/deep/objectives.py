@@ -104,7 +104,8 @@ class ContrastiveDivergence(Objective):
     Loss ``mean E(x+) - mean E(x-) + reg * mean(E(x+)^2 + E(x-)^2)``; negatives
     ``x-`` come from ``n_steps`` unadjusted Langevin steps started at the data
     (CD) or at replay-buffer states (``persistent=True``, 5% restarted from
-    uniform noise on ``init_range``).
+    uniform noise on ``init_range``). ``clamp=(low, high)`` keeps the chains in a
+    box (e.g. pixel range), as in the image-EBM recipes.
 
     Example
     -------
@@ -119,9 +120,12 @@ class ContrastiveDivergence(Objective):
 
     def __init__(self, n_steps: int = 20, step_size: float = 0.01, noise_scale: float = 1.0,
                  reg: float = 0.1, persistent: bool = False, buffer_size: int = 10000,
-                 reinit_prob: float = 0.05, init_range=None, max_energy: float = 1e4):
+                 reinit_prob: float = 0.05, init_range=None, clamp=None,
+                 max_energy: float = 1e4):
         super().__init__(max_energy)
         self.n_steps = check_positive_int(n_steps, "n_steps")
+        self.clamp = None if clamp is None else tuple(
+            float(v) for v in check_array(clamp, "clamp", shape=(2,)))
         self.step_size = check_positive_scalar(step_size, "step_size")
         self.noise_scale = check_positive_scalar(noise_scale, "noise_scale", allow_zero=True)
         self.reg = check_positive_scalar(reg, "reg", allow_zero=True)
@@ -153,7 +157,7 @@ class ContrastiveDivergence(Objective):
             state = init(model, x0)
             for t in range(self.n_steps):
                 state = langevin_step(model, state, self.step_size, generator, self.noise_scale,
-                                      step=t + 1)
+                                      step=t + 1, clamp=self.clamp)
         except NonFiniteEnergyError as exc:
             raise TrainingDivergedError(f"{self.name}: negative-sample chains diverged: {exc}") \
                 from exc

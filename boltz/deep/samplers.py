@@ -127,11 +127,18 @@ def _rows(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 
 def langevin_step(model, state: SamplerState, step_size: float, generator,
-                  noise_scale: float = 1.0, step: int | None = None) -> SamplerState:
-    """One unadjusted Langevin step ``x - eps grad E + noise_scale sqrt(2 eps) z``."""
+                  noise_scale: float = 1.0, step: int | None = None,
+                  clamp: tuple | None = None) -> SamplerState:
+    """One unadjusted Langevin step ``x - eps grad E + noise_scale sqrt(2 eps) z``.
+
+    ``clamp=(low, high)`` projects the new state into a box (the image-EBM
+    recipe of Du & Mordatch 2019; it makes the chain inexact).
+    """
     x = state.x
     x_new = x - step_size * state.grad + (noise_scale * math.sqrt(2.0 * step_size)) * randn(
         x.shape, generator, x)
+    if clamp is not None:
+        x_new = x_new.clamp_(clamp[0], clamp[1])
     e, g = energy_and_grad(model, x_new, step)
     return SamplerState(x_new, e, g)
 
