@@ -294,3 +294,17 @@ def update_parameters_rank1(param, velocity, grad, u, w, lr, momentum, weight_de
             if not (a <= mx):
                 mx = a
     return mx
+
+
+@numba.njit(cache=True)
+def sigmoid_from_preactivation(pre, bias, prob):
+    """``prob = sigmoid(pre + bias)`` (no sampling: the PCD positive phase needs only this)."""
+    n, m = pre.shape
+    for i in range(n):
+        for j in range(m):
+            z = pre[i, j] + bias[j]
+            if z >= 0:
+                prob[i, j] = 1.0 / (1.0 + math.exp(-z))
+            else:
+                e = math.exp(z)
+                prob[i, j] = e / (1.0 + e)

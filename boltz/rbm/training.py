@@ -148,6 +148,16 @@ class Trainer:
                                                    prob, samp)
         return prob, samp
 
+    def _hidden_probabilities(self, v):
+        m = self.model
+        pre = np.empty((v.shape[0], m.W_.shape[1]), np.float32)
+        if self.binary:
+            K.binary_matmul(v, m.W_, self._zero_h, pre)
+        else:
+            np.dot(v, m.W_, out=pre)
+        K.sigmoid_from_preactivation(pre, m.hidden_bias_, pre)
+        return pre
+
     def _negative_phase(self, h_start):
         m = self.model
         h = h_start
@@ -202,7 +212,10 @@ class Trainer:
     def step(self, v_pos, lr, momentum):
         """One stochastic-gradient update on the minibatch ``v_pos`` (float32)."""
         m = self.model
-        ph_pos, h_pos = self._hidden(v_pos)
+        if self.method == "cd":
+            ph_pos, h_pos = self._hidden(v_pos)
+        else:
+            ph_pos = self._hidden_probabilities(v_pos)
         if self.method == "cd":
             v_neg, ph_neg, _ = self._negative_phase(h_pos)
         elif self.method == "pcd":
