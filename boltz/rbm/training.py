@@ -149,6 +149,8 @@ class Trainer:
         return prob, samp
 
     def _hidden_probabilities(self, v):
+        if type(self)._hidden is not Trainer._hidden:  # a subclass changed the conditional
+            return self._hidden(v)[0]
         m = self.model
         pre = np.empty((v.shape[0], m.W_.shape[1]), np.float32)
         if self.binary:
