@@ -175,6 +175,12 @@ def test_ais_on_random_wide_rbm_both_directions():
                                          rng.standard_normal(5), rng.standard_normal(4))
     res = ais_log_partition(g, n_runs=100, n_betas=1000, seed=1)
     assert abs(res.log_z - g.log_partition()) < 0.1
+    # and the softmax-visible path, base rates fitted to data
+    c = CategoricalRBM.from_params(rng.standard_normal((12, 5)), rng.standard_normal(12),
+                                   rng.standard_normal(5), n_categories=4)
+    Xc = one_hot(rng.integers(0, 4, (300, 3)), 4)
+    res = ais_log_partition(c, n_runs=100, n_betas=1000, data=Xc, seed=2)
+    assert abs(res.log_z - c.log_partition()) < 0.1
 
 
 def test_save_load_round_trip_and_bad_files(tmp_path):
