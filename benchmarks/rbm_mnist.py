@@ -81,7 +81,7 @@ def quality_run(X, X_test, args, sec_per_epoch):
                        learning_rate=args.quality_lr, centering=True,
                        momentum=lambda e: 0.5 if e < 5 else 0.9, lr_schedule="linear",
                        final_lr_fraction=0.05, weight_decay=args.weight_decay,
-                       monitor_every=max(1, n_epochs // 20), monitor_size=200,
+                       monitor_every=max(1, n_epochs // 10), monitor_size=100,
                        n_threads=args.threads or None, verbose=True, seed=args.seed)
     rbm.fit(X, callbacks=[out_of_time])
     train_s = time.perf_counter() - start
