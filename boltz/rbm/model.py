@@ -32,13 +32,14 @@ Constructor (shared by all three; scikit-learn style, it only stores values)::
                  n_temperatures=10, init_std=0.01, monitor_every=1,
                  monitor_size=256, ais_every=0, ais_runs=100, ais_betas=1000,
                  early_stopping=False, patience=5, max_weight=500.0,
-                 n_threads=None, verbose=False, seed=None)
+                 n_threads=1, verbose=False, seed=None)
     GaussianBernoulliRBM(n_hidden, *, variance=1.0, learn_variance=False, ...)
     CategoricalRBM(n_hidden, *, n_categories=2, ...)
 
 ``method`` is ``"cd"``, ``"pcd"`` or ``"pt"`` (parallel tempering, Bernoulli
 visibles). ``n_threads`` caps BLAS threads in training, sampling and AIS
-(``None``: BLAS default; 1 is fastest on a loaded machine). Fitted
+(default 1: most products are numba kernels, and multi-threaded BLAS thrashes
+on these small products when the machine is busy; ``None``: BLAS default). Fitted
 attributes: ``W_`` (float32, ``(n_visible, n_hidden)``),
 ``visible_bias_`` (``(n_visible,)``), ``hidden_bias_`` (``(n_hidden,)``),
 ``n_visible_``, ``history_`` (one dict of metrics per epoch), ``n_iter_``;
@@ -168,7 +169,7 @@ class RBMBase(RBMEstimatorMixin, Density):
         early_stopping: bool = False,
         patience: int = 5,
         max_weight: float = 500.0,
-        n_threads: int | None = None,
+        n_threads: int | None = 1,
         verbose: bool = False,
         seed=None,
     ):
