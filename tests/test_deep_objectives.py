@@ -134,8 +134,14 @@ def test_fit_is_seeded_and_checkpoints_round_trip(tmp_path, data):
     c = MLPEnergy(2, hidden=(8,)).double()
     load_checkpoint(tmp_path / "ck.pt", c)
     torch.testing.assert_close(a(x), c(x))
-    save_checkpoint(tmp_path / "g.pt", fresh(), NoiseContrastiveEstimation())
-    load_checkpoint(tmp_path / "g.pt", fresh(), NoiseContrastiveEstimation())
+    nce = NoiseContrastiveEstimation()
+    nce(fresh(), data[:50])                  # builds its noise from the batch
+    with torch.no_grad():
+        nce.log_z.fill_(1.5)
+    save_checkpoint(tmp_path / "g.pt", fresh(), nce)
+    again = NoiseContrastiveEstimation()
+    load_checkpoint(tmp_path / "g.pt", fresh(), again)
+    assert float(again.log_z.detach()) == 1.5
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="not a readable"):
         load_checkpoint(tmp_path / "bad.pt", c)

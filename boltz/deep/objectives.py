@@ -300,7 +300,8 @@ class NoiseContrastiveEstimation(Objective):
         self.noise_scale = check_positive_scalar(noise_scale, "noise_scale")
         if noise is not None and not (noise.has("sample") and noise.has("log_partition")):
             raise TypeError("noise must be a normalised energy with sample() and log_partition()")
-        self.noise = noise
+        # kept out of the module tree: the state dict holds only the learned log Z
+        self.__dict__["noise"] = noise
         self.log_z = nn.Parameter(torch.zeros((), dtype=torch.float64))
 
     def _make_noise(self, x):
@@ -317,7 +318,7 @@ class NoiseContrastiveEstimation(Objective):
         if self.noise is None:
             if x.ndim != 2:
                 raise ValueError("the default NCE noise needs flat data (n, d); pass noise=")
-            self.noise = self._make_noise(x)
+            self.__dict__["noise"] = self._make_noise(x)
         n = x.shape[0]
         m = max(1, int(round(self.noise_ratio * n)))
         seed = None if generator is None else int(
