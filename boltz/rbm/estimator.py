@@ -103,7 +103,8 @@ class RBMEstimatorMixin:
         self.history_ = []
         self.n_iter_ = 0
         with blas_threads(self.n_threads):
-            self._trainer = train(self, X32, n_epochs, X_val=X_val32, callbacks=callbacks)
+            self._trainer = train(self, X32, n_epochs, X_val=X_val32, callbacks=callbacks,
+                                  rng=rng)
         return self
 
     def partial_fit(self, X, y=None):

@@ -325,7 +325,7 @@ def epoch_metrics(model, X_monitor, X_val, epoch, rng) -> dict:
 
 
 def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch_offset=0,
-          X_val_full=None):
+          X_val_full=None, rng=None):
     """Train ``model`` in place for ``n_epochs`` passes over ``X32``; returns the trainer.
 
     Appends one dict of metrics per epoch to ``model.history_``. ``callbacks``
@@ -337,7 +337,7 @@ def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch
     """
     from tqdm.auto import tqdm
 
-    rng = check_rng(model.seed)
+    rng = check_rng(model.seed if rng is None else rng)
     if trainer is None:
         trainer = Trainer(model, X32, rng)
     monitor_every = check_nonnegative_int(model.monitor_every, "monitor_every")
