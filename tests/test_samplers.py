@@ -109,7 +109,7 @@ def test_cluster_samplers_are_exact_on_4x4(name):
     alg = get_algorithm(model, name)
     state = alg.init(n_chains=64, seed=9)
     if name == "wolff":
-        calibrate_wolff(alg, state, 50)
+        calibrate_wolff(alg, state, 50, burnin_sweeps=5)
         assert state.info["clusters_per_sweep"] >= 1
     alg.step(state, 10)
     assert_matches_exact(model, collect(alg, state, 300))
@@ -123,7 +123,7 @@ def test_cluster_samplers_handle_frustration(name):
     alg = get_algorithm(model, name)
     state = alg.init(n_chains=64, seed=2)
     if name == "wolff":
-        calibrate_wolff(alg, state, 50)
+        calibrate_wolff(alg, state, 50, burnin_sweeps=5)
     alg.step(state, 10)
     assert_matches_exact(model, collect(alg, state, 200))
 

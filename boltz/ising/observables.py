@@ -215,9 +215,11 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
 
         temp = 1.0 / model.beta if model.beta else np.inf
         iterator = tqdm(iterator, desc=f"{algorithm} T={temp:.4g}")
-    if algorithm == "wolff" and n_burnin > 0:
-        calibrate_wolff(alg, state, n_clusters=max(10, min(n_burnin, 200)))
-    alg.step(state, n_burnin)
+    if algorithm == "wolff":
+        # burn-in by flipped spins, then fix the clusters per sweep from the equilibrium size
+        calibrate_wolff(alg, state, n_clusters=100, burnin_sweeps=n_burnin)
+    else:
+        alg.step(state, n_burnin)
     n_meas = len(iterator)
     energies = np.empty((n_meas, n_chains))
     mags = np.empty((n_meas, n_chains))

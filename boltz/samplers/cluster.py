@@ -25,8 +25,6 @@ Example
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit, prange
 
@@ -41,11 +39,11 @@ from ._base import (
 from ._rng import make_streams, next_double
 
 __all__ = ["wolff", "swendsen_wang", "wolff_clusters", "swendsen_wang_sweeps",
-           "calibrate_wolff"]
+           "calibrate_wolff", "bond_probabilities"]
 
 
 @njit(inline="always")
-def _wolff_clusters_body(spins, streams, indptr, indices, data, betas, n_clusters):
+def _wolff_clusters_body(spins, streams, indptr, indices, data, padd, n_clusters):
     """In place: ``n_clusters`` Wolff cluster flips per chain; returns spins flipped per chain."""
     C, n = spins.shape
     flipped = np.zeros(C, dtype=np.int64)
@@ -54,7 +52,7 @@ def _wolff_clusters_body(spins, streams, indptr, indices, data, betas, n_cluster
         stack = np.empty(n, dtype=np.int64)
         members = np.empty(n, dtype=np.int64)
         mark = np.zeros(n, dtype=np.int64)  # mark[i] == id: site i is in cluster id
-        beta = betas[c]
+        p = padd[min(np.int64(c), padd.shape[0] - 1)]
         total = 0
         for cid in range(1, n_clusters + 1):
             seed = int(next_double(streams, c) * n)
@@ -73,7 +71,7 @@ def _wolff_clusters_body(spins, streams, indptr, indices, data, betas, n_cluster
                         continue
                     w = data[k] * si * sp[j]
                     if w > 0.0:  # satisfied bond
-                        if next_double(streams, c) < -math.expm1(-2.0 * beta * w):
+                        if next_double(streams, c) < p[k]:
                             mark[j] = cid
                             stack[top] = j
                             members[size] = j
@@ -87,13 +85,13 @@ def _wolff_clusters_body(spins, streams, indptr, indices, data, betas, n_cluster
 
 
 @njit(parallel=True, cache=True)
-def _wolff_clusters_par(spins, streams, indptr, indices, data, betas, n_clusters):
-    return _wolff_clusters_body(spins, streams, indptr, indices, data, betas, n_clusters)
+def _wolff_clusters_par(spins, streams, indptr, indices, data, padd, n_clusters):
+    return _wolff_clusters_body(spins, streams, indptr, indices, data, padd, n_clusters)
 
 
 @njit(cache=True)
-def _wolff_clusters_ser(spins, streams, indptr, indices, data, betas, n_clusters):
-    return _wolff_clusters_body(spins, streams, indptr, indices, data, betas, n_clusters)
+def _wolff_clusters_ser(spins, streams, indptr, indices, data, padd, n_clusters):
+    return _wolff_clusters_body(spins, streams, indptr, indices, data, padd, n_clusters)
 
 
 @njit(inline="always")
@@ -109,24 +107,24 @@ def _find(parent, i):
 
 
 @njit(inline="always")
-def _swendsen_wang_sweeps_body(spins, streams, indptr, indices, data, betas, n_sweeps):
+def _swendsen_wang_sweeps_body(spins, streams, indptr, indices, data, padd, n_sweeps):
     """In place: ``n_sweeps`` Swendsen–Wang updates of every chain."""
     C, n = spins.shape
     for c in prange(C):
         sp = spins[c]
         parent = np.empty(n, dtype=np.int64)
         flip = np.empty(n, dtype=np.int8)
-        beta = betas[c]
+        p = padd[min(np.int64(c), padd.shape[0] - 1)]
         for _ in range(n_sweeps):
             for i in range(n):
                 parent[i] = i
             for i in range(n):
                 for k in range(indptr[i], indptr[i + 1]):
                     j = indices[k]
-                    if j <= i:   # each bond once (duplicates of a bond are separate bonds)
+                    if j <= i:   # each bond once (CSR holds both (i, j) and (j, i))
                         continue
                     w = data[k] * sp[i] * sp[j]
-                    if w > 0.0 and next_double(streams, c) < -math.expm1(-2.0 * beta * w):
+                    if w > 0.0 and next_double(streams, c) < p[k]:
                         ri = _find(parent, i)
                         rj = _find(parent, j)
                         if ri != rj:
@@ -142,28 +140,48 @@ def _swendsen_wang_sweeps_body(spins, streams, indptr, indices, data, betas, n_s
 
 
 @njit(parallel=True, cache=True)
-def _swendsen_wang_sweeps_par(spins, streams, indptr, indices, data, betas, n_sweeps):
-    _swendsen_wang_sweeps_body(spins, streams, indptr, indices, data, betas, n_sweeps)
+def _swendsen_wang_sweeps_par(spins, streams, indptr, indices, data, padd, n_sweeps):
+    _swendsen_wang_sweeps_body(spins, streams, indptr, indices, data, padd, n_sweeps)
 
 
 @njit(cache=True)
-def _swendsen_wang_sweeps_ser(spins, streams, indptr, indices, data, betas, n_sweeps):
-    _swendsen_wang_sweeps_body(spins, streams, indptr, indices, data, betas, n_sweeps)
+def _swendsen_wang_sweeps_ser(spins, streams, indptr, indices, data, padd, n_sweeps):
+    _swendsen_wang_sweeps_body(spins, streams, indptr, indices, data, padd, n_sweeps)
 
 
-def wolff_clusters(spins, streams, indptr, indices, data, betas, n_clusters):
-    """In place: ``n_clusters`` Wolff cluster flips per chain; returns spins flipped per chain."""
+def bond_probabilities(data, betas) -> np.ndarray:
+    """``1 - exp(-2 beta |J_k|)`` per chain and CSR entry; one row when all betas agree."""
+    betas = np.asarray(betas, dtype=np.float64)
+    rows = betas[:1] if np.all(betas == betas[0]) else betas
+    return -np.expm1(-2.0 * rows[:, None] * np.abs(np.asarray(data))[None, :])
+
+
+def wolff_clusters(spins, streams, indptr, indices, data, betas, n_clusters, padd=None):
+    """In place: ``n_clusters`` Wolff cluster flips per chain; returns spins flipped per chain.
+
+    ``padd`` (from :func:`bond_probabilities`) may be passed to skip recomputing it.
+    """
     C, n = spins.shape
+    padd = bond_probabilities(data, betas) if padd is None else padd
     kernel = _wolff_clusters_par if parallel_ok(C, C * n_clusters * 64) else _wolff_clusters_ser
-    return kernel(spins, streams, indptr, indices, data, betas, n_clusters)
+    return kernel(spins, streams, indptr, indices, data, padd, n_clusters)
 
 
-def swendsen_wang_sweeps(spins, streams, indptr, indices, data, betas, n_sweeps):
+def swendsen_wang_sweeps(spins, streams, indptr, indices, data, betas, n_sweeps, padd=None):
     """In place: ``n_sweeps`` Swendsen–Wang updates of every chain."""
     C, n = spins.shape
+    padd = bond_probabilities(data, betas) if padd is None else padd
     kernel = (_swendsen_wang_sweeps_par if parallel_ok(C, C * n * n_sweeps)
               else _swendsen_wang_sweeps_ser)
-    kernel(spins, streams, indptr, indices, data, betas, n_sweeps)
+    kernel(spins, streams, indptr, indices, data, padd, n_sweeps)
+
+
+def _cached_padd(state, data):
+    key = state.betas.tobytes()
+    if state.info.get("_padd_key") != key:
+        state.info["_padd"] = bond_probabilities(data, state.betas)
+        state.info["_padd_key"] = key
+    return state.info["_padd"]
 
 
 def _graph(model):
@@ -211,7 +229,8 @@ def wolff(model, clusters_per_sweep: int | None = None) -> SamplingAlgorithm:
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
             flipped = wolff_clusters(state.spins, state.streams, indptr, indices, data,
-                                     state.betas, n_sweeps * state.info["clusters_per_sweep"])
+                                     state.betas, n_sweeps * state.info["clusters_per_sweep"],
+                                     _cached_padd(state, data))
             state.info["flipped"] = state.info.get("flipped", 0) + flipped
             state.info["clusters"] = (state.info.get("clusters", 0)
                                       + n_sweeps * state.info["clusters_per_sweep"])
@@ -221,17 +240,30 @@ def wolff(model, clusters_per_sweep: int | None = None) -> SamplingAlgorithm:
                              step, lambda s: s.spins.reshape(s.spins.shape[0], *site_shape))
 
 
-def calibrate_wolff(algorithm, state, n_clusters: int = 100):
+def calibrate_wolff(algorithm, state, n_clusters: int = 100, burnin_sweeps: int = 0):
     """Set ``clusters_per_sweep`` so that one sweep flips about ``N`` spins on average.
 
-    Runs ``n_clusters`` clusters per chain (these count as burn-in).
+    First equilibrates: batches of ``n_clusters`` clusters per chain until
+    ``burnin_sweeps * N`` spins have been flipped per chain (clusters grown from
+    a random start are tiny, so the cluster size must be measured after
+    burn-in). Then measures the mean cluster size over ``n_clusters`` more
+    clusters. All of this counts as burn-in; afterwards every sweep is the same
+    fixed number of clusters, i.e. one fixed Markov kernel.
     """
+    from .._validation import check_nonnegative_int, check_positive_int
+
+    n_clusters = check_positive_int(n_clusters, "n_clusters")
+    burnin_sweeps = check_nonnegative_int(burnin_sweeps, "burnin_sweeps")
+    n = state.spins.shape[1]
     state.info["clusters_per_sweep"] = 1
     state.info.pop("flipped", None)
-    state.info.pop("clusters", None)
+    flipped = 0.0
+    while flipped < burnin_sweeps * n:
+        algorithm.step(state, n_clusters)
+        flipped = float(np.mean(state.info["flipped"]))
+    state.info.pop("flipped", None)
     algorithm.step(state, n_clusters)
     mean_size = float(np.mean(state.info["flipped"])) / n_clusters
-    n = state.spins.shape[1]
     state.info["clusters_per_sweep"] = max(1, int(round(n / mean_size)))
     state.info.pop("flipped", None)
     state.info.pop("clusters", None)
@@ -248,7 +280,7 @@ def swendsen_wang(model) -> SamplingAlgorithm:
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
             swendsen_wang_sweeps(state.spins, state.streams, indptr, indices, data, state.betas,
-                                 n_sweeps)
+                                 n_sweeps, _cached_padd(state, data))
         return state
 
     return SamplingAlgorithm("swendsen_wang", _init(model, n, site_shape, {}), step,

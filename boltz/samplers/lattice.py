@@ -128,11 +128,36 @@ def _update_site(sp, x, y, Lx, Ly, J, h, uniform, tab, beta, streams, k, periodi
             sp[x, y] = -s
 
 
+@njit(cache=True)
+def _thresholds(J, h0, betas, gibbs):
+    """``_tables`` as 64-bit integer thresholds: a move happens iff ``r <= thr`` for a
+    uniform 64-bit ``r``, i.e. with probability ``(thr + 1) / 2**64`` (p = 1 -> 2**64 - 1)."""
+    tab = _tables(J, h0, betas, gibbs)
+    out = np.empty(tab.shape, dtype=np.uint64)
+    flat = tab.reshape(-1)
+    res = out.reshape(-1)
+    for i in range(flat.shape[0]):
+        p = flat[i]
+        if p >= 1.0:
+            res[i] = np.uint64(0xFFFFFFFFFFFFFFFF)
+        elif p <= 0.0:
+            res[i] = np.uint64(0)  # probability 2**-64: negligible
+        else:
+            # p * 2**64 in two 32-bit halves keeps all 53 bits of p
+            hi = math.floor(p * 4294967296.0)
+            lo = math.floor((p * 4294967296.0 - hi) * 4294967296.0)
+            res[i] = (np.uint64(hi) << np.uint64(32)) | np.uint64(lo)
+    return out
+
+
 @njit(inline="always")
 def _update_row(sp, x, start, Lx, Ly, J, hrow, uniform, tab, beta, st, periodic, vertical,
                 gibbs):
     """Update sites ``start, start+2, ...`` of row ``x``; ``st`` is the row's stream state.
 
+    With a uniform field the move is branch-free: one random word per site,
+    compared with an integer threshold (a data-dependent accept branch is
+    mispredicted about half the time near T_c, which costs more than the draw).
     Returns the advanced stream state (kept in a register inside the row).
     """
     row = sp[x]
@@ -155,24 +180,24 @@ def _update_row(sp, x, start, Lx, Ly, J, hrow, uniform, tab, beta, st, periodic,
         if has_dn:
             t += dn[y]
         s = row[y]
-        if gibbs:
-            if uniform:
-                p_up = tab[0, t + 4]
+        if uniform:
+            st += GOLDEN
+            r = mix64(st)
+            if gibbs:
+                row[y] = 1 if r <= tab[0, t + 4] else -1
             else:
-                p_up = 1.0 / (1.0 + math.exp(-2.0 * beta * (J * t + hrow[y])))
+                row[y] = -s if r <= tab[(s + 1) >> 1, t + 4] else s
+        elif gibbs:
+            p_up = 1.0 / (1.0 + math.exp(-2.0 * beta * (J * t + hrow[y])))
             st += GOLDEN
             row[y] = 1 if (mix64(st) >> _S11) * _INV53 < p_up else -1
         else:
-            if uniform:
-                p = tab[(s + 1) >> 1, t + 4]
-            else:
-                dE = 2.0 * s * (J * t + hrow[y])
-                p = 1.0 if dE <= 0.0 else math.exp(-beta * dE)
-            if p >= 1.0:
+            dE = 2.0 * s * (J * t + hrow[y])
+            if dE <= 0.0:
                 row[y] = -s
             else:
                 st += GOLDEN
-                if (mix64(st) >> _S11) * _INV53 < p:
+                if (mix64(st) >> _S11) * _INV53 < math.exp(-beta * dE):
                     row[y] = -s
     return st
 
@@ -181,7 +206,7 @@ def _update_row(sp, x, start, Lx, Ly, J, hrow, uniform, tab, beta, st, periodic,
 def _checkerboard_kernel_body(spins, streams, J, h, uniform, betas, periodic, vertical, n_sweeps,
                          gibbs, rows_parallel):
     C, Lx, Ly = spins.shape
-    tables = _tables(J, h[0, 0], betas, gibbs)
+    tables = _thresholds(J, h[0, 0], betas, gibbs)
     flat = streams.reshape(-1)
     for _ in range(n_sweeps):
         if rows_parallel:
@@ -277,30 +302,29 @@ _ZERO = np.uint64(0)
 
 
 @njit(inline="always")
-def _bernoulli_mask(need, p_int, s):
-    """Independent Bernoulli(p) bits in the lanes of ``need`` (zero elsewhere).
+def _acceptance_mask(k1, k0, p1, p2, s):
+    """Lanes accepting a move: ``k1`` lanes with probability ``p1``, ``k0`` lanes with ``p2``.
 
-    Lane ``b`` compares its own uniform ``U_b = 0.u1 u2 ... u53`` (bit ``b`` of
-    successive random words) with ``p = p_int / 2**53`` digit by digit, most
-    significant first, and stops as soon as every lane is decided (about
-    ``log2(64) + 1`` words on average). No lane's decision uses another lane's
-    bits, so the 64 replicas stay independent. Returns ``(mask, stream)``.
+    Lane ``b`` has its own uniform ``U_b = 0.u1 u2 ... u53`` made of bit ``b`` of
+    successive random words and compares it with its threshold (``p1`` or ``p2``,
+    as ``p_int / 2**53``) digit by digit, most significant first, stopping as
+    soon as every lane is decided (about ``log2(lanes) + 2`` words on average).
+    No lane's decision uses another lane's bits, so the 64 replicas stay
+    independent; the result is exact up to the 53-bit resolution of ``p``.
+    Returns ``(mask, stream)``.
     """
-    if p_int >= np.uint64(9007199254740992):
-        return need, s
-    result = _ZERO
-    undecided = need
+    accept = _ZERO
+    undecided = k1 | k0
     bit = 52
     while undecided != _ZERO and bit >= 0:
         s += GOLDEN
         r = mix64(s)
-        if (p_int >> np.uint64(bit)) & _ONE:
-            result |= undecided & ~r      # u_j = 0 < p_j = 1: U < p, accept
-            undecided &= r
-        else:
-            undecided &= ~r               # u_j = 1 > p_j = 0: U > p, reject
+        sh = np.uint64(bit)
+        pb = (k1 & (_ZERO - ((p1 >> sh) & _ONE))) | (k0 & (_ZERO - ((p2 >> sh) & _ONE)))
+        accept |= undecided & pb & ~r     # u_j = 0 < p_j = 1: U < p
+        undecided &= ~(pb ^ r)            # u_j == p_j: still undecided
         bit -= 1
-    return result, s
+    return accept, s
 
 
 @njit(inline="always")
@@ -313,7 +337,8 @@ def _multispin_kernel_body(words, streams, p_int, invert, n_sweeps):
                 x = k - g * Lx
                 xm = x - 1 if x > 0 else Lx - 1
                 xp = x + 1 if x < Lx - 1 else 0
-                p = p_int[g]
+                p1 = p_int[g, 0]
+                p2 = p_int[g, 1]
                 s = streams[g, x]
                 for y in range((colour + x) & 1, Ly, 2):
                     ym = y - 1 if y > 0 else Ly - 1
@@ -329,10 +354,9 @@ def _multispin_kernel_body(words, streams, p_int, invert, n_sweeps):
                     anyb = a1 | a2 | a3 | a4
                     k1 = anyb & ~ge2
                     k0 = ~anyb
-                    # dE = 4|J| (k=1) or 8|J| (k=0): accept with p1 or p1 * p1
-                    m1, s = _bernoulli_mask(k1 | k0, p, s)
-                    m2, s = _bernoulli_mask(k0 & m1, p, s)
-                    words[g, x, y] = w ^ (ge2 | (k1 & m1) | m2)
+                    # dE = 4|J| (k=1) or 8|J| (k=0): accept with p1 or p2 = p1 * p1
+                    acc, s = _acceptance_mask(k1, k0, p1, p2, s)
+                    words[g, x, y] = w ^ (ge2 | acc)
                 streams[g, x] = s
 
 
@@ -491,9 +515,10 @@ def checkerboard_gibbs(model) -> SamplingAlgorithm:
 
 
 def _probability_bits(p: float) -> np.uint64:
-    """``floor(p * 2**53)`` (2**53 for p >= 1): the threshold of :func:`_bernoulli_mask`."""
+    """``floor(p * 2**53)``: the threshold of :func:`_acceptance_mask` (p = 1 -> 2**53 - 1
+    with every lower digit treated as one, i.e. always accept)."""
     if p >= 1.0:
-        return np.uint64(1 << 53)
+        return np.uint64((1 << 53) - 1)
     return np.uint64(math.floor(p * 9007199254740992.0))
 
 
@@ -518,7 +543,7 @@ def multispin_metropolis(model) -> SamplingAlgorithm:
     a group of 64 shares the group's ``beta``; groups may differ. The state's
     ``spins`` are the packed words ``(n_groups, Lx, Ly)``; ``alg.spins(state)``
     unpacks them. Each lane draws its own acceptance bits (see
-    ``_bernoulli_mask``): sharing one uniform across the 64 replicas would make
+    ``_acceptance_mask``): sharing one uniform across the 64 replicas would make
     them a coupled system (common random numbers) that drifts together, so
     they would no longer be independent samples.
     """
@@ -530,7 +555,8 @@ def multispin_metropolis(model) -> SamplingAlgorithm:
     invert = np.uint64(0xFFFFFFFFFFFFFFFF) if J < 0 else np.uint64(0)
 
     def thresholds(betas):
-        return np.array([_probability_bits(math.exp(-4.0 * b * abs(J))) for b in betas],
+        return np.array([[_probability_bits(math.exp(-4.0 * b * abs(J))),
+                          _probability_bits(math.exp(-8.0 * b * abs(J)))] for b in betas],
                         dtype=np.uint64)
 
     def init(n_chains=64, seed=None, initial="random", beta=None):
