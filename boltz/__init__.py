@@ -43,6 +43,8 @@ _LAZY = {
     "MultivariateGaussian": "gaussian",
     "load_mnist": "datasets",
     "binary_image": "datasets",
+    "IsingLattice": "ising",
+    "PairwiseMRF": "ising",
     "BernoulliRBM": "rbm",
     "GaussianBernoulliRBM": "rbm",
     "CategoricalRBM": "rbm",
