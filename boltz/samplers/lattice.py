@@ -45,7 +45,7 @@ from ._base import (
     initial_spins,
     parallel_ok,
 )
-from ._rng import _INV53, _S11, GOLDEN, make_streams, mix64, next_double
+from ._rng import _INV53, _S11, GOLDEN, make_streams, mix64
 
 __all__ = [
     "random_scan_metropolis",
@@ -104,28 +104,6 @@ def _tables(J, h0, betas, gibbs):
                     dE = 2.0 * s * f
                     table[c, si, ti] = 1.0 if dE <= 0.0 else math.exp(-b * dE)
     return table
-
-
-@njit(inline="always")
-def _update_site(sp, x, y, Lx, Ly, J, h, uniform, tab, beta, streams, k, periodic, vertical,
-                 gibbs):
-    """One single-spin move at (x, y) (used by the random-scan kernel)."""
-    s = sp[x, y]
-    t = _neighbour_sum(sp, x, y, Lx, Ly, periodic, vertical)
-    if gibbs:
-        if uniform:
-            p_up = tab[0, t + 4]
-        else:
-            p_up = 1.0 / (1.0 + math.exp(-2.0 * beta * (J * t + h[x, y])))
-        sp[x, y] = 1 if next_double(streams, k) < p_up else -1
-    else:
-        if uniform:
-            p = tab[(s + 1) >> 1, t + 4]
-        else:
-            dE = 2.0 * s * (J * t + h[x, y])
-            p = 1.0 if dE <= 0.0 else math.exp(-beta * dE)
-        if p >= 1.0 or next_double(streams, k) < p:
-            sp[x, y] = -s
 
 
 @njit(cache=True)
@@ -245,17 +223,36 @@ def _checkerboard_kernel_ser(spins, streams, J, h, uniform, betas, periodic, ver
 def _random_scan_kernel_body(spins, streams, J, h, uniform, betas, periodic, vertical, n_sweeps):
     C, Lx, Ly = spins.shape
     n = Lx * Ly
-    tables = _tables(J, h[0, 0], betas, False)
+    tables = _thresholds(J, h[0, 0], betas, False)
     flat = streams.reshape(-1)
+    lo32 = np.uint64(0xFFFFFFFF)
+    s32 = np.uint64(32)
+    uLx = np.uint64(Lx)
+    uLy = np.uint64(Ly)
     for c in prange(C):
         sp = spins[c]
         k = c * Lx
+        st = flat[k]
+        tab = tables[c]
+        beta = betas[c]
         for _ in range(n_sweeps * n):
-            site = int(next_double(flat, k) * n)
-            x = site // Ly
-            y = site - x * Ly
-            _update_site(sp, x, y, Lx, Ly, J, h, uniform, tables[c], betas[c], flat, k,
-                         periodic, vertical, False)
+            # the two 32-bit halves of one word pick the row and the column; any
+            # site-selection law leaves p invariant, and this one is uniform to 2**-32
+            st += GOLDEN
+            r = mix64(st)
+            x = np.int64(((r >> s32) * uLx) >> s32)
+            y = np.int64(((r & lo32) * uLy) >> s32)
+            t = _neighbour_sum(sp, x, y, Lx, Ly, periodic, vertical)
+            s = sp[x, y]
+            st += GOLDEN
+            r = mix64(st)
+            if uniform:
+                sp[x, y] = -s if r <= tab[(s + 1) >> 1, t + 4] else s
+            else:
+                dE = 2.0 * s * (J * t + h[x, y])
+                if dE <= 0.0 or (r >> _S11) * _INV53 < math.exp(-beta * dE):
+                    sp[x, y] = -s
+        flat[k] = st
 
 
 @njit(parallel=True, cache=True)
