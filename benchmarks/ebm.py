@@ -107,38 +107,46 @@ def torchebm_cd_step():
     return step
 
 
-def grid_kl_table(n_steps, densities, objectives, seed=0):
+def train_and_score(name, obj, n_steps, seed=0):
+    """Train one objective on one density; grid KL and MMD of Langevin samples."""
     from boltz.deep.metrics import grid_kl, mmd
     from boltz.deep.recipes import train_toy
     from boltz.deep.samplers import LangevinSampler
 
-    table, mmds = {}, {}
-    for name in densities:
-        toy = make_toy(name)
-        table[name], mmds[name] = {}, {}
-        for obj in objectives:
-            t0 = time.perf_counter()
-            model, res = train_toy(name, obj, n_steps=n_steps, seed=seed, progress=False)
-            if res.diverged:
-                kl, m = None, None
-                note = res.message
-            else:
-                kl = grid_kl(toy.log_density, model, toy.bounds, n=200)
-                x0 = torch.rand((1000, 2), generator=torch.Generator().manual_seed(1)) * 9 - 4.5
-                xs = LangevinSampler(model, step_size=0.005).sample(x0, 500, seed=2)
-                m = mmd(xs, toy.sample(1000, seed=3))
-                note = ""
-            table[name][obj] = None if kl is None else round(kl, 4)
-            mmds[name][obj] = None if m is None else round(m, 5)
-            print(f"{name:16s} {obj:4s} KL={table[name][obj]}  MMD={mmds[name][obj]}  "
-                  f"({time.perf_counter() - t0:.0f}s) {note}", flush=True)
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    toy = make_toy(name)
+    model, res = train_toy(name, obj, n_steps=n_steps, seed=seed, progress=False)
+    if res.diverged:
+        return name, obj, None, None, res.message, time.perf_counter() - t0
+    kl = grid_kl(toy.log_density, model, toy.bounds, n=200)
+    x0 = torch.rand((1000, 2), generator=torch.Generator().manual_seed(1)) * 9 - 4.5
+    xs = LangevinSampler(model, step_size=0.005).sample(x0, 500, seed=2)
+    m = mmd(xs, toy.sample(1000, seed=3))
+    return name, obj, round(kl, 4), round(m, 5), "", time.perf_counter() - t0
+
+
+def grid_kl_table(n_steps, densities, objectives, jobs=1):
+    from concurrent.futures import ProcessPoolExecutor
+
+    table = {d: {} for d in densities}
+    mmds = {d: {} for d in densities}
+    tasks = [(d, o) for d in densities for o in objectives]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(train_and_score, d, o, n_steps) for d, o in tasks]
+        for f in futures:
+            name, obj, kl, m, note, secs = f.result()
+            table[name][obj], mmds[name][obj] = kl, m
+            print(f"{name:16s} {obj:4s} KL={kl}  MMD={m}  ({secs:.0f}s) {note}", flush=True)
     return table, mmds
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="throughput and score pitfall only")
-    p.add_argument("--steps", type=int, default=3000, help="training steps per toy run")
+    p.add_argument("--steps", type=int, default=None,
+                   help="training steps per toy run (default: per objective, see recipes)")
+    p.add_argument("--jobs", type=int, default=1, help="toy runs in parallel processes")
     p.add_argument("--densities", nargs="*", default=list(TOY_DENSITIES))
     p.add_argument("--objectives", nargs="*", default=["cd", "pcd", "sm", "dsm", "ssm", "nce"])
     p.add_argument("--threads", type=int, default=1)
@@ -168,7 +176,7 @@ def main(argv=None):
         "quick": bool(args.quick),
     }
     if not args.quick:
-        table, mmds = grid_kl_table(args.steps, args.densities, args.objectives)
+        table, mmds = grid_kl_table(args.steps, args.densities, args.objectives, args.jobs)
         out["grid_kl"] = table
         out["mmd"] = mmds
         out["best_grid_kl"] = {

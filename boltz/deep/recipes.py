@@ -18,7 +18,7 @@ from .objectives import OBJECTIVES, make_objective
 from .toy import make_toy
 from .training import fit
 
-__all__ = ["TOY_OBJECTIVE_SETTINGS", "toy_model", "toy_objective", "train_toy"]
+__all__ = ["TOY_OBJECTIVE_SETTINGS", "TOY_TRAINING", "toy_model", "toy_objective", "train_toy"]
 
 #: Objective settings for 2D toy densities on ``[-4.5, 4.5]^2``.
 TOY_OBJECTIVE_SETTINGS = {
@@ -29,6 +29,17 @@ TOY_OBJECTIVE_SETTINGS = {
     "dsm": {"sigma": 0.05},
     "ssm": {"n_projections": 1},
     "nce": {"noise_scale": 1.5, "noise_ratio": 2.0},
+}
+
+
+#: Training length per objective (CD/PCD run 20 Langevin steps per update, so fewer updates).
+TOY_TRAINING = {
+    "cd": {"n_steps": 1500, "batch_size": 256},
+    "pcd": {"n_steps": 1500, "batch_size": 256},
+    "sm": {"n_steps": 3000, "batch_size": 512},
+    "dsm": {"n_steps": 3000, "batch_size": 512},
+    "ssm": {"n_steps": 3000, "batch_size": 512},
+    "nce": {"n_steps": 3000, "batch_size": 512},
 }
 
 
@@ -43,12 +54,18 @@ def toy_objective(name: str, **overrides):
     return make_objective(name, **{**TOY_OBJECTIVE_SETTINGS[name], **overrides})
 
 
-def train_toy(density: str, objective: str, *, n_steps: int = 3000, batch_size: int = 512,
-              lr: float = 2e-3, seed=0, progress: bool = True, device=None,
-              on_divergence: str = "stop", hidden=(128, 128, 128)):
-    """Train an MLP energy on a toy density; returns ``(model, FitResult)``."""
+def train_toy(density: str, objective: str, *, n_steps: int | None = None,
+              batch_size: int | None = None, lr: float = 2e-3, seed=0, progress: bool = True,
+              device=None, on_divergence: str = "stop", hidden=(128, 128, 128)):
+    """Train an MLP energy on a toy density; returns ``(model, FitResult)``.
+
+    ``n_steps`` and ``batch_size`` default to :data:`TOY_TRAINING`.
+    """
     import torch
 
+    check_choice(objective, "objective", OBJECTIVES)
+    n_steps = n_steps or TOY_TRAINING[objective]["n_steps"]
+    batch_size = batch_size or TOY_TRAINING[objective]["batch_size"]
     toy = make_toy(density)
     torch.manual_seed(0 if seed is None else int(seed) if isinstance(seed, int) else 0)
     model = toy_model(hidden)
