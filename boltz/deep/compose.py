@@ -13,11 +13,11 @@ Example
 >>> a = GaussianEnergy([0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]])
 >>> b = GaussianEnergy([2.0, 0.0], [[1.0, 0.0], [0.0, 1.0]])
 >>> poe = a + b                       # SumEnergy: E = E_a + E_b
->>> x = torch.zeros(1, 2, dtype=torch.float64)
+>>> x = torch.tensor([[0.0, 1.0]], dtype=torch.float64)
 >>> poe.score(x).tolist()             # = score_a + score_b
-[[2.0, 0.0]]
->>> (0.5 * poe).energy(x).tolist()
-[1.0]
+[[2.0, -2.0]]
+>>> (0.5 * poe).energy(x).tolist()   # (0.5 + 2.5) / 2
+[1.5]
 """
 
 from __future__ import annotations
