@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .._validation import check_rng
 from ._base import (
     ChainState,
     SamplingAlgorithm,
@@ -201,7 +202,7 @@ def _site_shape(model):
 
 def _init(model, n_sites, site_shape, extra):
     def init(n_chains=1, seed=None, initial="random", beta=None):
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = check_rng(seed)
         spins = initial_spins(initial, n_chains, site_shape, rng)
         streams = make_streams(rng, (spins.shape[0],))
         betas = check_betas(model.beta if beta is None else beta, spins.shape[0])

@@ -37,6 +37,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .._validation import check_rng
 from ._base import (
     ChainState,
     SamplingAlgorithm,
@@ -481,7 +482,7 @@ def _single_spin_algorithm(model, kind):
     site_shape = tuple(model.grid_shape)
 
     def init(n_chains=1, seed=None, initial="random", beta=None):
-        rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
+        rng = check_rng(seed)
         spins = initial_spins(initial, n_chains, site_shape, rng)
         streams = make_streams(rng, (spins.shape[0], site_shape[0]))
         betas = check_betas(model.beta if beta is None else beta, spins.shape[0])
@@ -557,7 +558,7 @@ def multispin_metropolis(model) -> SamplingAlgorithm:
                         dtype=np.uint64)
 
     def init(n_chains=64, seed=None, initial="random", beta=None):
-        rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
+        rng = check_rng(seed)
         spins = initial_spins(initial, n_chains, site_shape, rng)
         n = spins.shape[0]
         groups = -(-n // 64)

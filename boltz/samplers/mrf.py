@@ -33,6 +33,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .._validation import check_rng
 from ._base import (
     ChainState,
     SamplingAlgorithm,
@@ -238,7 +239,7 @@ def _init_factory(model, n_streams):
     n = int(model.n_variables)
 
     def init(n_chains=1, seed=None, initial="random", beta=None):
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = check_rng(seed)
         spins = initial_spins(initial, n_chains, (n,), rng)
         streams = make_streams(rng, (spins.shape[0], n_streams))
         betas = check_betas(model.beta if beta is None else beta, spins.shape[0])
