@@ -82,6 +82,20 @@ def test_density_adapter_and_as_energy():
         as_energy("gaussian")
 
 
+def test_rbm_free_energy_adapter_matches_numpy_rbm():
+    from boltz.rbm import BernoulliRBM
+
+    rng = np.random.default_rng(0)
+    rbm = BernoulliRBM.from_params(rng.normal(size=(5, 3)), rng.normal(size=5),
+                                   rng.normal(size=3))
+    v = (rng.random((8, 5)) < 0.5).astype(float)
+    e = as_energy(rbm)
+    np.testing.assert_allclose(e.energy(v), rbm.free_energy(v), rtol=1e-10)
+    # composes with torch energies and has an autograd score on real-valued v
+    both = e + GaussianEnergy(np.zeros(5), np.eye(5))
+    assert both.score(torch.rand(4, 5, dtype=torch.float64)).shape == (4, 5)
+
+
 def test_other_energies_shapes():
     torch.manual_seed(0)
     c = ConvEnergy(channels=1, size=12, width=4)

@@ -34,6 +34,7 @@ from .energies import (
     GaussianMixtureEnergy,
     MLPEnergy,
     NoiseConditionalMLPEnergy,
+    RBMFreeEnergy,
     RingsEnergy,
     as_energy,
 )
@@ -53,7 +54,8 @@ __all__ = [
     "DenoisingScoreMatching", "DensityEnergy", "DoubleWellEnergy", "EnergyModule", "FitResult",
     "FunctionEnergy", "GaussianEnergy", "GaussianMixtureEnergy", "HMCSampler", "LangevinSampler",
     "MALASampler", "MLPEnergy", "NoiseConditionalMLPEnergy", "NoiseContrastiveEstimation",
-    "NonFiniteEnergyError", "ReplayBuffer", "RingsEnergy", "ScoreMatching", "SlicedScoreMatching",
+    "NonFiniteEnergyError", "RBMFreeEnergy", "ReplayBuffer", "RingsEnergy", "ScoreMatching",
+    "SlicedScoreMatching",
     "SumEnergy", "TemperedEnergy", "TrainingDivergedError", "as_energy", "fit",
     "load_checkpoint", "make_generator", "make_objective", "product_of_experts",
     "save_checkpoint",

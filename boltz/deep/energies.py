@@ -43,6 +43,7 @@ __all__ = [
     "DoubleWellEnergy",
     "RingsEnergy",
     "DensityEnergy",
+    "RBMFreeEnergy",
     "as_energy",
 ]
 
@@ -580,6 +581,11 @@ class _NumpyEnergyFn(torch.autograd.Function):
                 f"{type(density).__name__} has no score, so its energy cannot be differentiated"
             )
         s = np.asarray(density.score(x.detach().cpu().double().numpy()), dtype=np.float64)
+        if s.shape != tuple(x.shape):
+            raise TypeError(
+                f"{type(density).__name__}.score returned shape {s.shape}, not the gradient "
+                f"shape {tuple(x.shape)}; it is not a density score"
+            )
         g = -torch.as_tensor(s, dtype=x.dtype, device=x.device)
         return grad_out.reshape(-1, *([1] * (x.ndim - 1))) * g, None
 
@@ -631,12 +637,52 @@ class DensityEnergy(EnergyModule):
         return torch.as_tensor(self.density.sample(n, seed=rng), dtype=torch.float64)
 
 
+class RBMFreeEnergy(EnergyModule):
+    """The free energy of a fitted :class:`boltz.rbm.BernoulliRBM` as a torch energy.
+
+    ``F(v) = -a.v - sum_j softplus(c_j + v.W[:, j])`` (float64, parameters copied
+    as buffers, or as trainable parameters with ``learnable=True``). It is
+    defined for real ``v`` too (the continuous relaxation), so gradient samplers
+    and composition with other energies apply.
+
+    Example
+    -------
+    >>> from boltz.rbm import BernoulliRBM
+    >>> rbm = BernoulliRBM.from_params(np.ones((2, 1)), np.zeros(2), np.zeros(1))
+    >>> RBMFreeEnergy(rbm).energy(np.array([[1.0, 1.0]])).round(4).tolist()
+    [-2.1269]
+    """
+
+    def __init__(self, rbm, learnable: bool = False):
+        super().__init__()
+        if type(rbm).__name__ != "BernoulliRBM" or not hasattr(rbm, "W_"):
+            raise TypeError(
+                f"rbm must be a fitted boltz.rbm.BernoulliRBM, got {type(rbm).__name__}"
+            )
+        tensors = {
+            "W": torch.as_tensor(np.asarray(rbm.W_, dtype=np.float64)),
+            "visible_bias": torch.as_tensor(np.asarray(rbm.visible_bias_, dtype=np.float64)),
+            "hidden_bias": torch.as_tensor(np.asarray(rbm.hidden_bias_, dtype=np.float64)),
+        }
+        for name, t in tensors.items():
+            if learnable:
+                setattr(self, name, nn.Parameter(t))
+            else:
+                self.register_buffer(name, t)
+        self.event_shape = (self.W.shape[0],)
+
+    def forward(self, v):
+        return -(v @ self.visible_bias) - nn.functional.softplus(
+            v @ self.W + self.hidden_bias).sum(1)
+
+
 def as_energy(model) -> EnergyModule:
     """Turn a boltz model into an :class:`EnergyModule`.
 
     ``EnergyModule`` → itself; :class:`boltz.gaussian.MultivariateGaussian` → a
-    torch-native :class:`GaussianEnergy`; any other :class:`boltz.density.Density`
-    → :class:`DensityEnergy`.
+    torch-native :class:`GaussianEnergy`; a fitted ``BernoulliRBM`` → its
+    :class:`RBMFreeEnergy`; any other :class:`boltz.density.Density` →
+    :class:`DensityEnergy`.
 
     Example
     -------
@@ -651,6 +697,8 @@ def as_energy(model) -> EnergyModule:
         return model
     if isinstance(model, MultivariateGaussian):
         return GaussianEnergy.from_multivariate(model)
+    if type(model).__name__ == "BernoulliRBM" and hasattr(model, "W_"):
+        return RBMFreeEnergy(model)
     if isinstance(model, Density):
         return DensityEnergy(model)
     raise TypeError(
