@@ -246,3 +246,34 @@ def test_cli_prints_observables_and_plots(capsys, tmp_path):
     assert main(["ising", "--L", "8", "--T", "0", "--quiet"]) == 2
     assert main(["ising", "--L", "8", "--sweeps", "-3", "--quiet"]) == 2
     assert "--sweeps must be a positive integer" in capsys.readouterr().err
+
+
+def test_derived_estimators_match_exact_4x4():
+    # chi, C and the Binder cumulant from a run against the same quantities by enumeration
+    model = IsingLattice(4, temperature=2.5)
+    exact = ExactDistribution(model)
+    s = exact.states()
+    e = model.hamiltonian(s) / 16
+    m = s.mean(axis=1)
+    p = exact.probabilities
+    mom = lambda f: float(p @ f)  # noqa: E731
+    chi = 0.4 * 16 * (mom(m ** 2) - mom(np.abs(m)) ** 2)
+    heat = 0.4 ** 2 * 16 * (mom(e ** 2) - mom(e) ** 2)
+    binder = 1 - mom(m ** 4) / (3 * mom(m ** 2) ** 2)
+    run = simulate(model, "multispin", n_sweeps=1500, n_chains=64, seed=4)
+    for est, value in [(run.energy, mom(e)), (run.abs_magnetization, mom(np.abs(m))),
+                       (run.susceptibility, chi), (run.specific_heat, heat),
+                       (run.binder, binder)]:
+        assert est.error > 0
+        assert abs(est.mean - value) < 5 * est.error, (est, value)
+
+
+def test_simulate_pairwise_mrf_energy_matches_exact():
+    rng = np.random.default_rng(5)
+    J = rng.normal(scale=0.5, size=(8, 8))
+    J = np.triu(J, 1) + np.triu(J, 1).T
+    model = PairwiseMRF(J, h=rng.normal(scale=0.3, size=8))
+    exact = ExactDistribution(model)
+    u = exact.expectation(model.hamiltonian) / 8
+    run = simulate(model, "chromatic_gibbs", n_sweeps=2000, n_chains=4, seed=1)
+    assert abs(run.energy.mean - u) < 5 * run.energy.error
