@@ -63,3 +63,14 @@ def test_plots(data_file):
     assert len(fig.axes) >= 2
     with pytest.raises(ValueError, match="empty"):
         plot_training_curves([])
+
+
+def test_import_pulls_in_neither_sklearn_nor_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, boltz; m = boltz.BernoulliRBM; import boltz.rbm; "
+            "print('sklearn' in sys.modules, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "False"]
