@@ -398,27 +398,48 @@ def _unpack_kernel(words, C):
     return spins
 
 
+@njit(inline="always")
+def _add_to_counter(planes, word):
+    """Add the bits of ``word`` to 64 per-lane counters held as bit planes (a ripple
+    of half adders: lane b's count is sum_k bit b of planes[k] * 2**k)."""
+    carry = word
+    k = 0
+    while carry != _ZERO:
+        t = planes[k] & carry
+        planes[k] ^= carry
+        carry = t
+        k += 1
+
+
 @njit(cache=True)
 def _multispin_observables_kernel(words, C):
-    """Per replica: (number of unsatisfied-for-J>0 bonds, number of up spins)."""
+    """Per replica: (number of anti-aligned bonds, number of up spins), periodic lattice."""
     G, Lx, Ly = words.shape
     anti = np.zeros(C, dtype=np.int64)
     up = np.zeros(C, dtype=np.int64)
-    for c in prange(C):
-        g = c // 64
-        b = np.uint64(c - 64 * g)
-        na = 0
-        nu = 0
+    for g in range(G):
+        planes_a = np.zeros(64, dtype=np.uint64)
+        planes_u = np.zeros(64, dtype=np.uint64)
         for x in range(Lx):
             xp = x + 1 if x < Lx - 1 else 0
             for y in range(Ly):
                 yp = y + 1 if y < Ly - 1 else 0
                 w = words[g, x, y]
-                na += ((w ^ words[g, xp, y]) >> b) & _ONE
-                na += ((w ^ words[g, x, yp]) >> b) & _ONE
-                nu += (w >> b) & _ONE
-        anti[c] = na
-        up[c] = nu
+                _add_to_counter(planes_a, w ^ words[g, xp, y])
+                _add_to_counter(planes_a, w ^ words[g, x, yp])
+                _add_to_counter(planes_u, w)
+        for b in range(64):
+            c = 64 * g + b
+            if c >= C:
+                break
+            ub = np.uint64(b)
+            na = 0
+            nu = 0
+            for k in range(64):
+                na += np.int64((planes_a[k] >> ub) & _ONE) << k
+                nu += np.int64((planes_u[k] >> ub) & _ONE) << k
+            anti[c] = na
+            up[c] = nu
     return anti, up
 
 
