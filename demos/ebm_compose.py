@@ -1,7 +1,8 @@
 """Products of experts are ANDs: compose two energies and check samples satisfy both.
 
 Expert A is an MLP energy trained by NCE on the eight-Gaussians density;
-expert B is an analytic "right half-plane" energy ``softplus(-4 x_0) * 4``.
+expert B is an analytic "right half-plane" energy
+``4 softplus(-4 x_0) + |x|^2 / 18`` (a broad Gaussian cut to the right half).
 Their sum ``A + B`` keeps only the Gaussians on the right. MALA samples of
 each expert alone and of the product are scored by two tests:
 "near one of the eight centres" (expert A's region) and "x_0 > 0" (B's).
@@ -31,8 +32,8 @@ def main():
     toy = make_toy("eight_gaussians")
     a, _ = train_toy("eight_gaussians", "nce", n_steps=args.steps, seed=0)
     a.requires_grad_(False)
-    b = FunctionEnergy(lambda x: 4.0 * softplus(-4.0 * x[:, 0]), event_shape=(2,),
-                       dtype=torch.float32)
+    b = FunctionEnergy(lambda x: 4.0 * softplus(-4.0 * x[:, 0]) + (x * x).sum(1) / 18.0,
+                       event_shape=(2,), dtype=torch.float32)
     both = a + b
 
     def near_centre(x):
