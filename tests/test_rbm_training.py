@@ -84,6 +84,24 @@ def test_divergence_is_reported():
     X = tiny_data(500)
     with pytest.raises(DivergenceError, match="diverged"):
         BernoulliRBM(4, learning_rate=1e6, n_epochs=5, seed=0).fit(X)
+    with pytest.raises(DivergenceError, match=r"max \|W\|.*max_weight=0.05"):
+        BernoulliRBM(4, learning_rate=0.5, n_epochs=5, max_weight=0.05, seed=0).fit(X)
+
+
+def test_update_kernels_report_nan():
+    from boltz.rbm import _kernels as K
+
+    W = np.ones((4, 3), np.float32)
+    u, w = np.zeros(4, np.float32), np.zeros(3, np.float32)
+    t = np.eye(4, dtype=np.float32)[:2]
+    y_nan = np.full((2, 3), np.nan, np.float32)
+    zeros = np.zeros((2, 3), np.float32)
+    assert np.isnan(K.fused_binary_update(t, y_nan, t, zeros, W.copy(), np.zeros_like(W), u, w,
+                                          0.1, 0.0, 0.0))
+    g = np.zeros_like(W)
+    g[1, 1] = np.nan
+    assert np.isnan(K.update_parameters_rank1(W.copy(), np.zeros_like(W), g, u, w, 0.1, 0, 0))
+    assert not np.isfinite(K.update_parameters(W.copy(), np.zeros_like(W), g, 1.0, 0.1, 0, 0))
 
 
 def test_callbacks_and_early_stopping():

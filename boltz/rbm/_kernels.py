@@ -169,12 +169,14 @@ def update_parameters(param, velocity, grad, grad_scale, lr, momentum, weight_de
             p = flat_p[t] + vel
             flat_p[t] = p
             a = abs(p)
-            if not (a <= mx):  # also catches NaN
+            if a > mx:
                 mx = a
+            elif a != a:  # NaN: poison this block's maximum
+                mx = np.inf
         maxes[b] = mx
     mx = 0.0
     for b in range(n_blocks):
-        if not (maxes[b] <= mx):
+        if maxes[b] > mx:
             mx = maxes[b]
     return mx
 
@@ -282,6 +284,7 @@ def update_parameters_rank1(param, velocity, grad, u, w, lr, momentum, weight_de
     """:func:`update_parameters` with gradient ``grad - outer(u, w)``; returns ``max |param|``."""
     n, m = param.shape
     mx = 0.0
+    bad = False
     for i in range(n):
         ui = u[i]
         for j in range(m):
@@ -291,9 +294,11 @@ def update_parameters_rank1(param, velocity, grad, u, w, lr, momentum, weight_de
             p = param[i, j] + vel
             param[i, j] = p
             a = abs(p)
-            if not (a <= mx):
+            if a > mx:
                 mx = a
-    return mx
+            elif a != a:  # NaN
+                bad = True
+    return np.nan if bad else mx
 
 
 @numba.njit(cache=True)
@@ -308,3 +313,49 @@ def sigmoid_from_preactivation(pre, bias, prob):
             else:
                 e = math.exp(z)
                 prob[i, j] = e / (1.0 + e)
+
+
+@numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})  # keeps NaN checks
+def fused_binary_update(t_pos, y_pos, t_neg, y_neg, param, velocity, u, w, lr, momentum,
+                        weight_decay):
+    """Gradient ``t_pos^T y_pos + t_neg^T y_neg - outer(u, w)`` (0/1 ``t``) and the momentum
+    update of :func:`update_parameters`, one row of ``param`` at a time.
+
+    The gradient row lives in a small buffer, so the weights and velocities are
+    read and written once per update and no gradient matrix is stored.
+    Returns ``max |param|`` (NaN if any is NaN).
+    """
+    n_vis, m = param.shape
+    sp, rp = _columns_to_rows(t_pos)
+    sn, rn = _columns_to_rows(t_neg)
+    buf = np.empty(m, dtype=np.float32)
+    mx = 0.0
+    bad = False
+    for i in range(n_vis):
+        for j in range(m):
+            buf[j] = 0.0
+        for t in range(sp[i], sp[i + 1]):
+            src = y_pos[rp[t]]
+            for j in range(m):
+                buf[j] += src[j]
+        for t in range(sn[i], sn[i + 1]):
+            src = y_neg[rn[t]]
+            for j in range(m):
+                buf[j] += src[j]
+        ui = u[i]
+        row_p = param[i]
+        row_v = velocity[i]
+        rmax = 0.0
+        for j in range(m):
+            vel = momentum * row_v[j] + lr * (buf[j] - ui * w[j] - weight_decay * row_p[j])
+            row_v[j] = vel
+            p = row_p[j] + vel
+            row_p[j] = p
+            a = abs(p)
+            if a > rmax:
+                rmax = a
+            elif a != a:  # NaN
+                bad = True
+        if rmax > mx:
+            mx = rmax
+    return np.nan if bad else mx

@@ -244,18 +244,18 @@ class Trainer:
             pen = (self.sparsity_cost * (self.q - self.sparsity_target)).astype(np.float32)
             grad_c = grad_c - pen
             y_pos -= pen * (1.0 / n_pos)   # adds -outer(mean_tpos, pen) to S
+        extra = m._extra_gradients(v_pos, v_neg) if hasattr(m, "_extra_gradients") else {}
+        u = self.mu if self.centering else self._zero_v
+        w = (mean_hpos - mean_hneg).astype(np.float32)
         if self.binary:
-            self.grad_W.fill(0.0)
-            K.binary_outer_accumulate(t_pos, y_pos.astype(np.float32), self.grad_W)
-            K.binary_outer_accumulate(t_neg, y_neg.astype(np.float32), self.grad_W)
+            max_w = K.fused_binary_update(t_pos, y_pos.astype(np.float32), t_neg,
+                                          y_neg.astype(np.float32), m.W_, self.vel["W"], u, w,
+                                          lr, momentum, self.weight_decay)
         else:
             np.dot(np.concatenate([t_pos, t_neg]).T,
                    np.concatenate([y_pos, y_neg]).astype(np.float32), out=self.grad_W)
-        extra = m._extra_gradients(v_pos, v_neg) if hasattr(m, "_extra_gradients") else {}
-        u = self.mu if self.centering else self._zero_v
-        max_w = K.update_parameters_rank1(m.W_, self.vel["W"], self.grad_W, u,
-                                          (mean_hpos - mean_hneg).astype(np.float32), lr, momentum,
-                                          self.weight_decay)
+            max_w = K.update_parameters_rank1(m.W_, self.vel["W"], self.grad_W, u, w, lr,
+                                              momentum, self.weight_decay)
         if not (max_w <= self.max_weight):
             return max_w
         va, vc = self.vel["visible_bias"], self.vel["hidden_bias"]
