@@ -210,11 +210,16 @@ def test_parallel_and_serial_builds_give_the_same_chain(monkeypatch):
     if numba.get_num_threads() < 2:
         pytest.skip("needs at least two numba threads")
     model = IsingLattice(8, beta=0.44)
-    alg = get_algorithm(model, "gibbs")
-    serial = alg.spins(alg.step(alg.init(n_chains=1, seed=3), 5)).copy()
+    cases = [("gibbs", 1), ("multispin", 64), ("multispin", 128)]
+    serial = {}
+    for name, chains in cases:
+        alg = get_algorithm(model, name)
+        serial[name, chains] = alg.spins(alg.step(alg.init(n_chains=chains, seed=3), 5)).copy()
     monkeypatch.setattr(base, "PARALLEL_MIN_WORK", 0)
-    parallel = alg.spins(alg.step(alg.init(n_chains=1, seed=3), 5))
-    np.testing.assert_array_equal(serial, parallel)
+    for name, chains in cases:
+        alg = get_algorithm(model, name)
+        parallel = alg.spins(alg.step(alg.init(n_chains=chains, seed=3), 5))
+        np.testing.assert_array_equal(serial[name, chains], parallel)
 
 
 def test_pack_unpack_and_multispin_observables(rng):

@@ -326,46 +326,61 @@ def _acceptance_mask(k1, k0, p1, p2, s):
 
 
 @njit(inline="always")
-def _multispin_kernel_body(words, streams, p_int, invert, n_sweeps):
+def _multispin_row(words, streams, g, x, colour, p_int, invert):
+    """Update the sites of one colour in row ``x`` of group ``g`` (64 replicas per word)."""
     G, Lx, Ly = words.shape
-    for _ in range(n_sweeps):
-        for colour in range(2):
-            for k in prange(G * Lx):
-                g = k // Lx
-                x = k - g * Lx
-                xm = x - 1 if x > 0 else Lx - 1
-                xp = x + 1 if x < Lx - 1 else 0
-                p1 = p_int[g, 0]
-                p2 = p_int[g, 1]
-                s = streams[g, x]
-                for y in range((colour + x) & 1, Ly, 2):
-                    ym = y - 1 if y > 0 else Ly - 1
-                    yp = y + 1 if y < Ly - 1 else 0
-                    w = words[g, x, y]
-                    # a_k: lanes where the bond to neighbour k is unsatisfied
-                    a1 = (w ^ words[g, xm, y]) ^ invert
-                    a2 = (w ^ words[g, xp, y]) ^ invert
-                    a3 = (w ^ words[g, x, ym]) ^ invert
-                    a4 = (w ^ words[g, x, yp]) ^ invert
-                    # bit-sliced count of unsatisfied bonds: >= 2, exactly 1, or 0
-                    ge2 = (a1 & a2) | (a3 & a4) | ((a1 ^ a2) & (a3 ^ a4))
-                    anyb = a1 | a2 | a3 | a4
-                    k1 = anyb & ~ge2
-                    k0 = ~anyb
-                    # dE = 4|J| (k=1) or 8|J| (k=0): accept with p1 or p2 = p1 * p1
-                    acc, s = _acceptance_mask(k1, k0, p1, p2, s)
-                    words[g, x, y] = w ^ (ge2 | acc)
-                streams[g, x] = s
+    xm = x - 1 if x > 0 else Lx - 1
+    xp = x + 1 if x < Lx - 1 else 0
+    p1 = p_int[g, 0]
+    p2 = p_int[g, 1]
+    s = streams[g, x]
+    for y in range((colour + x) & 1, Ly, 2):
+        ym = y - 1 if y > 0 else Ly - 1
+        yp = y + 1 if y < Ly - 1 else 0
+        w = words[g, x, y]
+        # a_k: lanes where the bond to neighbour k is unsatisfied
+        a1 = (w ^ words[g, xm, y]) ^ invert
+        a2 = (w ^ words[g, xp, y]) ^ invert
+        a3 = (w ^ words[g, x, ym]) ^ invert
+        a4 = (w ^ words[g, x, yp]) ^ invert
+        # bit-sliced count of unsatisfied bonds: >= 2, exactly 1, or 0
+        ge2 = (a1 & a2) | (a3 & a4) | ((a1 ^ a2) & (a3 ^ a4))
+        anyb = a1 | a2 | a3 | a4
+        k1 = anyb & ~ge2
+        k0 = ~anyb
+        # dE = 4|J| (k=1) or 8|J| (k=0): accept with p1 or p2 = p1 * p1
+        acc, s = _acceptance_mask(k1, k0, p1, p2, s)
+        words[g, x, y] = w ^ (ge2 | acc)
+    streams[g, x] = s
+
+
+@njit(inline="always")
+def _multispin_kernel_body(words, streams, p_int, invert, n_sweeps, groups_parallel):
+    G, Lx, Ly = words.shape
+    if groups_parallel:
+        # one parallel region for the whole run: each thread sweeps whole groups
+        for g in prange(G):
+            for _ in range(n_sweeps):
+                for colour in range(2):
+                    for x in range(Lx):
+                        _multispin_row(words, streams, g, x, colour, p_int, invert)
+    else:
+        # rows of one colour in parallel: two parallel regions per sweep
+        for _ in range(n_sweeps):
+            for colour in range(2):
+                for k in prange(G * Lx):
+                    g = k // Lx
+                    _multispin_row(words, streams, g, k - g * Lx, colour, p_int, invert)
 
 
 @njit(parallel=True, cache=True)
-def _multispin_kernel_par(words, streams, p_int, invert, n_sweeps):
-    _multispin_kernel_body(words, streams, p_int, invert, n_sweeps)
+def _multispin_kernel_par(words, streams, p_int, invert, n_sweeps, groups_parallel):
+    _multispin_kernel_body(words, streams, p_int, invert, n_sweeps, groups_parallel)
 
 
 @njit(cache=True)
-def _multispin_kernel_ser(words, streams, p_int, invert, n_sweeps):
-    _multispin_kernel_body(words, streams, p_int, invert, n_sweeps)
+def _multispin_kernel_ser(words, streams, p_int, invert, n_sweeps, groups_parallel):
+    _multispin_kernel_body(words, streams, p_int, invert, n_sweeps, groups_parallel)
 
 
 @njit(cache=True)
@@ -598,10 +613,17 @@ def multispin_metropolis(model) -> SamplingAlgorithm:
     def step(state, n_sweeps=1):
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
+            import numba
+
             G, Lx, Ly = state.spins.shape
-            kernel = (_multispin_kernel_par if parallel_ok(G * Lx, G * Lx * Ly * 32)
-                      else _multispin_kernel_ser)
-            kernel(state.spins, state.streams, state.info["p_int"], invert, n_sweeps)
+            by_group = G >= numba.get_num_threads()
+            if by_group and parallel_ok(G, G * Lx * Ly * 64 * n_sweeps):
+                kernel = _multispin_kernel_par      # whole groups per thread, no barriers
+            elif not by_group and parallel_ok(G * Lx, G * Lx * Ly * 32):
+                kernel = _multispin_kernel_par      # rows of one colour in parallel
+            else:
+                kernel = _multispin_kernel_ser
+            kernel(state.spins, state.streams, state.info["p_int"], invert, n_sweeps, by_group)
         return state
 
     def spins(state):
