@@ -261,6 +261,10 @@ def test_bad_input_raises_clear_errors():
         parallel_tempering(model, [0.1, 0.2], base="multispin")
     with pytest.raises(ValueError, match="at least 2"):
         parallel_tempering(model, [0.1])
+    with pytest.raises(ValueError, match="cannot be annealed"):
+        simulated_annealing(model, [0.1, 0.2], base="multispin")
+    with pytest.raises(ValueError, match="betas must be finite"):
+        simulated_annealing(model, [0.1, np.nan])
     with pytest.raises(ValueError, match="scan must be"):
         from boltz.samplers.mrf import gibbs
 

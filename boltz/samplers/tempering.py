@@ -166,6 +166,9 @@ def simulated_annealing(model, schedule, n_chains: int = 1, seed=None, base: str
 
     betas = _ladder(schedule) if np.ndim(schedule) else np.array(
         [check_finite_scalar(schedule, "schedule")])
+    if base == "multispin":
+        raise ValueError("base='multispin' cannot be annealed (its acceptance thresholds are "
+                         "fixed at init); use 'metropolis' or 'gibbs'")
     alg = get_algorithm(model, base)
     state = alg.init(n_chains=n_chains, seed=seed, initial=initial, beta=betas[0])
     trace = np.empty((betas.shape[0], state.n_chains))
