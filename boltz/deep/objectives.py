@@ -48,7 +48,7 @@ from .._validation import (
 )
 from ._utils import NonFiniteEnergyError, TrainingDivergedError, randn
 from .buffers import ReplayBuffer
-from .samplers import init, langevin_step
+from .samplers import energy_and_grad
 
 __all__ = [
     "Objective",
@@ -152,18 +152,24 @@ class ContrastiveDivergence(Objective):
 
     def negatives(self, model, x, generator=None) -> torch.Tensor:
         """Negative samples for the batch ``x`` (updates the buffer when persistent)."""
-        idx, x0 = self._start(x, generator)
+        idx, xn = self._start(x, generator)
+        noise = self.noise_scale * math.sqrt(2.0 * self.step_size)
         try:
-            state = init(model, x0)
+            # k gradient evaluations for k steps: the final state's energy is checked by
+            # the loss itself, so its gradient is never computed
             for t in range(self.n_steps):
-                state = langevin_step(model, state, self.step_size, generator, self.noise_scale,
-                                      step=t + 1, clamp=self.clamp)
+                _, g = energy_and_grad(model, xn, step=t + 1)
+                xn = xn - self.step_size * g + noise * randn(xn.shape, generator, xn)
+                if self.clamp is not None:
+                    xn = xn.clamp_(*self.clamp)
         except NonFiniteEnergyError as exc:
             raise TrainingDivergedError(f"{self.name}: negative-sample chains diverged: {exc}") \
                 from exc
+        if not bool(torch.isfinite(xn).all()):
+            raise TrainingDivergedError(f"{self.name}: negative samples became non-finite")
         if idx is not None:
-            self.buffer.update(idx, state.x)
-        return state.x
+            self.buffer.update(idx, xn)
+        return xn
 
     def forward(self, model, x, generator=None):
         x_neg = self.negatives(model, x, generator)

@@ -105,10 +105,9 @@ def energy_and_grad(model, x: torch.Tensor, step: int | None = None):
         e = model(xg)
         (g,) = torch.autograd.grad(e.sum(), xg)
     e = e.detach()
-    if not bool(torch.isfinite(e).all()):
-        _raise_non_finite("energy", step)
-    if not bool(torch.isfinite(g).all()):
-        _raise_non_finite("energy gradient", step)
+    if not bool(torch.isfinite(e).all() & torch.isfinite(g).all()):  # one sync per step
+        _raise_non_finite("energy" if not bool(torch.isfinite(e).all()) else "energy gradient",
+                          step)
     return e, g
 
 
