@@ -119,3 +119,17 @@ def test_fit_with_pretraining_end_to_end(tmp_path):
     assert loaded.weights_[0].dtype == np.float32
     assert len(loaded.history_) == 3
     np.testing.assert_array_equal(loaded.weights_[1], dbm.weights_[1])
+
+
+def test_chains_start_at_data_posterior():
+    from boltz.dbm.training import init_chains_from_data
+
+    X = prototype_data(100)
+    dbm = DeepBoltzmannMachine.from_parameters(
+        [np.full((6, 4), 3.0), np.full((4, 3), -3.0)], [np.zeros(6), np.zeros(4), np.zeros(3)])
+    chains = init_chains_from_data(dbm, X, 50, seed=0)
+    assert [c.shape for c in chains] == [(50, 6), (50, 4), (50, 3)]
+    assert all(any(np.array_equal(row, x) for x in X) for row in chains[0])
+    # data with several pixels on drive h1 on and, through W1 < 0, h2 off
+    on = chains[0].sum(axis=1) >= 2
+    assert chains[1][on].mean() > 0.9 and chains[2][on].mean() < 0.1

@@ -56,7 +56,10 @@ from .._validation import (
 )
 from .model import DeepBoltzmannMachine, check_hidden_sizes, sigmoid
 
-__all__ = ["TrainingDivergedError", "fit_dbm", "pretrain_dbm", "train_dbm", "doubling_factors"]
+__all__ = [
+    "TrainingDivergedError", "fit_dbm", "pretrain_dbm", "train_dbm", "doubling_factors",
+    "train_rbm_scaled", "init_chains_from_data",
+]
 
 #: Largest absolute weight tolerated before training is declared diverged.
 MAX_ABS_WEIGHT = 1e3
@@ -231,6 +234,20 @@ def _uncentred_biases(weights, centred, offsets):
     return out
 
 
+def init_chains_from_data(model, X, n_chains, seed=None, mean_field_iters=10):
+    """Persistent chains started at data: ``v`` from ``X``, hidden layers drawn from ``q(h | v)``.
+
+    Starting the hidden layers at random can drop the chains into a phase of
+    the model far from the data (e.g. the top layer on and the first off),
+    where they may stay for the whole of training; starting them from the
+    mean-field posterior of data vectors puts them where the data are.
+    """
+    rng = check_rng(seed)
+    v = X[rng.choice(X.shape[0], n_chains, replace=X.shape[0] < n_chains)].copy()
+    mus = model.mean_field(v, n_iter=mean_field_iters)
+    return [v] + [(rng.random(m.shape, dtype=m.dtype) < m).astype(m.dtype) for m in mus]
+
+
 def _model_statistics(model, chains, gibbs_steps, rng):
     """Advance the persistent chains; return (chains, Rao-Blackwellised layer statistics)."""
     for _ in range(gibbs_steps):
@@ -288,8 +305,7 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
 
     W, b = model.weights_, model.biases_
     L1 = model.n_layers_
-    chains = model.init_states(n_chains, rng)
-    chains[0] = X[rng.choice(X.shape[0], n_chains, replace=X.shape[0] < n_chains)].copy()
+    chains = init_chains_from_data(model, X, n_chains, rng, mean_field_iters)
     vel_W = [np.zeros_like(w) for w in W]
     vel_b = [np.zeros_like(x) for x in b]
     if centering:
