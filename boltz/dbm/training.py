@@ -1,7 +1,7 @@
 """Training a DBM: greedy layer-wise pretraining with weight doubling, then joint training.
 
 Pretraining (Salakhutdinov & Hinton 2009, 2012). A stack of RBMs is trained
-bottom-up, each on the hidden probabilities of the one below. In the DBM every
+bottom-up, each on samples of the hidden units of the one below. In the DBM every
 hidden layer but the top one receives input from two neighbours, while an RBM
 layer receives it from one, so the inputs are doubled where a DBM neighbour is
 missing:
@@ -19,7 +19,9 @@ variational lower bound: for each minibatch the data-dependent statistics come
 from mean-field inference, the model statistics from persistent chains run
 with alternating odd/even block Gibbs (the odd layers' statistics are
 Rao-Blackwellised: their conditional probabilities given the sampled even
-layers are used). The learning rate decays as ``lr / (1 + t / lr_decay_steps)``,
+layers are used). The chains start at data vectors with their hidden layers
+drawn from the mean-field posterior, so that they begin where the data are
+rather than in another phase of the model. The learning rate decays as ``lr / (1 + t / lr_decay_steps)``,
 with L2 weight decay and momentum. With ``centering=True`` the gradient is
 taken in the centred parametrisation ``E = -sum (x_l - c_l) b'_l - sum (x_l -
 c_l)^T W_l (x_{l+1} - c_{l+1})`` (Montavon & Mueller 2012) with offsets ``c_l``
