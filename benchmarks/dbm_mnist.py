@@ -1,6 +1,6 @@
 """Benchmark: a 784-500-1000 DBM on stochastically binarized MNIST.
 
-Full run: greedy pretraining with weight doubling, joint training (stopped
+Full run: greedy pretraining with weight doubling, centred joint training (stopped
 when ``--time-budget`` seconds of pretraining + training have elapsed), then
 AIS for ``log Z`` (``--betas`` intermediate distributions, 20,000 by default)
 and the mean-field variational lower bound on the 10,000 test digits.
