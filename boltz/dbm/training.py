@@ -23,8 +23,9 @@ layers are used). The chains start at data vectors with their hidden layers
 drawn from the mean-field posterior, so that they begin where the data are
 rather than in another phase of the model. The learning rate decays as
 ``lr / (1 + t / lr_decay_steps)``, with L2 weight decay and momentum. With
-``centering=True`` the gradient is taken in the centred parametrisation ``E = -sum (x_l - c_l) b'_l - sum (x_l -
-c_l)^T W_l (x_{l+1} - c_{l+1})`` (Montavon & Mueller 2012) with offsets ``c_l``
+``centering=True`` the gradient is taken in the centred parametrisation
+``E = -sum (x_l - c_l) b'_l - sum (x_l - c_l)^T W_l (x_{l+1} - c_{l+1})``
+(Montavon & Mueller 2012) with offsets ``c_l``
 tracking the data means; the model itself is stored uncentred.
 
 Training that diverges (non-finite or exploding parameters) raises
