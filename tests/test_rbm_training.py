@@ -315,3 +315,17 @@ def test_validation_ais_metric_matches_exact():
     exact = exact_log_likelihood(rbm, X[500:])
     assert abs(row["val_loglik_ais"] - exact) < 0.1
     assert {"recon_error", "pseudo_loglik", "val_recon_error", "val_pseudo_loglik"} <= set(row)
+
+
+def test_no_automatic_enumeration_beyond_20_units():
+    rng = np.random.default_rng(0)
+    rbm = BernoulliRBM.from_params(0.01 * rng.standard_normal((21, 22)), np.zeros(21),
+                                   np.zeros(22))
+    X = (rng.random((50, 21)) < 0.5).astype(float)
+    assert not rbm.has("log_partition")
+    with pytest.raises(ValueError, match="log_z"):
+        rbm.score_samples(X)
+    res = evaluate_log_likelihood(rbm, X, X, n_runs=10, n_betas=50, n_gibbs=1, seed=0)
+    assert "test_loglik_exact" not in res
+    assert res["test_loglik_conservative"] <= res["test_loglik_ais"]
+    assert np.isfinite(rbm.score_samples(X, log_z=res["log_z_ais"])).all()

@@ -99,11 +99,11 @@ def _train(args):
 
 
 def _eval(args):
-    from ..rbm import evaluate_log_likelihood, load_rbm
+    from ..rbm import AUTO_EXACT_UNITS, evaluate_log_likelihood, load_rbm
 
     model = load_rbm(args.model)
     X = _load_data(args.data, args.split, args.subset)
-    if model.exact_layer() is not None:
+    if model.exact_layer(AUTO_EXACT_UNITS) is not None:
         out = {"test_loglik_exact": model.score(X), "log_z": model.log_partition()}
     else:
         train = _load_data(args.data, "train") if args.data == "mnist" else X

@@ -31,6 +31,7 @@ from .evaluation import (
     pseudo_log_likelihood,
 )
 from .model import (
+    AUTO_EXACT_UNITS,
     MAX_EXACT_UNITS,
     BernoulliRBM,
     CategoricalRBM,
@@ -47,6 +48,7 @@ __all__ = [
     "CategoricalRBM",
     "DivergenceError",
     "MAX_EXACT_UNITS",
+    "AUTO_EXACT_UNITS",
     "one_hot",
     "AISResult",
     "ais_log_partition",

@@ -137,14 +137,16 @@ class RBMEstimatorMixin:
     def score_samples(self, X, log_z: float | None = None) -> np.ndarray:
         """Log-likelihood ``-F(x) - log Z`` of each row (float64).
 
-        ``log Z`` is exact when a layer has at most 25 units; otherwise pass
+        ``log Z`` is exact when a layer has at most 20 units; otherwise pass
         ``log_z`` (e.g. from :func:`boltz.rbm.ais.ais_log_partition`) or call
         :meth:`estimate_log_partition` first, whose AIS estimate is cached as
         ``log_z_`` (note AIS tends to underestimate ``log Z``, so these
         log-likelihoods lean optimistic).
         """
         if log_z is None:
-            if self.exact_layer() is not None:
+            from .model import AUTO_EXACT_UNITS
+
+            if self.exact_layer(AUTO_EXACT_UNITS) is not None:
                 log_z = self.log_partition()
             elif getattr(self, "log_z_", None) is not None:
                 log_z = self.log_z_

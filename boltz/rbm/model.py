@@ -94,11 +94,15 @@ __all__ = [
     "CategoricalRBM",
     "DivergenceError",
     "MAX_EXACT_UNITS",
+    "AUTO_EXACT_UNITS",
     "one_hot",
 ]
 
 #: Largest layer :meth:`RBMBase.log_partition` enumerates (``2**25`` states).
 MAX_EXACT_UNITS = 25
+#: Largest layer enumerated *automatically* (``score_samples``, evaluation, CLI):
+#: ``2**20`` states take seconds, ``2**25`` can take many minutes.
+AUTO_EXACT_UNITS = 20
 _CHUNK = 1 << 13
 
 
@@ -504,7 +508,7 @@ class RBMBase(RBMEstimatorMixin, Density):
 
     def has(self, capability):
         if capability == "log_partition":
-            return self.is_fitted and self.exact_layer() is not None
+            return self.is_fitted and self.exact_layer(AUTO_EXACT_UNITS) is not None
         if capability == "sample":
             return False  # sample() is MCMC (block Gibbs), not exact
         return super().has(capability)
