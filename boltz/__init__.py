@@ -31,7 +31,6 @@ _SUBMODULES = {
     "rbm", "dbm", "deep", "plotting", "cli", "gaussian", "io", "diagnostics",
 }
 
-# NOTE TO HELPERS (temporary, lead removes): read /work/notes/common.md first.
 # public name -> submodule that defines it
 _LAZY = {
     "Density": "density",

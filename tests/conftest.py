@@ -26,3 +26,4 @@ def mnist_available():
     if find_mnist_dir() is None:
         pytest.skip(f"MNIST not found under BOLTZ_DATA={os.environ.get('BOLTZ_DATA')}")
     return True
+
