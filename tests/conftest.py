@@ -26,4 +26,3 @@ def mnist_available():
     if find_mnist_dir() is None:
         pytest.skip(f"MNIST not found under BOLTZ_DATA={os.environ.get('BOLTZ_DATA')}")
     return True
-

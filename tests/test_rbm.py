@@ -179,3 +179,21 @@ def test_from_params_and_density_interface():
     assert np.exp(m.log_prob(all_states(3))).sum() == pytest.approx(1.0, abs=1e-6)
     with pytest.raises(ValueError, match="no parameters"):
         BernoulliRBM(3).free_energy(np.zeros((1, 3)))
+
+
+def test_score_is_the_gradient_for_gaussian_visibles_only():
+    rng = np.random.default_rng(4)
+    W = rng.normal(0, 0.5, size=(3, 2))
+    m = GaussianBernoulliRBM.from_params(W, rng.normal(size=3), rng.normal(size=2),
+                                         log_variance=np.log([0.5, 1.0, 2.0]))
+    v = rng.normal(size=(4, 3))
+    eps = 1e-6
+    numeric = np.stack([
+        (-m.free_energy(v + eps * e) + m.free_energy(v - eps * e)) / (2 * eps)
+        for e in np.eye(3)], axis=1)
+    np.testing.assert_allclose(m.score(v), numeric, rtol=1e-5, atol=1e-6)
+    assert m.has("score")
+    b = BernoulliRBM.from_params(W, np.zeros(3), np.zeros(2))
+    assert not b.has("score")
+    with pytest.raises(NotImplementedError):
+        b.score(np.zeros((1, 3)))

@@ -152,7 +152,7 @@ def test_fixed_variance_gaussian_and_categorical_fit():
     c = CategoricalRBM(3, n_categories=3, n_epochs=3, seed=0, batch_size=50).fit(Xc)
     s = c.sample(10, seed=1, n_steps=3)
     assert np.all(s.reshape(10, 2, 3).sum(axis=2) == 1)
-    assert c.score(Xc) > 2 * -np.log(3) - 0.05
+    assert c.mean_log_likelihood(Xc) > 2 * -np.log(3) - 0.05
 
 
 @pytest.fixture(scope="module")

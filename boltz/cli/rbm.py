@@ -104,7 +104,7 @@ def _eval(args):
     model = load_rbm(args.model)
     X = _load_data(args.data, args.split, args.subset)
     if model.exact_layer(AUTO_EXACT_UNITS) is not None:
-        out = {"test_loglik_exact": model.score(X), "log_z": model.log_partition()}
+        out = {"test_loglik_exact": model.mean_log_likelihood(X), "log_z": model.log_partition()}
     else:
         train = _load_data(args.data, "train") if args.data == "mnist" else X
         out = evaluate_log_likelihood(model, X, train, n_runs=args.runs, n_betas=args.betas,

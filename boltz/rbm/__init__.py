@@ -18,7 +18,7 @@ Example
 >>> from boltz.rbm import BernoulliRBM
 >>> X = (np.random.default_rng(0).random((100, 8)) < 0.3).astype(float)
 >>> rbm = BernoulliRBM(n_hidden=4, n_epochs=3, seed=0).fit(X)
->>> bool(rbm.score(X) < 0)   # exact average log-likelihood (4 hidden units)
+>>> bool(rbm.mean_log_likelihood(X) < 0)   # exact average log-likelihood (4 hidden units)
 True
 """
 

@@ -157,9 +157,14 @@ class RBMEstimatorMixin:
                 )
         return -self.free_energy(X) - float(log_z)
 
-    def score(self, X, y=None) -> float:
-        """Average log-likelihood of ``X`` (see :meth:`score_samples`)."""
-        return float(np.mean(self.score_samples(X)))
+    def mean_log_likelihood(self, X, log_z: float | None = None) -> float:
+        """Average log-likelihood of the rows of ``X`` (see :meth:`score_samples`).
+
+        Not called ``score``: in boltz ``score(x)`` is always the gradient
+        ``grad_x log p~(x)`` of the shared density interface (which only the
+        real-valued :class:`GaussianBernoulliRBM` has).
+        """
+        return float(np.mean(self.score_samples(X, log_z=log_z)))
 
     def estimate_log_partition(self, data=None, n_runs: int = 100, n_betas: int = 14500,
                                seed=None):

@@ -654,6 +654,17 @@ class GaussianBernoulliRBM(RBMBase):
         noise = rng.standard_normal(pre.shape, dtype=np.float32)
         return mean + noise * np.sqrt(var).astype(np.float32), mean
 
+    def score(self, v) -> np.ndarray:
+        """Score ``grad_v log p~(v) = a - v / var + W sigmoid(c + v W)`` (float64).
+
+        Real-valued visibles make the GB-RBM a continuous density, so gradient
+        samplers (e.g. Langevin in :mod:`boltz.deep`) can run on its free energy.
+        """
+        v = self._check_visible(v)
+        W = self._w64()
+        h = special.expit(v @ W + self.hidden_bias_.astype(np.float64))
+        return self.visible_bias_.astype(np.float64) - v / self.visible_variance_ + h @ W.T
+
     def _extra_gradients(self, v_pos, v_neg):
         """Gradient of the log-likelihood in ``log_variance_``: ``<v^2 / (2 var)>`` data - model."""
         if not self.learn_variance:
