@@ -13,28 +13,12 @@ import math
 import numba
 import numpy as np
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S30 = np.uint64(30)
-_S27 = np.uint64(27)
-_S31 = np.uint64(31)
-_S11 = np.uint64(11)
-_INV53 = 1.0 / 9007199254740992.0
+from ..samplers._rng import counter_double as _uniform
+
 # Serial kernels: the per-call work is small (one minibatch), and on a loaded
 # machine numba/OpenMP worker threads that busy-wait at barriers cost far more
 # than they save. ``prange`` then runs as ``range``.
 _PARALLEL = False
-
-
-@numba.njit(inline="always", cache=True)
-def _uniform(key, idx):
-    """Uniform double in [0, 1) for counter ``idx`` under ``key`` (splitmix64 finaliser)."""
-    z = key + np.uint64(idx) * _GOLDEN
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    z = z ^ (z >> _S31)
-    return np.float64(z >> _S11) * _INV53
 
 
 def new_key(rng: np.random.Generator) -> np.uint64:

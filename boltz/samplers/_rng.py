@@ -18,7 +18,7 @@ from numba import njit
 
 from .._validation import check_rng
 
-__all__ = ["make_streams", "next_u64", "next_double", "mix64", "GOLDEN"]
+__all__ = ["make_streams", "next_u64", "next_double", "counter_double", "mix64", "GOLDEN"]
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -50,6 +50,16 @@ def next_u64(streams, i):
 def next_double(streams, i):
     """Uniform double in [0, 1) with 53 random bits from stream ``streams[i]``."""
     return (next_u64(streams, i) >> _S11) * _INV53
+
+
+@njit(inline="always")
+def counter_double(key, idx):
+    """Uniform double in [0, 1) for counter ``idx`` under ``key``, stateless.
+
+    Counter-based: draw ``idx`` of a kernel call needs no shared stream state,
+    so rows can be processed in any order or in parallel with the same result.
+    """
+    return (mix64(key + np.uint64(idx) * GOLDEN) >> _S11) * _INV53
 
 
 def make_streams(seed, shape) -> np.ndarray:
