@@ -331,7 +331,7 @@ class RBMBase(RBMEstimatorMixin, Density):
 
     def _base_rate_bias(self, X, eps=None):
         """Visible natural parameters of the independent (W = 0) model fitted to ``X``."""
-        mean = np.asarray(X, dtype=np.float64).mean(axis=0)
+        mean = np.asarray(X).mean(axis=0, dtype=np.float64)
         # Shrink towards 1/2 so that never-on pixels get a large finite logit.
         n = np.asarray(X).shape[0]
         eps = 1.0 / (n + 2) if eps is None else eps

@@ -248,8 +248,9 @@ class Trainer:
         u = self.mu if self.centering else self._zero_v
         w = (mean_hpos - mean_hneg).astype(np.float32)
         if self.binary:
-            max_w = K.fused_binary_update(t_pos, y_pos.astype(np.float32), t_neg,
-                                          y_neg.astype(np.float32), m.W_, self.vel["W"], u, w,
+            y_pos = y_pos.astype(np.float32, copy=False)
+            y_neg = y_neg.astype(np.float32, copy=False)
+            max_w = K.fused_binary_update(t_pos, y_pos, t_neg, y_neg, m.W_, self.vel["W"], u, w,
                                           lr, momentum, self.weight_decay)
         else:
             np.dot(np.concatenate([t_pos, t_neg]).T,
