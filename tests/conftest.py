@@ -26,3 +26,15 @@ def mnist_available():
     if find_mnist_dir() is None:
         pytest.skip(f"MNIST not found under BOLTZ_DATA={os.environ.get('BOLTZ_DATA')}")
     return True
+
+
+@pytest.fixture
+def one_blas_thread():
+    """Run a test on one BLAS thread (small products are fastest so on a loaded machine)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

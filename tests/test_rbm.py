@@ -12,17 +12,7 @@ from boltz.rbm import (
     one_hot,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    """Small products run fastest on one BLAS thread, above all on a loaded machine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def random_rbm(n_vis=5, n_hid=3, scale=1.0, seed=0):

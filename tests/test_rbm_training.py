@@ -18,17 +18,7 @@ from boltz.rbm import (
     reverse_ais_log_partition,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    """Small products run fastest on one BLAS thread, above all on a loaded machine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def tiny_data(n=2000, seed=0):
