@@ -46,6 +46,7 @@ __all__ = [
     "ProductOfExperts",
     "Tempered",
     "CAPABILITIES",
+    "flatten_experts",
 ]
 
 #: Optional capabilities a density may implement on top of ``energy``.
@@ -207,6 +208,35 @@ class EnergyFunction(Density):
         return super().has(capability)
 
 
+def flatten_experts(experts, weights, product_type) -> tuple[list, list]:
+    """Validate weighted experts and inline nested products of type ``product_type``.
+
+    Shared by :class:`ProductOfExperts` and the torch ``SumEnergy``: weights
+    default to 1, must be finite and one per expert, experts must share an
+    ``event_shape``, and a nested product's experts join the outer list with
+    their weights multiplied. Returns ``(experts, weights)``.
+    """
+    if weights is None:
+        weights = [1.0] * len(experts)
+    weights = [check_finite_scalar(w, f"weights[{i}]") for i, w in enumerate(weights)]
+    if len(weights) != len(experts):
+        raise ValueError(
+            f"weights must have one entry per expert ({len(experts)}), got {len(weights)}"
+        )
+    shapes = {tuple(e.event_shape) for e in experts}
+    if len(shapes) > 1:
+        raise ValueError(f"experts must share one event_shape, got {sorted(shapes)}")
+    flat_e, flat_w = [], []
+    for e, w in zip(experts, weights, strict=True):
+        if isinstance(e, product_type):
+            flat_e.extend(e.experts)
+            flat_w.extend(w * wi for wi in e.weights)
+        else:
+            flat_e.append(e)
+            flat_w.append(w)
+    return flat_e, flat_w
+
+
 class ProductOfExperts(Density):
     """Product of experts: ``E(x) = sum_k w_k E_k(x)``, i.e. ``p ∝ prod_k p_k^{w_k}``.
 
@@ -231,24 +261,7 @@ class ProductOfExperts(Density):
         for i, e in enumerate(experts):
             if not isinstance(e, Density):
                 raise TypeError(f"experts[{i}] must be a Density, got {type(e).__name__}")
-        if weights is None:
-            weights = [1.0] * len(experts)
-        weights = [check_finite_scalar(w, f"weights[{i}]") for i, w in enumerate(weights)]
-        if len(weights) != len(experts):
-            raise ValueError(
-                f"weights must have one entry per expert ({len(experts)}), got {len(weights)}"
-            )
-        shapes = {tuple(e.event_shape) for e in experts}
-        if len(shapes) > 1:
-            raise ValueError(f"experts must share one event_shape, got {sorted(shapes)}")
-        flat_e, flat_w = [], []
-        for e, w in zip(experts, weights, strict=True):
-            if isinstance(e, ProductOfExperts):
-                flat_e.extend(e.experts)
-                flat_w.extend(w * wi for wi in e.weights)
-            else:
-                flat_e.append(e)
-                flat_w.append(w)
+        flat_e, flat_w = flatten_experts(experts, weights, ProductOfExperts)
         self.experts = tuple(flat_e)
         self.weights = tuple(flat_w)
         self.event_shape = tuple(experts[0].event_shape)

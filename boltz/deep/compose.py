@@ -26,7 +26,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_array, check_finite_scalar, check_positive_scalar
+from .._validation import check_array, check_positive_scalar
+from ..density import flatten_experts
 from .energies import EnergyModule, as_energy
 
 __all__ = ["SumEnergy", "TemperedEnergy", "ConditionedEnergy", "product_of_experts"]
@@ -44,24 +45,7 @@ class SumEnergy(EnergyModule):
         experts = [as_energy(e) for e in experts]
         if not experts:
             raise ValueError("experts must contain at least one energy")
-        if weights is None:
-            weights = [1.0] * len(experts)
-        weights = [check_finite_scalar(w, f"weights[{i}]") for i, w in enumerate(weights)]
-        if len(weights) != len(experts):
-            raise ValueError(
-                f"weights must have one entry per expert ({len(experts)}), got {len(weights)}"
-            )
-        shapes = {tuple(e.event_shape) for e in experts}
-        if len(shapes) > 1:
-            raise ValueError(f"experts must share one event_shape, got {sorted(shapes)}")
-        flat_e, flat_w = [], []
-        for e, w in zip(experts, weights, strict=True):
-            if isinstance(e, SumEnergy):
-                flat_e.extend(e.experts)
-                flat_w.extend(w * wi for wi in e.weights)
-            else:
-                flat_e.append(e)
-                flat_w.append(w)
+        flat_e, flat_w = flatten_experts(experts, weights, SumEnergy)
         self.experts = nn.ModuleList(flat_e)
         self.weights = tuple(flat_w)
         self.event_shape = tuple(experts[0].event_shape)
