@@ -90,18 +90,29 @@ def test_pretraining_with_weight_doubling_initialises_well(n_hidden):
 
 
 def test_doubled_trainer_scales_inputs():
-    from boltz.dbm.training import _doubled_trainer_class
     from boltz.rbm import BernoulliRBM
+    from boltz.rbm.training import Trainer
 
     rng = np.random.default_rng(0)
     rbm = BernoulliRBM.from_params(rng.standard_normal((6, 4)), rng.standard_normal(6),
                                    rng.standard_normal(4), method="cd")
     X = prototype_data(50).astype(np.float32)
-    trainer = _doubled_trainer_class()(rbm, X, 0, up=2.0, down=1.0)
+    trainer = Trainer(rbm, X, 0, up=2.0, down=1.0)
     prob, samp = trainer._hidden(X)
     want = 1 / (1 + np.exp(-(2 * X @ rbm.W_ + rbm.hidden_bias_)))
     np.testing.assert_allclose(prob, want, rtol=1e-5)
+    np.testing.assert_allclose(trainer._hidden_probabilities(X), want, rtol=1e-5)
     assert set(np.unique(samp)) <= {0.0, 1.0}
+    # top-down doubling: p(v | h) = sigmoid(2 W h + a), checked by the mean of many draws
+    trainer = Trainer(rbm, X, 0, up=1.0, down=2.0)
+    h = np.tile(samp[:1], (20000, 1)).astype(np.float32)
+    trainer.k = 1
+    v, _, _ = trainer._negative_phase(h)
+    p_v = 1 / (1 + np.exp(-(2 * rbm.W_ @ h[0] + rbm.visible_bias_)))
+    se = np.sqrt(p_v * (1 - p_v) / h.shape[0])
+    assert np.all(np.abs(v.mean(axis=0) - p_v) < 5 * se + 1e-9)
+    with pytest.raises(ValueError, match="up"):
+        Trainer(rbm, X, 0, up=0.0)
 
 
 def test_fit_with_pretraining_end_to_end(tmp_path):

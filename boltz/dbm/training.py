@@ -99,44 +99,6 @@ def doubling_factors(n_hidden_layers: int) -> list:
 # ----------------------------------------------------------------------
 # greedy pretraining
 # ----------------------------------------------------------------------
-def _doubled_trainer_class():
-    """A :class:`boltz.rbm.training.Trainer` whose conditionals scale the inputs.
-
-    ``p(h | v) = sigmoid(up * v W + c)`` and ``p(v | h) = sigmoid(down * W h + b)``;
-    everything else (CD/PCD, momentum, weight decay, divergence checks,
-    history) is the RBM package's own training loop.
-    """
-    from ..rbm import _kernels as K
-    from ..rbm.training import Trainer
-
-    class DoubledInputTrainer(Trainer):
-        def __init__(self, model, X32, seed=None, up=1.0, down=1.0):
-            self.up, self.down = float(up), float(down)
-            super().__init__(model, X32, seed)
-            if self.method == "pt":
-                raise ValueError("doubled-input pretraining supports method='cd' or 'pcd'")
-
-        def _hidden(self, v, row_scale=None):
-            m = self.model
-            pre = v @ m.W_
-            prob, samp = np.empty_like(pre), np.empty_like(pre)
-            scale = np.full(v.shape[0], self.up, dtype=np.float32)
-            K.bernoulli_from_preactivation(pre, scale, m.hidden_bias_, K.new_key(self.rng),
-                                           prob, samp)
-            return prob, samp
-
-        def _negative_phase(self, h_start):
-            m = self.model
-            h = h_start
-            scale = np.full(h.shape[0], self.down, dtype=np.float32)
-            for _ in range(self.k):
-                v, _ = m._sample_visible_from_pre(h @ m.W_.T, self.rng, row_scale=scale)
-                ph, h = self._hidden(v)
-            return v, ph, h
-
-    return DoubledInputTrainer
-
-
 def train_rbm_scaled(X, n_hidden: int, *, up: float = 1.0, down: float = 1.0,
                      n_epochs: int = 10, seed=None, init=None, **rbm_params):
     """Train a :class:`boltz.rbm.BernoulliRBM` whose up/down inputs are scaled.
@@ -147,7 +109,7 @@ def train_rbm_scaled(X, n_hidden: int, *, up: float = 1.0, down: float = 1.0,
     unscaled weight matrix).
     """
     from ..rbm import BernoulliRBM
-    from ..rbm.training import train
+    from ..rbm.training import Trainer, train
 
     rng = check_rng(seed)
     X32 = check_binary(X, "X", ndim=2, dtype=np.float32)
@@ -160,7 +122,7 @@ def train_rbm_scaled(X, n_hidden: int, *, up: float = 1.0, down: float = 1.0,
     rbm.history_, rbm.n_iter_ = [], 0
     n_epochs = check_nonnegative_int(n_epochs, "n_epochs")
     if n_epochs:
-        trainer = _doubled_trainer_class()(rbm, X32, rng, up=up, down=down)
+        trainer = Trainer(rbm, X32, rng, up=up, down=down)
         train(rbm, X32, n_epochs, trainer=trainer)
     return rbm
 

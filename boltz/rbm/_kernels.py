@@ -26,40 +26,66 @@ def new_key(rng: np.random.Generator) -> np.uint64:
     return np.uint64(rng.integers(0, 2**63 - 1, dtype=np.int64))
 
 
-@numba.njit(parallel=_PARALLEL, cache=True)
+def _logistic_parts(z):
+    """``e = exp(-|z|)`` (float32) by NumPy's SIMD ``exp``; numba has no vector ``exp``
+    without Intel's SVML, and the scalar one is most of a sampling kernel's time."""
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    return e
+
+
 def bernoulli_from_preactivation(pre, row_scale, bias, key, prob, sample):
-    """``z = row_scale[i] * pre[i, j] + bias[j]``; ``prob = sigmoid(z)``; ``sample = u < prob``."""
-    n, m = pre.shape
-    for i in numba.prange(n):
-        s = row_scale[i]
-        base = i * m
-        for j in range(m):
-            z = s * pre[i, j] + bias[j]
-            if z >= 0:
-                p = 1.0 / (1.0 + math.exp(-z))
-            else:
-                e = math.exp(z)
-                p = e / (1.0 + e)
-            prob[i, j] = p
-            sample[i, j] = 1.0 if _uniform(key, base + j) < p else 0.0
+    """``z = row_scale[i] * pre[i, j] + bias[j]``; ``prob = sigmoid(z)``; ``sample = u < prob``.
+
+    All arrays float32; ``key`` is a fresh :func:`new_key`.
+    """
+    z = pre * row_scale[:, None]
+    z += bias
+    _bernoulli_finish(z, _logistic_parts(z), key, prob, sample)
 
 
-@numba.njit(parallel=_PARALLEL, cache=True)
 def bernoulli_from_preactivation_rowbias(pre, row_scale, bias2d, key, prob, sample):
     """Like :func:`bernoulli_from_preactivation` with a bias per row, ``bias2d[i, j]``."""
-    n, m = pre.shape
-    for i in numba.prange(n):
-        s = row_scale[i]
+    z = pre * row_scale[:, None]
+    z += bias2d
+    _bernoulli_finish(z, _logistic_parts(z), key, prob, sample)
+
+
+def sigmoid_from_preactivation(pre, bias, prob):
+    """``prob = sigmoid(pre + bias)`` (no sampling: the PCD positive phase needs only this).
+
+    ``prob`` may be ``pre`` itself.
+    """
+    z = pre + bias
+    _sigmoid_finish(z, _logistic_parts(z), prob)
+
+
+@numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
+def _bernoulli_finish(z, e, key, prob, sample):
+    """``prob = sigmoid(z)`` from ``e = exp(-|z|)`` (no overflow, branch-free select) and
+    ``sample = u < prob`` with ``u`` the counter-based uniform of element ``(i, j)``."""
+    n, m = z.shape
+    one = np.float32(1.0)
+    for i in range(n):
         base = i * m
         for j in range(m):
-            z = s * pre[i, j] + bias2d[i, j]
-            if z >= 0:
-                p = 1.0 / (1.0 + math.exp(-z))
-            else:
-                e = math.exp(z)
-                p = e / (1.0 + e)
+            ee = e[i, j]
+            r = one / (one + ee)
+            p = r if z[i, j] >= 0 else ee * r
             prob[i, j] = p
             sample[i, j] = 1.0 if _uniform(key, base + j) < p else 0.0
+
+
+@numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
+def _sigmoid_finish(z, e, prob):
+    n, m = z.shape
+    one = np.float32(1.0)
+    for i in range(n):
+        for j in range(m):
+            ee = e[i, j]
+            r = one / (one + ee)
+            prob[i, j] = r if z[i, j] >= 0 else ee * r
 
 
 @numba.njit(parallel=_PARALLEL, cache=True)
@@ -123,10 +149,8 @@ def ais_hidden_step(x, c, beta_prev, beta, key, h_out, do_sample):
                 logsum += math.log(ratio)
                 ratio = 1.0
             if do_sample:
-                if zb >= 0:
-                    p = 1.0 / (1.0 + eb)
-                else:
-                    p = eb / (1.0 + eb)
+                r = 1.0 / (1.0 + eb)
+                p = r if zb >= 0 else eb * r
                 h_out[i, j] = 1.0 if _uniform(key, base + j) < p else 0.0
         out[i] = lin + logsum + math.log(ratio)
     return out
@@ -207,6 +231,15 @@ def bernoulli_pseudo_loglik(v, x, W, a):
     return out
 
 
+def column_index(B):
+    """``(starts, rows)``: the rows where each column of the 0/1 matrix ``B`` is 1 (CSC).
+
+    Computed once per minibatch and shared by the products that read ``B``
+    (:func:`binary_matmul_indexed`, :func:`fused_binary_update`).
+    """
+    return _columns_to_rows(B)
+
+
 @numba.njit(cache=True)
 def _columns_to_rows(B):
     """For a 0/1 matrix ``B`` (n x k): CSC-style ``(starts, rows)`` of its nonzeros per column."""
@@ -236,17 +269,36 @@ def binary_matmul(B, M, bias, out):
     multiply-adds (binarized MNIST has ~13% of pixels on). Rows of ``M`` are
     visited once each, so ``M`` streams through the cache once per call.
     """
-    n = B.shape[0]
-    m = M.shape[1]
     starts, rows = _columns_to_rows(B)
-    for r in range(n):
+    binary_matmul_indexed(starts, rows, M, bias, out)
+
+
+@numba.njit(cache=True, fastmath=True)
+def binary_matmul_indexed(starts, rows, M, bias, out):
+    """:func:`binary_matmul` with ``B`` given by its :func:`column_index` ``(starts, rows)``."""
+    m = M.shape[1]
+    for r in range(out.shape[0]):
         out[r, :] = bias
-    for i in range(B.shape[1]):
+    for i in range(starts.shape[0] - 1):
         src = M[i]
         for t in range(starts[i], starts[i + 1]):
             dst = out[rows[t]]
             for j in range(m):
                 dst[j] += src[j]
+
+
+@numba.njit(cache=True)
+def transpose_into(A, out):
+    """``out[...] = A.T`` in 16 x 16 tiles (both C-contiguous), so each cache line
+    is read and written once."""
+    n, m = A.shape
+    for ib in range(0, n, 16):
+        ie = min(ib + 16, n)
+        for jb in range(0, m, 16):
+            je = min(jb + 16, m)
+            for j in range(jb, je):
+                for i in range(ib, ie):
+                    out[j, i] = A[i, j]
 
 
 @numba.njit(cache=True, fastmath=True)
@@ -285,33 +337,31 @@ def update_parameters_rank1(param, velocity, grad, u, w, lr, momentum, weight_de
     return np.nan if bad else mx
 
 
-@numba.njit(cache=True)
-def sigmoid_from_preactivation(pre, bias, prob):
-    """``prob = sigmoid(pre + bias)`` (no sampling: the PCD positive phase needs only this)."""
-    n, m = pre.shape
-    for i in range(n):
-        for j in range(m):
-            z = pre[i, j] + bias[j]
-            if z >= 0:
-                prob[i, j] = 1.0 / (1.0 + math.exp(-z))
-            else:
-                e = math.exp(z)
-                prob[i, j] = e / (1.0 + e)
-
-
 @numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})  # keeps NaN checks
 def fused_binary_update(t_pos, y_pos, t_neg, y_neg, param, velocity, u, w, lr, momentum,
                         weight_decay):
-    """Gradient ``t_pos^T y_pos + t_neg^T y_neg - outer(u, w)`` (0/1 ``t``) and the momentum
-    update of :func:`update_parameters`, one row of ``param`` at a time.
+    """:func:`fused_binary_update_indexed` computing the column indices of ``t_pos``/``t_neg``."""
+    sp, rp = _columns_to_rows(t_pos)
+    sn, rn = _columns_to_rows(t_neg)
+    return fused_binary_update_indexed(sp, rp, y_pos, sn, rn, y_neg, param, velocity, u, w, lr,
+                                       momentum, weight_decay, np.empty((0, 0), param.dtype))
+
+
+@numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})  # keeps NaN checks
+def fused_binary_update_indexed(sp, rp, y_pos, sn, rn, y_neg, param, velocity, u, w, lr,
+                                momentum, weight_decay, param_t):
+    """Gradient ``t_pos^T y_pos + t_neg^T y_neg - outer(u, w)`` for 0/1 matrices ``t`` given
+    by their :func:`column_index` ``(sp, rp)`` and ``(sn, rn)``, and the momentum update of
+    :func:`update_parameters`, one row of ``param`` at a time.
 
     The gradient row lives in a small buffer, so the weights and velocities are
-    read and written once per update and no gradient matrix is stored.
+    read and written once per update and no gradient matrix is stored. When
+    ``param_t`` has the transposed shape it receives ``param.T``, written tile by
+    tile while the rows are still in cache (an empty ``param_t`` skips this).
     Returns ``max |param|`` (NaN if any is NaN).
     """
     n_vis, m = param.shape
-    sp, rp = _columns_to_rows(t_pos)
-    sn, rn = _columns_to_rows(t_neg)
+    write_t = param_t.shape[0] == m and param_t.shape[1] == n_vis
     buf = np.empty(m, dtype=np.float32)
     # float32 scalars keep the row loop in float32 (twice the SIMD lanes of float64)
     lr = np.float32(lr)
@@ -346,4 +396,9 @@ def fused_binary_update(t_pos, y_pos, t_neg, y_neg, param, velocity, u, w, lr, m
             nan_seen |= p != p
         bad |= nan_seen
         mx = max(mx, rmax)
+        if write_t and ((i & 15) == 15 or i == n_vis - 1):
+            ib = i - (i & 15)
+            for j in range(m):
+                for ii in range(ib, i + 1):
+                    param_t[j, ii] = param[ii, j]
     return np.nan if bad else mx

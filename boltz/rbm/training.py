@@ -50,6 +50,8 @@ from . import _kernels as K
 __all__ = ["Trainer", "learning_rate_at", "momentum_at"]
 
 _METHODS = ("cd", "pcd", "pt")
+# below this fraction of ones, products with a 0/1 matrix are sparse row sums
+_SPARSE_BELOW = 0.3
 _SCHEDULES = ("constant", "linear", "exponential")
 
 
@@ -82,11 +84,19 @@ class Trainer:
     and momentum carry over between calls.
     """
 
-    def __init__(self, model, X32, seed=None):
+    def __init__(self, model, X32, seed=None, *, up: float = 1.0, down: float = 1.0):
         self.model = model
+        # Input multipliers of the conditionals, p(h|v) = sigmoid(up * T(v) W + c) and
+        # p(v|h) with natural parameters down * W h + a: 1 for an RBM; 2 on the doubled
+        # side of the bottom/top RBMs of greedy DBM pretraining (Salakhutdinov & Hinton
+        # 2009, section 3.1).
+        self.up = check_positive_scalar(up, "up")
+        self.down = check_positive_scalar(down, "down")
         self.rng = check_rng(seed)
         m = model
         self.method = check_choice(m.method, "method", _METHODS)
+        if self.method == "pt" and (self.up != 1.0 or self.down != 1.0):
+            raise ValueError("method='pt' supports up=down=1 only")
         if self.method == "pt" and not m._supports_pt:
             raise ValueError(f"method='pt' is implemented for BernoulliRBM, not {type(m).__name__}")
         self.k = check_positive_int(m.k, "k")
@@ -112,6 +122,9 @@ class Trainer:
         self.binary = bool(getattr(m, "_binary_visible", False))
         self._zero_h = np.zeros(n_hid, np.float32)
         self._zero_v = np.zeros(n_vis, np.float32)
+        self._WT = np.empty((n_hid, n_vis), np.float32)  # W^T for sparse h W^T products
+        self._WT_valid = False  # whether _WT holds the current W_ (see run_epoch)
+        self._index_cache = []  # [(v, column_index(v))] of the last two 0/1 v seen
         self.n_updates = 0
         self.chain_h = None
         if self.method == "pcd":
@@ -130,18 +143,38 @@ class Trainer:
             self.swap_accepts = 0
 
     # -- sampling helpers ---------------------------------------------------
-    def _hidden(self, v, row_scale=None):
+    def _column_index(self, v):
+        """:func:`column_index` of the 0/1 matrix ``v``, cached for the last two matrices
+        seen (the positive and negative minibatches: their products and the update
+        read the same index)."""
+        for cached_v, idx in self._index_cache:
+            if cached_v is v:
+                return idx
+        idx = K.column_index(v)
+        self._index_cache = [(v, idx)] + self._index_cache[:1]
+        return idx
+
+    def _hidden_input(self, v):
+        """``T(v) W`` (float32), without the bias and the ``up`` factor."""
         m = self.model
+        pre = np.empty((v.shape[0], m.W_.shape[1]), np.float32)
         if self.binary:
-            pre = np.empty((v.shape[0], m.W_.shape[1]), np.float32)
-            K.binary_matmul(v, m.W_, self._zero_h, pre)
+            starts, rows = self._column_index(v)
+            K.binary_matmul_indexed(starts, rows, m.W_, self._zero_h, pre)
         else:
-            pre = v @ m.W_
+            np.dot(m._stats(v), m.W_, out=pre)
+        return pre
+
+    def _hidden(self, v, row_scale=None):
+        """``(p(h|v), h ~ p(h|v))``; ``row_scale`` (PT) multiplies each row's input and bias."""
+        m = self.model
+        pre = self._hidden_input(v)
         prob = np.empty_like(pre)
         samp = np.empty_like(pre)
         if row_scale is None:
-            K.bernoulli_from_preactivation(pre, np.ones(v.shape[0], np.float32), m.hidden_bias_,
-                                           K.new_key(self.rng), prob, samp)
+            scale = np.full(v.shape[0], self.up, np.float32)
+            K.bernoulli_from_preactivation(pre, scale, m.hidden_bias_, K.new_key(self.rng),
+                                           prob, samp)
         else:
             bias2d = np.outer(row_scale, m.hidden_bias_).astype(np.float32)
             K.bernoulli_from_preactivation_rowbias(pre, row_scale, bias2d, K.new_key(self.rng),
@@ -151,20 +184,31 @@ class Trainer:
     def _hidden_probabilities(self, v):
         if type(self)._hidden is not Trainer._hidden:  # a subclass changed the conditional
             return self._hidden(v)[0]
-        m = self.model
-        pre = np.empty((v.shape[0], m.W_.shape[1]), np.float32)
-        if self.binary:
-            K.binary_matmul(v, m.W_, self._zero_h, pre)
-        else:
-            np.dot(v, m.W_, out=pre)
-        K.sigmoid_from_preactivation(pre, m.hidden_bias_, pre)
+        pre = self._hidden_input(v)
+        if self.up != 1.0:
+            pre *= np.float32(self.up)
+        K.sigmoid_from_preactivation(pre, self.model.hidden_bias_, pre)
         return pre
+
+    def _visible_input(self, h):
+        """``h W^T`` (float32) for a 0/1 hidden sample ``h``: a sparse row sum over
+        ``W^T`` when few hidden units are on, else a BLAS product."""
+        m = self.model
+        if np.count_nonzero(h) < _SPARSE_BELOW * h.size:
+            if not self._WT_valid:
+                K.transpose_into(m.W_, self._WT)
+                self._WT_valid = True
+            pre = np.empty((h.shape[0], self._WT.shape[1]), np.float32)
+            K.binary_matmul(h, self._WT, self._zero_v, pre)
+            return pre
+        return h @ m.W_.T
 
     def _negative_phase(self, h_start):
         m = self.model
         h = h_start
+        scale = None if self.down == 1.0 else np.full(h.shape[0], self.down, np.float32)
         for _ in range(self.k):
-            v, _ = m._sample_visible_from_pre(h @ m.W_.T, self.rng)
+            v, _ = m._sample_visible_from_pre(self._visible_input(h), self.rng, row_scale=scale)
             ph, h = self._hidden(v)
         return v, ph, h
 
@@ -250,8 +294,12 @@ class Trainer:
         if self.binary:
             y_pos = y_pos.astype(np.float32, copy=False)
             y_neg = y_neg.astype(np.float32, copy=False)
-            max_w = K.fused_binary_update(t_pos, y_pos, t_neg, y_neg, m.W_, self.vel["W"], u, w,
-                                          lr, momentum, self.weight_decay)
+            sp, rp = self._column_index(t_pos)
+            sn, rn = self._column_index(t_neg)
+            max_w = K.fused_binary_update_indexed(sp, rp, y_pos, sn, rn, y_neg, m.W_,
+                                                  self.vel["W"], u, w, lr, momentum,
+                                                  self.weight_decay, self._WT)
+            self._WT_valid = True
         else:
             np.dot(np.concatenate([t_pos, t_neg]).T,
                    np.concatenate([y_pos, y_neg]).astype(np.float32), out=self.grad_W)
@@ -294,6 +342,7 @@ def run_epoch(trainer: Trainer, X32, lr: float, momentum: float, epoch: int):
     from .model import DivergenceError
 
     m = trainer.model
+    trainer._WT_valid = False  # W_ may have been changed between epochs (callbacks, users)
     for b, idx in enumerate(_batches(X32.shape[0], trainer.batch_size, trainer.rng)):
         max_w = trainer.step(X32[idx], lr, momentum)
         if not (max_w <= trainer.max_weight):
