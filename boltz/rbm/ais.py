@@ -56,9 +56,6 @@ from .._validation import check_array, check_positive_int, check_rng
 from . import _kernels as K
 from ._threads import blas_threads
 
-#: Use sparse row-sum products when fewer than this fraction of units are on.
-_SPARSE_BELOW = 0.2
-
 __all__ = [
     "AISResult",
     "default_betas",
@@ -123,7 +120,7 @@ def base_rate_bias(model, data=None) -> np.ndarray:
     """
     if data is None:
         return model.visible_bias_.astype(np.float64)
-    data = model._check_visible(data, "data")
+    data = model._check_visible(data, "data", dtype=np.float32)
     return np.asarray(model._base_rate_bias(data), dtype=np.float64)
 
 
@@ -163,7 +160,7 @@ def _anneal(model, v, betas, base_bias, rng, progress):
     for k in bar:
         b_prev, b = float(betas[k - 1]), float(betas[k])
         t = model._stats(v)
-        if binary and np.count_nonzero(t) < _SPARSE_BELOW * t.size:
+        if binary and np.count_nonzero(t) < K.SPARSE_BELOW * t.size:
             K.binary_matmul(t, W, zero_h, x)
         else:
             np.dot(t, W, out=x)
@@ -173,7 +170,7 @@ def _anneal(model, v, betas, base_bias, rng, progress):
         if not last:
             scale.fill(b)
             bias = ((1.0 - b) * a_base + b * a).astype(np.float32)
-            if np.count_nonzero(h) < _SPARSE_BELOW * h.size:
+            if np.count_nonzero(h) < K.SPARSE_BELOW * h.size:
                 K.binary_matmul(h, WT, zero_v, pre)
             else:
                 np.dot(h, WT, out=pre)

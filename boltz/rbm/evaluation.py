@@ -100,7 +100,7 @@ def evaluate_log_likelihood(model, X_test, data=None, *, n_runs: int = 100,
     if reverse:
         if data is None:
             raise ValueError("reverse AIS needs data= to start its chains from")
-        data = model._check_visible(data, "data")
+        data = model._check_visible(data, "data", dtype=np.float32)
         idx = rng.choice(data.shape[0], size=n_runs, replace=data.shape[0] < n_runs)
         rev = reverse_ais_log_partition(model, data[idx], n_betas=n_betas, data=data,
                                         n_gibbs=n_gibbs, seed=rng, progress=progress)

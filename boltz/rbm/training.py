@@ -50,8 +50,6 @@ from . import _kernels as K
 __all__ = ["Trainer", "learning_rate_at", "momentum_at"]
 
 _METHODS = ("cd", "pcd", "pt")
-# below this fraction of ones, products with a 0/1 matrix are sparse row sums
-_SPARSE_BELOW = 0.3
 _SCHEDULES = ("constant", "linear", "exponential")
 
 
@@ -194,7 +192,7 @@ class Trainer:
         """``h W^T`` (float32) for a 0/1 hidden sample ``h``: a sparse row sum over
         ``W^T`` when few hidden units are on, else a BLAS product."""
         m = self.model
-        if np.count_nonzero(h) < _SPARSE_BELOW * h.size:
+        if np.count_nonzero(h) < K.SPARSE_BELOW * h.size:
             if not self._WT_valid:
                 K.transpose_into(m.W_, self._WT)
                 self._WT_valid = True
