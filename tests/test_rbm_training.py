@@ -319,3 +319,23 @@ def test_no_automatic_enumeration_beyond_20_units():
     assert "test_loglik_exact" not in res
     assert res["test_loglik_conservative"] <= res["test_loglik_ais"]
     assert np.isfinite(rbm.score_samples(X, log_z=res["log_z_ais"])).all()
+
+
+@pytest.mark.parametrize("cls", [BernoulliRBM, GaussianBernoulliRBM])
+def test_sparse_top_down_products_track_the_weights(cls, monkeypatch):
+    """The cached W^T of the sparse ``h W^T`` path equals the current W after every update."""
+    from boltz.rbm import _kernels as K
+    from boltz.rbm.training import Trainer, run_epoch
+
+    monkeypatch.setattr(K, "SPARSE_BELOW", 1.01)  # always take the sparse path
+    X = tiny_data(300).astype(np.float32)
+    rbm = cls(37, method="pcd", momentum=0.5, batch_size=20, seed=0)  # 37: not a tile multiple
+    rbm.init_params(6, X, seed=0)
+    tr = Trainer(rbm, X, seed=1)
+    h = (np.random.default_rng(2).random((5, 37)) < 0.3).astype(np.float32)
+    for step in range(3):
+        tr.step(X[20 * step:20 * (step + 1)], 0.05, 0.5)
+        np.testing.assert_allclose(tr._visible_input(h), h @ rbm.W_.T, rtol=1e-5, atol=1e-6)
+    rbm.W_ += 1.0  # changed outside the trainer: the next epoch re-syncs W^T
+    run_epoch(tr, X, 0.05, 0.5, 0)
+    np.testing.assert_allclose(tr._visible_input(h), h @ rbm.W_.T, rtol=1e-5, atol=1e-6)

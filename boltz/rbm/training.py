@@ -303,6 +303,7 @@ class Trainer:
                    np.concatenate([y_pos, y_neg]).astype(np.float32), out=self.grad_W)
             max_w = K.update_parameters_rank1(m.W_, self.vel["W"], self.grad_W, u, w, lr,
                                               momentum, self.weight_decay)
+            self._WT_valid = False
         if not (max_w <= self.max_weight):
             return max_w
         va, vc = self.vel["visible_bias"], self.vel["hidden_bias"]
