@@ -339,3 +339,19 @@ def test_sparse_top_down_products_track_the_weights(cls, monkeypatch):
     rbm.W_ += 1.0  # changed outside the trainer: the next epoch re-syncs W^T
     run_epoch(tr, X, 0.05, 0.5, 0)
     np.testing.assert_allclose(tr._visible_input(h), h @ rbm.W_.T, rtol=1e-5, atol=1e-6)
+
+
+def test_ais_result_does_not_depend_on_worker_threads():
+    rng = np.random.default_rng(0)
+    rbm = BernoulliRBM.from_params(0.3 * rng.standard_normal((8, 5)), rng.standard_normal(8),
+                                   rng.standard_normal(5))
+    runs = [ais_log_partition(rbm, n_runs=120, n_betas=50, seed=3, n_workers=w)
+            for w in (1, 3)]
+    np.testing.assert_array_equal(runs[0].log_weights, runs[1].log_weights)
+    init = (rng.random((60, 8)) < 0.5).astype(float)
+    rev = [reverse_ais_log_partition(rbm, init, n_betas=50, seed=3, n_workers=w)
+           for w in (1, 2)]
+    assert rev[0].log_z == rev[1].log_z
+    assert abs(runs[0].log_z - rbm.log_partition()) < 0.2
+    with pytest.raises(ValueError, match="n_workers"):
+        ais_log_partition(rbm, n_runs=10, n_betas=5, n_workers=0)

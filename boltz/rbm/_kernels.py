@@ -66,7 +66,7 @@ def sigmoid_from_preactivation(pre, bias, prob):
     _sigmoid_finish(z, _logistic_parts(z), prob)
 
 
-@numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
+@numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"}, nogil=True)
 def _bernoulli_finish(z, e, key, prob, sample):
     """``prob = sigmoid(z)`` from ``e = exp(-|z|)`` (no overflow, branch-free select) and
     ``sample = u < prob`` with ``u`` the counter-based uniform of element ``(i, j)``."""
@@ -82,7 +82,7 @@ def _bernoulli_finish(z, e, key, prob, sample):
             sample[i, j] = 1.0 if _uniform(key, base + j) < p else 0.0
 
 
-@numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
+@numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"}, nogil=True)
 def _sigmoid_finish(z, e, prob):
     n, m = z.shape
     one = np.float32(1.0)
@@ -93,7 +93,7 @@ def _sigmoid_finish(z, e, prob):
             prob[i, j] = r if z[i, j] >= 0 else ee * r
 
 
-@numba.njit(parallel=_PARALLEL, cache=True)
+@numba.njit(parallel=_PARALLEL, cache=True, nogil=True)
 def categorical_from_preactivation(pre, row_scale, bias, n_categories, key, prob, sample):
     """Softmax over consecutive groups of ``n_categories`` columns; one-hot draw per group."""
     n, m = pre.shape
@@ -149,7 +149,7 @@ def ais_hidden_step(x, c, beta_prev, beta, key, h_out, do_sample):
     return _ais_hidden_finish(zb, zp, eb, ep, key, h_out, do_sample)
 
 
-@numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
+@numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"}, nogil=True)
 def _ais_hidden_finish(zb, zp, eb, ep, key, h_out, do_sample):
     n, m = zb.shape
     out = np.empty(n, dtype=np.float64)
@@ -268,7 +268,7 @@ def column_index(B):
     return _columns_to_rows(B)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _columns_to_rows(B):
     """For a 0/1 matrix ``B`` (n x k): CSC-style ``(starts, rows)`` of its nonzeros per column."""
     n, k = B.shape
@@ -289,7 +289,7 @@ def _columns_to_rows(B):
     return starts, rows
 
 
-@numba.njit(cache=True, fastmath=True)
+@numba.njit(cache=True, fastmath=True, nogil=True)
 def binary_matmul(B, M, bias, out):
     """``out = bias + B @ M`` for a 0/1 matrix ``B``: adds the rows of ``M`` where ``B`` is 1.
 
@@ -301,7 +301,7 @@ def binary_matmul(B, M, bias, out):
     binary_matmul_indexed(starts, rows, M, bias, out)
 
 
-@numba.njit(cache=True, fastmath=True)
+@numba.njit(cache=True, fastmath=True, nogil=True)
 def binary_matmul_indexed(starts, rows, M, bias, out):
     """:func:`binary_matmul` with ``B`` given by its :func:`column_index` ``(starts, rows)``."""
     m = M.shape[1]

@@ -46,6 +46,9 @@ True
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import time
 from dataclasses import dataclass, field
 
@@ -179,6 +182,32 @@ def _anneal(model, v, betas, base_bias, rng, progress):
     return logw
 
 
+#: Runs are annealed in independent chunks of at most this many (each with its
+#: own child generator), so results depend on the seed and ``n_runs`` only, never
+#: on how many worker threads advance the chunks.
+_CHUNK_RUNS = 50
+
+
+def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers):
+    """:func:`_anneal` over chunks of runs, ``n_workers`` chunks at a time in threads
+    (the numba kernels and BLAS release the GIL)."""
+    n = v.shape[0]
+    n_chunks = -(-n // _CHUNK_RUNS)
+    parts = np.array_split(np.arange(n), n_chunks)
+    rngs = rng.spawn(n_chunks)
+    if n_workers is None:
+        n_workers = min(n_chunks, os.cpu_count() or 1)
+    n_workers = min(check_positive_int(n_workers, "n_workers"), n_chunks)
+
+    def run(i):
+        return _anneal(model, v[parts[i]], betas, base_bias, rngs[i], progress and i == 0)
+
+    if n_workers == 1:
+        return np.concatenate([run(i) for i in range(n_chunks)])
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        return np.concatenate(list(pool.map(run, range(n_chunks))))
+
+
 def _result(logw, log_z0, sign, n_betas, direction, seconds):
     """Summarise weights; ``sign=+1``: ``log Z = log Z0 + log mean w``, ``-1``: minus."""
     n = logw.size
@@ -200,7 +229,7 @@ def _result(logw, log_z0, sign, n_betas, direction, seconds):
 
 def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=None,
                       data=None, base_bias=None, seed=None, progress: bool = False,
-                      n_threads="model") -> AISResult:
+                      n_threads="model", n_workers=None) -> AISResult:
     """Forward AIS estimate of ``log Z`` (tends to *underestimate*; see the module docstring).
 
     Parameters
@@ -221,7 +250,11 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
     seed, progress
         Random seed; tqdm progress bar.
     n_threads : int or None
-        BLAS threads (default: the model's ``n_threads``).
+        BLAS threads per worker (default: the model's ``n_threads``).
+    n_workers : int or None
+        Threads that advance chunks of at most 50 runs side by side (default:
+        one per core, up to the number of chunks). The result does not depend
+        on it: each chunk has its own child generator of ``seed``.
     """
     model._check_fitted()
     n_runs = check_positive_int(n_runs, "n_runs")
@@ -234,20 +267,22 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
     v, _ = model._sample_visible_from_pre(zeros, rng, row_scale=np.zeros(n_runs, np.float32),
                                           bias=base.astype(np.float32))
     with blas_threads(model.n_threads if n_threads == "model" else n_threads):
-        logw = _anneal(model, v, betas, base, rng, progress)
+        logw = _anneal_chunks(model, v, betas, base, rng, progress, n_workers)
     log_z0 = model.n_hidden * np.log(2.0) + model._visible_log_partition_base(base)
     return _result(logw, log_z0, +1, len(betas) - 1, "forward", time.perf_counter() - t0)
 
 
 def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, data=None,
                               base_bias=None, n_gibbs: int = 0, seed=None,
-                              progress: bool = False, n_threads="model") -> AISResult:
+                              progress: bool = False, n_threads="model",
+                              n_workers=None) -> AISResult:
     """Reverse AIS estimate of ``log Z``: anneal from the model to the base (conservative).
 
     ``init`` holds the start states (one run per row), which should be samples
     from the model: e.g. persistent chains, or data run through ``n_gibbs``
     block-Gibbs sweeps first. With exact samples ``E[log Z_hat] >= log Z``
     (Burda et al. 2015); with approximate ones the bound is approximate.
+    Other arguments as in :func:`ais_log_partition`.
     """
     model._check_fitted()
     rng = check_rng(seed)
@@ -262,7 +297,8 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
             else check_array(base_bias, "base_bias", shape=(model.n_visible_,)))
     t0 = time.perf_counter()
     with blas_threads(model.n_threads if n_threads == "model" else n_threads):
-        logw = _anneal(model, v.astype(np.float32), betas, base, rng, progress)
+        logw = _anneal_chunks(model, v.astype(np.float32), betas, base, rng, progress,
+                              n_workers)
     log_z0 = model.n_hidden * np.log(2.0) + model._visible_log_partition_base(base)
     return _result(logw, log_z0, -1, len(betas) - 1, "reverse", time.perf_counter() - t0)
 
