@@ -47,9 +47,8 @@ True
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
-
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
