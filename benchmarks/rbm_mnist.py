@@ -10,9 +10,14 @@ one run. ``--threads`` caps BLAS threads for *both* (default 1; on a shared
 machine multi-threaded BLAS is many times slower for these small products;
 ``--threads 0`` leaves BLAS alone).
 
-Quality: centred PCD-1 (``--quality-*`` flags), as many epochs as fit in
-``--train-minutes``, then forward AIS (100 runs, 14,500 temperatures) and the
-conservative reverse AIS on the 10,000 test images.
+Quality: centred PCD-1 without momentum, the learning rate decaying linearly
+from ``--quality-lr`` to ``--final-lr-fraction`` of it over as many epochs as
+fit in ``--train-minutes``, then forward AIS (100 runs, 14,500 temperatures)
+and the conservative reverse AIS on the 10,000 test images, the runs advanced
+by ``--ais-workers`` threads. ``--binarize threshold`` trains and tests on
+MNIST thresholded at 1/2 instead of stochastically binarized (the data of
+PyDeep's ``RBM_MNIST_big`` example, whose log-likelihoods are not comparable
+with stochastic binarization's).
 
 The last line printed is one JSON object: ``seconds_per_epoch``,
 ``sklearn_seconds_per_epoch``, ``speedup`` (wall time), the same in CPU seconds
@@ -20,7 +25,8 @@ The last line printed is one JSON object: ``seconds_per_epoch``,
 run got) and the load average, and in the full run also
 ``test_loglik_ais``, ``test_loglik_conservative`` (the larger of the
 reverse-AIS and forward ``+3 sigma`` log Z), ``test_loglik_reverse``, ``train_seconds``,
-``ais_seconds``, ``reverse_ais_seconds``, ``epochs``.
+``ais_seconds``, ``reverse_ais_seconds``, ``ais_effective_sample_size``,
+``epochs`` and ``binarize``.
 """
 
 from __future__ import annotations
@@ -83,14 +89,15 @@ def quality_run(X, X_test, args, sec_per_epoch):
 
     rbm = BernoulliRBM(args.hidden, method="pcd", k=1, batch_size=100, n_epochs=n_epochs,
                        learning_rate=args.quality_lr, centering=True,
-                       momentum=lambda e: 0.5 if e < 5 else 0.9, lr_schedule="linear",
-                       final_lr_fraction=0.05, weight_decay=args.weight_decay,
+                       momentum=args.momentum, lr_schedule="linear",
+                       final_lr_fraction=args.final_lr_fraction, weight_decay=args.weight_decay,
                        monitor_every=max(1, n_epochs // 10), monitor_size=100,
                        n_threads=args.threads or None, verbose=True, seed=args.seed)
     rbm.fit(X, callbacks=[out_of_time])
     train_s = time.perf_counter() - start
     res = evaluate_log_likelihood(rbm, X_test, X, n_runs=args.runs, n_betas=args.betas,
-                                  n_gibbs=args.reverse_gibbs, seed=args.seed, progress=True)
+                                  n_gibbs=args.reverse_gibbs, seed=args.seed, progress=True,
+                                  n_workers=args.ais_workers)
     if args.save:
         rbm.save(args.save)
     return rbm, train_s, res
@@ -103,7 +110,12 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1, help="BLAS threads for both (0: default)")
     ap.add_argument("--train-minutes", type=float, default=20.0)
     ap.add_argument("--max-epochs", type=int, default=1000)
-    ap.add_argument("--quality-lr", type=float, default=0.01)
+    ap.add_argument("--quality-lr", type=float, default=0.02)
+    ap.add_argument("--final-lr-fraction", type=float, default=0.01)
+    ap.add_argument("--momentum", type=float, default=0.0)
+    ap.add_argument("--binarize", choices=("stochastic", "threshold"), default="stochastic")
+    ap.add_argument("--ais-workers", type=int, default=None,
+                    help="threads advancing the AIS runs (default: one per core)")
     ap.add_argument("--weight-decay", type=float, default=0.0)
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--betas", type=int, default=14500)
@@ -116,7 +128,7 @@ def main(argv=None):
                                                      "shared", "data"))
     from boltz.datasets import load_mnist
 
-    X, _ = load_mnist("train", binarize="stochastic", seed=0)
+    X, _ = load_mnist("train", binarize=args.binarize, seed=0)
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
           f"BLAS threads: {args.threads or 'default'}; X {X.shape}", flush=True)
     t_boltz, cpu_boltz = speed_boltz(X, args.hidden, args.threads, args.seed)
@@ -142,7 +154,7 @@ def main(argv=None):
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
     if not args.quick:
-        X_test, _ = load_mnist("test", binarize="stochastic", seed=0)
+        X_test, _ = load_mnist("test", binarize=args.binarize, seed=0)
         rbm, train_s, res = quality_run(X, X_test, args, t_boltz)
         print(f"quality run: {rbm.n_iter_} epochs in {train_s:.0f} s; AIS test LL "
               f"{res['test_loglik_ais']:.2f}, conservative {res['test_loglik_conservative']:.2f} "
@@ -159,6 +171,8 @@ def main(argv=None):
             "ais_runs": res["n_runs"],
             "ais_temperatures": res["n_betas"],
             "ais_seconds": round(res["ais_seconds"], 1),
+            "ais_effective_sample_size": round(res["ais_effective_sample_size"], 1),
+            "binarize": args.binarize,
             "reverse_ais_seconds": round(res["reverse_ais_seconds"], 1),
         })
     print(json.dumps(result))
