@@ -56,7 +56,16 @@ MODEL_KIND = "DeepBoltzmannMachine"
 
 
 def sigmoid(x):
-    """Logistic function, computed without overflow warnings (``scipy.special.expit``)."""
+    """Logistic function, computed without overflow warnings.
+
+    Float arrays with at least one dimension use the RBM package's SIMD route
+    (:func:`boltz.rbm._kernels.logistic`); anything else ``scipy.special.expit``.
+    """
+    if (isinstance(x, np.ndarray) and x.ndim >= 1 and x.size
+            and x.dtype in (np.float32, np.float64)):
+        from ..rbm._kernels import logistic
+
+        return logistic(x)
     return special.expit(x)
 
 

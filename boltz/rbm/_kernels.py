@@ -66,6 +66,15 @@ def sigmoid_from_preactivation(pre, bias, prob):
     _sigmoid_finish(z, _logistic_parts(z), prob)
 
 
+def logistic(x):
+    """``sigmoid(x)`` of a float32/float64 array (any shape) as a new array, by the
+    same SIMD ``exp`` route as the sampling kernels (about 2x ``scipy.special.expit``)."""
+    x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+    out = np.empty_like(x2)
+    _sigmoid_finish(x2, _logistic_parts(x2), out)
+    return out.reshape(x.shape)
+
+
 @numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"}, nogil=True)
 def _bernoulli_finish(z, e, key, prob, sample):
     """``prob = sigmoid(z)`` from ``e = exp(-|z|)`` (no overflow, branch-free select) and
