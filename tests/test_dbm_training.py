@@ -144,3 +144,14 @@ def test_chains_start_at_data_posterior():
     # data with several pixels on drive h1 on and, through W1 < 0, h2 off
     on = chains[0].sum(axis=1) >= 2
     assert chains[1][on].mean() > 0.9 and chains[2][on].mean() < 0.1
+
+
+def test_linear_learning_rate_schedule_ends_at_the_final_fraction():
+    X = prototype_data(200)
+    dbm = DeepBoltzmannMachine((4, 3), n_epochs=3, pretrain_epochs=0, batch_size=20,
+                               learning_rate=0.02, lr_schedule="linear", final_lr_fraction=0.1,
+                               seed=0).fit(X)
+    rates = [h["learning_rate"] for h in dbm.history_]
+    assert rates[0] < 0.02 and np.isclose(rates[-1], 0.002) and rates == sorted(rates)[::-1]
+    with pytest.raises(ValueError, match="lr_schedule"):
+        DeepBoltzmannMachine((4, 3), n_epochs=1, pretrain_epochs=0, lr_schedule="cosine").fit(X)

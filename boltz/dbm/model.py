@@ -151,7 +151,15 @@ class DeepBoltzmannMachine(DiscreteDensity):
     weight_decay, momentum : float
         L2 penalty on the weights and momentum of the updates.
     lr_decay_steps : float or None
-        Updates over which the learning rate halves (``None``: constant).
+        Updates over which the learning rate halves (``None``: constant), for
+        ``lr_schedule="inverse"``.
+    lr_schedule : {"inverse", "linear"}
+        ``"inverse"``: ``lr / (1 + t / lr_decay_steps)``; ``"linear"``: from
+        ``lr`` down to ``final_lr_fraction * lr`` over the ``n_epochs`` of
+        training (persistent chains need a small final rate to settle, as for
+        RBMs trained with PCD).
+    final_lr_fraction : float
+        End point of the linear schedule.
     centering : bool
         Train in the centred parametrisation (Montavon & Mueller 2012).
     pretrain_epochs : int
@@ -189,6 +197,8 @@ class DeepBoltzmannMachine(DiscreteDensity):
         weight_decay: float = 2e-4,
         momentum: float = 0.5,
         lr_decay_steps: float | None = 20000.0,
+        lr_schedule: str = "inverse",
+        final_lr_fraction: float = 0.01,
         centering: bool = False,
         pretrain_epochs: int = 10,
         pretrain_learning_rate: float = 0.05,
@@ -206,6 +216,8 @@ class DeepBoltzmannMachine(DiscreteDensity):
         self.weight_decay = weight_decay
         self.momentum = momentum
         self.lr_decay_steps = lr_decay_steps
+        self.lr_schedule = lr_schedule
+        self.final_lr_fraction = final_lr_fraction
         self.centering = centering
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_learning_rate = pretrain_learning_rate
@@ -215,7 +227,8 @@ class DeepBoltzmannMachine(DiscreteDensity):
 
     _PARAM_NAMES = (
         "n_hidden", "learning_rate", "n_epochs", "batch_size", "n_chains", "gibbs_steps",
-        "mean_field_iters", "weight_decay", "momentum", "lr_decay_steps", "centering",
+        "mean_field_iters", "weight_decay", "momentum", "lr_decay_steps", "lr_schedule",
+        "final_lr_fraction", "centering",
         "pretrain_epochs", "pretrain_learning_rate", "dtype", "seed", "verbose",
     )
 

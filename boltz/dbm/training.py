@@ -22,7 +22,8 @@ Rao-Blackwellised: their conditional probabilities given the sampled even
 layers are used). The chains start at data vectors with their hidden layers
 drawn from the mean-field posterior, so that they begin where the data are
 rather than in another phase of the model. The learning rate decays as
-``lr / (1 + t / lr_decay_steps)``, with L2 weight decay and momentum. With
+``lr / (1 + t / lr_decay_steps)`` or linearly to ``final_lr_fraction * lr``
+over the run (``lr_schedule="linear"``), with L2 weight decay and momentum. With
 ``centering=True`` the gradient is taken in the centred parametrisation
 ``E = -sum (x_l - c_l) b'_l - sum (x_l - c_l)^T W_l (x_{l+1} - c_{l+1})``
 (Montavon & Mueller 2012) with offsets ``c_l``
@@ -226,7 +227,8 @@ def _model_statistics(model, chains, gibbs_steps, rng):
 def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
               batch_size: int = 100, n_chains: int = 100, gibbs_steps: int = 1,
               mean_field_iters: int = 10, weight_decay: float = 2e-4, momentum: float = 0.5,
-              lr_decay_steps: float | None = 20000.0, centering: bool = False,
+              lr_decay_steps: float | None = 20000.0, lr_schedule: str = "inverse",
+              final_lr_fraction: float = 0.01, centering: bool = False,
               offset_rate: float = 0.01, seed=None, verbose: bool = False, X_val=None,
               monitor_size: int = 500, max_seconds: float | None = None,
               max_batches: int | None = None):
@@ -260,6 +262,8 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
     momentum = check_probability(momentum, "momentum", high_open=True)
     if lr_decay_steps is not None:
         lr_decay_steps = check_positive_scalar(lr_decay_steps, "lr_decay_steps")
+    check_choice(lr_schedule, "lr_schedule", {"inverse", "linear"})
+    final_lr_fraction = check_probability(final_lr_fraction, "final_lr_fraction")
     offset_rate = check_probability(offset_rate, "offset_rate")
     rng = check_rng(seed)
     if max_seconds is not None:
@@ -293,7 +297,11 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
         bar = tqdm(range(n_batches), disable=not verbose, desc=f"DBM epoch {epoch}/{n_epochs}",
                    leave=False)
         for i in bar:
-            lr = lr0 if lr_decay_steps is None else lr0 / (1.0 + step / lr_decay_steps)
+            if lr_schedule == "linear":
+                frac = step / max(n_epochs * n_batches - 1, 1)
+                lr = lr0 * (1.0 - (1.0 - final_lr_fraction) * frac)
+            else:
+                lr = lr0 if lr_decay_steps is None else lr0 / (1.0 + step / lr_decay_steps)
             v = X[order[i * batch_size:(i + 1) * batch_size]]
             data = [v, *model.mean_field(v, n_iter=mean_field_iters, tol=1e-4)]
             chains, neg = _model_statistics(model, chains, gibbs_steps, rng)
@@ -377,4 +385,5 @@ def fit_dbm(model, X, X_val=None):
         batch_size=model.batch_size, n_chains=model.n_chains, gibbs_steps=model.gibbs_steps,
         mean_field_iters=model.mean_field_iters, weight_decay=model.weight_decay,
         momentum=model.momentum, lr_decay_steps=model.lr_decay_steps,
+        lr_schedule=model.lr_schedule, final_lr_fraction=model.final_lr_fraction,
         centering=model.centering, seed=rng, verbose=model.verbose, X_val=X_val)
