@@ -198,8 +198,9 @@ def compare_rbm(args, x_train, x_test, seconds):
 
 def main(argv=None):
     args = parse_args(argv)
+    # test digits binarized as in benchmarks/rbm_mnist.py, so both score the same data
     x_train, _ = load_mnist("train", binarize="stochastic", seed=0)
-    x_test, _ = load_mnist("test", binarize="stochastic", seed=0)  # as benchmarks/rbm_mnist.py: same test digits
+    x_test, _ = load_mnist("test", binarize="stochastic", seed=0)
     x_train, x_test = x_train[:args.train_size], x_test[:args.test_size]
     print(f"# DBM {[784, *args.hidden]} on binarized MNIST, {x_train.shape[0]} train / "
           f"{x_test.shape[0]} test digits; {os.cpu_count()} CPUs", flush=True)
