@@ -392,13 +392,16 @@ def fused_binary_update_indexed(sp, rp, y_pos, sn, rn, y_neg, param, velocity, u
     :func:`update_parameters`, one row of ``param`` at a time.
 
     The gradient row lives in a small buffer, so the weights and velocities are
-    read and written once per update and no gradient matrix is stored. When
+    read and written once per update and no gradient matrix is stored. An empty
+    ``velocity`` (shape ``(0, 0)``) means plain SGD: the step is ``lr * gradient``
+    (``momentum`` is ignored) and no velocity is read or written. When
     ``param_t`` has the transposed shape it receives ``param.T``, written tile by
     tile while the rows are still in cache (an empty ``param_t`` skips this).
     Returns ``max |param|`` (NaN if any is NaN).
     """
     n_vis, m = param.shape
     write_t = param_t.shape[0] == m and param_t.shape[1] == n_vis
+    use_velocity = velocity.shape[0] == n_vis
     buf = np.empty(m, dtype=np.float32)
     # float32 scalars keep the row loop in float32 (twice the SIMD lanes of float64)
     lr = np.float32(lr)
@@ -419,13 +422,20 @@ def fused_binary_update_indexed(sp, rp, y_pos, sn, rn, y_neg, param, velocity, u
                 buf[j] += src[j]
         ui = u[i]
         row_p = param[i]
-        row_v = velocity[i]
         rmax = np.float32(0.0)
         nan_seen = False
+        # buf becomes the step of each weight (the gradient is no longer needed)
+        if use_velocity:
+            row_v = velocity[i]
+            for j in range(m):
+                d = momentum * row_v[j] + lr * (buf[j] - ui * w[j] - weight_decay * row_p[j])
+                row_v[j] = d
+                buf[j] = d
+        else:
+            for j in range(m):
+                buf[j] = lr * (buf[j] - ui * w[j] - weight_decay * row_p[j])
         for j in range(m):
-            vel = momentum * row_v[j] + lr * (buf[j] - ui * w[j] - weight_decay * row_p[j])
-            row_v[j] = vel
-            p = row_p[j] + vel
+            p = row_p[j] + buf[j]
             row_p[j] = p
             # branch-free so the loop vectorises; NaN is tracked separately
             # because max() may drop it
@@ -435,7 +445,8 @@ def fused_binary_update_indexed(sp, rp, y_pos, sn, rn, y_neg, param, velocity, u
         mx = max(mx, rmax)
         if write_t and ((i & 15) == 15 or i == n_vis - 1):
             ib = i - (i & 15)
-            for j in range(m):
-                for ii in range(ib, i + 1):
-                    param_t[j, ii] = param[ii, j]
+            for ii in range(ib, i + 1):  # contiguous reads of the rows just written
+                row = param[ii]
+                for j in range(m):
+                    param_t[j, ii] = row[j]
     return np.nan if bad else mx
