@@ -6,9 +6,9 @@
 Speed: 500 hidden units, PCD-1, batch 100, plain SGD (no momentum), one epoch
 over the 60,000 stochastically binarized training images, for boltz's
 ``BernoulliRBM`` (float32) and scikit-learn's ``BernoulliRBM`` (float64, the
-same algorithm), same data, in one run. ``--threads`` caps BLAS threads for *both* (default 1; on a shared
-machine multi-threaded BLAS is many times slower for these small products;
-``--threads 0`` leaves BLAS alone).
+same algorithm), same data, in one run. ``--threads`` caps BLAS threads for
+*both* (default 1; on a shared machine multi-threaded BLAS is many times
+slower for these small products; ``--threads 0`` leaves BLAS alone).
 
 Quality: centred PCD-1 without momentum, the learning rate decaying linearly
 from ``--quality-lr`` to ``--final-lr-fraction`` of it over as many epochs as
