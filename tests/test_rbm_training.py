@@ -355,3 +355,13 @@ def test_ais_result_does_not_depend_on_worker_threads():
     assert abs(runs[0].log_z - rbm.log_partition()) < 0.2
     with pytest.raises(ValueError, match="n_workers"):
         ais_log_partition(rbm, n_runs=10, n_betas=5, n_workers=0)
+
+
+@pytest.mark.parametrize("method", ["pcd", "pt"])
+def test_positive_phase_worker_thread_gives_the_same_model(method):
+    """n_threads=2 overlaps the positive phase with the chains; the result is unchanged."""
+    X = tiny_data(400)
+    fits = [BernoulliRBM(5, method=method, n_epochs=3, batch_size=20, n_threads=t,
+                         n_temperatures=3, seed=0).fit(X) for t in (1, 2)]
+    np.testing.assert_array_equal(fits[0].W_, fits[1].W_)
+    np.testing.assert_array_equal(fits[0].hidden_bias_, fits[1].hidden_bias_)

@@ -33,6 +33,7 @@ divergence (NaN/inf, or weights beyond ``max_weight``) stops training with a
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import special
@@ -125,6 +126,12 @@ class Trainer:
         self._no_velocity = np.empty((0, 0), np.float32)
         self._velocity_skipped = False
         self._index_cache = []  # [(v, column_index(v))] of the last two 0/1 v seen
+        # n_threads >= 2: a worker thread computes the positive phase (PCD, PT)
+        n_threads = m.n_threads
+        self._pool = None
+        if n_threads is not None and check_positive_int(n_threads, "n_threads") >= 2 \
+                and self.method != "cd":
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="boltz-rbm")
         self.n_updates = 0
         self.chain_h = None
         if self.method == "pcd":
@@ -146,12 +153,14 @@ class Trainer:
     def _column_index(self, v):
         """:func:`column_index` of the 0/1 matrix ``v``, cached for the last two matrices
         seen (the positive and negative minibatches: their products and the update
-        read the same index)."""
-        for cached_v, idx in self._index_cache:
+        read the same index). Safe to call from the positive-phase worker: a lost
+        cache entry only means the index is computed again."""
+        cache = self._index_cache
+        for cached_v, idx in cache:
             if cached_v is v:
                 return idx
         idx = K.column_index(v)
-        self._index_cache = [(v, idx)] + self._index_cache[:1]
+        self._index_cache = [(v, idx)] + cache[:1]
         return idx
 
     def _hidden_input(self, v):
@@ -275,8 +284,13 @@ class Trainer:
     def step(self, v_pos, lr, momentum):
         """One stochastic-gradient update on the minibatch ``v_pos`` (float32)."""
         m = self.model
+        pending = None
         if self.method == "cd":
             ph_pos, h_pos = self._hidden(v_pos)
+        elif self._pool is not None:
+            # the positive phase (no random numbers) overlaps the negative one on a
+            # second core: the numba kernels and BLAS release the GIL
+            pending = self._pool.submit(self._hidden_probabilities, v_pos)
         else:
             ph_pos = self._hidden_probabilities(v_pos)
         if self.method == "cd":
@@ -285,6 +299,8 @@ class Trainer:
             v_neg, ph_neg, self.chain_h = self._negative_phase(self.chain_h)
         else:
             v_neg, ph_neg = self._pt_phase()
+        if pending is not None:
+            ph_pos = pending.result()
         n_pos, n_neg = v_pos.shape[0], v_neg.shape[0]
         t_pos, t_neg = m._stats(v_pos), m._stats(v_neg)
         mean_hpos = ph_pos.mean(axis=0)
