@@ -22,10 +22,19 @@ activations (Lee et al. 2008; Hinton's guide, section 11), and learning-rate
 schedules (``"constant"``, ``"linear"`` decay to ``final_lr_fraction``,
 ``"exponential"`` decay to it, or a callable ``epoch -> lr``).
 
-All products run in float32 BLAS; sampling is fused in numba kernels; the
-parameter update is one fused kernel that also reports ``max |W|``, so
-divergence (NaN/inf, or weights beyond ``max_weight``) stops training with a
-:class:`~boltz.rbm.model.DivergenceError` at the batch where it happens.
+Products with 0/1 matrices (Bernoulli/one-hot visibles, sampled hiddens) are
+sparse row sums in numba when few units are on, else float32 BLAS; sampling
+uses NumPy's SIMD ``exp`` and a numba finishing loop; the parameter update is
+one fused kernel that also reports ``max |W|``, so divergence (NaN/inf, or
+weights beyond ``max_weight``) stops training with a
+:class:`~boltz.rbm.model.DivergenceError` at the batch where it happens. With
+``n_threads >= 2`` a worker thread computes the positive phase while the
+persistent chains advance (same result, two cores).
+
+What works on binarized MNIST (``benchmarks/rbm_mnist.py``): centred PCD-1,
+no momentum, ``learning_rate=0.02`` decaying linearly to 1%. A constant rate
+leaves the model oscillating with its persistent chains; the final small
+rates are what settle it.
 
 :func:`train` is what ``fit``/``partial_fit`` call; use those.
 """
@@ -80,7 +89,9 @@ class Trainer:
     """Training state of one model (chains, velocities, centring offsets).
 
     Created by ``fit`` and kept by ``partial_fit`` so that persistent chains
-    and momentum carry over between calls.
+    and momentum carry over between calls. ``up`` and ``down`` multiply the
+    inputs of ``p(h | v)`` and ``p(v | h)`` (2 on the doubled side of greedy DBM
+    pretraining, :func:`boltz.dbm.training.train_rbm_scaled`).
     """
 
     def __init__(self, model, X32, seed=None, *, up: float = 1.0, down: float = 1.0):
