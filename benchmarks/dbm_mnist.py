@@ -71,6 +71,9 @@ def parse_args(argv=None):
     p.add_argument("--quick-batches", type=int, default=40)
     p.add_argument("--compare-rbm", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS threads of joint training (default: as configured; 1 when "
+                        "another job shares the cores)")
     p.add_argument("--save", default=None, help="write the trained model here")
     return p.parse_args(argv)
 
@@ -127,7 +130,8 @@ def full(args, x_train, x_test):
               batch_size=args.batch_size, n_chains=args.chains,
               mean_field_iters=args.mean_field_iters, lr_decay_steps=args.lr_decay_steps,
               lr_schedule=args.lr_schedule, final_lr_fraction=args.final_lr_fraction,
-              centering=args.centering, seed=rng, verbose=True, max_seconds=remaining)
+              centering=args.centering, seed=rng, verbose=True, max_seconds=remaining,
+              n_threads=args.threads)
     train_seconds = time.perf_counter() - t0
     if args.save:
         dbm.save(args.save)

@@ -155,3 +155,12 @@ def test_linear_learning_rate_schedule_ends_at_the_final_fraction():
     assert rates[0] < 0.02 and np.isclose(rates[-1], 0.002) and rates == sorted(rates)[::-1]
     with pytest.raises(ValueError, match="lr_schedule"):
         DeepBoltzmannMachine((4, 3), n_epochs=1, pretrain_epochs=0, lr_schedule="cosine").fit(X)
+
+
+def test_blas_thread_cap_is_an_argument_of_joint_training():
+    X = prototype_data(100)
+    dbm = DeepBoltzmannMachine((4, 3), n_epochs=0, pretrain_epochs=0, seed=0).fit(X)
+    train_dbm(dbm, X, n_epochs=1, batch_size=20, n_threads=1, seed=0)
+    assert len(dbm.history_) == 1
+    with pytest.raises(ValueError, match="n_threads"):
+        train_dbm(dbm, X, n_epochs=1, n_threads=0)

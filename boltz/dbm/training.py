@@ -231,7 +231,7 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
               final_lr_fraction: float = 0.01, centering: bool = False,
               offset_rate: float = 0.01, seed=None, verbose: bool = False, X_val=None,
               monitor_size: int = 500, max_seconds: float | None = None,
-              max_batches: int | None = None):
+              max_batches: int | None = None, n_threads: int | None = None):
     """Joint training of a DBM whose parameters are set (mean field + persistent chains).
 
     Updates ``model.weights_``/``model.biases_`` in place, appends one dict per
@@ -240,9 +240,27 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
     subset, the same on ``X_val`` when given, and ``max_abs_weight``) and
     returns the model. Training stops early after the epoch during which
     ``max_seconds`` elapsed; ``max_batches`` caps the minibatches per epoch
-    (for timing runs). Raises :class:`TrainingDivergedError` when training
-    diverges.
+    (for timing runs); ``n_threads`` caps the BLAS threads (``None``: as
+    configured; 1 on a machine shared with other jobs, where a second BLAS
+    thread competes with them for the cores). Raises
+    :class:`TrainingDivergedError` when training diverges.
     """
+    args = {k: v for k, v in locals().items() if k != "n_threads"}  # the arguments only
+    from ..rbm._threads import blas_threads
+
+    with blas_threads(n_threads):
+        return _train_dbm(**args)
+
+
+def _train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
+               batch_size: int = 100, n_chains: int = 100, gibbs_steps: int = 1,
+               mean_field_iters: int = 10, weight_decay: float = 2e-4, momentum: float = 0.5,
+               lr_decay_steps: float | None = 20000.0, lr_schedule: str = "inverse",
+               final_lr_fraction: float = 0.01, centering: bool = False,
+               offset_rate: float = 0.01, seed=None, verbose: bool = False, X_val=None,
+               monitor_size: int = 500, max_seconds: float | None = None,
+               max_batches: int | None = None):
+    """:func:`train_dbm` inside its BLAS thread limit."""
     from tqdm.auto import tqdm
 
     if not isinstance(model, DeepBoltzmannMachine):
