@@ -164,3 +164,6 @@ def test_blas_thread_cap_is_an_argument_of_joint_training():
     assert len(dbm.history_) == 1
     with pytest.raises(ValueError, match="n_threads"):
         train_dbm(dbm, X, n_epochs=1, n_threads=0)
+    capped = DeepBoltzmannMachine((4, 3), n_epochs=1, pretrain_epochs=0, batch_size=20,
+                                  n_threads=1, seed=0).fit(X)
+    assert capped.get_params()["n_threads"] == 1 and len(capped.history_) == 1

@@ -168,6 +168,9 @@ class DeepBoltzmannMachine(DiscreteDensity):
         Learning rate of the pretraining RBMs.
     dtype : {"float32", "float64"}
         Precision of the parameters during training (log Z is always float64).
+    n_threads : int or None
+        BLAS threads of joint training (``None``: as configured; 1 on a machine
+        shared with other jobs).
     seed : int, Generator or None
     verbose : bool
         Show tqdm progress bars.
@@ -203,6 +206,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
         pretrain_epochs: int = 10,
         pretrain_learning_rate: float = 0.05,
         dtype: str = "float32",
+        n_threads: int | None = None,
         seed=None,
         verbose: bool = False,
     ):
@@ -222,6 +226,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_learning_rate = pretrain_learning_rate
         self.dtype = dtype
+        self.n_threads = n_threads
         self.seed = seed
         self.verbose = verbose
 
@@ -229,7 +234,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
         "n_hidden", "learning_rate", "n_epochs", "batch_size", "n_chains", "gibbs_steps",
         "mean_field_iters", "weight_decay", "momentum", "lr_decay_steps", "lr_schedule",
         "final_lr_fraction", "centering",
-        "pretrain_epochs", "pretrain_learning_rate", "dtype", "seed", "verbose",
+        "pretrain_epochs", "pretrain_learning_rate", "dtype", "n_threads", "seed", "verbose",
     )
 
     def get_params(self) -> dict:

@@ -404,4 +404,5 @@ def fit_dbm(model, X, X_val=None):
         mean_field_iters=model.mean_field_iters, weight_decay=model.weight_decay,
         momentum=model.momentum, lr_decay_steps=model.lr_decay_steps,
         lr_schedule=model.lr_schedule, final_lr_fraction=model.final_lr_fraction,
-        centering=model.centering, seed=rng, verbose=model.verbose, X_val=X_val)
+        centering=model.centering, seed=rng, verbose=model.verbose, X_val=X_val,
+        n_threads=getattr(model, "n_threads", None))
