@@ -134,7 +134,7 @@ class Trainer:
         self._zero_v = np.zeros(n_vis, np.float32)
         self._WT = np.empty((n_hid, n_vis), np.float32)  # W^T for sparse h W^T products
         self._WT_valid = False  # whether _WT holds the current W_ (see run_epoch)
-        self._no_velocity = np.empty((0, 0), np.float32)
+        self._no_velocity = np.empty((0, 0), np.float32)  # also "no W^T" for the update
         self._velocity_skipped = False
         self._index_cache = []  # [(v, column_index(v))] of the last two 0/1 v seen
         # n_threads >= 2: a worker thread computes the positive phase (PCD, PT)
@@ -340,10 +340,15 @@ class Trainer:
             y_neg = y_neg.astype(np.float32, copy=False)
             sp, rp = self._column_index(t_pos)
             sn, rn = self._column_index(t_neg)
+            # W^T is written only if the next negative phase will read it: with PCD the
+            # chains' hidden state, known now, decides between sparse and dense
+            write_t = (self.method != "pcd"
+                       or np.count_nonzero(self.chain_h) < K.SPARSE_BELOW * self.chain_h.size)
             max_w = K.fused_binary_update_indexed(sp, rp, y_pos, sn, rn, y_neg, m.W_,
                                                   self._weight_velocity(), u, w, lr, momentum,
-                                                  self.weight_decay, self._WT)
-            self._WT_valid = True
+                                                  self.weight_decay,
+                                                  self._WT if write_t else self._no_velocity)
+            self._WT_valid = write_t
         else:
             np.dot(np.concatenate([t_pos, t_neg]).T,
                    np.concatenate([y_pos, y_neg]).astype(np.float32), out=self.grad_W)
