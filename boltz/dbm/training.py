@@ -245,129 +245,116 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
     thread competes with them for the cores). Raises
     :class:`TrainingDivergedError` when training diverges.
     """
-    args = {k: v for k, v in locals().items() if k != "n_threads"}  # the arguments only
     from ..rbm._threads import blas_threads
 
     with blas_threads(n_threads):
-        return _train_dbm(**args)
+        from tqdm.auto import tqdm
 
-
-def _train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
-               batch_size: int = 100, n_chains: int = 100, gibbs_steps: int = 1,
-               mean_field_iters: int = 10, weight_decay: float = 2e-4, momentum: float = 0.5,
-               lr_decay_steps: float | None = 20000.0, lr_schedule: str = "inverse",
-               final_lr_fraction: float = 0.01, centering: bool = False,
-               offset_rate: float = 0.01, seed=None, verbose: bool = False, X_val=None,
-               monitor_size: int = 500, max_seconds: float | None = None,
-               max_batches: int | None = None):
-    """:func:`train_dbm` inside its BLAS thread limit."""
-    from tqdm.auto import tqdm
-
-    if not isinstance(model, DeepBoltzmannMachine):
-        raise TypeError(f"model must be a DeepBoltzmannMachine, got {type(model).__name__}")
-    model._check_fitted()
-    dt = model.weights_[0].dtype
-    X = check_binary(X, "X", shape=(None, model.n_visible_), dtype=dt)
-    if X_val is not None:
-        X_val = check_binary(X_val, "X_val", shape=(None, model.n_visible_), dtype=dt)
-    n_epochs = check_nonnegative_int(n_epochs, "n_epochs")
-    lr0 = check_positive_scalar(learning_rate, "learning_rate")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    n_chains = check_positive_int(n_chains, "n_chains")
-    gibbs_steps = check_positive_int(gibbs_steps, "gibbs_steps")
-    mean_field_iters = check_positive_int(mean_field_iters, "mean_field_iters")
-    weight_decay = check_positive_scalar(weight_decay, "weight_decay", allow_zero=True)
-    momentum = check_probability(momentum, "momentum", high_open=True)
-    if lr_decay_steps is not None:
-        lr_decay_steps = check_positive_scalar(lr_decay_steps, "lr_decay_steps")
-    check_choice(lr_schedule, "lr_schedule", {"inverse", "linear"})
-    final_lr_fraction = check_probability(final_lr_fraction, "final_lr_fraction")
-    offset_rate = check_probability(offset_rate, "offset_rate")
-    rng = check_rng(seed)
-    if max_seconds is not None:
-        max_seconds = check_positive_scalar(max_seconds, "max_seconds")
-    if max_batches is not None:
-        max_batches = check_positive_int(max_batches, "max_batches")
-    t_start = time.perf_counter()
-
-    W, b = model.weights_, model.biases_
-    L1 = model.n_layers_
-    chains = init_chains_from_data(model, X, n_chains, rng, mean_field_iters)
-    vel_W = [np.zeros_like(w) for w in W]
-    vel_b = [np.zeros_like(x) for x in b]
-    if centering:
-        mus0 = model.mean_field(X[:monitor_size], n_iter=mean_field_iters)
-        offsets = [X.mean(axis=0, dtype=np.float64).astype(dt)] + [
-            m.mean(axis=0).astype(dt) for m in mus0]
-    else:
-        offsets = [np.zeros(k, dtype=dt) for k in model.layer_sizes_]
-    monitor = X[rng.choice(X.shape[0], min(monitor_size, X.shape[0]), replace=False)]
-    history = getattr(model, "history_", None)
-    history = [] if history is None else list(history)
-    step = 0
-    n_batches = int(np.ceil(X.shape[0] / batch_size))
-    if max_batches is not None:
-        n_batches = min(n_batches, max_batches)
-    for epoch in range(1, n_epochs + 1):
-        t0 = time.perf_counter()
-        order = rng.permutation(X.shape[0])
-        lr = lr0
-        bar = tqdm(range(n_batches), disable=not verbose, desc=f"DBM epoch {epoch}/{n_epochs}",
-                   leave=False)
-        for i in bar:
-            if lr_schedule == "linear":
-                frac = step / max(n_epochs * n_batches - 1, 1)
-                lr = lr0 * (1.0 - (1.0 - final_lr_fraction) * frac)
-            else:
-                lr = lr0 if lr_decay_steps is None else lr0 / (1.0 + step / lr_decay_steps)
-            v = X[order[i * batch_size:(i + 1) * batch_size]]
-            data = [v, *model.mean_field(v, n_iter=mean_field_iters, tol=1e-4)]
-            chains, neg = _model_statistics(model, chains, gibbs_steps, rng)
-            if centering:
-                bc = _centred_biases(W, b, offsets)
-            for l in range(L1 - 1):
-                d_lo, d_hi = data[l] - offsets[l], data[l + 1] - offsets[l + 1]
-                m_lo, m_hi = neg[l] - offsets[l], neg[l + 1] - offsets[l + 1]
-                grad = d_lo.T @ d_hi / v.shape[0] - m_lo.T @ m_hi / n_chains
-                grad -= weight_decay * W[l]
-                vel_W[l] *= momentum
-                vel_W[l] += lr * grad
-            for l in range(L1):
-                grad = data[l].mean(axis=0) - neg[l].mean(axis=0)
-                vel_b[l] *= momentum
-                vel_b[l] += lr * grad
-            for l in range(L1 - 1):
-                W[l] += vel_W[l]
-            if centering:
-                bc = [x + dv for x, dv in zip(bc, vel_b, strict=True)]
-                b[:] = _uncentred_biases(W, bc, offsets)
-                for l in range(1, L1):
-                    offsets[l] = ((1 - offset_rate) * offsets[l]
-                                  + offset_rate * data[l].mean(axis=0)).astype(dt)
-            else:
-                for l in range(L1):
-                    b[l] += vel_b[l]
-            step += 1
-            if step % 50 == 0:
-                _check_diverged(W, b, f"epoch {epoch}, update {step}", lr)
-        bar.close()
-        _check_diverged(W, b, f"the end of epoch {epoch}", lr)
-        record = {"epoch": len(history) + 1, "seconds": time.perf_counter() - t0,
-                  "n_batches": n_batches, "learning_rate": lr,
-                  "max_abs_weight": float(max(np.abs(w).max() for w in W))}
-        record["train_bound_unnormalized"] = _mean_bound(model, monitor, mean_field_iters)
+        if not isinstance(model, DeepBoltzmannMachine):
+            raise TypeError(f"model must be a DeepBoltzmannMachine, got {type(model).__name__}")
+        model._check_fitted()
+        dt = model.weights_[0].dtype
+        X = check_binary(X, "X", shape=(None, model.n_visible_), dtype=dt)
         if X_val is not None:
-            record["val_bound_unnormalized"] = _mean_bound(model, X_val[:monitor_size],
-                                                           mean_field_iters)
-        history.append(record)
-        if verbose:
-            tqdm.write(f"DBM epoch {record['epoch']}: {record['seconds']:.1f}s, "
-                       f"-E_q + H = {record['train_bound_unnormalized']:.2f}")
-        if max_seconds is not None and time.perf_counter() - t_start >= max_seconds:
-            break
-    model.history_ = history
-    model.chains_ = chains
-    return model
+            X_val = check_binary(X_val, "X_val", shape=(None, model.n_visible_), dtype=dt)
+        n_epochs = check_nonnegative_int(n_epochs, "n_epochs")
+        lr0 = check_positive_scalar(learning_rate, "learning_rate")
+        batch_size = check_positive_int(batch_size, "batch_size")
+        n_chains = check_positive_int(n_chains, "n_chains")
+        gibbs_steps = check_positive_int(gibbs_steps, "gibbs_steps")
+        mean_field_iters = check_positive_int(mean_field_iters, "mean_field_iters")
+        weight_decay = check_positive_scalar(weight_decay, "weight_decay", allow_zero=True)
+        momentum = check_probability(momentum, "momentum", high_open=True)
+        if lr_decay_steps is not None:
+            lr_decay_steps = check_positive_scalar(lr_decay_steps, "lr_decay_steps")
+        check_choice(lr_schedule, "lr_schedule", {"inverse", "linear"})
+        final_lr_fraction = check_probability(final_lr_fraction, "final_lr_fraction")
+        offset_rate = check_probability(offset_rate, "offset_rate")
+        rng = check_rng(seed)
+        if max_seconds is not None:
+            max_seconds = check_positive_scalar(max_seconds, "max_seconds")
+        if max_batches is not None:
+            max_batches = check_positive_int(max_batches, "max_batches")
+        t_start = time.perf_counter()
+
+        W, b = model.weights_, model.biases_
+        L1 = model.n_layers_
+        chains = init_chains_from_data(model, X, n_chains, rng, mean_field_iters)
+        vel_W = [np.zeros_like(w) for w in W]
+        vel_b = [np.zeros_like(x) for x in b]
+        if centering:
+            mus0 = model.mean_field(X[:monitor_size], n_iter=mean_field_iters)
+            offsets = [X.mean(axis=0, dtype=np.float64).astype(dt)] + [
+                m.mean(axis=0).astype(dt) for m in mus0]
+        else:
+            offsets = [np.zeros(k, dtype=dt) for k in model.layer_sizes_]
+        monitor = X[rng.choice(X.shape[0], min(monitor_size, X.shape[0]), replace=False)]
+        history = getattr(model, "history_", None)
+        history = [] if history is None else list(history)
+        step = 0
+        n_batches = int(np.ceil(X.shape[0] / batch_size))
+        if max_batches is not None:
+            n_batches = min(n_batches, max_batches)
+        for epoch in range(1, n_epochs + 1):
+            t0 = time.perf_counter()
+            order = rng.permutation(X.shape[0])
+            lr = lr0
+            bar = tqdm(range(n_batches), disable=not verbose, desc=f"DBM epoch {epoch}/{n_epochs}",
+                       leave=False)
+            for i in bar:
+                if lr_schedule == "linear":
+                    frac = step / max(n_epochs * n_batches - 1, 1)
+                    lr = lr0 * (1.0 - (1.0 - final_lr_fraction) * frac)
+                else:
+                    lr = lr0 if lr_decay_steps is None else lr0 / (1.0 + step / lr_decay_steps)
+                v = X[order[i * batch_size:(i + 1) * batch_size]]
+                data = [v, *model.mean_field(v, n_iter=mean_field_iters, tol=1e-4)]
+                chains, neg = _model_statistics(model, chains, gibbs_steps, rng)
+                if centering:
+                    bc = _centred_biases(W, b, offsets)
+                for l in range(L1 - 1):
+                    d_lo, d_hi = data[l] - offsets[l], data[l + 1] - offsets[l + 1]
+                    m_lo, m_hi = neg[l] - offsets[l], neg[l + 1] - offsets[l + 1]
+                    grad = d_lo.T @ d_hi / v.shape[0] - m_lo.T @ m_hi / n_chains
+                    grad -= weight_decay * W[l]
+                    vel_W[l] *= momentum
+                    vel_W[l] += lr * grad
+                for l in range(L1):
+                    grad = data[l].mean(axis=0) - neg[l].mean(axis=0)
+                    vel_b[l] *= momentum
+                    vel_b[l] += lr * grad
+                for l in range(L1 - 1):
+                    W[l] += vel_W[l]
+                if centering:
+                    bc = [x + dv for x, dv in zip(bc, vel_b, strict=True)]
+                    b[:] = _uncentred_biases(W, bc, offsets)
+                    for l in range(1, L1):
+                        offsets[l] = ((1 - offset_rate) * offsets[l]
+                                      + offset_rate * data[l].mean(axis=0)).astype(dt)
+                else:
+                    for l in range(L1):
+                        b[l] += vel_b[l]
+                step += 1
+                if step % 50 == 0:
+                    _check_diverged(W, b, f"epoch {epoch}, update {step}", lr)
+            bar.close()
+            _check_diverged(W, b, f"the end of epoch {epoch}", lr)
+            record = {"epoch": len(history) + 1, "seconds": time.perf_counter() - t0,
+                      "n_batches": n_batches, "learning_rate": lr,
+                      "max_abs_weight": float(max(np.abs(w).max() for w in W))}
+            record["train_bound_unnormalized"] = _mean_bound(model, monitor, mean_field_iters)
+            if X_val is not None:
+                record["val_bound_unnormalized"] = _mean_bound(model, X_val[:monitor_size],
+                                                               mean_field_iters)
+            history.append(record)
+            if verbose:
+                tqdm.write(f"DBM epoch {record['epoch']}: {record['seconds']:.1f}s, "
+                           f"-E_q + H = {record['train_bound_unnormalized']:.2f}")
+            if max_seconds is not None and time.perf_counter() - t_start >= max_seconds:
+                break
+        model.history_ = history
+        model.chains_ = chains
+        return model
 
 
 def _mean_bound(model, v, n_iter):
