@@ -187,9 +187,14 @@ def _anneal(model, v, betas, base_bias, rng, progress):
 _CHUNK_RUNS = 50
 
 
-def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers):
+def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers, device=None):
     """:func:`_anneal` over chunks of runs, ``n_workers`` chunks at a time in threads
-    (the numba kernels and BLAS release the GIL)."""
+    (the numba kernels and BLAS release the GIL); with a torch ``device``, all runs
+    at once there (:func:`boltz.deep.rbm.anneal`)."""
+    if device not in (None, "cpu"):
+        from ..deep.rbm import anneal
+
+        return anneal(model, v, betas, base_bias, rng, device)
     n = v.shape[0]
     n_chunks = -(-n // _CHUNK_RUNS)
     parts = np.array_split(np.arange(n), n_chunks)
@@ -228,7 +233,7 @@ def _result(logw, log_z0, sign, n_betas, direction, seconds):
 
 def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=None,
                       data=None, base_bias=None, seed=None, progress: bool = False,
-                      n_threads="model", n_workers=None) -> AISResult:
+                      n_threads="model", n_workers=None, device="model") -> AISResult:
     """Forward AIS estimate of ``log Z`` (tends to *underestimate*; see the module docstring).
 
     Parameters
@@ -254,8 +259,13 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
         Threads that advance chunks of at most 50 runs side by side (default:
         one per core, up to the number of chunks). The result does not depend
         on it: each chunk has its own child generator of ``seed``.
+    device : str, torch.device or None
+        ``"model"`` (default) uses the model's ``device``; ``None``/``"cpu"`` the
+        NumPy/numba path; a torch device (``"cuda"``, ...) anneals all runs there
+        (:mod:`boltz.deep.rbm`; BernoulliRBM). Same estimator, other random numbers.
     """
     model._check_fitted()
+    device = getattr(model, "device", None) if device == "model" else device
     n_runs = check_positive_int(n_runs, "n_runs")
     betas = _check_betas(betas, n_betas)
     rng = check_rng(seed)
@@ -266,7 +276,7 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
     v, _ = model._sample_visible_from_pre(zeros, rng, row_scale=np.zeros(n_runs, np.float32),
                                           bias=base.astype(np.float32))
     with blas_threads(model.n_threads if n_threads == "model" else n_threads):
-        logw = _anneal_chunks(model, v, betas, base, rng, progress, n_workers)
+        logw = _anneal_chunks(model, v, betas, base, rng, progress, n_workers, device)
     log_z0 = model.n_hidden * np.log(2.0) + model._visible_log_partition_base(base)
     return _result(logw, log_z0, +1, len(betas) - 1, "forward", time.perf_counter() - t0)
 
@@ -274,7 +284,7 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
 def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, data=None,
                               base_bias=None, n_gibbs: int = 0, seed=None,
                               progress: bool = False, n_threads="model",
-                              n_workers=None) -> AISResult:
+                              n_workers=None, device="model") -> AISResult:
     """Reverse AIS estimate of ``log Z``: anneal from the model to the base (conservative).
 
     ``init`` holds the start states (one run per row), which should be samples
@@ -284,6 +294,7 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
     Other arguments as in :func:`ais_log_partition`.
     """
     model._check_fitted()
+    device = getattr(model, "device", None) if device == "model" else device
     rng = check_rng(seed)
     v = model._check_visible(init, "init")
     n_gibbs = int(n_gibbs)
@@ -297,7 +308,7 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
     t0 = time.perf_counter()
     with blas_threads(model.n_threads if n_threads == "model" else n_threads):
         logw = _anneal_chunks(model, v.astype(np.float32), betas, base, rng, progress,
-                              n_workers)
+                              n_workers, device)
     log_z0 = model.n_hidden * np.log(2.0) + model._visible_log_partition_base(base)
     return _result(logw, log_z0, -1, len(betas) - 1, "reverse", time.perf_counter() - t0)
 

@@ -109,7 +109,7 @@ class RBMEstimatorMixin:
 
     def partial_fit(self, X, y=None):
         """One epoch over ``X`` (initialising on the first call); chains and momentum persist."""
-        from .training import Trainer, train
+        from .training import make_trainer, train, uses_torch
 
         if not self.is_fitted:
             X = self._check_visible_values(check_array(X, "X", ndim=2), "X")
@@ -118,8 +118,9 @@ class RBMEstimatorMixin:
             self.n_iter_ = 0
         X32 = self._check_training_data(X)
         trainer = getattr(self, "_trainer", None)
-        if trainer is None or trainer.model is not self:
-            trainer = Trainer(self, X32, check_rng(self.seed))
+        if (trainer is None or trainer.model is not self
+                or hasattr(trainer, "device") != uses_torch(self)):
+            trainer = make_trainer(self, X32, check_rng(self.seed))
         with blas_threads(self.n_threads):
             self._trainer = train(self, X32, 1, trainer=trainer,
                                   epoch_offset=getattr(self, "n_iter_", 0))
@@ -171,7 +172,8 @@ class RBMEstimatorMixin:
         """Estimate ``log Z`` by AIS, store it as ``log_z_`` and return the AIS result."""
         from .ais import ais_log_partition
 
-        res = ais_log_partition(self, n_runs=n_runs, n_betas=n_betas, data=data, seed=seed)
+        res = ais_log_partition(self, n_runs=n_runs, n_betas=n_betas, data=data, seed=seed,
+                                device=self.device)
         self.log_z_ = res.log_z
         return res
 

@@ -65,7 +65,8 @@ def pseudo_log_likelihood(model, X) -> float:
 
 def evaluate_log_likelihood(model, X_test, data=None, *, n_runs: int = 100,
                             n_betas: int = 14500, reverse: bool = True, n_gibbs: int = 1000,
-                            seed=None, progress: bool = False, n_workers=None) -> dict:
+                            seed=None, progress: bool = False, n_workers=None,
+                            device="model") -> dict:
     """Test log-likelihood by forward AIS and (optionally) the conservative reverse AIS.
 
     ``data`` (the training set) fits the base-rate model and supplies the
@@ -75,7 +76,8 @@ def evaluate_log_likelihood(model, X_test, data=None, *, n_runs: int = 100,
     AIS), the exact value when a layer is small, the ``log Z`` estimates, their
     ``±3 sigma`` ranges, the forward weights' effective sample size (out of
     ``n_runs``: a few means the estimate rests on a few runs) and the seconds
-    spent. ``n_workers`` threads advance the AIS runs (see :func:`ais_log_partition`).
+    spent. ``n_workers`` threads advance the AIS runs (see :func:`ais_log_partition`);
+    ``device`` runs them on a torch device instead (default: the model's ``device``).
 
     ``test_loglik_conservative`` uses ``max(log Z_reverse, log Z_forward + 3 sigma)``,
     so it never exceeds either point estimate: reverse AIS bounds ``log Z`` from
@@ -89,7 +91,7 @@ def evaluate_log_likelihood(model, X_test, data=None, *, n_runs: int = 100,
 
     mean_neg_f = float(np.mean(-model.free_energy(X_test)))
     fwd = ais_log_partition(model, n_runs=n_runs, n_betas=n_betas, data=data, seed=rng,
-                            progress=progress, n_workers=n_workers)
+                            progress=progress, n_workers=n_workers, device=device)
     out = {
         "mean_neg_free_energy": mean_neg_f,
         "log_z_ais": fwd.log_z,
@@ -107,7 +109,7 @@ def evaluate_log_likelihood(model, X_test, data=None, *, n_runs: int = 100,
         idx = rng.choice(data.shape[0], size=n_runs, replace=data.shape[0] < n_runs)
         rev = reverse_ais_log_partition(model, data[idx], n_betas=n_betas, data=data,
                                         n_gibbs=n_gibbs, seed=rng, progress=progress,
-                                        n_workers=n_workers)
+                                        n_workers=n_workers, device=device)
         # Reverse AIS is a stochastic upper bound on log Z only from exact model samples;
         # its runs start from Gibbs chains seeded at data, which can miss modes and land
         # below the forward estimate. The conservative figure therefore uses the larger

@@ -32,14 +32,19 @@ Constructor (shared by all three; scikit-learn style, it only stores values)::
                  n_temperatures=10, init_std=0.01, monitor_every=1,
                  monitor_size=256, ais_every=0, ais_runs=100, ais_betas=1000,
                  early_stopping=False, patience=5, max_weight=500.0,
-                 n_threads=1, verbose=False, seed=None)
+                 n_threads=1, device=None, verbose=False, seed=None)
     GaussianBernoulliRBM(n_hidden, *, variance=1.0, learn_variance=False, ...)
     CategoricalRBM(n_hidden, *, n_categories=2, ...)
 
 ``method`` is ``"cd"``, ``"pcd"`` or ``"pt"`` (parallel tempering, Bernoulli
 visibles). ``n_threads`` caps BLAS threads in training, sampling and AIS
 (default 1: most products are numba kernels, and multi-threaded BLAS thrashes
-on these small products when the machine is busy; ``None``: BLAS default). Fitted
+on these small products when the machine is busy; ``None``: BLAS default).
+``device`` (``BernoulliRBM``, methods ``"cd"``/``"pcd"``) trains on a torch
+device instead: ``"cuda"``, ``"auto"`` (CUDA when available), any torch device
+name, or ``"cpu-torch"`` (torch on the CPU, mostly for testing); ``None`` or
+``"cpu"`` is the NumPy/numba path. Only then is torch imported
+(:mod:`boltz.deep.rbm`). Fitted
 attributes: ``W_`` (float32, ``(n_visible, n_hidden)``),
 ``visible_bias_`` (``(n_visible,)``), ``hidden_bias_`` (``(n_hidden,)``),
 ``n_visible_``, ``history_`` (one dict of metrics per epoch), ``n_iter_``;
@@ -174,6 +179,7 @@ class RBMBase(RBMEstimatorMixin, Density):
         patience: int = 5,
         max_weight: float = 500.0,
         n_threads: int | None = 1,
+        device=None,
         verbose: bool = False,
         seed=None,
     ):
@@ -202,6 +208,7 @@ class RBMBase(RBMEstimatorMixin, Density):
         self.patience = patience
         self.max_weight = max_weight
         self.n_threads = n_threads
+        self.device = device
         self.verbose = verbose
         self.seed = seed
 

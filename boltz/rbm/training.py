@@ -57,7 +57,7 @@ from .._validation import (
 )
 from . import _kernels as K
 
-__all__ = ["Trainer", "learning_rate_at", "momentum_at"]
+__all__ = ["Trainer", "learning_rate_at", "make_trainer", "momentum_at"]
 
 _METHODS = ("cd", "pcd", "pt")
 _SCHEDULES = ("constant", "linear", "exponential")
@@ -380,6 +380,27 @@ class Trainer:
         self.n_updates += 1
         return max_w
 
+    def run_epoch(self, X32, lr: float, momentum: float, epoch: int):
+        """One pass over ``X32`` in shuffled minibatches; raises on divergence."""
+        from .model import DivergenceError
+
+        m = self.model
+        self._WT_valid = False  # W_ may have been changed between epochs (callbacks, users)
+        for b, idx in enumerate(_batches(X32.shape[0], self.batch_size, self.rng)):
+            max_w = self.step(X32[idx], lr, momentum)
+            if not (max_w <= self.max_weight):
+                raise DivergenceError(
+                    f"training diverged at epoch {epoch + 1}, batch {b + 1}: max |W| = "
+                    f"{max_w:.4g} (max_weight={self.max_weight:g}); lower learning_rate "
+                    f"(now {lr:g}) or add weight_decay"
+                )
+        for name, arr in m._param_arrays().items():
+            if not np.all(np.isfinite(arr)):
+                raise DivergenceError(
+                    f"training diverged at epoch {epoch + 1}: {name} contains NaN or inf; "
+                    f"lower learning_rate (now {lr:g})"
+                )
+
 
 def _batches(n, batch_size, rng):
     order = rng.permutation(n)
@@ -389,24 +410,22 @@ def _batches(n, batch_size, rng):
 
 def run_epoch(trainer: Trainer, X32, lr: float, momentum: float, epoch: int):
     """One pass over ``X32`` in shuffled minibatches; raises on divergence."""
-    from .model import DivergenceError
+    trainer.run_epoch(X32, lr, momentum, epoch)
 
-    m = trainer.model
-    trainer._WT_valid = False  # W_ may have been changed between epochs (callbacks, users)
-    for b, idx in enumerate(_batches(X32.shape[0], trainer.batch_size, trainer.rng)):
-        max_w = trainer.step(X32[idx], lr, momentum)
-        if not (max_w <= trainer.max_weight):
-            raise DivergenceError(
-                f"training diverged at epoch {epoch + 1}, batch {b + 1}: max |W| = {max_w:.4g} "
-                f"(max_weight={trainer.max_weight:g}); lower learning_rate "
-                f"(now {lr:g}) or add weight_decay"
-            )
-    for name, arr in m._param_arrays().items():
-        if not np.all(np.isfinite(arr)):
-            raise DivergenceError(
-                f"training diverged at epoch {epoch + 1}: {name} contains NaN or inf; "
-                f"lower learning_rate (now {lr:g})"
-            )
+
+def uses_torch(model) -> bool:
+    """Whether ``model.device`` asks for the torch path (anything but ``None``/``"cpu"``)."""
+    return getattr(model, "device", None) not in (None, "cpu")
+
+
+def make_trainer(model, X32, seed=None, *, up: float = 1.0, down: float = 1.0):
+    """A :class:`Trainer`, or with ``model.device`` set a
+    :class:`boltz.deep.rbm.TorchTrainer` (imports torch only then)."""
+    if uses_torch(model):
+        from ..deep.rbm import TorchTrainer
+
+        return TorchTrainer(model, X32, seed, up=up, down=down)
+    return Trainer(model, X32, seed, up=up, down=down)
 
 
 def epoch_metrics(model, X_monitor, X_val, epoch, rng) -> dict:
@@ -439,7 +458,7 @@ def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch
 
     rng = check_rng(model.seed if rng is None else rng)
     if trainer is None:
-        trainer = Trainer(model, X32, rng)
+        trainer = make_trainer(model, X32, rng)
     monitor_every = check_nonnegative_int(model.monitor_every, "monitor_every")
     ais_every = check_nonnegative_int(model.ais_every, "ais_every")
     monitor_size = check_positive_int(model.monitor_size, "monitor_size")

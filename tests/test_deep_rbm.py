@@ -1,0 +1,167 @@
+"""The torch path of RBM training and AIS (boltz.deep.rbm), on the CPU and, when present, CUDA."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from boltz.rbm import (  # noqa: E402
+    BernoulliRBM,
+    GaussianBernoulliRBM,
+    ais_log_partition,
+    evaluate_log_likelihood,
+    exact_log_likelihood,
+    reverse_ais_log_partition,
+)
+
+torch.set_num_threads(1)
+
+DEVICES = ["cpu-torch", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA device"))]
+
+
+def tiny_data(n=2000, seed=0):
+    """Samples from a 6-pixel distribution with two modes plus noise."""
+    rng = np.random.default_rng(seed)
+    modes = np.array([[1, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1]], dtype=float)
+    X = modes[rng.integers(0, 2, n)]
+    return np.where(rng.random(X.shape) < 0.1, 1 - X, X)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("method", ["cd", "pcd"])
+def test_torch_training_increases_exact_log_likelihood(device, method):
+    X = tiny_data()
+    rbm = BernoulliRBM(4, method=method, learning_rate=0.1, n_epochs=15, batch_size=50,
+                       seed=1, lr_schedule="linear", final_lr_fraction=0.05, device=device)
+    rbm.init_params(6, X, seed=1)
+    before = exact_log_likelihood(rbm, X)
+    rbm.fit(X)
+    after = exact_log_likelihood(rbm, X)
+    # same bar as the CPU path's test: the optimum is about -2.65, the start -6 log 2
+    assert after > before + 1.3, (before, after)
+    assert rbm.W_.dtype == np.float32 and rbm.n_iter_ == 15
+    assert "pseudo_loglik" in rbm.history_[-1]
+
+
+def test_torch_step_is_the_centred_momentum_update():
+    """One update against the formulas written out in NumPy, from the recorded samples."""
+    import boltz.deep.rbm as drbm
+
+    rng = np.random.default_rng(0)
+    X = (rng.random((40, 7)) < 0.4).astype(np.float32)
+    rbm = BernoulliRBM(5, method="pcd", learning_rate=0.3, batch_size=40, momentum=0.7,
+                       weight_decay=0.01, centering=True, sparsity_target=0.2,
+                       sparsity_cost=0.5, seed=0, device="cpu-torch")
+    rbm.init_params(7, X, seed=0)
+    rbm.W_ += (0.3 * rng.standard_normal(rbm.W_.shape)).astype(np.float32)
+    tr = drbm.TorchTrainer(rbm, X, seed=3)
+    tr.t_vel["W"] += 0.01   # a non-zero velocity, as after earlier updates
+    W0, a0, c0 = (x.astype(np.float64) for x in (rbm.W_, rbm.visible_bias_, rbm.hidden_bias_))
+    vW0 = tr.t_vel["W"].double().numpy()
+    lam0, mu, q0 = tr.t_lam.double().numpy(), tr.mu.astype(np.float64), tr.t_q.double().numpy()
+    h0 = tr.t_chain_h.double().numpy()
+    draws = []
+    real = drbm._uniform_bernoulli
+
+    def recording(p, gen):
+        s = real(p, gen)
+        draws.append(s.double().numpy())
+        return s
+
+    drbm._uniform_bernoulli = recording
+    try:
+        W, a, c = tr._upload()
+        tr._step(torch.from_numpy(X), W, a, c, 0.3, 0.7)
+    finally:
+        drbm._uniform_bernoulli = real
+    v_neg, h_neg = draws
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    Xd = X.astype(np.float64)
+    ph_pos, ph_neg = sig(Xd @ W0 + c0), sig(v_neg @ W0 + c0)
+    assert np.allclose(sig(h0 @ W0.T + a0).shape, v_neg.shape)
+    lam = lam0 + 0.01 * (ph_pos.mean(0) - lam0)
+    q = 0.9 * q0 + 0.1 * ph_pos.mean(0)
+    pen = 0.5 * (q - 0.2)
+    gW = ((Xd - mu).T @ (ph_pos - lam) - (v_neg - mu).T @ (ph_neg - lam)) / 40
+    gW -= np.outer(Xd.mean(0) - mu, pen)
+    vW = 0.7 * vW0 + 0.3 * (gW - 0.01 * W0)
+    va = 0.3 * (Xd.mean(0) - v_neg.mean(0))
+    vc = 0.3 * (ph_pos.mean(0) - ph_neg.mean(0) - pen)
+    np.testing.assert_allclose(W.double().numpy(), W0 + vW, atol=1e-5)
+    np.testing.assert_allclose(a.double().numpy(), a0 + va - vW @ lam, atol=1e-5)
+    np.testing.assert_allclose(c.double().numpy(), c0 + vc - mu @ vW, atol=1e-5)
+    np.testing.assert_array_equal(tr.t_chain_h.double().numpy(), h_neg)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_torch_ais_matches_exact_log_z_on_mnist_trained_rbm(device, mnist_available):
+    from boltz.datasets import load_mnist
+
+    X, _ = load_mnist("train", binarize="stochastic", seed=0)
+    X = X[:3000]
+    rbm = BernoulliRBM(15, learning_rate=0.05, n_epochs=4, batch_size=50, seed=0,
+                       monitor_every=0, device=device).fit(X)
+    assert np.abs(rbm.W_).max() > 0.5  # trained, not near-zero weights
+    exact = rbm.log_partition()
+    fwd = ais_log_partition(rbm, n_runs=100, n_betas=2000, data=X, seed=1)
+    assert abs(fwd.log_z - exact) < 0.2, (fwd.log_z, exact)
+    rev = reverse_ais_log_partition(rbm, X[:100], n_betas=2000, data=X, n_gibbs=100, seed=2)
+    assert abs(rev.log_z - exact) < 0.2, (rev.log_z, exact)
+    res = evaluate_log_likelihood(rbm, X[:500], X, n_runs=50, n_betas=1000, n_gibbs=20, seed=3)
+    assert abs(res["test_loglik_ais"] - res["test_loglik_exact"]) < 0.3
+
+
+def test_torch_ais_is_unbiased_on_a_random_wide_rbm():
+    """Forward AIS weights average to Z: log Z within 0.2 nats over 200 runs."""
+    rng = np.random.default_rng(8)
+    rbm = BernoulliRBM.from_params(rng.standard_normal((12, 20)), 0.5 * rng.standard_normal(12),
+                                   0.5 * rng.standard_normal(20))
+    fwd = ais_log_partition(rbm, n_runs=200, n_betas=2000, seed=0, device="cpu-torch")
+    assert abs(fwd.log_z - rbm.log_partition()) < 0.2
+
+
+def test_torch_path_is_seeded():
+    X = tiny_data(500)
+    a = BernoulliRBM(4, n_epochs=2, seed=5, device="cpu-torch").fit(X)
+    b = BernoulliRBM(4, n_epochs=2, seed=5, device="cpu-torch").fit(X)
+    c = BernoulliRBM(4, n_epochs=2, seed=6, device="cpu-torch").fit(X)
+    np.testing.assert_array_equal(a.W_, b.W_)
+    assert not np.array_equal(a.W_, c.W_)
+    r1 = ais_log_partition(a, n_runs=10, n_betas=50, seed=1, device="cpu-torch")
+    r2 = ais_log_partition(a, n_runs=10, n_betas=50, seed=1, device="cpu-torch")
+    np.testing.assert_array_equal(r1.log_weights, r2.log_weights)
+
+
+def test_partial_fit_on_torch_keeps_its_chains():
+    X = tiny_data(500)
+    rbm = BernoulliRBM(4, seed=0, device="cpu-torch", learning_rate=0.1)
+    rbm.partial_fit(X)
+    trainer = rbm._trainer
+    rbm.partial_fit(X)
+    assert rbm._trainer is trainer and rbm.n_iter_ == 2
+    rbm.set_params(device=None)
+    rbm.partial_fit(X)   # switching back to the CPU gets a CPU trainer
+    assert not hasattr(rbm._trainer, "device")
+
+
+def test_torch_path_rejects_what_it_does_not_implement():
+    X = tiny_data(200)
+    with pytest.raises(ValueError, match="BernoulliRBM"):
+        GaussianBernoulliRBM(3, n_epochs=1, device="cpu-torch").fit(X)
+    with pytest.raises(ValueError, match="pt"):
+        BernoulliRBM(3, method="pt", n_epochs=1, device="cpu-torch").fit(X)
+    with pytest.raises(ValueError, match="device"):
+        BernoulliRBM(3, n_epochs=1, device="no-such-device").fit(X)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA"):
+            BernoulliRBM(3, n_epochs=1, device="cuda").fit(X)
+
+
+def test_torch_training_divergence_is_reported():
+    from boltz.rbm import DivergenceError
+
+    X = tiny_data(500)
+    with pytest.raises(DivergenceError, match="diverged"):
+        BernoulliRBM(4, learning_rate=1e4, max_weight=50.0, n_epochs=3, seed=0,
+                     device="cpu-torch").fit(X)
