@@ -50,7 +50,8 @@ def parse_args(argv=None):
     p.add_argument("--hidden", type=int, nargs="+", default=[500, 1000])
     p.add_argument("--pretrain-epochs", type=int, default=20)
     p.add_argument("--pretrain-lr", type=float, default=0.05)
-    p.add_argument("--epochs", type=int, default=1000, help="joint epochs (cut by --time-budget)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="joint epochs (default: as many as fit --time-budget, timed on a probe)")
     p.add_argument("--lr", type=float, default=0.005)
     p.add_argument("--lr-decay-steps", type=float, default=20000.0,
                    help="with --lr-schedule inverse: lr / (1 + t / steps)")
@@ -111,8 +112,8 @@ def full(args, x_train, x_test):
     dbm = DeepBoltzmannMachine.from_parameters(weights, biases, seed=args.seed)
     dbm.history_ = []
     remaining = max(1.0, args.time_budget - pretrain_seconds)
-    n_epochs = args.epochs
-    if args.lr_schedule == "linear":
+    n_epochs = 1000 if args.epochs is None else args.epochs
+    if args.lr_schedule == "linear" and args.epochs is None:
         # the linear schedule must end with the budget: plan the epochs that fit,
         # timing a few updates on a copy (10% margin for the per-epoch monitoring)
         probe = DeepBoltzmannMachine.from_parameters([w.copy() for w in dbm.weights_],
@@ -120,11 +121,12 @@ def full(args, x_train, x_test):
         t1 = time.perf_counter()
         train_dbm(probe, x_train, n_epochs=1, max_batches=args.quick_batches, seed=args.seed,
                   learning_rate=args.lr, n_chains=args.chains, batch_size=args.batch_size,
-                  mean_field_iters=args.mean_field_iters, centering=args.centering)
+                  mean_field_iters=args.mean_field_iters, centering=args.centering,
+                  n_threads=args.threads)
         per_epoch = (time.perf_counter() - t1) / args.quick_batches * np.ceil(
             x_train.shape[0] / args.batch_size) * 1.1
         remaining = max(1.0, args.time_budget - (time.perf_counter() - t0))
-        n_epochs = max(1, min(args.epochs, int(remaining / per_epoch)))
+        n_epochs = max(1, int(remaining / per_epoch))
         print(f"# planning {n_epochs} joint epochs at ~{per_epoch:.1f} s each", flush=True)
     train_dbm(dbm, x_train, n_epochs=n_epochs, learning_rate=args.lr,
               batch_size=args.batch_size, n_chains=args.chains,
