@@ -201,7 +201,7 @@ def _log_f(beta, x_even_dot_a, x_even_dot_b, a_odd, u_odd):
 
 def ais_log_partition(model, n_chains: int = 100, n_betas: int = 20000, betas=None, data=None,
                       seed=None, progress: bool = False, base=None,
-                      return_states: bool = False) -> AISResult:
+                      return_states: bool = False, device="model") -> AISResult:
     """Estimate ``log Z`` of a DBM by annealed importance sampling.
 
     Parameters
@@ -223,6 +223,9 @@ def ais_log_partition(model, n_chains: int = 100, n_betas: int = 20000, betas=No
         Show a tqdm progress bar.
     return_states : bool
         Also return the final per-layer states of the runs (even layers).
+    device : str, torch.device or None
+        ``"model"`` (default): the model's ``device``; ``None``/``"cpu"``: NumPy;
+        a torch device (``"cuda"``, ...): the runs go there (:mod:`boltz.deep.dbm`).
 
     Returns
     -------
@@ -249,6 +252,14 @@ def ais_log_partition(model, n_chains: int = 100, n_betas: int = 20000, betas=No
             raise ValueError(f"base must be a list of {L1} bias vectors (one per layer)")
         a = [check_array(x, f"base[{l}]", shape=(k,))
              for l, (x, k) in enumerate(zip(base, model.layer_sizes_, strict=True))]
+    device = getattr(model, "device", None) if device == "model" else device
+    if device not in (None, "cpu"):
+        from ..deep.dbm import anneal
+
+        out = anneal(model, betas, a, M, rng, device, return_states=return_states)
+        logw, states = out if return_states else (out, None)
+        result = _ais_result(logw, float(sum(softplus(x).sum() for x in a)), len(betas))
+        return (result, states) if return_states else result
     even, odd = list(range(0, L1, 2)), list(range(1, L1, 2))
     a_dt = [x.astype(dt) for x in a]
     b64 = [np.asarray(x, np.float64) for x in b]
@@ -360,7 +371,7 @@ def certified_log_z_lower_bound(model, X, unnormalized_bounds=None, **mean_field
 
 def evaluate_lower_bound(model, X_test, X_train=None, n_chains: int = 100,
                          n_betas: int = 20000, batch_size: int = 1000, seed=None,
-                         progress: bool = False, **mean_field_kwargs) -> dict:
+                         progress: bool = False, device="model", **mean_field_kwargs) -> dict:
     """AIS ``log Z`` plus the mean variational bound on ``X_test``.
 
     Returns a dict with ``lower_bound`` (mean bound using the AIS ``log Z``),
@@ -372,7 +383,8 @@ def evaluate_lower_bound(model, X_test, X_train=None, n_chains: int = 100,
     vectors), ``lower_bound_at_most`` (the mean bound with that ``log Z``: the
     true bound cannot be higher) and ``ais_consistent`` (whether the AIS
     interval reaches the certified value). An inconsistent AIS run is also
-    reported with a ``UserWarning``: its bound is then too optimistic.
+    reported with a ``UserWarning``: its bound is then too optimistic. ``device``
+    runs the AIS on a torch device (see :func:`ais_log_partition`).
     """
     import warnings
 
@@ -380,7 +392,7 @@ def evaluate_lower_bound(model, X_test, X_train=None, n_chains: int = 100,
     X_test = model.check_visible(X_test, "X_test")
     batch_size = check_positive_int(batch_size, "batch_size")
     ais = ais_log_partition(model, n_chains=n_chains, n_betas=n_betas, data=X_train,
-                            seed=seed, progress=progress)
+                            seed=seed, progress=progress, device=device)
     mean_field_kwargs.setdefault("n_iter", 50)
     parts = [model.variational_bound_unnormalized(
         X_test[i:i + batch_size], model.mean_field(X_test[i:i + batch_size], **mean_field_kwargs))

@@ -171,6 +171,10 @@ class DeepBoltzmannMachine(DiscreteDensity):
     n_threads : int or None
         BLAS threads of joint training (``None``: as configured; 1 on a machine
         shared with other jobs).
+    device : str, torch.device or None
+        ``None``/``"cpu"``: NumPy. A torch device (``"cuda"``, ``"auto"``,
+        ``"cpu-torch"``) runs pretraining, joint training and AIS there
+        (:mod:`boltz.deep.dbm`; torch is imported only then).
     seed : int, Generator or None
     verbose : bool
         Show tqdm progress bars.
@@ -207,6 +211,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
         pretrain_learning_rate: float = 0.05,
         dtype: str = "float32",
         n_threads: int | None = None,
+        device=None,
         seed=None,
         verbose: bool = False,
     ):
@@ -227,6 +232,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
         self.pretrain_learning_rate = pretrain_learning_rate
         self.dtype = dtype
         self.n_threads = n_threads
+        self.device = device
         self.seed = seed
         self.verbose = verbose
 
@@ -234,7 +240,8 @@ class DeepBoltzmannMachine(DiscreteDensity):
         "n_hidden", "learning_rate", "n_epochs", "batch_size", "n_chains", "gibbs_steps",
         "mean_field_iters", "weight_decay", "momentum", "lr_decay_steps", "lr_schedule",
         "final_lr_fraction", "centering",
-        "pretrain_epochs", "pretrain_learning_rate", "dtype", "n_threads", "seed", "verbose",
+        "pretrain_epochs", "pretrain_learning_rate", "dtype", "n_threads", "device", "seed",
+        "verbose",
     )
 
     def get_params(self) -> dict:

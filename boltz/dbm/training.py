@@ -110,7 +110,7 @@ def train_rbm_scaled(X, n_hidden: int, *, up: float = 1.0, down: float = 1.0,
     unscaled weight matrix).
     """
     from ..rbm import BernoulliRBM
-    from ..rbm.training import Trainer, train
+    from ..rbm.training import make_trainer, train
 
     rng = check_rng(seed)
     X32 = check_binary(X, "X", ndim=2, dtype=np.float32)
@@ -123,7 +123,7 @@ def train_rbm_scaled(X, n_hidden: int, *, up: float = 1.0, down: float = 1.0,
     rbm.history_, rbm.n_iter_ = [], 0
     n_epochs = check_nonnegative_int(n_epochs, "n_epochs")
     if n_epochs:
-        trainer = Trainer(rbm, X32, rng, up=up, down=down)
+        trainer = make_trainer(rbm, X32, rng, up=up, down=down)
         train(rbm, X32, n_epochs, trainer=trainer)
     return rbm
 
@@ -231,7 +231,7 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
               final_lr_fraction: float = 0.01, centering: bool = False,
               offset_rate: float = 0.01, seed=None, verbose: bool = False, X_val=None,
               monitor_size: int = 500, max_seconds: float | None = None,
-              max_batches: int | None = None, n_threads: int | None = None):
+              max_batches: int | None = None, n_threads: int | None = None, device=None):
     """Joint training of a DBM whose parameters are set (mean field + persistent chains).
 
     Updates ``model.weights_``/``model.biases_`` in place, appends one dict per
@@ -242,7 +242,9 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
     ``max_seconds`` elapsed; ``max_batches`` caps the minibatches per epoch
     (for timing runs); ``n_threads`` caps the BLAS threads (``None``: as
     configured; 1 on a machine shared with other jobs, where a second BLAS
-    thread competes with them for the cores). Raises
+    thread competes with them for the cores); ``device`` (a torch device name
+    such as ``"cuda"``) runs the updates there (:mod:`boltz.deep.dbm`; the model
+    is written back after each epoch, and divergence is checked then). Raises
     :class:`TrainingDivergedError` when training diverges.
     """
     from ..rbm._threads import blas_threads
@@ -295,18 +297,31 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
         n_batches = int(np.ceil(X.shape[0] / batch_size))
         if max_batches is not None:
             n_batches = min(n_batches, max_batches)
+        def lr_at(step):
+            if lr_schedule == "linear":
+                frac = step / max(n_epochs * n_batches - 1, 1)
+                return lr0 * (1.0 - (1.0 - final_lr_fraction) * frac)
+            return lr0 if lr_decay_steps is None else lr0 / (1.0 + step / lr_decay_steps)
+
+        on_device = None
+        if device not in (None, "cpu"):
+            from ..deep.dbm import JointTrainer
+
+            on_device = JointTrainer(model, X, chains, offsets, rng, device)
         for epoch in range(1, n_epochs + 1):
             t0 = time.perf_counter()
-            order = rng.permutation(X.shape[0])
             lr = lr0
-            bar = tqdm(range(n_batches), disable=not verbose, desc=f"DBM epoch {epoch}/{n_epochs}",
-                       leave=False)
+            if on_device is not None:
+                step, lr = on_device.run_epoch(
+                    n_batches, batch_size, lr_at, step, momentum=momentum,
+                    weight_decay=weight_decay, centering=centering, offset_rate=offset_rate,
+                    mean_field_iters=mean_field_iters, gibbs_steps=gibbs_steps)
+                chains = on_device.download()
+            order = rng.permutation(X.shape[0]) if on_device is None else ()
+            bar = tqdm(range(n_batches if on_device is None else 0), disable=not verbose,
+                       desc=f"DBM epoch {epoch}/{n_epochs}", leave=False)
             for i in bar:
-                if lr_schedule == "linear":
-                    frac = step / max(n_epochs * n_batches - 1, 1)
-                    lr = lr0 * (1.0 - (1.0 - final_lr_fraction) * frac)
-                else:
-                    lr = lr0 if lr_decay_steps is None else lr0 / (1.0 + step / lr_decay_steps)
+                lr = lr_at(step)
                 v = X[order[i * batch_size:(i + 1) * batch_size]]
                 data = [v, *model.mean_field(v, n_iter=mean_field_iters, tol=1e-4)]
                 chains, neg = _model_statistics(model, chains, gibbs_steps, rng)
@@ -376,7 +391,8 @@ def fit_dbm(model, X, X_val=None):
     if pretrain_epochs > 0:
         weights, biases = pretrain_dbm(
             X, n_hidden, n_epochs=pretrain_epochs, learning_rate=model.pretrain_learning_rate,
-            batch_size=model.batch_size, dtype=model.dtype, seed=rng, verbose=model.verbose)
+            batch_size=model.batch_size, dtype=model.dtype, seed=rng, verbose=model.verbose,
+            device=getattr(model, "device", None))
     else:
         sizes = (X.shape[1], *n_hidden)
         weights = [(0.01 * rng.standard_normal((a, c))).astype(dt)
@@ -392,4 +408,4 @@ def fit_dbm(model, X, X_val=None):
         momentum=model.momentum, lr_decay_steps=model.lr_decay_steps,
         lr_schedule=model.lr_schedule, final_lr_fraction=model.final_lr_fraction,
         centering=model.centering, seed=rng, verbose=model.verbose, X_val=X_val,
-        n_threads=getattr(model, "n_threads", None))
+        n_threads=getattr(model, "n_threads", None), device=getattr(model, "device", None))

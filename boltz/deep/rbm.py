@@ -55,6 +55,11 @@ def torch_device(device) -> torch.device:
     return dev
 
 
+def _copy_to(a, device) -> torch.Tensor:
+    """A float32 copy of ``a`` on ``device`` (never sharing memory with the array)."""
+    return torch.tensor(np.asarray(a), dtype=torch.float32, device=device)
+
+
 def _uniform_bernoulli(p: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """``h ~ Bernoulli(p)`` as float32 0/1."""
     return torch.bernoulli(p, generator=gen)
@@ -85,11 +90,10 @@ class TorchTrainer(Trainer):
         self.gen = make_generator(self.rng, dev)
         self.t_vel = {k: torch.zeros(v.shape, dtype=torch.float32, device=dev)
                       for k, v in self.vel.items()}
-        self.t_mu = torch.from_numpy(self.mu).to(dev)
-        self.t_lam = torch.from_numpy(self.lam).to(dev)
-        self.t_q = torch.from_numpy(self.q).to(dev)
-        self.t_chain_h = (None if self.chain_h is None
-                          else torch.from_numpy(np.ascontiguousarray(self.chain_h)).to(dev))
+        self.t_mu = _copy_to(self.mu, dev)
+        self.t_lam = _copy_to(self.lam, dev)
+        self.t_q = _copy_to(self.q, dev)
+        self.t_chain_h = None if self.chain_h is None else _copy_to(self.chain_h, dev)
         self._X_host = None
         self._X_dev = None
 
@@ -102,8 +106,8 @@ class TorchTrainer(Trainer):
     def _upload(self):
         m = self.model
         dev = self.device
-        return (torch.from_numpy(m.W_).to(dev), torch.from_numpy(m.visible_bias_).to(dev),
-                torch.from_numpy(m.hidden_bias_).to(dev))
+        return (_copy_to(m.W_, dev), _copy_to(m.visible_bias_, dev),
+                _copy_to(m.hidden_bias_, dev))
 
     def run_epoch(self, X32, lr: float, momentum: float, epoch: int):
         """One pass over ``X32`` in shuffled minibatches on the device; raises on divergence."""
