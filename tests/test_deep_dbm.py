@@ -1,4 +1,4 @@
-"""The torch path of DBM joint training and AIS (boltz.deep.dbm): CPU torch and, if present, CUDA."""
+"""The torch path of DBM joint training and AIS: CPU torch, and CUDA if present."""
 
 import numpy as np
 import pytest
