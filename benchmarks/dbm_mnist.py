@@ -76,6 +76,9 @@ def parse_args(argv=None):
                    help="BLAS threads of joint training (default: as configured; 1 when "
                         "another job shares the cores)")
     p.add_argument("--save", default=None, help="write the trained model here")
+    p.add_argument("--device", default=None,
+                   help="torch device (e.g. cuda) for pretraining, joint training and AIS; "
+                        "default: the NumPy path")
     return p.parse_args(argv)
 
 
@@ -84,17 +87,19 @@ def quick(args, x_train):
     rng = np.random.default_rng(args.seed)
     dbm = DeepBoltzmannMachine(hidden, n_epochs=0, pretrain_epochs=0, seed=rng).fit(x_train[:1000])
     train_dbm(dbm, x_train, n_epochs=1, max_batches=3, seed=rng,
-              mean_field_iters=args.mean_field_iters)  # warm-up
+              mean_field_iters=args.mean_field_iters, device=args.device)  # warm-up
     t0 = time.perf_counter()
     train_dbm(dbm, x_train, n_epochs=1, max_batches=args.quick_batches, seed=rng,
               learning_rate=args.lr, n_chains=args.chains, batch_size=args.batch_size,
-              mean_field_iters=args.mean_field_iters)
+              mean_field_iters=args.mean_field_iters, n_threads=args.threads,
+              device=args.device)
     elapsed = time.perf_counter() - t0
     n_batches_epoch = int(np.ceil(x_train.shape[0] / args.batch_size))
     return {
         "benchmark": "dbm_mnist",
         "mode": "quick",
         "layer_sizes": [784, *hidden],
+        "device": args.device or "cpu",
         "measured_batches": args.quick_batches,
         "seconds_per_batch": elapsed / args.quick_batches,
         "seconds_per_epoch": elapsed / args.quick_batches * n_batches_epoch,
@@ -107,7 +112,7 @@ def full(args, x_train, x_test):
     t0 = time.perf_counter()
     weights, biases = pretrain_dbm(x_train, hidden, n_epochs=args.pretrain_epochs,
                                    learning_rate=args.pretrain_lr, batch_size=args.batch_size,
-                                   seed=rng, verbose=True)
+                                   seed=rng, verbose=True, device=args.device)
     pretrain_seconds = time.perf_counter() - t0
     dbm = DeepBoltzmannMachine.from_parameters(weights, biases, seed=args.seed)
     dbm.history_ = []
@@ -122,7 +127,7 @@ def full(args, x_train, x_test):
         train_dbm(probe, x_train, n_epochs=1, max_batches=args.quick_batches, seed=args.seed,
                   learning_rate=args.lr, n_chains=args.chains, batch_size=args.batch_size,
                   mean_field_iters=args.mean_field_iters, centering=args.centering,
-                  n_threads=args.threads)
+                  n_threads=args.threads, device=args.device)
         per_epoch = (time.perf_counter() - t1) / args.quick_batches * np.ceil(
             x_train.shape[0] / args.batch_size) * 1.1
         remaining = max(1.0, args.time_budget - (time.perf_counter() - t0))
@@ -133,18 +138,19 @@ def full(args, x_train, x_test):
               mean_field_iters=args.mean_field_iters, lr_decay_steps=args.lr_decay_steps,
               lr_schedule=args.lr_schedule, final_lr_fraction=args.final_lr_fraction,
               centering=args.centering, seed=rng, verbose=True, max_seconds=remaining,
-              n_threads=args.threads)
+              n_threads=args.threads, device=args.device)
     train_seconds = time.perf_counter() - t0
     if args.save:
         dbm.save(args.save)
     t1 = time.perf_counter()
     ev = evaluate_lower_bound(dbm, x_test, X_train=x_train, n_chains=args.ais_chains,
-                              n_betas=args.betas, seed=rng, progress=True)
+                              n_betas=args.betas, seed=rng, progress=True, device=args.device)
     eval_seconds = time.perf_counter() - t1
     epochs = len(dbm.history_)
     result = {
         "benchmark": "dbm_mnist",
         "mode": "full",
+        "device": args.device or "cpu",
         "layer_sizes": [784, *hidden],
         "train_size": int(x_train.shape[0]),
         "test_size": int(x_test.shape[0]),
@@ -185,14 +191,16 @@ def compare_rbm(args, x_train, x_test, seconds):
     (centred PCD-1, lr 0.02 decaying linearly to 1% over the epochs that fit); AIS test LL."""
     from boltz.rbm import BernoulliRBM, evaluate_log_likelihood
 
-    probe = BernoulliRBM(500, method="pcd", n_epochs=1, monitor_every=0, seed=args.seed)
+    probe = BernoulliRBM(500, method="pcd", n_epochs=1, monitor_every=0, seed=args.seed,
+                         device=args.device)
     t0 = time.perf_counter()
     probe.fit(x_train)
     per_epoch = (time.perf_counter() - t0) * 1.05
     n_epochs = max(1, int((seconds - per_epoch) / per_epoch))
     rbm = BernoulliRBM(500, method="pcd", k=1, batch_size=100, n_epochs=n_epochs,
                        learning_rate=0.02, momentum=0.0, centering=True, lr_schedule="linear",
-                       final_lr_fraction=0.01, monitor_every=0, seed=args.seed, verbose=True)
+                       final_lr_fraction=0.01, monitor_every=0, seed=args.seed, verbose=True,
+                       device=args.device)
     rbm.fit(x_train, callbacks=[lambda m, e, met: time.perf_counter() - t0 > seconds])
     train_s = time.perf_counter() - t0
     res = evaluate_log_likelihood(rbm, x_test, x_train, n_runs=args.ais_chains, n_betas=14500,

@@ -51,17 +51,28 @@ def _threads(n):
     return threadpool_limits(limits=n, user_api="blas")
 
 
-def speed_boltz(X, n_hidden, threads, seed=0):
+def speed_boltz(X, n_hidden, threads, seed=0, device=None):
     from boltz.rbm import BernoulliRBM
 
     # the algorithm of scikit-learn's BernoulliRBM: PCD-1, plain SGD (no momentum)
     rbm = BernoulliRBM(n_hidden, method="pcd", k=1, batch_size=100, n_epochs=1,
                        learning_rate=0.05, momentum=0.0, monitor_every=0, seed=seed,
-                       n_threads=threads or None)
-    rbm.fit(X[:500])  # compile/load the numba kernels outside the timing
+                       n_threads=threads or None, device=device)
+    rbm.fit(X[:500])  # compile the numba kernels / start CUDA outside the timing
     t0, c0 = time.perf_counter(), time.process_time()
     rbm.fit(X)
     return time.perf_counter() - t0, time.process_time() - c0
+
+
+def _device_name(device):
+    if device is None or device == "cpu":
+        return platform.processor() or platform.machine()
+    import torch
+
+    from boltz.deep.rbm import torch_device
+
+    dev = torch_device(device)
+    return torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"torch {dev}"
 
 
 def speed_sklearn(X, n_hidden, threads, seed=0):
@@ -82,18 +93,22 @@ def quality_run(X, X_test, args, sec_per_epoch):
     from boltz.rbm import BernoulliRBM, evaluate_log_likelihood
 
     budget = args.train_minutes * 60.0
-    n_epochs = max(1, min(args.max_epochs, int(budget / max(sec_per_epoch * 1.05, 1e-3))))
+    if args.epochs:
+        n_epochs = args.epochs
+    else:
+        n_epochs = max(1, min(args.max_epochs, int(budget / max(sec_per_epoch * 1.05, 1e-3))))
     start = time.perf_counter()
 
     def out_of_time(model, epoch, metrics):
         return time.perf_counter() - start > budget
 
-    rbm = BernoulliRBM(args.hidden, method="pcd", k=1, batch_size=100, n_epochs=n_epochs,
+    rbm = BernoulliRBM(args.hidden, method="pcd", batch_size=100, n_epochs=n_epochs,
                        learning_rate=args.quality_lr, centering=True,
                        momentum=args.momentum, lr_schedule="linear",
                        final_lr_fraction=args.final_lr_fraction, weight_decay=args.weight_decay,
                        monitor_every=max(1, n_epochs // 10), monitor_size=100,
-                       n_threads=args.threads or None, verbose=True, seed=args.seed)
+                       n_chains=args.chains, k=args.k, n_threads=args.threads or None,
+                       device=args.device, verbose=True, seed=args.seed)
     rbm.fit(X, callbacks=[out_of_time])
     train_s = time.perf_counter() - start
     res = evaluate_log_likelihood(rbm, X_test, X, n_runs=args.runs, n_betas=args.betas,
@@ -122,6 +137,14 @@ def main(argv=None):
     ap.add_argument("--betas", type=int, default=14500)
     ap.add_argument("--reverse-gibbs", type=int, default=1000)
     ap.add_argument("--save", default=None, help="save the quality model here")
+    ap.add_argument("--device", default=None,
+                    help="torch device for boltz (e.g. cuda); default: the NumPy/numba path")
+    ap.add_argument("--epochs", type=int, default=0,
+                    help="quality-run epochs (default: as many as fit --train-minutes)")
+    ap.add_argument("--chains", type=int, default=None, help="persistent chains (default 100)")
+    ap.add_argument("--k", type=int, default=1, help="Gibbs sweeps per update")
+    ap.add_argument("--no-speed", action="store_true",
+                    help="skip the speed comparison (quality run only; needs --epochs)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
@@ -132,37 +155,49 @@ def main(argv=None):
     X, _ = load_mnist("train", binarize=args.binarize, seed=0)
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
           f"BLAS threads: {args.threads or 'default'}; X {X.shape}", flush=True)
-    t_boltz, cpu_boltz = speed_boltz(X, args.hidden, args.threads, args.seed)
-    print(f"boltz BernoulliRBM   PCD-1, {args.hidden} hidden: {t_boltz:7.2f} s/epoch "
-          f"(CPU {cpu_boltz:.2f} s)", flush=True)
-    sk = speed_sklearn(X, args.hidden, args.threads, args.seed)
-    t_sk, cpu_sk = sk if sk is not None else (None, None)
-    if t_sk is not None:
-        print(f"sklearn BernoulliRBM PCD-1, {args.hidden} hidden: {t_sk:7.2f} s/epoch "
-              f"(CPU {cpu_sk:.2f} s; boltz is {t_sk / t_boltz:.1f}x faster)", flush=True)
+    t_boltz = cpu_boltz = t_sk = cpu_sk = None
+    if not args.no_speed:
+        t_boltz, cpu_boltz = speed_boltz(X, args.hidden, args.threads, args.seed, args.device)
+        print(f"boltz BernoulliRBM   PCD-1, {args.hidden} hidden: {t_boltz:7.2f} s/epoch "
+              f"(CPU {cpu_boltz:.2f} s; device {args.device or 'cpu'})", flush=True)
+        sk = speed_sklearn(X, args.hidden, args.threads, args.seed)
+        t_sk, cpu_sk = sk if sk is not None else (None, None)
+        if t_sk is not None:
+            print(f"sklearn BernoulliRBM PCD-1, {args.hidden} hidden: {t_sk:7.2f} s/epoch "
+                  f"(CPU {cpu_sk:.2f} s; boltz is {t_sk / t_boltz:.1f}x faster)", flush=True)
+    elif not args.epochs:
+        ap.error("--no-speed needs --epochs")
     # Wall time is what a user waits; on a shared machine CPU time (process_time, all
     # threads) shows the work done, independent of how much of a core the run got.
     result = {
         "benchmark": "rbm_mnist",
         "n_hidden": args.hidden,
         "blas_threads": args.threads or "default",
-        "seconds_per_epoch": round(t_boltz, 3),
+        "device": args.device or "cpu",
+        "device_name": _device_name(args.device),
+        "seconds_per_epoch": None if t_boltz is None else round(t_boltz, 3),
         "sklearn_seconds_per_epoch": None if t_sk is None else round(t_sk, 3),
         "speedup": None if t_sk is None else round(t_sk / t_boltz, 2),
-        "cpu_seconds_per_epoch": round(cpu_boltz, 3),
+        "cpu_seconds_per_epoch": None if cpu_boltz is None else round(cpu_boltz, 3),
         "sklearn_cpu_seconds_per_epoch": None if cpu_sk is None else round(cpu_sk, 3),
         "cpu_speedup": None if cpu_sk is None else round(cpu_sk / cpu_boltz, 2),
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
     if not args.quick:
         X_test, _ = load_mnist("test", binarize=args.binarize, seed=0)
-        rbm, train_s, res = quality_run(X, X_test, args, t_boltz)
+        rbm, train_s, res = quality_run(X, X_test, args, t_boltz or 1.0)
         print(f"quality run: {rbm.n_iter_} epochs in {train_s:.0f} s; AIS test LL "
               f"{res['test_loglik_ais']:.2f}, conservative {res['test_loglik_conservative']:.2f} "
               f"({res['n_runs']} runs x {res['n_betas']} temperatures, "
               f"{res['ais_seconds']:.1f} s)", flush=True)
         result.update({
             "epochs": rbm.n_iter_,
+            "quality_learning_rate": args.quality_lr,
+            "final_lr_fraction": args.final_lr_fraction,
+            "momentum": args.momentum,
+            "weight_decay": args.weight_decay,
+            "persistent_chains": args.chains or 100,
+            "k": args.k,
             "train_seconds": round(train_s, 1),
             "test_loglik_ais": round(res["test_loglik_ais"], 3),
             "test_loglik_conservative": round(res["test_loglik_conservative"], 3),
