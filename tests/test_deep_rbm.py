@@ -165,3 +165,33 @@ def test_torch_training_divergence_is_reported():
     with pytest.raises(DivergenceError, match="diverged"):
         BernoulliRBM(4, learning_rate=1e4, max_weight=50.0, n_epochs=3, seed=0,
                      device="cpu-torch").fit(X)
+
+
+def test_saved_models_do_not_carry_the_device(tmp_path):
+    from boltz.dbm import DeepBoltzmannMachine
+
+    X = tiny_data(300)
+    rbm = BernoulliRBM(3, n_epochs=1, seed=0, device="cpu-torch").fit(X)
+    back = BernoulliRBM.load(rbm.save(tmp_path / "rbm.npz"))
+    assert back.device is None
+    np.testing.assert_array_equal(back.W_, rbm.W_)
+    dbm = DeepBoltzmannMachine((3, 2), n_epochs=1, pretrain_epochs=1, seed=0,
+                               device="cpu-torch").fit(X)
+    assert DeepBoltzmannMachine.load(dbm.save(tmp_path / "dbm.npz")).device is None
+
+
+def test_cli_trains_and_evaluates_on_a_torch_device(tmp_path, capsys):
+    import json
+
+    from boltz.cli import main
+
+    X = tiny_data(400).astype(np.float32)
+    np.save(tmp_path / "x.npy", X)
+    out = tmp_path / "m.npz"
+    assert main(["rbm", "train", "--data", str(tmp_path / "x.npy"), "--hidden", "4",
+                 "--epochs", "2", "--device", "cpu-torch", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["rbm", "eval", str(out), "--data", str(tmp_path / "x.npy"), "--runs", "20",
+                 "--betas", "100", "--device", "cpu-torch", "--quiet"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert "test_loglik_exact" in res   # 4 hidden units: the exact value

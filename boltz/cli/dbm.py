@@ -37,6 +37,8 @@ def register(subparsers):
     t.add_argument("--mean-field-iters", type=int, default=10)
     t.add_argument("--weight-decay", type=float, default=2e-4)
     t.add_argument("--centering", action="store_true")
+    t.add_argument("--device", default=None,
+                   help="torch device for training, e.g. cuda (default: NumPy on the CPU)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", required=True, help="model file to write (.npz)")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -49,6 +51,7 @@ def register(subparsers):
                         "mnist)")
     e.add_argument("--chains", type=int, default=100, help="AIS runs")
     e.add_argument("--betas", type=int, default=20000, help="intermediate distributions")
+    e.add_argument("--device", default=None, help="torch device for AIS, e.g. cuda")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--quiet", action="store_true")
 
@@ -101,7 +104,8 @@ def run(args) -> int:
             batch_size=args.batch_size, n_chains=args.chains,
             mean_field_iters=args.mean_field_iters, weight_decay=args.weight_decay,
             centering=args.centering, pretrain_epochs=args.pretrain_epochs,
-            pretrain_learning_rate=args.pretrain_lr, seed=args.seed, verbose=not args.quiet)
+            pretrain_learning_rate=args.pretrain_lr, seed=args.seed, device=args.device,
+            verbose=not args.quiet)
         dbm.fit(x)
         path = dbm.save(args.out)
         last = dbm.history_[-1] if dbm.history_ else {}
@@ -122,7 +126,7 @@ def run(args) -> int:
             base = None
         result = evaluate_lower_bound(dbm, x, X_train=base, n_chains=args.chains,
                                       n_betas=args.betas, seed=args.seed,
-                                      progress=not args.quiet)
+                                      progress=not args.quiet, device=args.device)
         print(json.dumps(result))
         return 0
     # sample

@@ -39,6 +39,8 @@ def register(subparsers):
     t.add_argument("--schedule", choices=["constant", "linear", "exponential"],
                    default="constant")
     t.add_argument("--threads", type=int, default=None, help="BLAS threads (default: BLAS's)")
+    t.add_argument("--device", default=None,
+                   help="torch device for training and AIS, e.g. cuda (default: NumPy on the CPU)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--out", required=True, help="model file to write (.npz)")
@@ -51,6 +53,7 @@ def register(subparsers):
     e.add_argument("--runs", type=int, default=100)
     e.add_argument("--betas", type=int, default=14500)
     e.add_argument("--no-reverse", action="store_true", help="skip the conservative reverse AIS")
+    e.add_argument("--device", default=None, help="torch device for AIS, e.g. cuda")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--quiet", action="store_true")
 
@@ -90,7 +93,7 @@ def _train(args):
                 batch_size=args.batch_size, learning_rate=args.lr, momentum=args.momentum,
                 weight_decay=args.weight_decay, centering=args.centering,
                 lr_schedule=args.schedule, n_threads=args.threads, seed=args.seed,
-                verbose=not args.quiet)
+                device=args.device, verbose=not args.quiet)
     model.fit(X)
     path = model.save(args.out)
     last = {k: v for k, v in model.history_[-1].items()}
@@ -109,7 +112,7 @@ def _eval(args):
         train = _load_data(args.data, "train") if args.data == "mnist" else X
         out = evaluate_log_likelihood(model, X, train, n_runs=args.runs, n_betas=args.betas,
                                       reverse=not args.no_reverse, seed=args.seed,
-                                      progress=not args.quiet)
+                                      progress=not args.quiet, device=args.device)
     print(json.dumps(out))
     return 0
 

@@ -571,6 +571,8 @@ class DeepBoltzmannMachine(DiscreteDensity):
         if not isinstance(params["seed"], (int, type(None))):
             params["seed"] = None
         params["n_hidden"] = list(self.layer_sizes_[1:])
+        # where it ran is not part of the model: a file loads and runs anywhere
+        params.pop("device", None)
         extra = {"n_layers": self.n_layers_, "history": getattr(self, "history_", [])}
         return save_model(path, MODEL_KIND, arrays, params, extra)
 

@@ -201,8 +201,9 @@ class RBMEstimatorMixin:
         from ..io import save_model
 
         self._check_fitted()
+        # where it ran (device) is not part of the model: a file loads and runs anywhere
         params = {k: v for k, v in self.get_params().items()
-                  if v is None or isinstance(v, (bool, int, float, str))}
+                  if (v is None or isinstance(v, (bool, int, float, str))) and k != "device"}
         extra = {"history": getattr(self, "history_", []), "n_iter": getattr(self, "n_iter_", 0)}
         return save_model(path, self.kind, self._param_arrays(), params, extra)
 
