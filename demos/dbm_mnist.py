@@ -38,6 +38,7 @@ def main(argv=None):
     p.add_argument("--test-size", type=int, default=2000)
     p.add_argument("--betas", type=int, default=3000)
     p.add_argument("--out", default="dbm_demo")
+    p.add_argument("--device", default=None, help="torch device, e.g. cuda (default: CPU)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     out = Path(args.out)
@@ -49,7 +50,7 @@ def main(argv=None):
 
     dbm = DeepBoltzmannMachine(tuple(args.hidden), n_epochs=args.epochs,
                                pretrain_epochs=args.pretrain_epochs, seed=args.seed,
-                               verbose=True).fit(x_train)
+                               device=args.device, verbose=True).fit(x_train)
     dbm.save(out / "dbm.npz")
     ev = evaluate_lower_bound(dbm, x_test, X_train=x_train, n_betas=args.betas,
                               seed=args.seed, progress=True)

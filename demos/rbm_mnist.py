@@ -33,6 +33,7 @@ def main(argv=None):
     ap.add_argument("--betas", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default="rbm_demo")
+    ap.add_argument("--device", default=None, help="torch device, e.g. cuda (default: CPU)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -41,7 +42,8 @@ def main(argv=None):
     X_test, _ = load_mnist("test", binarize="stochastic", seed=0)
     rbm = BernoulliRBM(args.hidden, method="pcd", centering=True, learning_rate=args.lr,
                        momentum=lambda e: 0.5 if e < 2 else 0.9, lr_schedule="linear",
-                       n_epochs=args.epochs, n_threads=args.threads, verbose=True, seed=0)
+                       n_epochs=args.epochs, n_threads=args.threads, device=args.device,
+                       verbose=True, seed=0)
     t0 = time.perf_counter()
     rbm.fit(X, X_val=X_test[:1000])
     train_s = time.perf_counter() - t0
