@@ -308,17 +308,12 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
             from ..deep.dbm import JointTrainer
 
             on_device = JointTrainer(model, X, chains, offsets, rng, device)
-        for epoch in range(1, n_epochs + 1):
-            t0 = time.perf_counter()
+
+        def cpu_epoch(epoch, step, chains):
+            """One epoch of minibatch updates in NumPy; returns (step, lr, chains)."""
+            order = rng.permutation(X.shape[0])
             lr = lr0
-            if on_device is not None:
-                step, lr = on_device.run_epoch(
-                    n_batches, batch_size, lr_at, step, momentum=momentum,
-                    weight_decay=weight_decay, centering=centering, offset_rate=offset_rate,
-                    mean_field_iters=mean_field_iters, gibbs_steps=gibbs_steps)
-                chains = on_device.download()
-            order = rng.permutation(X.shape[0]) if on_device is None else ()
-            bar = tqdm(range(n_batches if on_device is None else 0), disable=not verbose,
+            bar = tqdm(range(n_batches), disable=not verbose,
                        desc=f"DBM epoch {epoch}/{n_epochs}", leave=False)
             for i in bar:
                 lr = lr_at(step)
@@ -353,6 +348,18 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
                 if step % 50 == 0:
                     _check_diverged(W, b, f"epoch {epoch}, update {step}", lr)
             bar.close()
+            return step, lr, chains
+
+        for epoch in range(1, n_epochs + 1):
+            t0 = time.perf_counter()
+            if on_device is not None:
+                step, lr = on_device.run_epoch(
+                    n_batches, batch_size, lr_at, step, momentum=momentum,
+                    weight_decay=weight_decay, centering=centering, offset_rate=offset_rate,
+                    mean_field_iters=mean_field_iters, gibbs_steps=gibbs_steps)
+                chains = on_device.download()
+            else:
+                step, lr, chains = cpu_epoch(epoch, step, chains)
             _check_diverged(W, b, f"the end of epoch {epoch}", lr)
             record = {"epoch": len(history) + 1, "seconds": time.perf_counter() - t0,
                       "n_batches": n_batches, "learning_rate": lr,
