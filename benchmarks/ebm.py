@@ -35,39 +35,49 @@ def _net():
     return MLPEnergy(2, hidden=HIDDEN).net
 
 
-def _data(n=20000):
-    return torch.as_tensor(make_toy("eight_gaussians").sample(n, seed=0), dtype=torch.float32)
+def _data(n=20000, device="cpu"):
+    return torch.as_tensor(make_toy("eight_gaussians").sample(n, seed=0), dtype=torch.float32,
+                           device=device)
 
 
-def interleaved_rates(step_fns, n_steps, block=10, warmup=10):
+def _sync(device):
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def interleaved_rates(step_fns, n_steps, block=10, warmup=10, device="cpu"):
     """Steps/s of each step function, timed in alternating blocks (median of blocks).
 
     Alternating the libraries block by block keeps a load change on the shared
-    machine from favouring whichever library happens to run first.
+    machine from favouring whichever library happens to run first. On CUDA each
+    block ends with a synchronisation, so queued kernels are counted.
     """
     for fn in step_fns:
         for _ in range(warmup):
             fn()
+    _sync(device)
     rates = [[] for _ in step_fns]
     for _ in range(max(1, n_steps // block)):
         for i, fn in enumerate(step_fns):
             t0 = time.perf_counter()
             for _ in range(block):
                 fn()
+            _sync(device)
             rates[i].append(block / (time.perf_counter() - t0))
     return [float(np.median(r)) for r in rates]
 
 
-def boltz_cd_step():
+def boltz_cd_step(device="cpu"):
     model = MLPEnergy(2, hidden=HIDDEN)
     model.net = _net()
+    model.to(device)
     cd = ContrastiveDivergence(n_steps=K_STEPS, step_size=STEP_SIZE, reg=REG)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
-    data = _data()
-    gen = torch.Generator().manual_seed(0)
+    data = _data(device=device)
+    gen = torch.Generator(device=device).manual_seed(0)
 
     def step():
-        x = data[torch.randint(0, len(data), (BATCH,), generator=gen)]
+        x = data[torch.randint(0, len(data), (BATCH,), generator=gen, device=device)]
         loss, _ = cd(model, x, gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -75,7 +85,7 @@ def boltz_cd_step():
     return step
 
 
-def torchebm_cd_step():
+def torchebm_cd_step(device="cpu"):
     try:
         from torchebm.core import BaseModel
         from torchebm.losses import ContrastiveDivergence as TCD
@@ -91,15 +101,15 @@ def torchebm_cd_step():
         def forward(self, x):
             return self.net(x).squeeze(-1)
 
-    model = Net()
+    model = Net().to(device)
     sampler = LangevinDynamics(model, step_size=STEP_SIZE, noise_scale=1.0)
     cd = TCD(model=model, sampler=sampler, k_steps=K_STEPS, energy_reg_weight=REG)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
-    data = _data()
-    gen = torch.Generator().manual_seed(0)
+    data = _data(device=device)
+    gen = torch.Generator(device=device).manual_seed(0)
 
     def step():
-        x = data[torch.randint(0, len(data), (BATCH,), generator=gen)]
+        x = data[torch.randint(0, len(data), (BATCH,), generator=gen, device=device)]
         loss, _ = cd(x, generator=gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -150,17 +160,18 @@ def main(argv=None):
     p.add_argument("--densities", nargs="*", default=list(TOY_DENSITIES))
     p.add_argument("--objectives", nargs="*", default=["cd", "pcd", "sm", "dsm", "ssm", "nce"])
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="cpu", help="torch device of the throughput runs")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     n_tp = 100 if args.quick else 300
-    fns = [boltz_cd_step()]
-    peer_fn = torchebm_cd_step()
+    fns = [boltz_cd_step(args.device)]
+    peer_fn = torchebm_cd_step(args.device)
     if peer_fn is not None:
         fns.append(peer_fn)
-    rates = interleaved_rates(fns, n_tp)
+    rates = interleaved_rates(fns, n_tp, device=args.device)
     ours, peer = rates[0], (rates[1] if peer_fn is not None else None)
-    print(f"CD training steps/s (MLP {HIDDEN}, batch {BATCH}, k={K_STEPS}, CPU, "
+    print(f"CD training steps/s (MLP {HIDDEN}, batch {BATCH}, k={K_STEPS}, {args.device}, "
           f"{args.threads} thread): boltz {ours:.1f}, torchebm "
           f"{'absent' if peer is None else f'{peer:.1f}'}", flush=True)
     pit = score_pitfall(n_chains=4000 if args.quick else 10000, seed=0)
@@ -172,7 +183,7 @@ def main(argv=None):
         "ratio_vs_torchebm": None if peer is None else round(ours / peer, 3),
         "pitfall_langevin_fraction": pit["langevin_fraction"],
         "pitfall_annealed_fraction": pit["annealed_fraction"],
-        "device": "cpu",
+        "device": args.device,
         "quick": bool(args.quick),
     }
     if not args.quick:
