@@ -232,7 +232,7 @@ def load_mnist(
     Example
     -------
     >>> x, y = load_mnist("test", binarize="stochastic")  # doctest: +SKIP
-    >>> x.shape, y.shape
+    >>> x.shape, y.shape  # doctest: +SKIP
     ((10000, 784), (10000,))
     """
     check_choice(split, "split", set(MNIST_FILES))

@@ -10,7 +10,8 @@ Example
 -------
 >>> import numpy as np, tempfile, os
 >>> path = os.path.join(tempfile.mkdtemp(), "m.npz")
->>> save_model(path, "Demo", {"W": np.eye(2)}, {"lr": 0.1})
+>>> save_model(path, "Demo", {"W": np.eye(2)}, {"lr": 0.1}).name
+'m.npz'
 >>> arrays, meta = load_model(path, "Demo")
 >>> arrays["W"].tolist(), meta["params"]["lr"]
 ([[1.0, 0.0], [0.0, 1.0]], 0.1)
