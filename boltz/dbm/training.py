@@ -176,27 +176,25 @@ def pretrain_dbm(X, n_hidden, *, n_epochs: int = 10, learning_rate: float = 0.05
 # joint training
 # ----------------------------------------------------------------------
 def _centred_biases(weights, biases, offsets):
-    """``b'_l = b_l + W_l c_{l+1} + W_{l-1}^T c_{l-1}`` (energy unchanged up to a constant)."""
-    out = []
-    for l, b in enumerate(biases):
-        bc = b.copy()
-        if l + 1 < len(biases):
-            bc += weights[l] @ offsets[l + 1]
-        if l > 0:
-            bc += offsets[l - 1] @ weights[l - 1]
-        out.append(bc)
-    return out
+    """``b'_l = b_l + W_l c_{l+1} + W_{l-1}^T c_{l-1}`` (energy unchanged up to a constant).
+
+    Works on NumPy arrays and torch tensors alike (the device path uses it too).
+    """
+    return [_shift_bias(weights, b, offsets, l, +1) for l, b in enumerate(biases)]
 
 
 def _uncentred_biases(weights, centred, offsets):
-    out = []
-    for l, bc in enumerate(centred):
-        b = bc.copy()
-        if l + 1 < len(centred):
-            b -= weights[l] @ offsets[l + 1]
-        if l > 0:
-            b -= offsets[l - 1] @ weights[l - 1]
-        out.append(b)
+    """The inverse of :func:`_centred_biases`."""
+    return [_shift_bias(weights, bc, offsets, l, -1) for l, bc in enumerate(centred)]
+
+
+def _shift_bias(weights, b, offsets, l, sign):
+    """``b + sign * (W_l c_{l+1} + W_{l-1}^T c_{l-1})`` as a new array (no in-place update)."""
+    out = b
+    if l + 1 < len(offsets):
+        out = out + sign * (weights[l] @ offsets[l + 1])
+    if l > 0:
+        out = out + sign * (offsets[l - 1] @ weights[l - 1])
     return out
 
 

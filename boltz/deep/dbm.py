@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..dbm.training import _centred_biases, _uncentred_biases
 from ._utils import make_generator
 from .rbm import torch_device
 
@@ -111,7 +112,7 @@ class JointTrainer:
             neg = self._model_statistics(gibbs_steps)
             n_pos, n_neg = v.shape[0], neg[0].shape[0]
             if centering:
-                bc = self._centred_biases()
+                bc = _centred_biases(W, b, off)
             for l in range(L1 - 1):
                 d_lo, d_hi = data[l] - off[l], data[l + 1] - off[l + 1]
                 m_lo, m_hi = neg[l] - off[l], neg[l + 1] - off[l + 1]
@@ -123,9 +124,9 @@ class JointTrainer:
             for l in range(L1 - 1):
                 W[l].add_(self.vel_W[l])
             if centering:
-                for l in range(L1):
-                    bc[l].add_(self.vel_b[l])
-                self._set_uncentred_biases(bc)
+                bc = [x + dv for x, dv in zip(bc, self.vel_b, strict=True)]
+                for dst, new in zip(b, _uncentred_biases(W, bc, off), strict=True):
+                    dst.copy_(new)
                 for l in range(1, L1):
                     off[l].mul_(1 - offset_rate).add_(data[l].mean(0), alpha=offset_rate)
             else:
@@ -133,29 +134,6 @@ class JointTrainer:
                     b[l].add_(self.vel_b[l])
             step += 1
         return step, lr
-
-    def _centred_biases(self):
-        """``b'_l = b_l + W_l c_{l+1} + W_{l-1}^T c_{l-1}``, as on the CPU."""
-        W, b, off = self.W, self.b, self.offsets
-        out = []
-        for l in range(len(b)):
-            bc = b[l].clone()
-            if l + 1 < len(b):
-                bc += W[l] @ off[l + 1]
-            if l > 0:
-                bc += off[l - 1] @ W[l - 1]
-            out.append(bc)
-        return out
-
-    def _set_uncentred_biases(self, centred):
-        W, off = self.W, self.offsets
-        for l, bc in enumerate(centred):
-            new = bc
-            if l + 1 < len(centred):
-                new = new - W[l] @ off[l + 1]
-            if l > 0:
-                new = new - off[l - 1] @ W[l - 1]
-            self.b[l].copy_(new)
 
     def download(self):
         """Write the parameters into the model's arrays; returns the chains as NumPy."""
@@ -216,12 +194,9 @@ def anneal(model, betas, base, n_chains, seed, device, return_states=False):
             states[l] = torch.bernoulli(
                 torch.sigmoid((1.0 - b_next) * a[l] + b_next * u).float(), generator=gen)
         for l in even:
-            inp = torch.zeros(n_chains, W[0].shape[0] if l == 0 else W[l - 1].shape[1],
-                              dtype=torch.float32, device=dev)
+            inp = states[l + 1] @ W[l].t() if l + 1 < L1 else 0.0
             if l > 0:
                 inp = inp + states[l - 1] @ W[l - 1]
-            if l + 1 < L1:
-                inp = inp + states[l + 1] @ W[l].t()
             pre = b_next * inp.double() + (b_next * b[l] + (1.0 - b_next) * a[l])
             states[l] = torch.bernoulli(torch.sigmoid(pre).float(), generator=gen)
     logw = logw.cpu().numpy()
