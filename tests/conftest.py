@@ -38,3 +38,23 @@ def one_blas_thread():
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+@pytest.fixture
+def record_draws(monkeypatch):
+    """``record_draws(module, name)`` wraps the sampling function ``module.name`` for this
+    test so that every tensor it returns is also appended (as NumPy) to the list returned."""
+
+    def wrap(module, name):
+        draws = []
+        real = getattr(module, name)
+
+        def recording(*args, **kwargs):
+            sample = real(*args, **kwargs)
+            draws.append(sample.cpu().numpy().copy())
+            return sample
+
+        monkeypatch.setattr(module, name, recording)
+        return draws
+
+    return wrap

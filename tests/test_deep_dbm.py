@@ -56,7 +56,7 @@ def test_torch_joint_training_matches_the_cpu_path(device, centering):
     assert len(dbm.history_) == 30 and dbm.weights_[0].dtype == np.float32
 
 
-def test_torch_mean_field_and_update_match_the_numpy_formulas():
+def test_torch_mean_field_and_update_match_the_numpy_formulas(record_draws):
     """One joint update, the sampled chains recorded, against NumPy's own model math."""
     import boltz.deep.dbm as ddbm
 
@@ -73,24 +73,13 @@ def test_torch_mean_field_and_update_match_the_numpy_formulas():
     got = jt.mean_field(torch.from_numpy(X), 7)
     for m, g in zip(mus, got[1:], strict=True):
         np.testing.assert_allclose(g.numpy(), m, atol=1e-12)
-    draws = []
-    real = ddbm._bernoulli
-
-    def recording(p, gen):
-        s = real(p, gen)
-        draws.append(s.numpy().copy())
-        return s
-
     W0 = [w.copy() for w in dbm.weights_]
     b0 = [x.copy() for x in dbm.biases_]
     jt.vel_W[0] += 0.01
     vW0 = [v.numpy().copy() for v in jt.vel_W]
-    ddbm._bernoulli = recording
-    try:
-        jt.run_epoch(1, 30, lambda step: 0.1, 0, momentum=0.6, weight_decay=0.01,
-                     centering=True, offset_rate=0.05, mean_field_iters=7, gibbs_steps=1)
-    finally:
-        ddbm._bernoulli = real
+    draws = record_draws(ddbm, "_bernoulli")
+    jt.run_epoch(1, 30, lambda step: 0.1, 0, momentum=0.6, weight_decay=0.01,
+                 centering=True, offset_rate=0.05, mean_field_iters=7, gibbs_steps=1)
     jt.download()
     # recorded order: odd layer 1, then even layers 0 and 2 (one Gibbs sweep)
     h1, v_neg, h2 = draws

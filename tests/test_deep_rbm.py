@@ -44,7 +44,7 @@ def test_torch_training_increases_exact_log_likelihood(device, method):
     assert "pseudo_loglik" in rbm.history_[-1]
 
 
-def test_torch_step_is_the_centred_momentum_update():
+def test_torch_step_is_the_centred_momentum_update(record_draws):
     """One update against the formulas written out in NumPy, from the recorded samples."""
     import boltz.deep.rbm as drbm
 
@@ -61,20 +61,9 @@ def test_torch_step_is_the_centred_momentum_update():
     vW0 = tr.t_vel["W"].double().numpy()
     lam0, mu, q0 = tr.t_lam.double().numpy(), tr.mu.astype(np.float64), tr.t_q.double().numpy()
     h0 = tr.t_chain_h.double().numpy()
-    draws = []
-    real = drbm._uniform_bernoulli
-
-    def recording(p, gen):
-        s = real(p, gen)
-        draws.append(s.double().numpy())
-        return s
-
-    drbm._uniform_bernoulli = recording
-    try:
-        W, a, c = tr._upload()
-        tr._step(torch.from_numpy(X), W, a, c, 0.3, 0.7)
-    finally:
-        drbm._uniform_bernoulli = real
+    draws = record_draws(drbm, "_uniform_bernoulli")
+    W, a, c = tr._upload()
+    tr._step(torch.from_numpy(X), W, a, c, 0.3, 0.7)
     v_neg, h_neg = draws
     sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
     Xd = X.astype(np.float64)
@@ -198,7 +187,7 @@ def test_cli_trains_and_evaluates_on_a_torch_device(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_device_negative_phase_leaves_the_exact_marginal_invariant(device):
+def test_device_negative_phase_leaves_the_exact_marginal_invariant(device, record_draws):
     """Persistent chains started at exact draws stay exact: after PCD steps with a zero
     learning rate the device's negative-phase visibles pass chi-square and TV tests
     against enumeration, and a control model is rejected."""
@@ -212,21 +201,10 @@ def test_device_negative_phase_leaves_the_exact_marginal_invariant(device):
     exact = ExactDistribution(rbm)
     X = exact.sample(20000, seed=5).astype(np.float32)   # chain h ~ p(h | exact v) ~ p(h)
     tr = drbm.TorchTrainer(rbm, X, seed=6)
-    draws = []
-    real = drbm._uniform_bernoulli
-
-    def recording(p, gen):
-        s = real(p, gen)
-        draws.append(s.cpu().numpy())
-        return s
-
+    draws = record_draws(drbm, "_uniform_bernoulli")
     W, a, c = tr._upload()
-    drbm._uniform_bernoulli = recording
-    try:
-        for _ in range(3):
-            tr._step(torch.from_numpy(X).to(tr.device), W, a, c, 0.0, 0.0)
-    finally:
-        drbm._uniform_bernoulli = real
+    for _ in range(3):
+        tr._step(torch.from_numpy(X).to(tr.device), W, a, c, 0.0, 0.0)
     v = draws[-2].astype(np.float64)   # the last step's v ~ p(v | h), h ~ p(h)
     assert chi_square_test(v, exact)[1] > 1e-3
     assert exact.total_variation(v) < 1.2 * expected_total_variation(exact.probabilities, len(v))
