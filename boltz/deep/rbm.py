@@ -83,9 +83,6 @@ class TorchTrainer(Trainer):
             raise ValueError("method='pt' runs on the CPU only; use method='pcd' with a device")
         self.device = torch_device(model.device if device is None else device)
         super().__init__(model, X32, seed, up=up, down=down)
-        if self._pool is not None:  # the CPU trainer's positive-phase thread is not used
-            self._pool.shutdown()
-            self._pool = None
         dev = self.device
         self.gen = make_generator(self.rng, dev)
         self.t_vel = {k: torch.zeros(v.shape, dtype=torch.float32, device=dev)
@@ -96,6 +93,9 @@ class TorchTrainer(Trainer):
         self.t_chain_h = None if self.chain_h is None else _copy_to(self.chain_h, dev)
         self._X_host = None
         self._X_dev = None
+
+    def _positive_phase_pool(self):
+        return None  # the device runs both phases; no CPU worker thread
 
     def _data_on_device(self, X32):
         if self._X_host is not X32:

@@ -137,12 +137,7 @@ class Trainer:
         self._no_velocity = np.empty((0, 0), np.float32)  # also "no W^T" for the update
         self._velocity_skipped = False
         self._index_cache = []  # [(v, column_index(v))] of the last two 0/1 v seen
-        # n_threads >= 2: a worker thread computes the positive phase (PCD, PT)
-        n_threads = m.n_threads
-        self._pool = None
-        if n_threads is not None and check_positive_int(n_threads, "n_threads") >= 2 \
-                and self.method != "cd":
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="boltz-rbm")
+        self._pool = self._positive_phase_pool()
         self.n_updates = 0
         self.chain_h = None
         if self.method == "pcd":
@@ -159,6 +154,15 @@ class Trainer:
             _, self.chain_h = self._hidden(self.chain_v, self.row_beta)
             self.swap_attempts = 0
             self.swap_accepts = 0
+
+    def _positive_phase_pool(self):
+        """With ``n_threads >= 2`` (PCD, PT) a one-thread pool that computes the positive
+        phase while the chains advance; else ``None``."""
+        n_threads = self.model.n_threads
+        if n_threads is not None and check_positive_int(n_threads, "n_threads") >= 2 \
+                and self.method != "cd":
+            return ThreadPoolExecutor(max_workers=1, thread_name_prefix="boltz-rbm")
+        return None
 
     # -- sampling helpers ---------------------------------------------------
     def _column_index(self, v):
