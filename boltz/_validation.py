@@ -93,6 +93,15 @@ def check_binary(x, name: str, *, values=(0, 1), dtype=np.float64, **kwargs) -> 
     return arr
 
 
+def check_unit_interval(x, name: str, *, dtype=np.float64, **kwargs) -> np.ndarray:
+    """Check that every entry of ``x`` is a probability in ``[0, 1]``."""
+    arr = check_array(x, name, dtype=dtype, **kwargs)
+    if not np.all((arr >= 0) & (arr <= 1)):
+        bad = arr[(arr < 0) | (arr > 1)].ravel()[:3]
+        raise ValueError(f"{name} must hold probabilities in [0, 1], got e.g. {bad.tolist()}")
+    return arr
+
+
 def check_spins(x, name: str, **kwargs) -> np.ndarray:
     """Check that ``x`` holds spins in {-1, +1}."""
     return check_binary(x, name, values=(-1, 1), **kwargs)

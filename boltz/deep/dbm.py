@@ -43,7 +43,7 @@ class JointTrainer:
     :meth:`download` writes the parameters back into the model.
     """
 
-    def __init__(self, model, X, chains, offsets, rng, device):
+    def __init__(self, model, X, chains, offsets, rng, device, binarize=None):
         self.device = dev = torch_device(device)
         self.model = model
         self.dtype = torch.float64 if model.weights_[0].dtype == np.float64 else torch.float32
@@ -58,6 +58,7 @@ class JointTrainer:
         self.chains = [up(c) for c in chains]
         self.offsets = [up(o) for o in offsets]
         self.X = up(X)
+        self.binarize = binarize  # "dynamic": X holds probabilities, each minibatch is drawn
         self.gen = make_generator(rng, dev)
 
     # -- model math on the device -------------------------------------------
@@ -108,6 +109,8 @@ class JointTrainer:
         for i in range(n_batches):
             lr = lr_at(step)
             v = self.X[order[i * batch_size:(i + 1) * batch_size]]
+            if self.binarize is not None:
+                v = _bernoulli(v, self.gen)
             data = self.mean_field(v, mean_field_iters)
             neg = self._model_statistics(gibbs_steps)
             n_pos, n_neg = v.shape[0], neg[0].shape[0]
