@@ -64,3 +64,17 @@ def test_layer_filter_plots():
     fig = plot_layer_filters(dbm, shape=(4, 4))
     assert len(fig.axes) == 2
     assert plot_samples(rng.random((5, 16)), shape=(4, 4)) is not None
+
+
+def test_train_with_dynamic_binarization(tmp_path, capsys):
+    probs = tmp_path / "p.npy"
+    np.save(probs, np.tile([0.9, 0.8, 0.9, 0.1, 0.2, 0.1], (40, 1)))
+    model = tmp_path / "m.npz"
+    args = ["dbm", "train", "--data", str(probs), "--hidden", "4", "3", "--epochs", "1",
+            "--pretrain-epochs", "1", "--batch-size", "20", "--out", str(model), "--quiet"]
+    assert main(args) == 2  # grey levels need --binarize dynamic
+    assert "X must be binary" in capsys.readouterr().err
+    assert main([*args, "--binarize", "dynamic"]) == 0
+    from boltz.dbm import DeepBoltzmannMachine
+
+    assert DeepBoltzmannMachine.load(model).binarize == "dynamic"

@@ -1,10 +1,12 @@
 """DBM joint training, pretraining with weight doubling, divergence detection."""
 
+import itertools
+
 import numpy as np
 import pytest
 
 from boltz.dbm import DeepBoltzmannMachine, exact_log_likelihood
-from boltz.dbm.training import TrainingDivergedError, doubling_factors, train_dbm
+from boltz.dbm.training import TrainingDivergedError, doubling_factors, draw_binary, train_dbm
 
 
 def prototype_data(n=1000, noise=0.05, seed=0):
@@ -167,3 +169,78 @@ def test_blas_thread_cap_is_an_argument_of_joint_training():
     capped = DeepBoltzmannMachine((4, 3), n_epochs=1, pretrain_epochs=0, batch_size=20,
                                   n_threads=1, seed=0).fit(X)
     assert capped.get_params()["n_threads"] == 1 and len(capped.history_) == 1
+
+
+# three fuzzy prototypes: rows of probabilities whose mixture of product Bernoullis
+# is the distribution dynamic binarization fits
+FUZZY = np.repeat(np.array([[.9, .9, .8, .1, .1, .2], [.1, .2, .1, .9, .8, .9],
+                            [.8, .1, .9, .1, .8, .1]]), 4, axis=0)
+ALL_V = np.array(list(itertools.product([0, 1], repeat=6)), dtype=float)
+
+
+def mixture_log_likelihood(dbm, P=FUZZY):
+    """``E_{p_data}[log p(v)]`` exactly, ``p_data`` the mixture the rows of ``P`` define."""
+    p_data = np.mean(np.prod(np.where(ALL_V[None] == 1, P[:, None], 1 - P[:, None]), axis=2),
+                     axis=0)
+    return float(p_data @ exact_log_likelihood(dbm, ALL_V))
+
+
+MIXTURE_FIT = dict(pretrain_epochs=0, learning_rate=0.05, batch_size=4, lr_schedule="linear",
+                   centering=True, dtype="float64", seed=0)
+
+
+def test_dynamic_binarization_fits_the_mixture_not_one_draw():
+    # 1800 updates each: fresh draws of the 12 rows; one fixed draw of them; a
+    # fixed draw of 1200 rows (100 per probability row), nearly the mixture itself
+    dynamic = DeepBoltzmannMachine((4, 3), n_epochs=600, binarize="dynamic",
+                                   **MIXTURE_FIT).fit(FUZZY)
+    one_draw = DeepBoltzmannMachine((4, 3), n_epochs=600, **MIXTURE_FIT).fit(
+        draw_binary(FUZZY, np.random.default_rng(1)))
+    large = DeepBoltzmannMachine((4, 3), n_epochs=6, **MIXTURE_FIT).fit(
+        draw_binary(np.repeat(FUZZY, 100, axis=0), np.random.default_rng(2)))
+    dyn, fixed, big = (mixture_log_likelihood(m) for m in (dynamic, one_draw, large))
+    # seeds 0-3 gave dynamic -3.353..-3.361, large -3.354..-3.366 and one draw
+    # -3.62..-3.80 (the mixture's entropy, the ceiling, is 3.203 nats)
+    assert dyn < -3.203
+    assert abs(dyn - big) < 0.03, (dyn, big)
+    assert dyn > fixed + 0.15, (dyn, fixed)
+
+
+def test_dynamic_binarization_draws_every_minibatch_afresh(monkeypatch):
+    P = np.full((40, 6), 0.3)
+    dbm = DeepBoltzmannMachine((4, 3), n_epochs=0, pretrain_epochs=0, seed=0).fit(
+        draw_binary(P, np.random.default_rng(0)))
+    seen = []
+    original = dbm.mean_field
+
+    def recording(v, *args, **kwargs):
+        seen.append(np.array(v))
+        return original(v, *args, **kwargs)
+
+    monkeypatch.setattr(dbm, "mean_field", recording)
+    train_dbm(dbm, P, n_epochs=3, batch_size=40, binarize="dynamic", monitor_size=40, seed=0)
+    batches = np.stack([v for v in seen if v.shape == (40, 6)])
+    assert np.all((batches == 0) | (batches == 1))
+    # per epoch: one minibatch (a fresh draw), then the bound on the monitoring
+    # set (one draw, made once): 6 calls, 4 distinct draws
+    assert len(batches) == 6 and len({b.tobytes() for b in batches}) == 4
+    sd = np.sqrt(0.3 * 0.7 / batches.size)
+    assert abs(batches.mean() - 0.3) < 4 * sd
+    # binary rows come back unchanged from a draw
+    B = draw_binary(P, np.random.default_rng(1))
+    np.testing.assert_array_equal(draw_binary(B, np.random.default_rng(2)), B)
+
+
+def test_dynamic_binarization_bad_input(tmp_path):
+    with pytest.raises(ValueError, match=r"X must hold probabilities in \[0, 1\]"):
+        DeepBoltzmannMachine((4, 3), n_epochs=1, pretrain_epochs=0,
+                             binarize="dynamic").fit(FUZZY * 2)
+    bad = FUZZY.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        DeepBoltzmannMachine((4, 3), n_epochs=1, pretrain_epochs=0, binarize="dynamic").fit(bad)
+    with pytest.raises(ValueError, match="binarize"):
+        DeepBoltzmannMachine((4, 3), n_epochs=1, pretrain_epochs=0, binarize="fresh").fit(FUZZY)
+    dbm = DeepBoltzmannMachine((4, 3), n_epochs=1, pretrain_epochs=1, binarize="dynamic",
+                               seed=0).fit(FUZZY)
+    assert DeepBoltzmannMachine.load(dbm.save(tmp_path / "d.npz")).binarize == "dynamic"

@@ -7,7 +7,9 @@ Examples::
     boltz dbm sample dbm.npz --n 100 --steps 1000 --out samples.png
 
 ``--data`` is ``mnist`` (stochastically binarized MNIST, train or test split)
-or a ``.npy`` file holding a binary ``(n, n_visible)`` array.
+or a ``.npy`` file holding a binary ``(n, n_visible)`` array. ``train
+--binarize dynamic`` takes MNIST's grey levels (or a ``.npy`` file of
+probabilities in [0, 1]) and draws each minibatch afresh from them.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ def register(subparsers):
     t.add_argument("--mean-field-iters", type=int, default=10)
     t.add_argument("--weight-decay", type=float, default=2e-4)
     t.add_argument("--centering", action="store_true")
+    t.add_argument("--binarize", choices=["fixed", "dynamic"], default="fixed",
+                   help="dynamic: train on fresh Bernoulli draws of grey levels per minibatch")
     t.add_argument("--device", default=None,
                    help="torch device for training, e.g. cuda (default: NumPy on the CPU)")
     t.add_argument("--seed", type=int, default=0)
@@ -70,13 +74,13 @@ def _data_args(p, default_split="train"):
     p.add_argument("--max-samples", type=int, default=None, help="use only the first N rows")
 
 
-def _load_data(spec, split, max_samples):
+def _load_data(spec, split, max_samples, grey=False):
     import numpy as np
 
     if spec == "mnist":
         from ..datasets import load_mnist
 
-        x, _ = load_mnist(split, binarize="stochastic", seed=0)
+        x, _ = load_mnist(split, binarize=None if grey else "stochastic", seed=0)
     else:
         from pathlib import Path
 
@@ -98,12 +102,14 @@ def run(args) -> int:
     from ..dbm import DeepBoltzmannMachine
 
     if args.action == "train":
-        x = _load_data(args.data, args.split, args.max_samples)
+        dynamic = args.binarize == "dynamic"
+        x = _load_data(args.data, args.split, args.max_samples, grey=dynamic)
         dbm = DeepBoltzmannMachine(
             tuple(args.hidden), learning_rate=args.lr, n_epochs=args.epochs,
             batch_size=args.batch_size, n_chains=args.chains,
             mean_field_iters=args.mean_field_iters, weight_decay=args.weight_decay,
-            centering=args.centering, pretrain_epochs=args.pretrain_epochs,
+            centering=args.centering, binarize="dynamic" if dynamic else None,
+            pretrain_epochs=args.pretrain_epochs,
             pretrain_learning_rate=args.pretrain_lr, seed=args.seed, device=args.device,
             verbose=not args.quiet)
         dbm.fit(x)

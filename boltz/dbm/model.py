@@ -162,6 +162,12 @@ class DeepBoltzmannMachine(DiscreteDensity):
         End point of the linear schedule.
     centering : bool
         Train in the centred parametrisation (Montavon & Mueller 2012).
+    binarize : {None, "dynamic"}
+        ``None``: ``X`` is binary. ``"dynamic"``: ``X`` holds probabilities in
+        ``[0, 1]`` (e.g. MNIST grey levels); joint training draws every
+        minibatch afresh from them, and pretraining uses one draw
+        (:func:`boltz.dbm.training.train_dbm`). Less overfitting than training
+        on one fixed binarization.
     pretrain_epochs : int
         Epochs of CD training per RBM of the greedy stack (0: random init).
     pretrain_learning_rate : float
@@ -207,6 +213,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
         lr_schedule: str = "inverse",
         final_lr_fraction: float = 0.01,
         centering: bool = False,
+        binarize: str | None = None,
         pretrain_epochs: int = 10,
         pretrain_learning_rate: float = 0.05,
         dtype: str = "float32",
@@ -228,6 +235,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
         self.lr_schedule = lr_schedule
         self.final_lr_fraction = final_lr_fraction
         self.centering = centering
+        self.binarize = binarize
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_learning_rate = pretrain_learning_rate
         self.dtype = dtype
@@ -239,7 +247,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
     _PARAM_NAMES = (
         "n_hidden", "learning_rate", "n_epochs", "batch_size", "n_chains", "gibbs_steps",
         "mean_field_iters", "weight_decay", "momentum", "lr_decay_steps", "lr_schedule",
-        "final_lr_fraction", "centering",
+        "final_lr_fraction", "centering", "binarize",
         "pretrain_epochs", "pretrain_learning_rate", "dtype", "n_threads", "device", "seed",
         "verbose",
     )
@@ -549,7 +557,8 @@ class DeepBoltzmannMachine(DiscreteDensity):
     def fit(self, X, X_val=None):
         """Greedy pretraining with weight doubling, then joint training; returns ``self``.
 
-        ``X`` is a binary ``(n_samples, n_visible)`` array. See
+        ``X`` is a binary ``(n_samples, n_visible)`` array, or probabilities
+        with ``binarize="dynamic"``. See
         :func:`boltz.dbm.training.pretrain_dbm` and :func:`boltz.dbm.training.train_dbm`.
         """
         check_hidden_sizes(self.n_hidden)

@@ -215,10 +215,11 @@ def init_chains_from_data(model, X, n_chains, seed=None, mean_field_iters=10):
 
 def _check_training_data(X, binarize, n_visible, dtype):
     """``X`` validated for :func:`train_dbm`: binary, or probabilities with ``binarize="dynamic"``."""
+    layout = {"ndim": 2} if n_visible is None else {"shape": (None, n_visible)}
     if binarize is None:
-        return check_binary(X, "X", shape=(None, n_visible), dtype=dtype)
+        return check_binary(X, "X", dtype=dtype, **layout)
     check_choice(binarize, "binarize", {"dynamic"})
-    return check_unit_interval(X, "X", shape=(None, n_visible), dtype=dtype)
+    return check_unit_interval(X, "X", dtype=dtype, **layout)
 
 
 def draw_binary(P, rng, binarize="dynamic"):
@@ -428,12 +429,13 @@ def fit_dbm(model, X, X_val=None):
     n_hidden = check_hidden_sizes(model.n_hidden)
     check_choice(model.dtype, "dtype", {"float32", "float64"})
     dt = np.dtype(model.dtype)
-    X = check_binary(X, "X", ndim=2, dtype=dt)
+    binarize = getattr(model, "binarize", None)
+    X = _check_training_data(X, binarize, None, dt)
     pretrain_epochs = check_nonnegative_int(model.pretrain_epochs, "pretrain_epochs")
     rng = check_rng(model.seed)
     if pretrain_epochs > 0:
         weights, biases = pretrain_dbm(
-            X, n_hidden, n_epochs=pretrain_epochs, learning_rate=model.pretrain_learning_rate,
+            draw_binary(X, rng, binarize), n_hidden, n_epochs=pretrain_epochs, learning_rate=model.pretrain_learning_rate,
             batch_size=model.batch_size, dtype=model.dtype, seed=rng, verbose=model.verbose,
             device=getattr(model, "device", None))
     else:
@@ -451,4 +453,5 @@ def fit_dbm(model, X, X_val=None):
         momentum=model.momentum, lr_decay_steps=model.lr_decay_steps,
         lr_schedule=model.lr_schedule, final_lr_fraction=model.final_lr_fraction,
         centering=model.centering, seed=rng, verbose=model.verbose, X_val=X_val,
-        n_threads=getattr(model, "n_threads", None), device=getattr(model, "device", None))
+        n_threads=getattr(model, "n_threads", None), device=getattr(model, "device", None),
+        binarize=binarize)
