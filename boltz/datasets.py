@@ -38,6 +38,7 @@ __all__ = [
     "load_mnist",
     "find_mnist_dir",
     "binarize",
+    "draw_binary",
     "read_idx",
     "binary_image",
     "BINARY_IMAGES",
@@ -198,6 +199,25 @@ def binarize(images, method: str = "stochastic", seed: int = 0) -> np.ndarray:
         return (images > 0.5).astype(np.float32)
     rng = np.random.default_rng(check_nonnegative_int(seed, "seed"))
     return (rng.random(images.shape, dtype=np.float32) < images).astype(np.float32)
+
+
+def draw_binary(P, rng, binarize="dynamic"):
+    """A fresh Bernoulli draw of the probabilities ``P`` (``P`` itself when ``binarize`` is None).
+
+    The step of *dynamic binarization*: training on a new draw of the grey
+    levels at every minibatch instead of on one fixed binarization. Binary rows
+    come back unchanged, since ``u < 1`` is certain and ``u < 0`` impossible for
+    ``u`` uniform on ``[0, 1)``. ``P`` is not validated (callers check it once).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> draw_binary(np.array([[0.0, 1.0, 1.0]], np.float32), np.random.default_rng(0))
+    array([[0., 1., 1.]], dtype=float32)
+    """
+    if binarize is None:
+        return P
+    return (rng.random(P.shape, dtype=P.dtype) < P).astype(P.dtype)
 
 
 def load_mnist(

@@ -5,6 +5,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from fuzzy_mixture import FUZZY, mixture_log_likelihood  # noqa: E402
+from test_dbm_training import MIXTURE_FIT  # noqa: E402
+
 from boltz.dbm import DeepBoltzmannMachine  # noqa: E402
 from boltz.dbm.evaluation import (  # noqa: E402
     ais_log_partition,
@@ -13,7 +16,6 @@ from boltz.dbm.evaluation import (  # noqa: E402
     exact_log_partition,
 )
 from boltz.dbm.training import _centred_biases, _uncentred_biases  # noqa: E402
-from test_dbm_training import FUZZY, MIXTURE_FIT, mixture_log_likelihood  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -70,8 +72,9 @@ def test_torch_dynamic_binarization_matches_the_cpu_path(device, monkeypatch):
 
     monkeypatch.setattr(JointTrainer, "mean_field", recording)
     kw = {**MIXTURE_FIT, "n_epochs": 600, "binarize": "dynamic"}
-    cpu = mixture_log_likelihood(DeepBoltzmannMachine((4, 3), **kw).fit(FUZZY))
-    dev = mixture_log_likelihood(DeepBoltzmannMachine((4, 3), device=device, **kw).fit(FUZZY))
+    cpu, dev = (mixture_log_likelihood(exact_log_likelihood,
+                                       DeepBoltzmannMachine((4, 3), device=d, **kw).fit(FUZZY))
+                for d in (None, device))
     batches = np.concatenate(seen)
     # every minibatch is a fresh binary draw (training on the probabilities
     # themselves would fit this mixture about as well, so the draws are checked)

@@ -52,6 +52,20 @@ def test_cli_errors(tmp_path, data_file, capsys):
     assert main(["rbm", "train", "--data", "x.csv", "--out", str(tmp_path / "m")]) == 2
 
 
+def test_cli_trains_with_dynamic_binarization(tmp_path, capsys):
+    probs = tmp_path / "p.npy"
+    np.save(probs, np.tile([0.9, 0.8, 0.9, 0.1, 0.2, 0.1], (40, 1)))
+    model = tmp_path / "m.npz"
+    args = ["rbm", "train", "--data", str(probs), "--hidden", "3", "--epochs", "1",
+            "--batch-size", "20", "--out", str(model), "--quiet"]
+    assert main(args) == 2  # grey levels need --binarize dynamic
+    assert "X must be binary" in capsys.readouterr().err
+    assert main([*args, "--binarize", "dynamic"]) == 0
+    from boltz.rbm import BernoulliRBM
+
+    assert BernoulliRBM.load(model).binarize == "dynamic"
+
+
 def test_plots(data_file):
     from boltz.plotting.rbm import plot_filters, plot_samples, plot_training_curves
 

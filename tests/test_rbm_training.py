@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
+from fuzzy_mixture import FUZZY, MIXTURE_ENTROPY, mixture_log_likelihood
 
+from boltz.datasets import draw_binary
 from boltz.exact import all_states
 from boltz.io import ModelFileError
 from boltz.rbm import (
@@ -365,3 +367,75 @@ def test_positive_phase_worker_thread_gives_the_same_model(method):
                          n_temperatures=3, seed=0).fit(X) for t in (1, 2)]
     np.testing.assert_array_equal(fits[0].W_, fits[1].W_)
     np.testing.assert_array_equal(fits[0].hidden_bias_, fits[1].hidden_bias_)
+
+
+# -- dynamic binarization -----------------------------------------------------
+MIXTURE_FIT = dict(method="pcd", learning_rate=0.05, batch_size=4, lr_schedule="linear",
+                   final_lr_fraction=0.01, centering=True, monitor_every=0, seed=0)
+
+
+def exact_per_sample(rbm, V):
+    return -rbm.free_energy(V) - rbm.log_partition()
+
+
+def test_dynamic_binarization_fits_the_mixture_not_one_draw():
+    # 1800 updates each: fresh draws of the 12 rows; one fixed draw of them; a
+    # fixed draw of 1200 rows (100 per probability row), nearly the mixture itself
+    dynamic = BernoulliRBM(4, n_epochs=600, binarize="dynamic", **MIXTURE_FIT).fit(FUZZY)
+    one_draw = BernoulliRBM(4, n_epochs=600, **MIXTURE_FIT).fit(
+        draw_binary(FUZZY, np.random.default_rng(1)))
+    large = BernoulliRBM(4, n_epochs=6, **MIXTURE_FIT).fit(
+        draw_binary(np.repeat(FUZZY, 100, axis=0), np.random.default_rng(2)))
+    dyn, fixed, big = (mixture_log_likelihood(exact_per_sample, m)
+                       for m in (dynamic, one_draw, large))
+    # seeds 0-3 gave dynamic -3.355..-3.373, large -3.359..-3.388 and one draw
+    # -3.65..-3.85 (the mixture's entropy, the ceiling, is 3.203 nats)
+    assert dyn < -MIXTURE_ENTROPY
+    assert abs(dyn - big) < 0.05, (dyn, big)
+    assert dyn > fixed + 0.15, (dyn, fixed)
+
+
+@pytest.mark.parametrize("method", ["cd", "pcd", "pt"])
+def test_dynamic_binarization_draws_every_minibatch_afresh(method, monkeypatch):
+    from boltz.rbm.training import Trainer
+
+    seen = []
+    original = Trainer.step
+
+    def recording(self, v_pos, lr, momentum):
+        seen.append(np.array(v_pos))
+        return original(self, v_pos, lr, momentum)
+
+    monkeypatch.setattr(Trainer, "step", recording)
+    P = np.full((40, 6), 0.3)
+    rbm = BernoulliRBM(3, method=method, n_epochs=3, batch_size=40, binarize="dynamic",
+                       n_temperatures=3, seed=0).fit(P)
+    batches = np.stack(seen)
+    assert batches.shape == (3, 40, 6) and np.all((batches == 0) | (batches == 1))
+    assert len({b.tobytes() for b in batches}) == 3
+    sd = np.sqrt(0.3 * 0.7 / batches.size)
+    assert abs(batches.mean() - 0.3) < 4 * sd
+    assert np.isfinite(rbm.history_[-1]["pseudo_loglik"])  # monitored on a binary draw
+    # partial_fit draws too
+    seen.clear()
+    rbm.partial_fit(P)
+    assert len(seen) == 1 and np.all((seen[0] == 0) | (seen[0] == 1))
+
+
+def test_dynamic_binarization_bad_input(tmp_path):
+    with pytest.raises(ValueError, match=r"X must hold probabilities in \[0, 1\]"):
+        BernoulliRBM(3, n_epochs=1, binarize="dynamic").fit(FUZZY * 2)
+    bad = FUZZY.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        BernoulliRBM(3, n_epochs=1, binarize="dynamic").fit(bad)
+    with pytest.raises(ValueError, match="binarize"):
+        BernoulliRBM(3, n_epochs=1, binarize="fresh").fit(FUZZY)
+    with pytest.raises(ValueError, match="Bernoulli visible units"):
+        GaussianBernoulliRBM(3, n_epochs=1, binarize="dynamic").fit(FUZZY)
+    with pytest.raises(ValueError, match="X_val must be binary"):
+        BernoulliRBM(3, n_epochs=1, binarize="dynamic").fit(FUZZY, X_val=FUZZY)
+    rbm = BernoulliRBM(3, n_epochs=1, binarize="dynamic", seed=0).fit(FUZZY)
+    with pytest.raises(ValueError, match="shape"):
+        rbm.partial_fit(FUZZY[:, :5])
+    assert BernoulliRBM.load(rbm.save(tmp_path / "r.npz")).binarize == "dynamic"

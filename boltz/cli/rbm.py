@@ -7,7 +7,9 @@ Examples::
     boltz rbm sample rbm.npz --n 64 --steps 1000 --out samples.png
 
 ``--data`` is ``mnist`` (stochastically binarized, from ``$BOLTZ_DATA``) or a
-``.npy`` file holding an ``(n_samples, n_visible)`` array.
+``.npy`` file holding an ``(n_samples, n_visible)`` array. ``train --binarize
+dynamic`` takes MNIST's grey levels (or a ``.npy`` file of probabilities in
+[0, 1]) and trains on a fresh Bernoulli draw of each minibatch.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def register(subparsers):
     t.add_argument("--momentum", type=float, default=0.5)
     t.add_argument("--weight-decay", type=float, default=0.0)
     t.add_argument("--centering", action="store_true")
+    t.add_argument("--binarize", choices=["fixed", "dynamic"], default="fixed",
+                   help="dynamic: train on fresh Bernoulli draws of grey levels per minibatch")
     t.add_argument("--schedule", choices=["constant", "linear", "exponential"],
                    default="constant")
     t.add_argument("--threads", type=int, default=None, help="BLAS threads (default: BLAS's)")
@@ -66,13 +70,13 @@ def register(subparsers):
     p.set_defaults(func=run, _rbm_parser=p)
 
 
-def _load_data(spec, split="train", subset=None):
+def _load_data(spec, split="train", subset=None, grey=False):
     import numpy as np
 
     if spec == "mnist":
         from ..datasets import load_mnist
 
-        X, _ = load_mnist(split, binarize="stochastic", seed=0)
+        X, _ = load_mnist(split, binarize=None if grey else "stochastic", seed=0)
     else:
         if not str(spec).endswith(".npy"):
             raise ValueError(f"--data must be 'mnist' or a .npy file, got {spec!r}")
@@ -87,12 +91,13 @@ def _load_data(spec, split="train", subset=None):
 def _train(args):
     from ..rbm import BernoulliRBM, GaussianBernoulliRBM
 
-    X = _load_data(args.data, "train", args.subset)
+    dynamic = args.binarize == "dynamic"
+    X = _load_data(args.data, "train", args.subset, grey=dynamic)
     cls = BernoulliRBM if args.kind == "bernoulli" else GaussianBernoulliRBM
     model = cls(args.hidden, method=args.method, k=args.k, n_epochs=args.epochs,
                 batch_size=args.batch_size, learning_rate=args.lr, momentum=args.momentum,
                 weight_decay=args.weight_decay, centering=args.centering,
-                lr_schedule=args.schedule, n_threads=args.threads, seed=args.seed,
+                binarize="dynamic" if dynamic else None, lr_schedule=args.schedule, n_threads=args.threads, seed=args.seed,
                 device=args.device, verbose=not args.quiet)
     model.fit(X)
     path = model.save(args.out)

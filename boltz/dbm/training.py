@@ -59,11 +59,12 @@ from .._validation import (
     check_rng,
     check_unit_interval,
 )
+from ..datasets import draw_binary
 from .model import DeepBoltzmannMachine, check_hidden_sizes, sigmoid
 
 __all__ = [
     "TrainingDivergedError", "fit_dbm", "pretrain_dbm", "train_dbm", "doubling_factors",
-    "train_rbm_scaled", "init_chains_from_data", "draw_binary",
+    "train_rbm_scaled", "init_chains_from_data",
 ]
 
 #: Largest absolute weight tolerated before training is declared diverged.
@@ -214,23 +215,12 @@ def init_chains_from_data(model, X, n_chains, seed=None, mean_field_iters=10):
 
 
 def _check_training_data(X, binarize, n_visible, dtype):
-    """``X`` validated for :func:`train_dbm`: binary, or probabilities with ``binarize="dynamic"``."""
+    """``X`` checked for :func:`train_dbm`: binary, or probabilities with ``binarize="dynamic"``."""
     layout = {"ndim": 2} if n_visible is None else {"shape": (None, n_visible)}
     if binarize is None:
         return check_binary(X, "X", dtype=dtype, **layout)
     check_choice(binarize, "binarize", {"dynamic"})
     return check_unit_interval(X, "X", dtype=dtype, **layout)
-
-
-def draw_binary(P, rng, binarize="dynamic"):
-    """A fresh Bernoulli draw of the probabilities ``P`` (``P`` itself when ``binarize`` is None).
-
-    Binary rows are returned unchanged by a draw too, since ``u < 1`` and
-    ``u < 0`` are certain and impossible for ``u`` uniform on ``[0, 1)``.
-    """
-    if binarize is None:
-        return P
-    return (rng.random(P.shape, dtype=P.dtype) < P).astype(P.dtype)
 
 
 def _model_statistics(model, chains, gibbs_steps, rng):
@@ -435,7 +425,8 @@ def fit_dbm(model, X, X_val=None):
     rng = check_rng(model.seed)
     if pretrain_epochs > 0:
         weights, biases = pretrain_dbm(
-            draw_binary(X, rng, binarize), n_hidden, n_epochs=pretrain_epochs, learning_rate=model.pretrain_learning_rate,
+            draw_binary(X, rng, binarize), n_hidden, n_epochs=pretrain_epochs,
+            learning_rate=model.pretrain_learning_rate,
             batch_size=model.batch_size, dtype=model.dtype, seed=rng, verbose=model.verbose,
             device=getattr(model, "device", None))
     else:

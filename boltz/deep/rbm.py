@@ -119,7 +119,10 @@ class TorchTrainer(Trainer):
         n = Xd.shape[0]
         order = torch.randperm(n, generator=self.gen, device=self.device)
         for start in range(0, n, self.batch_size):
-            self._step(Xd[order[start:start + self.batch_size]], W, a, c, lr, momentum)
+            v = Xd[order[start:start + self.batch_size]]
+            if self.binarize is not None:  # dynamic binarization: a fresh draw per minibatch
+                v = _uniform_bernoulli(v, self.gen)
+            self._step(v, W, a, c, lr, momentum)
         max_w = float(W.abs().max())
         finite = bool(torch.isfinite(a).all() and torch.isfinite(c).all())
         m.W_[...] = W.cpu().numpy()

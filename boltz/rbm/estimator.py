@@ -25,7 +25,13 @@ import inspect
 
 import numpy as np
 
-from .._validation import check_array, check_positive_int, check_rng
+from .._validation import (
+    check_array,
+    check_choice,
+    check_positive_int,
+    check_rng,
+    check_unit_interval,
+)
 from ._threads import blas_threads
 
 __all__ = ["RBMEstimatorMixin", "load_rbm"]
@@ -73,9 +79,27 @@ class RBMEstimatorMixin:
         return f"{type(self).__name__}(n_hidden={self.n_hidden!r})"
 
     # -- training ---------------------------------------------------------
+    def _dynamic_binarization(self) -> bool:
+        """Whether ``binarize="dynamic"`` is set (checked: ``None`` or ``"dynamic"``)."""
+        if self.binarize is None:
+            return False
+        check_choice(self.binarize, "binarize", {"dynamic"})
+        if not self._supports_dynamic_binarization:
+            raise ValueError(f"binarize='dynamic' needs Bernoulli visible units; "
+                             f"{type(self).__name__} does not support it")
+        return True
+
     def _check_training_data(self, X, name="X"):
+        """``X`` (or ``X_val``) as float32: binary, or for ``X`` with
+        ``binarize="dynamic"`` probabilities in [0, 1]."""
         # Validate in float32, the training dtype: a float64 copy of MNIST alone
         # is 376 MB and took about a quarter of a 60k-image epoch.
+        if name == "X" and self._dynamic_binarization():
+            X = check_unit_interval(X, name, ndim=2, dtype=np.float32)
+            if self.is_fitted and X.shape[1] != self.n_visible_:
+                raise ValueError(f"{name} must have shape (n, {self.n_visible_}) for this "
+                                 f"model, got {X.shape}")
+            return X
         X = check_array(X, name, ndim=2, dtype=np.float32)
         if self.is_fitted:
             X = self._check_visible(X, name, dtype=np.float32)
@@ -112,7 +136,8 @@ class RBMEstimatorMixin:
         from .training import make_trainer, train, uses_torch
 
         if not self.is_fitted:
-            X = self._check_visible_values(check_array(X, "X", ndim=2), "X")
+            X = (self._check_training_data(X) if self._dynamic_binarization()
+                 else self._check_visible_values(check_array(X, "X", ndim=2), "X"))
             self.init_params(X.shape[1], X, seed=check_rng(self.seed))
             self.history_ = []
             self.n_iter_ = 0

@@ -27,7 +27,7 @@ Constructor (shared by all three; scikit-learn style, it only stores values)::
 
     BernoulliRBM(n_hidden=256, *, method="pcd", k=1, learning_rate=0.05,
                  n_epochs=10, batch_size=100, n_chains=None, momentum=0.5,
-                 weight_decay=0.0, centering=False, sparsity_target=None,
+                 weight_decay=0.0, centering=False, binarize=None, sparsity_target=None,
                  sparsity_cost=0.0, lr_schedule="constant", final_lr_fraction=0.1,
                  n_temperatures=10, init_std=0.01, monitor_every=1,
                  monitor_size=256, ais_every=0, ais_runs=100, ais_betas=1000,
@@ -44,7 +44,10 @@ on these small products when the machine is busy; ``None``: BLAS default).
 device instead: ``"cuda"``, ``"auto"`` (CUDA when available), any torch device
 name, or ``"cpu-torch"`` (torch on the CPU, mostly for testing); ``None`` or
 ``"cpu"`` is the NumPy/numba path. Only then is torch imported
-(:mod:`boltz.deep.rbm`). Fitted
+(:mod:`boltz.deep.rbm`). ``binarize="dynamic"`` (``BernoulliRBM``) takes ``X``
+as probabilities in ``[0, 1]``, e.g. MNIST grey levels, and trains on a fresh
+Bernoulli draw of every minibatch (*dynamic binarization*; less overfitting
+than one fixed binarization). Fitted
 attributes: ``W_`` (float32, ``(n_visible, n_hidden)``),
 ``visible_bias_`` (``(n_visible,)``), ``hidden_bias_`` (``(n_hidden,)``),
 ``n_visible_``, ``history_`` (one dict of metrics per epoch), ``n_iter_``;
@@ -150,6 +153,8 @@ class RBMBase(RBMEstimatorMixin, Density):
     visible_family = Bernoulli
     #: Whether ``method="pt"`` is available.
     _supports_pt = False
+    #: Whether ``binarize="dynamic"`` is available (Bernoulli visibles).
+    _supports_dynamic_binarization = False
 
     def __init__(
         self,
@@ -164,6 +169,7 @@ class RBMBase(RBMEstimatorMixin, Density):
         momentum=0.5,
         weight_decay: float = 0.0,
         centering: bool = False,
+        binarize: str | None = None,
         sparsity_target: float | None = None,
         sparsity_cost: float = 0.0,
         lr_schedule="constant",
@@ -193,6 +199,7 @@ class RBMBase(RBMEstimatorMixin, Density):
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.centering = centering
+        self.binarize = binarize
         self.sparsity_target = sparsity_target
         self.sparsity_cost = sparsity_cost
         self.lr_schedule = lr_schedule
@@ -544,6 +551,7 @@ class BernoulliRBM(RBMBase):
     visible_family = Bernoulli
     support = (0, 1)
     _supports_pt = True
+    _supports_dynamic_binarization = True
     _binary_visible = True
 
     @property

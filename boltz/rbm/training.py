@@ -55,6 +55,7 @@ from .._validation import (
     check_probability,
     check_rng,
 )
+from ..datasets import draw_binary
 from . import _kernels as K
 
 __all__ = ["Trainer", "learning_rate_at", "make_trainer", "momentum_at"]
@@ -121,6 +122,7 @@ class Trainer:
         self.sparsity_cost = check_positive_scalar(m.sparsity_cost, "sparsity_cost",
                                                    allow_zero=True)
         self.centering = bool(m.centering)
+        self.binarize = "dynamic" if m._dynamic_binarization() else None
         n_vis, n_hid = m.W_.shape
         self.vel = {name: np.zeros_like(arr) for name, arr in m._param_arrays().items()}
         self.mu = (X32.mean(axis=0).astype(np.float32) if self.centering
@@ -142,7 +144,7 @@ class Trainer:
         self.chain_h = None
         if self.method == "pcd":
             idx = self.rng.integers(0, X32.shape[0], size=self.n_chains)
-            _, self.chain_h = self._hidden(X32[idx])
+            _, self.chain_h = self._hidden(self.draw(X32[idx]))
         elif self.method == "pt":
             n_t = check_positive_int(m.n_temperatures, "n_temperatures")
             if n_t < 2:
@@ -150,10 +152,15 @@ class Trainer:
             self.betas = np.linspace(1.0, 0.0, n_t).astype(np.float32)
             self.row_beta = np.repeat(self.betas, self.n_chains)
             idx = self.rng.integers(0, X32.shape[0], size=self.n_chains * n_t)
-            self.chain_v = X32[idx].copy()
+            self.chain_v = self.draw(X32[idx]).copy()
             _, self.chain_h = self._hidden(self.chain_v, self.row_beta)
             self.swap_attempts = 0
             self.swap_accepts = 0
+
+    def draw(self, rows):
+        """The minibatch ``rows`` as trained on: a fresh Bernoulli draw with
+        ``binarize="dynamic"``, else the rows themselves."""
+        return draw_binary(rows, self.rng, self.binarize)
 
     def _positive_phase_pool(self):
         """With ``n_threads >= 2`` (PCD, PT) a one-thread pool that computes the positive
@@ -391,7 +398,7 @@ class Trainer:
         m = self.model
         self._WT_valid = False  # W_ may have been changed between epochs (callbacks, users)
         for b, idx in enumerate(_batches(X32.shape[0], self.batch_size, self.rng)):
-            max_w = self.step(X32[idx], lr, momentum)
+            max_w = self.step(self.draw(X32[idx]), lr, momentum)
             if not (max_w <= self.max_weight):
                 raise DivergenceError(
                     f"training diverged at epoch {epoch + 1}, batch {b + 1}: max |W| = "
@@ -470,7 +477,7 @@ def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch
     if model.early_stopping and X_val is None:
         raise ValueError("early_stopping=True needs validation data: fit(X, X_val=...)")
     mon_idx = trainer.rng.choice(X32.shape[0], size=min(monitor_size, X32.shape[0]), replace=False)
-    X_mon = X32[np.sort(mon_idx)].astype(np.float64)
+    X_mon = trainer.draw(X32[np.sort(mon_idx)]).astype(np.float64)
     X_val_mon = None
     if X_val is not None:
         X_val_mon = X_val[:monitor_size].astype(np.float64)
