@@ -97,8 +97,9 @@ def _train(args):
     model = cls(args.hidden, method=args.method, k=args.k, n_epochs=args.epochs,
                 batch_size=args.batch_size, learning_rate=args.lr, momentum=args.momentum,
                 weight_decay=args.weight_decay, centering=args.centering,
-                binarize="dynamic" if dynamic else None, lr_schedule=args.schedule, n_threads=args.threads, seed=args.seed,
-                device=args.device, verbose=not args.quiet)
+                binarize="dynamic" if dynamic else None, lr_schedule=args.schedule,
+                n_threads=args.threads, seed=args.seed, device=args.device,
+                verbose=not args.quiet)
     model.fit(X)
     path = model.save(args.out)
     last = {k: v for k, v in model.history_[-1].items()}
