@@ -20,3 +20,20 @@ MIXTURE_ENTROPY = float(-(P_DATA * np.log(P_DATA)).sum())
 def mixture_log_likelihood(exact_log_likelihood, model):
     """``E_{p_data}[log p(v)]`` exactly, given the model family's exact log-likelihood."""
     return float(P_DATA @ exact_log_likelihood(model, ALL_V))
+
+
+def three_fits(make, exact_log_likelihood):
+    """Mixture log-likelihoods of three models built by ``make(n_epochs, binarize)``.
+
+    1800 updates each (batch size 4): trained on fresh draws of the 12 rows
+    (dynamic binarization); on one fixed draw of them; on one fixed draw of
+    1200 rows (100 per probability row), which is nearly the mixture itself.
+    """
+    from boltz.datasets import draw_binary
+
+    dynamic = make(600, "dynamic").fit(FUZZY)
+    one_draw = make(600, None).fit(draw_binary(FUZZY, np.random.default_rng(1)))
+    large = make(6, None).fit(draw_binary(np.repeat(FUZZY, 100, axis=0),
+                                          np.random.default_rng(2)))
+    return tuple(mixture_log_likelihood(exact_log_likelihood, m)
+                 for m in (dynamic, one_draw, large))

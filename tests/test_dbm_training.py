@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from fuzzy_mixture import FUZZY, MIXTURE_ENTROPY, mixture_log_likelihood
+from fuzzy_mixture import FUZZY, MIXTURE_ENTROPY, three_fits
 
 from boltz.datasets import draw_binary
 from boltz.dbm import DeepBoltzmannMachine, exact_log_likelihood
@@ -176,16 +176,10 @@ MIXTURE_FIT = dict(pretrain_epochs=0, learning_rate=0.05, batch_size=4, lr_sched
 
 
 def test_dynamic_binarization_fits_the_mixture_not_one_draw():
-    # 1800 updates each: fresh draws of the 12 rows; one fixed draw of them; a
-    # fixed draw of 1200 rows (100 per probability row), nearly the mixture itself
-    dynamic = DeepBoltzmannMachine((4, 3), n_epochs=600, binarize="dynamic",
-                                   **MIXTURE_FIT).fit(FUZZY)
-    one_draw = DeepBoltzmannMachine((4, 3), n_epochs=600, **MIXTURE_FIT).fit(
-        draw_binary(FUZZY, np.random.default_rng(1)))
-    large = DeepBoltzmannMachine((4, 3), n_epochs=6, **MIXTURE_FIT).fit(
-        draw_binary(np.repeat(FUZZY, 100, axis=0), np.random.default_rng(2)))
-    dyn, fixed, big = (mixture_log_likelihood(exact_log_likelihood, m)
-                       for m in (dynamic, one_draw, large))
+    dyn, fixed, big = three_fits(
+        lambda n_epochs, binarize: DeepBoltzmannMachine(
+            (4, 3), n_epochs=n_epochs, binarize=binarize, **MIXTURE_FIT),
+        exact_log_likelihood)
     # seeds 0-3 gave dynamic -3.353..-3.361, large -3.354..-3.366 and one draw
     # -3.62..-3.80 (the mixture's entropy, the ceiling, is 3.203 nats)
     assert dyn < -MIXTURE_ENTROPY

@@ -2,9 +2,8 @@
 
 import numpy as np
 import pytest
-from fuzzy_mixture import FUZZY, MIXTURE_ENTROPY, mixture_log_likelihood
+from fuzzy_mixture import FUZZY, MIXTURE_ENTROPY, three_fits
 
-from boltz.datasets import draw_binary
 from boltz.exact import all_states
 from boltz.io import ModelFileError
 from boltz.rbm import (
@@ -379,15 +378,10 @@ def exact_per_sample(rbm, V):
 
 
 def test_dynamic_binarization_fits_the_mixture_not_one_draw():
-    # 1800 updates each: fresh draws of the 12 rows; one fixed draw of them; a
-    # fixed draw of 1200 rows (100 per probability row), nearly the mixture itself
-    dynamic = BernoulliRBM(4, n_epochs=600, binarize="dynamic", **MIXTURE_FIT).fit(FUZZY)
-    one_draw = BernoulliRBM(4, n_epochs=600, **MIXTURE_FIT).fit(
-        draw_binary(FUZZY, np.random.default_rng(1)))
-    large = BernoulliRBM(4, n_epochs=6, **MIXTURE_FIT).fit(
-        draw_binary(np.repeat(FUZZY, 100, axis=0), np.random.default_rng(2)))
-    dyn, fixed, big = (mixture_log_likelihood(exact_per_sample, m)
-                       for m in (dynamic, one_draw, large))
+    dyn, fixed, big = three_fits(
+        lambda n_epochs, binarize: BernoulliRBM(4, n_epochs=n_epochs, binarize=binarize,
+                                                **MIXTURE_FIT),
+        exact_per_sample)
     # seeds 0-3 gave dynamic -3.355..-3.373, large -3.359..-3.388 and one draw
     # -3.65..-3.85 (the mixture's entropy, the ceiling, is 3.203 nats)
     assert dyn < -MIXTURE_ENTROPY
