@@ -10,8 +10,9 @@ same algorithm), same data, in one run. ``--threads`` caps BLAS threads for
 *both* (default 1; on a shared machine multi-threaded BLAS is many times
 slower for these small products; ``--threads 0`` leaves BLAS alone).
 
-Quality: centred PCD-1 without momentum, the learning rate decaying linearly
-from ``--quality-lr`` to ``--final-lr-fraction`` of it over as many epochs as
+Quality: centred PCD-1 without momentum on fresh draws of the grey levels,
+the learning rate decaying linearly from ``--quality-lr`` to
+``--final-lr-fraction`` of it over as many epochs as
 fit in ``--train-minutes``, then forward AIS (100 runs, 14,500 temperatures)
 and the conservative reverse AIS on the 10,000 test images, the runs advanced
 by ``--ais-workers`` threads. ``--binarize threshold`` trains and tests on
@@ -20,7 +21,9 @@ PyDeep's ``RBM_MNIST_big`` example, whose log-likelihoods are not comparable
 with stochastic binarization's). ``--train-draws dynamic`` trains the quality
 model on a fresh Bernoulli draw of the grey levels at every minibatch
 (``BernoulliRBM(binarize="dynamic")``) instead of on the one seed-0
-binarization; the test images and the AIS base rate are the same either way.
+binarization (the default since it scored a nat higher: -85.10 against
+-86.10/-86.24 with ``fixed``); the test images and the AIS base rate are the
+same either way.
 
 The last line printed is one JSON object: ``seconds_per_epoch``,
 ``sklearn_seconds_per_epoch``, ``speedup`` (wall time), the same in CPU seconds
@@ -148,9 +151,10 @@ def main(argv=None):
     ap.add_argument("--final-lr-fraction", type=float, default=0.01)
     ap.add_argument("--momentum", type=float, default=0.0)
     ap.add_argument("--binarize", choices=("stochastic", "threshold"), default="stochastic")
-    ap.add_argument("--train-draws", choices=("fixed", "dynamic"), default="fixed",
+    ap.add_argument("--train-draws", choices=("fixed", "dynamic"), default=None,
                     help="quality run: train on the one binarization (fixed) or on a fresh "
-                         "draw of the grey levels per minibatch (dynamic)")
+                         "draw of the grey levels per minibatch (dynamic; the default "
+                         "with --binarize stochastic)")
     ap.add_argument("--ais-workers", type=int, default=None,
                     help="threads advancing the AIS runs (default: one per core)")
     ap.add_argument("--weight-decay", type=float, default=0.0)
@@ -207,6 +211,8 @@ def main(argv=None):
     if not args.quick:
         X_test, _ = load_mnist("test", binarize=args.binarize, seed=0)
         X_grey = None
+        if args.train_draws is None:
+            args.train_draws = "dynamic" if args.binarize == "stochastic" else "fixed"
         if args.train_draws == "dynamic":
             if args.binarize != "stochastic":
                 ap.error("--train-draws dynamic needs --binarize stochastic")
