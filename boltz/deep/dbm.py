@@ -43,7 +43,8 @@ class JointTrainer:
     :meth:`download` writes the parameters back into the model.
     """
 
-    def __init__(self, model, X, chains, offsets, rng, device, binarize=None):
+    def __init__(self, model, X, chains, offsets, rng, device, binarize=None,
+                 warm_start=False):
         self.device = dev = torch_device(device)
         self.model = model
         self.dtype = torch.float64 if model.weights_[0].dtype == np.float64 else torch.float32
@@ -60,6 +61,14 @@ class JointTrainer:
         self.X = up(X)
         self.binarize = binarize  # "dynamic": X holds probabilities, each minibatch is drawn
         self.gen = make_generator(rng, dev)
+        self.warm = None  # mean_field_init="persistent": each example's last means
+        if warm_start:
+            from ..dbm.training import WarmStarts
+
+            n = self.X.shape[0]
+            self.warm = WarmStarts(
+                [torch.empty((n, k), dtype=self.dtype, device=dev) for k in model.layer_sizes_[1:]],
+                torch.zeros(n, dtype=torch.bool, device=dev))
 
     # -- model math on the device -------------------------------------------
     def _input(self, states, l):
@@ -71,14 +80,20 @@ class JointTrainer:
             total = torch.addmm(total, states[l + 1], W[l].t())
         return total
 
-    def mean_field(self, v, n_iter):
-        """``mu_1..mu_L`` after a doubled bottom-up pass and ``n_iter`` odd/even sweeps."""
+    def bottom_up(self, v):
+        """Hidden means of one bottom-up pass with doubled weights (all but the top layer)."""
         W, b = self.W, self.b
-        L1 = len(b)
         mus = [v]
-        for l in range(1, L1):
-            scale = 2.0 if l < L1 - 1 else 1.0
+        for l in range(1, len(b)):
+            scale = 2.0 if l < len(b) - 1 else 1.0
             mus.append(torch.sigmoid(torch.addmm(b[l], mus[l - 1], W[l - 1], alpha=scale)))
+        return mus[1:]
+
+    def mean_field(self, v, n_iter, init=None):
+        """``[v, mu_1..mu_L]`` after ``n_iter`` odd/even sweeps from ``init`` (the hidden
+        means; default the doubled bottom-up pass)."""
+        L1 = len(self.b)
+        mus = [v, *(self.bottom_up(v) if init is None else init)]
         for _ in range(n_iter):
             for parity in (1, 0):
                 for l in range(1 if parity else 2, L1, 2):
@@ -108,10 +123,16 @@ class JointTrainer:
         lr = None
         for i in range(n_batches):
             lr = lr_at(step)
-            v = self.X[order[i * batch_size:(i + 1) * batch_size]]
+            idx = order[i * batch_size:(i + 1) * batch_size]
+            v = self.X[idx]
             if self.binarize is not None:
                 v = _bernoulli(v, self.gen)
-            data = self.mean_field(v, mean_field_iters)
+            if self.warm is None:
+                data = self.mean_field(v, mean_field_iters)
+            else:
+                data = self.mean_field(v, mean_field_iters,
+                                       self.warm.start(idx, lambda: self.bottom_up(v)))
+                self.warm.store(idx, data[1:])
             neg = self._model_statistics(gibbs_steps)
             n_pos, n_neg = v.shape[0], neg[0].shape[0]
             if centering:
