@@ -74,7 +74,9 @@ def test_train_with_dynamic_binarization(tmp_path, capsys):
             "--pretrain-epochs", "1", "--batch-size", "20", "--out", str(model), "--quiet"]
     assert main(args) == 2  # grey levels need --binarize dynamic
     assert "X must be binary" in capsys.readouterr().err
-    assert main([*args, "--binarize", "dynamic"]) == 0
+    assert main([*args, "--binarize", "dynamic", "--mean-field-init", "persistent",
+                 "--mean-field-iters", "3"]) == 0
     from boltz.dbm import DeepBoltzmannMachine
 
-    assert DeepBoltzmannMachine.load(model).binarize == "dynamic"
+    loaded = DeepBoltzmannMachine.load(model)
+    assert loaded.binarize == "dynamic" and loaded.mean_field_init == "persistent"

@@ -225,3 +225,77 @@ def test_dynamic_binarization_bad_input(tmp_path):
     dbm = DeepBoltzmannMachine((4, 3), n_epochs=1, pretrain_epochs=1, binarize="dynamic",
                                seed=0).fit(FUZZY)
     assert DeepBoltzmannMachine.load(dbm.save(tmp_path / "d.npz")).binarize == "dynamic"
+
+
+def persistent_means_after(n_epochs, mean_field_init, monkeypatch, device=None):
+    """Train a strongly coupled DBM for ``n_epochs`` at a vanishing learning rate
+    (the model stays put) with one mean-field sweep per visit; return the means
+    stored for every example, and the model."""
+    from boltz.dbm import training
+
+    X = prototype_data(40)
+    rng = np.random.default_rng(1)
+    dbm = DeepBoltzmannMachine.from_parameters(
+        [2.0 * rng.standard_normal((6, 5)), 2.0 * rng.standard_normal((5, 4))],
+        [rng.standard_normal(k) for k in (6, 5, 4)], seed=0)
+    frozen = DeepBoltzmannMachine.from_parameters([w.copy() for w in dbm.weights_],
+                                                  [b.copy() for b in dbm.biases_])
+    instances = []
+
+    class Recording(training.WarmStarts):
+        def __init__(self, *args):
+            super().__init__(*args)
+            instances.append(self)
+
+    monkeypatch.setattr(training, "WarmStarts", Recording)
+    train_dbm(dbm, X, n_epochs=n_epochs, learning_rate=1e-12, momentum=0.0, weight_decay=0.0,
+              batch_size=10, mean_field_iters=1, mean_field_init=mean_field_init,
+              monitor_size=10, seed=0, device=device)
+    if not instances:
+        return None, frozen, X
+    means = [np.asarray(m.cpu() if hasattr(m, "cpu") else m) for m in instances[0].means]
+    return means, frozen, X
+
+
+def test_persistent_mean_field_continues_where_the_last_visit_stopped(monkeypatch):
+    # one sweep per visit over 6 epochs of a static model = 6 sweeps from the
+    # bottom-up pass; with bottom-up starts nothing is stored
+    means, frozen, X = persistent_means_after(6, "persistent", monkeypatch)
+    six = frozen.mean_field(X, n_iter=6, tol=0)
+    one = frozen.mean_field(X, n_iter=1, tol=0)
+    assert max(np.abs(a - b).max() for a, b in zip(six, one, strict=True)) > 0.05
+    for got, want in zip(means, six, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    assert persistent_means_after(2, "bottom_up", monkeypatch)[0] is None
+
+
+def test_warm_starts_fill_unseen_examples_from_the_cold_start():
+    from boltz.dbm.training import WarmStarts
+
+    warm = WarmStarts([np.zeros((5, 2)), np.zeros((5, 3))], np.zeros(5, dtype=bool))
+    cold_calls = []
+
+    def cold():
+        cold_calls.append(1)
+        return [np.full((2, 2), -1.0), np.full((2, 3), -1.0)]
+
+    idx = np.array([1, 3])
+    assert all((m == -1).all() for m in warm.start(idx, cold))
+    warm.store(idx, [np.array([[1.0, 1], [3, 3]]), np.array([[1.0, 1, 1], [3, 3, 3]])])
+    got = warm.start(np.array([3, 1]), cold)  # all seen: no cold start
+    assert len(cold_calls) == 1
+    np.testing.assert_array_equal(got[0], [[3, 3], [1, 1]])
+    got = warm.start(np.array([0, 1]), cold)  # mixed: the seen row is warm
+    np.testing.assert_array_equal(got[1], [[-1, -1, -1], [1, 1, 1]])
+    assert len(cold_calls) == 2
+
+
+def test_mean_field_init_bad_input_and_persistence(tmp_path):
+    X = prototype_data(40)
+    with pytest.raises(ValueError, match="mean_field_init"):
+        DeepBoltzmannMachine((4, 3), n_epochs=1, pretrain_epochs=0,
+                             mean_field_init="warm").fit(X)
+    dbm = DeepBoltzmannMachine((4, 3), n_epochs=2, pretrain_epochs=0, batch_size=10,
+                               mean_field_init="persistent", mean_field_iters=2, seed=0).fit(X)
+    assert len(dbm.history_) == 2
+    assert DeepBoltzmannMachine.load(dbm.save(tmp_path / "d.npz")).mean_field_init == "persistent"

@@ -184,3 +184,13 @@ def test_device_chains_leave_the_exact_joint_invariant(device):
     other = DeepBoltzmannMachine.from_parameters(
         [0.8 * w for w in dbm.weights_], [b for b in dbm.biases_])
     assert chi_square_test(x, ExactDistribution(other))[1] < 1e-6
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_torch_persistent_mean_field_continues_where_the_last_visit_stopped(device,
+                                                                             monkeypatch):
+    from test_dbm_training import persistent_means_after
+
+    means, frozen, X = persistent_means_after(6, "persistent", monkeypatch, device=device)
+    for got, want in zip(means, frozen.mean_field(X, n_iter=6, tol=0), strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-6)
