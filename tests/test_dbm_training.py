@@ -159,6 +159,30 @@ def test_linear_learning_rate_schedule_ends_at_the_final_fraction():
         DeepBoltzmannMachine((4, 3), n_epochs=1, pretrain_epochs=0, lr_schedule="cosine").fit(X)
 
 
+def test_linear_time_schedule_ends_at_the_final_fraction_when_the_budget_does(monkeypatch):
+    from boltz.dbm import training
+
+    class Clock:  # every reading of the clock advances it by 10 ms
+        t = 0.0
+
+        def perf_counter(self):
+            self.t += 0.01
+            return self.t
+
+    X = prototype_data(200)
+    dbm = DeepBoltzmannMachine((4, 3), n_epochs=0, pretrain_epochs=0, seed=0).fit(X)
+    monkeypatch.setattr(training, "time", Clock())
+    train_dbm(dbm, X, n_epochs=1000, batch_size=20, learning_rate=0.02,
+              lr_schedule="linear_time", final_lr_fraction=0.1, max_seconds=1.0, seed=0)
+    rates = [h["learning_rate"] for h in dbm.history_]
+    # ~13 clock readings per epoch of 10 updates: the 1-second budget ends it
+    # within 10 epochs, the learning rate falling with the clock to 0.002
+    assert 3 < len(rates) < 10 and rates == sorted(rates)[::-1]
+    assert 0.002 - 1e-12 <= rates[-1] < 0.002 + 0.018 * 0.15, rates
+    with pytest.raises(ValueError, match="max_seconds"):
+        train_dbm(dbm, X, n_epochs=1, lr_schedule="linear_time")
+
+
 def test_blas_thread_cap_is_an_argument_of_joint_training():
     X = prototype_data(100)
     dbm = DeepBoltzmannMachine((4, 3), n_epochs=0, pretrain_epochs=0, seed=0).fit(X)

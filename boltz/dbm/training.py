@@ -267,7 +267,8 @@ def _model_statistics(model, chains, gibbs_steps, rng):
 def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
               batch_size: int = 100, n_chains: int = 100, gibbs_steps: int = 1,
               mean_field_iters: int = 10, mean_field_init: str = "bottom_up",
-              weight_decay: float = 2e-4, momentum: float = 0.5, lr_decay_steps: float | None = 20000.0, lr_schedule: str = "inverse",
+              weight_decay: float = 2e-4, momentum: float = 0.5,
+              lr_decay_steps: float | None = 20000.0, lr_schedule: str = "inverse",
               final_lr_fraction: float = 0.01, centering: bool = False,
               offset_rate: float = 0.01, seed=None, verbose: bool = False, X_val=None,
               monitor_size: int = 500, max_seconds: float | None = None,
@@ -287,6 +288,13 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
     such as ``"cuda"``) runs the updates there (:mod:`boltz.deep.dbm`; the model
     is written back after each epoch, and divergence is checked then). Raises
     :class:`TrainingDivergedError` when training diverges.
+
+    ``lr_schedule``: ``"inverse"`` (``lr / (1 + t / lr_decay_steps)``),
+    ``"linear"`` (down to ``final_lr_fraction * lr`` over the ``n_epochs``) or
+    ``"linear_time"``: down to the final fraction over ``max_seconds`` of wall
+    time, for a fixed time budget on a machine whose speed varies (training
+    then ends after the epoch in which the budget runs out; the result depends
+    on the timing, so the same seed no longer repeats it bit for bit).
 
     ``binarize="dynamic"`` takes ``X`` as probabilities in ``[0, 1]`` (e.g. grey
     levels of MNIST) and draws every minibatch afresh as ``Bernoulli(X)``, so
@@ -327,12 +335,14 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
         momentum = check_probability(momentum, "momentum", high_open=True)
         if lr_decay_steps is not None:
             lr_decay_steps = check_positive_scalar(lr_decay_steps, "lr_decay_steps")
-        check_choice(lr_schedule, "lr_schedule", {"inverse", "linear"})
+        check_choice(lr_schedule, "lr_schedule", {"inverse", "linear", "linear_time"})
         final_lr_fraction = check_probability(final_lr_fraction, "final_lr_fraction")
         offset_rate = check_probability(offset_rate, "offset_rate")
         rng = check_rng(seed)
         if max_seconds is not None:
             max_seconds = check_positive_scalar(max_seconds, "max_seconds")
+        elif lr_schedule == "linear_time":
+            raise ValueError("lr_schedule='linear_time' needs max_seconds (the time budget)")
         if max_batches is not None:
             max_batches = check_positive_int(max_batches, "max_batches")
         t_start = time.perf_counter()
@@ -364,8 +374,11 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
         if max_batches is not None:
             n_batches = min(n_batches, max_batches)
         def lr_at(step):
-            if lr_schedule == "linear":
-                frac = step / max(n_epochs * n_batches - 1, 1)
+            if lr_schedule in ("linear", "linear_time"):
+                if lr_schedule == "linear":
+                    frac = step / max(n_epochs * n_batches - 1, 1)
+                else:
+                    frac = min(1.0, (time.perf_counter() - t_start) / max_seconds)
                 return lr0 * (1.0 - (1.0 - final_lr_fraction) * frac)
             return lr0 if lr_decay_steps is None else lr0 / (1.0 + step / lr_decay_steps)
 
