@@ -111,7 +111,8 @@ def run(args) -> int:
             tuple(args.hidden), learning_rate=args.lr, n_epochs=args.epochs,
             batch_size=args.batch_size, n_chains=args.chains,
             mean_field_iters=args.mean_field_iters, mean_field_init=args.mean_field_init,
-            weight_decay=args.weight_decay, centering=args.centering, binarize="dynamic" if dynamic else None,
+            weight_decay=args.weight_decay, centering=args.centering,
+            binarize="dynamic" if dynamic else None,
             pretrain_epochs=args.pretrain_epochs,
             pretrain_learning_rate=args.pretrain_lr, seed=args.seed, device=args.device,
             verbose=not args.quiet)

@@ -254,7 +254,8 @@ class DeepBoltzmannMachine(DiscreteDensity):
 
     _PARAM_NAMES = (
         "n_hidden", "learning_rate", "n_epochs", "batch_size", "n_chains", "gibbs_steps",
-        "mean_field_iters", "mean_field_init", "weight_decay", "momentum", "lr_decay_steps", "lr_schedule",
+        "mean_field_iters", "mean_field_init", "weight_decay", "momentum", "lr_decay_steps",
+        "lr_schedule",
         "final_lr_fraction", "centering", "binarize",
         "pretrain_epochs", "pretrain_learning_rate", "dtype", "n_threads", "device", "seed",
         "verbose",

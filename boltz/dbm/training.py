@@ -46,6 +46,7 @@ Example
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import numpy as np
 
@@ -59,8 +60,8 @@ from .._validation import (
     check_rng,
     check_unit_interval,
 )
-from ..rbm import _kernels as K
 from ..datasets import draw_binary
+from ..rbm import _kernels as K
 from .model import DeepBoltzmannMachine, check_hidden_sizes, sigmoid
 
 __all__ = [
@@ -409,7 +410,7 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
                     mus = model.mean_field(v, n_iter=mean_field_iters, tol=1e-4)
                 else:
                     mus = model.mean_field(v, n_iter=mean_field_iters, tol=1e-4,
-                                           init=warm.start(idx, lambda: model.bottom_up_init(v)))
+                                           init=warm.start(idx, partial(model.bottom_up_init, v)))
                     warm.store(idx, mus)
                 data = [v, *mus]
                 chains, neg = _model_statistics(model, chains, gibbs_steps, rng)

@@ -21,6 +21,8 @@ CPU path's numbers.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 
@@ -131,7 +133,7 @@ class JointTrainer:
                 data = self.mean_field(v, mean_field_iters)
             else:
                 data = self.mean_field(v, mean_field_iters,
-                                       self.warm.start(idx, lambda: self.bottom_up(v)))
+                                       self.warm.start(idx, partial(self.bottom_up, v)))
                 self.warm.store(idx, data[1:])
             neg = self._model_statistics(gibbs_steps)
             n_pos, n_neg = v.shape[0], neg[0].shape[0]
