@@ -19,9 +19,9 @@ visit instead: closer to the fixed point and cheaper per epoch, but its one
 2-hour run scored lower (-85.57 after 598 epochs against -85.18 after 397;
 see the README).
 
-``--quick`` measures seconds per epoch of joint training only (a few
-minibatches from a random initialisation, extrapolated to a full epoch of
-600 minibatches) and finishes within two minutes.
+``--quick`` measures seconds per epoch of joint training only (the second of
+two passes over 40 minibatches from a random initialisation, extrapolated to
+a full epoch of 600 minibatches) and finishes within two minutes.
 
 The last line printed is one JSON object with ``seconds_per_epoch`` and, in
 the full run, ``test_loglik_lower_bound`` and ``train_seconds``.
@@ -65,7 +65,8 @@ def parse_args(argv=None):
     p.add_argument("--lr-decay-steps", type=float, default=20000.0,
                    help="with --lr-schedule inverse: lr / (1 + t / steps)")
     p.add_argument("--lr-schedule", choices=("inverse", "linear"), default="linear",
-                   help="linear: decay to --final-lr-fraction over the epochs that fit")
+                   help="linear: decay to --final-lr-fraction with the wall time over "
+                        "--time-budget (over --epochs when given)")
     p.add_argument("--final-lr-fraction", type=float, default=0.01)
     p.add_argument("--mean-field-iters", type=int, default=5,
                    help="mean-field sweeps per minibatch (on a trained DBM and a new draw of "

@@ -153,7 +153,8 @@ class DeepBoltzmannMachine(DiscreteDensity):
         bottom-up pass. ``"persistent"``: each example's means from its last
         visit (the bottom-up pass on the first), which needs fewer sweeps for
         the same accuracy (on MNIST 3 warm sweeps beat 5 cold ones) at the cost
-        of storing ``n_samples x sum(n_hidden)`` means during training.
+        of storing ``n_samples x sum(n_hidden)`` means during training. Its one
+        2-hour MNIST run scored no better than 5 cold sweeps (see the README).
     weight_decay, momentum : float
         L2 penalty on the weights and momentum of the updates.
     lr_decay_steps : float or None

@@ -311,7 +311,9 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
     kept in ``n_samples x sum(n_hidden)`` arrays for the length of the call.
     Warm starts need fewer sweeps: on a trained MNIST DBM, with a new draw of
     the digits, 3 warm sweeps leave the bound 0.001 nats below the fixed point
-    and 5 cold ones 0.002.
+    and 5 cold ones 0.002. Closer inference did not give a better model: a
+    2-hour MNIST run with 3 warm sweeps scored -85.57 nats against -85.18 with
+    5 cold ones (within the AIS error bars; see the README).
     """
     from ..rbm._threads import blas_threads
 
@@ -375,13 +377,13 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
         if max_batches is not None:
             n_batches = min(n_batches, max_batches)
         def lr_at(step):
-            if lr_schedule in ("linear", "linear_time"):
-                if lr_schedule == "linear":
-                    frac = step / max(n_epochs * n_batches - 1, 1)
-                else:
-                    frac = min(1.0, (time.perf_counter() - t_start) / max_seconds)
-                return lr0 * (1.0 - (1.0 - final_lr_fraction) * frac)
-            return lr0 if lr_decay_steps is None else lr0 / (1.0 + step / lr_decay_steps)
+            if lr_schedule == "inverse":
+                return lr0 if lr_decay_steps is None else lr0 / (1.0 + step / lr_decay_steps)
+            if lr_schedule == "linear":
+                frac = step / max(n_epochs * n_batches - 1, 1)
+            else:  # "linear_time"
+                frac = min(1.0, (time.perf_counter() - t_start) / max_seconds)
+            return lr0 * (1.0 - (1.0 - final_lr_fraction) * frac)
 
         on_device = None
         if device not in (None, "cpu"):
