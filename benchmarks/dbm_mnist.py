@@ -80,6 +80,8 @@ def parse_args(argv=None):
                    help="joint training data: a fresh Bernoulli draw of the grey levels per "
                         "minibatch (dynamic) or the one stochastic binarization (fixed)")
     p.add_argument("--chains", type=int, default=100, help="persistent chains")
+    p.add_argument("--gibbs-steps", type=int, default=1,
+                   help="block-Gibbs sweeps of the persistent chains per minibatch")
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--no-centering", dest="centering", action="store_false",
                    help="train without centring (default: centred joint training)")
@@ -114,7 +116,8 @@ def quick(args, x_train, x_grey):
     # kernels and, with --mean-field-init persistent, the stored means
     train_dbm(dbm, subset, n_epochs=2, seed=rng, learning_rate=args.lr, n_chains=args.chains,
               batch_size=args.batch_size, mean_field_iters=args.mean_field_iters,
-              mean_field_init=args.mean_field_init, n_threads=args.threads,
+              mean_field_init=args.mean_field_init, gibbs_steps=args.gibbs_steps,
+              n_threads=args.threads,
               device=args.device, binarize="dynamic" if dynamic else None)
     elapsed = dbm.history_[-1]["seconds"]
     n_batches_epoch = int(np.ceil(x_train.shape[0] / args.batch_size))
@@ -127,6 +130,7 @@ def quick(args, x_train, x_grey):
         "binarize": args.binarize,
         "mean_field_iters": args.mean_field_iters,
         "mean_field_init": args.mean_field_init,
+        "gibbs_steps": args.gibbs_steps,
         "seconds_per_batch": elapsed / args.quick_batches,
         "seconds_per_epoch": elapsed / args.quick_batches * n_batches_epoch,
     }
@@ -157,7 +161,7 @@ def full(args, x_train, x_test, x_grey):
     elif n_epochs is None:
         n_epochs = 1000
     train_dbm(dbm, joint_data, n_epochs=n_epochs, learning_rate=args.lr,
-              batch_size=args.batch_size, n_chains=args.chains,
+              batch_size=args.batch_size, n_chains=args.chains, gibbs_steps=args.gibbs_steps,
               mean_field_iters=args.mean_field_iters, mean_field_init=args.mean_field_init,
               lr_decay_steps=args.lr_decay_steps,
               lr_schedule=schedule, final_lr_fraction=args.final_lr_fraction,
@@ -194,6 +198,8 @@ def full(args, x_train, x_test, x_grey):
         "binarize": args.binarize,
         "mean_field_iters": args.mean_field_iters,
         "mean_field_init": args.mean_field_init,
+        "gibbs_steps": args.gibbs_steps,
+        "persistent_chains": args.chains,
         "lr_schedule": schedule,
         "learning_rate": args.lr,
         "test_loglik_lower_bound_conservative": ev["lower_bound_conservative"],
