@@ -75,8 +75,13 @@ def test_train_with_dynamic_binarization(tmp_path, capsys):
     assert main(args) == 2  # grey levels need --binarize dynamic
     assert "X must be binary" in capsys.readouterr().err
     assert main([*args, "--binarize", "dynamic", "--mean-field-init", "persistent",
-                 "--mean-field-iters", "3"]) == 0
+                 "--mean-field-iters", "3", "--gibbs-steps", "2", "--schedule", "linear_time",
+                 "--max-seconds", "60"]) == 0
     from boltz.dbm import DeepBoltzmannMachine
 
     loaded = DeepBoltzmannMachine.load(model)
     assert loaded.binarize == "dynamic" and loaded.mean_field_init == "persistent"
+    assert loaded.gibbs_steps == 2 and loaded.lr_schedule == "linear_time"
+    assert loaded.max_seconds == 60.0
+    assert main([*args, "--binarize", "dynamic", "--schedule", "linear_time"]) == 2
+    assert "max_seconds" in capsys.readouterr().err

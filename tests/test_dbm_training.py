@@ -183,6 +183,32 @@ def test_linear_time_schedule_ends_at_the_final_fraction_when_the_budget_does(mo
         train_dbm(dbm, X, n_epochs=1, lr_schedule="linear_time")
 
 
+def test_estimator_takes_a_time_budget(monkeypatch, tmp_path):
+    """``max_seconds`` on the estimator: the time-based decay and the stop, saved with it."""
+    from boltz.dbm import training
+
+    class Clock:
+        t = 0.0
+
+        def perf_counter(self):
+            self.t += 0.01
+            return self.t
+
+    X = prototype_data(200)
+    with pytest.raises(ValueError, match="max_seconds"):
+        DeepBoltzmannMachine((4, 3), n_epochs=2, pretrain_epochs=0,
+                             lr_schedule="linear_time").fit(X)
+    with pytest.raises(ValueError, match="max_seconds"):
+        DeepBoltzmannMachine((4, 3), n_epochs=2, pretrain_epochs=0, max_seconds=-1.0).fit(X)
+    monkeypatch.setattr(training, "time", Clock())
+    dbm = DeepBoltzmannMachine((4, 3), n_epochs=1000, pretrain_epochs=0, batch_size=20,
+                               learning_rate=0.02, lr_schedule="linear_time",
+                               final_lr_fraction=0.1, max_seconds=1.0, seed=0).fit(X)
+    rates = [h["learning_rate"] for h in dbm.history_]
+    assert 3 < len(rates) < 10 and np.isclose(min(rates), 0.002, atol=0.018 * 0.15)
+    assert DeepBoltzmannMachine.load(dbm.save(tmp_path / "d.npz")).max_seconds == 1.0
+
+
 def test_blas_thread_cap_is_an_argument_of_joint_training():
     X = prototype_data(100)
     dbm = DeepBoltzmannMachine((4, 3), n_epochs=0, pretrain_epochs=0, seed=0).fit(X)

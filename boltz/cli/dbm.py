@@ -36,6 +36,14 @@ def register(subparsers):
     t.add_argument("--pretrain-lr", type=float, default=0.05)
     t.add_argument("--batch-size", type=int, default=100)
     t.add_argument("--chains", type=int, default=100, help="persistent chains")
+    t.add_argument("--gibbs-steps", type=int, default=1,
+                   help="block-Gibbs sweeps of the persistent chains per minibatch")
+    t.add_argument("--schedule", choices=["inverse", "linear", "linear_time"],
+                   default="inverse",
+                   help="learning-rate decay: lr / (1 + t / 20000), linear to 1%% over the "
+                        "epochs, or linear to 1%% over --max-seconds of wall time")
+    t.add_argument("--max-seconds", type=float, default=None,
+                   help="stop joint training after the epoch in which this many seconds pass")
     t.add_argument("--mean-field-iters", type=int, default=10)
     t.add_argument("--mean-field-init", choices=["bottom_up", "persistent"], default="bottom_up",
                    help="persistent: start each example's mean field from its last visit "
@@ -109,7 +117,8 @@ def run(args) -> int:
         x = _load_data(args.data, args.split, args.max_samples, grey=dynamic)
         dbm = DeepBoltzmannMachine(
             tuple(args.hidden), learning_rate=args.lr, n_epochs=args.epochs,
-            batch_size=args.batch_size, n_chains=args.chains,
+            batch_size=args.batch_size, n_chains=args.chains, gibbs_steps=args.gibbs_steps,
+            lr_schedule=args.schedule, max_seconds=args.max_seconds,
             mean_field_iters=args.mean_field_iters, mean_field_init=args.mean_field_init,
             weight_decay=args.weight_decay, centering=args.centering,
             binarize="dynamic" if dynamic else None,

@@ -160,13 +160,18 @@ class DeepBoltzmannMachine(DiscreteDensity):
     lr_decay_steps : float or None
         Updates over which the learning rate halves (``None``: constant), for
         ``lr_schedule="inverse"``.
-    lr_schedule : {"inverse", "linear"}
+    lr_schedule : {"inverse", "linear", "linear_time"}
         ``"inverse"``: ``lr / (1 + t / lr_decay_steps)``; ``"linear"``: from
         ``lr`` down to ``final_lr_fraction * lr`` over the ``n_epochs`` of
         training (persistent chains need a small final rate to settle, as for
-        RBMs trained with PCD).
+        RBMs trained with PCD); ``"linear_time"``: the same decay over
+        ``max_seconds`` of wall time, for a fixed time budget.
     final_lr_fraction : float
-        End point of the linear schedule.
+        End point of the linear schedules.
+    max_seconds : float or None
+        Wall-time budget of joint training: it stops after the epoch during
+        which the budget runs out (``None``: after ``n_epochs``). Needed by
+        ``lr_schedule="linear_time"``.
     centering : bool
         Train in the centred parametrisation (Montavon & Mueller 2012).
     binarize : {None, "dynamic"}
@@ -220,6 +225,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
         lr_decay_steps: float | None = 20000.0,
         lr_schedule: str = "inverse",
         final_lr_fraction: float = 0.01,
+        max_seconds: float | None = None,
         centering: bool = False,
         binarize: str | None = None,
         pretrain_epochs: int = 10,
@@ -243,6 +249,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
         self.lr_decay_steps = lr_decay_steps
         self.lr_schedule = lr_schedule
         self.final_lr_fraction = final_lr_fraction
+        self.max_seconds = max_seconds
         self.centering = centering
         self.binarize = binarize
         self.pretrain_epochs = pretrain_epochs
@@ -256,8 +263,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
     _PARAM_NAMES = (
         "n_hidden", "learning_rate", "n_epochs", "batch_size", "n_chains", "gibbs_steps",
         "mean_field_iters", "mean_field_init", "weight_decay", "momentum", "lr_decay_steps",
-        "lr_schedule",
-        "final_lr_fraction", "centering", "binarize",
+        "lr_schedule", "final_lr_fraction", "max_seconds", "centering", "binarize",
         "pretrain_epochs", "pretrain_learning_rate", "dtype", "n_threads", "device", "seed",
         "verbose",
     )

@@ -515,6 +515,7 @@ def fit_dbm(model, X, X_val=None):
         weight_decay=model.weight_decay,
         momentum=model.momentum, lr_decay_steps=model.lr_decay_steps,
         lr_schedule=model.lr_schedule, final_lr_fraction=model.final_lr_fraction,
+        max_seconds=getattr(model, "max_seconds", None),
         centering=model.centering, seed=rng, verbose=model.verbose, X_val=X_val,
         n_threads=getattr(model, "n_threads", None), device=getattr(model, "device", None),
         binarize=binarize)
