@@ -17,7 +17,9 @@ mean-field sweeps per minibatch from the doubled bottom-up pass. ``--mean-field-
 persistent --mean-field-iters 3`` starts each digit from its means at its last
 visit instead: closer to the fixed point and cheaper per epoch, but its one
 2-hour run scored lower (-85.57 after 598 epochs against -85.18 after 397;
-see the README).
+see the README). ``--gibbs-steps 3`` (three block-Gibbs sweeps of the
+persistent chains per minibatch) scored -85.20 after 365 epochs in its one
+2-hour run: no better than one sweep.
 
 ``--quick`` measures seconds per epoch of joint training only (the second of
 two passes over 40 minibatches from a random initialisation, extrapolated to
