@@ -119,8 +119,8 @@ def quick(args, x_train, x_grey):
     train_dbm(dbm, subset, n_epochs=2, seed=rng, learning_rate=args.lr, n_chains=args.chains,
               batch_size=args.batch_size, mean_field_iters=args.mean_field_iters,
               mean_field_init=args.mean_field_init, gibbs_steps=args.gibbs_steps,
-              n_threads=args.threads,
-              device=args.device, binarize="dynamic" if dynamic else None)
+              n_threads=args.threads, device=args.device,
+              binarize="dynamic" if dynamic else None)
     elapsed = dbm.history_[-1]["seconds"]
     n_batches_epoch = int(np.ceil(x_train.shape[0] / args.batch_size))
     return {
