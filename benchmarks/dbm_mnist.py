@@ -60,6 +60,10 @@ def parse_args(argv=None):
     p.add_argument("--hidden", type=int, nargs="+", default=[500, 1000])
     p.add_argument("--pretrain-epochs", type=int, default=20)
     p.add_argument("--pretrain-lr", type=float, default=0.05)
+    p.add_argument("--pretrain-binarize", choices=("dynamic", "fixed"), default="fixed",
+                   help="pretrain on fresh draws of the grey levels (and of the hidden "
+                        "probabilities of the RBM below) at every minibatch, or on the "
+                        "one seed-0 binarization")
     p.add_argument("--epochs", type=int, default=None,
                    help="joint epochs (default: as many as fit --time-budget, the learning "
                         "rate decaying with the time)")
@@ -142,9 +146,12 @@ def full(args, x_train, x_test, x_grey):
     hidden = tuple(args.hidden)
     rng = np.random.default_rng(args.seed)
     t0 = time.perf_counter()
-    weights, biases = pretrain_dbm(x_train, hidden, n_epochs=args.pretrain_epochs,
+    pre_data, pre_binarize = ((x_grey, "dynamic") if args.pretrain_binarize == "dynamic"
+                              else (x_train, None))
+    weights, biases = pretrain_dbm(pre_data, hidden, n_epochs=args.pretrain_epochs,
                                    learning_rate=args.pretrain_lr, batch_size=args.batch_size,
-                                   seed=rng, verbose=True, device=args.device)
+                                   seed=rng, verbose=True, device=args.device,
+                                   binarize=pre_binarize)
     pretrain_seconds = time.perf_counter() - t0
     dbm = DeepBoltzmannMachine.from_parameters(weights, biases, seed=args.seed)
     dbm.history_ = []
@@ -185,6 +192,7 @@ def full(args, x_train, x_test, x_grey):
         "train_size": int(x_train.shape[0]),
         "test_size": int(x_test.shape[0]),
         "pretrain_epochs_per_rbm": args.pretrain_epochs,
+        "pretrain_binarize": args.pretrain_binarize,
         "pretrain_seconds": pretrain_seconds,
         "joint_epochs": epochs,
         "seconds_per_epoch": float(np.mean([h["seconds"] for h in dbm.history_]))

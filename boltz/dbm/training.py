@@ -117,7 +117,7 @@ def train_rbm_scaled(X, n_hidden: int, *, up: float = 1.0, down: float = 1.0,
     from ..rbm.training import make_trainer, train
 
     rng = check_rng(seed)
-    X32 = check_binary(X, "X", ndim=2, dtype=np.float32)
+    X32 = _check_training_data(X, rbm_params.get("binarize"), None, np.float32)
     params = {"method": "cd", "monitor_every": 0, "n_epochs": n_epochs, **rbm_params}
     if init is None:
         rbm = BernoulliRBM(n_hidden=n_hidden, seed=rng, **params)
@@ -134,7 +134,7 @@ def train_rbm_scaled(X, n_hidden: int, *, up: float = 1.0, down: float = 1.0,
 
 def pretrain_dbm(X, n_hidden, *, n_epochs: int = 10, learning_rate: float = 0.05,
                  batch_size: int = 100, dtype="float32", seed=None, verbose: bool = False,
-                 **rbm_params):
+                 binarize: str | None = None, **rbm_params):
     """Greedy layer-wise pretraining with weight doubling; returns ``(weights, biases)``.
 
     Each RBM is a :class:`boltz.rbm.BernoulliRBM` trained with CD (its own
@@ -144,10 +144,15 @@ def pretrain_dbm(X, n_hidden, *, n_epochs: int = 10, learning_rate: float = 0.05
     they are trained as such and their weights halved when composed; the
     bottom and top RBMs are composed as trained (Salakhutdinov & Hinton 2012).
     A layer shared by two RBMs gets the mean of their two biases.
+
+    ``binarize="dynamic"`` takes grey levels ``X`` in [0, 1] and trains every
+    RBM on a fresh Bernoulli draw of each minibatch: the bottom RBM on draws
+    of ``X``, each higher one on draws of the probabilities of the hidden units
+    below given one draw of its input (rather than on one fixed sample of them).
     """
     n_hidden = check_hidden_sizes(n_hidden)
     dt = np.dtype(check_choice(str(np.dtype(dtype)), "dtype", {"float32", "float64"}))
-    X = check_binary(X, "X", ndim=2, dtype=np.float32)
+    X = _check_training_data(X, binarize, None, np.float32)
     n_epochs = check_nonnegative_int(n_epochs, "n_epochs")
     rng = check_rng(seed)
     factors = doubling_factors(len(n_hidden))
@@ -158,15 +163,15 @@ def pretrain_dbm(X, n_hidden, *, n_epochs: int = 10, learning_rate: float = 0.05
         t_up, t_down = (1.0, 1.0) if middle else (up, down)
         rbm = train_rbm_scaled(data, n_h, up=t_up, down=t_down, n_epochs=n_epochs, seed=rng,
                                learning_rate=learning_rate, batch_size=batch_size,
-                               verbose=verbose, **rbm_params)
+                               verbose=verbose, binarize=binarize, **rbm_params)
         W = rbm.W_.astype(dt)
         weights.append(0.5 * W if middle else W)
         vis_biases.append(rbm.visible_bias_.astype(dt))
         hid_biases.append(rbm.hidden_bias_.astype(dt))
         if k + 1 < len(n_hidden):
             # the next RBM learns from samples of this one's hidden units
-            p = sigmoid(t_up * (data @ rbm.W_) + rbm.hidden_bias_)
-            data = (rng.random(p.shape, dtype=np.float32) < p).astype(np.float32)
+            p = sigmoid(t_up * (draw_binary(data, rng, binarize) @ rbm.W_) + rbm.hidden_bias_)
+            data = p if binarize else draw_binary(p, rng)
     biases = [vis_biases[0]]
     for l in range(1, len(n_hidden) + 1):
         if l < len(n_hidden):
