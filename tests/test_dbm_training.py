@@ -109,6 +109,17 @@ def test_pretraining_with_dynamic_binarization_learns_the_draws():
     assert exact_log_likelihood(dbm, draw_binary(P, rng)).mean() > -2.6
 
 
+def test_estimator_pretrains_on_fresh_draws_with_dynamic_binarization():
+    from boltz.dbm.training import pretrain_dbm
+
+    P = np.abs(prototype_data(200) - 0.1)
+    dbm = DeepBoltzmannMachine((4, 3), n_epochs=0, pretrain_epochs=3, batch_size=20, seed=7,
+                               binarize="dynamic").fit(P)
+    weights, _ = pretrain_dbm(P, (4, 3), n_epochs=3, batch_size=20, seed=7,
+                              binarize="dynamic")
+    np.testing.assert_allclose(dbm.weights_[0], weights[0], rtol=1e-6)
+
+
 def test_doubled_trainer_scales_inputs():
     from boltz.rbm import BernoulliRBM
     from boltz.rbm.training import Trainer

@@ -176,9 +176,10 @@ class DeepBoltzmannMachine(DiscreteDensity):
         Train in the centred parametrisation (Montavon & Mueller 2012).
     binarize : {None, "dynamic"}
         ``None``: ``X`` is binary. ``"dynamic"``: ``X`` holds probabilities in
-        ``[0, 1]`` (e.g. MNIST grey levels); joint training draws every
-        minibatch afresh from them, and pretraining uses one draw
-        (:func:`boltz.dbm.training.train_dbm`). Less overfitting than training
+        ``[0, 1]`` (e.g. MNIST grey levels); pretraining and joint training
+        draw every minibatch afresh from them
+        (:func:`boltz.dbm.training.pretrain_dbm`,
+        :func:`boltz.dbm.training.train_dbm`). Less overfitting than training
         on one fixed binarization.
     pretrain_epochs : int
         Epochs of CD training per RBM of the greedy stack (0: random init).

@@ -500,7 +500,7 @@ def fit_dbm(model, X, X_val=None):
     rng = check_rng(model.seed)
     if pretrain_epochs > 0:
         weights, biases = pretrain_dbm(
-            draw_binary(X, rng, binarize), n_hidden, n_epochs=pretrain_epochs,
+            X, n_hidden, n_epochs=pretrain_epochs, binarize=binarize,
             learning_rate=model.pretrain_learning_rate,
             batch_size=model.batch_size, dtype=model.dtype, seed=rng, verbose=model.verbose,
             device=getattr(model, "device", None))
