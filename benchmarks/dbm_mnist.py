@@ -117,19 +117,24 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def training_data(choice, x_train, x_grey):
+    """``(data, binarize)`` for ``--binarize``-style ``choice``: the grey levels
+    drawn afresh per minibatch ("dynamic"), or the one seed-0 binarization."""
+    return (x_grey, "dynamic") if choice == "dynamic" else (x_train, None)
+
+
 def quick(args, x_train, x_grey):
     hidden = tuple(args.hidden)
     rng = np.random.default_rng(args.seed)
     dbm = DeepBoltzmannMachine(hidden, n_epochs=0, pretrain_epochs=0, seed=rng).fit(x_train[:1000])
-    dynamic = args.binarize == "dynamic"
-    subset = (x_grey if dynamic else x_train)[:args.quick_batches * args.batch_size]
+    data, binarize = training_data(args.binarize, x_train, x_grey)
+    subset = data[:args.quick_batches * args.batch_size]
     # two passes over a subset, timing the second: the first warms up the
     # kernels and, with --mean-field-init persistent, the stored means
     train_dbm(dbm, subset, n_epochs=2, seed=rng, learning_rate=args.lr, n_chains=args.chains,
               batch_size=args.batch_size, mean_field_iters=args.mean_field_iters,
               mean_field_init=args.mean_field_init, gibbs_steps=args.gibbs_steps,
-              n_threads=args.threads, device=args.device,
-              binarize="dynamic" if dynamic else None)
+              n_threads=args.threads, device=args.device, binarize=binarize)
     elapsed = dbm.history_[-1]["seconds"]
     n_batches_epoch = int(np.ceil(x_train.shape[0] / args.batch_size))
     return {
@@ -151,8 +156,7 @@ def full(args, x_train, x_test, x_grey):
     hidden = tuple(args.hidden)
     rng = np.random.default_rng(args.seed)
     t0 = time.perf_counter()
-    pre_data, pre_binarize = ((x_grey, "dynamic") if args.pretrain_binarize == "dynamic"
-                              else (x_train, None))
+    pre_data, pre_binarize = training_data(args.pretrain_binarize, x_train, x_grey)
     weights, biases = pretrain_dbm(pre_data, hidden, n_epochs=args.pretrain_epochs,
                                    learning_rate=args.pretrain_lr, batch_size=args.batch_size,
                                    seed=rng, verbose=True, device=args.device,
@@ -160,7 +164,7 @@ def full(args, x_train, x_test, x_grey):
     pretrain_seconds = time.perf_counter() - t0
     dbm = DeepBoltzmannMachine.from_parameters(weights, biases, seed=args.seed)
     dbm.history_ = []
-    joint_data, binarize = (x_grey, "dynamic") if args.binarize == "dynamic" else (x_train, None)
+    joint_data, binarize = training_data(args.binarize, x_train, x_grey)
     remaining = max(1.0, args.time_budget - (time.perf_counter() - t0))
     n_epochs, schedule, max_seconds = args.epochs, args.lr_schedule, remaining
     if args.lr_schedule == "linear" and args.epochs is None:
