@@ -66,6 +66,18 @@ def test_cli_trains_with_dynamic_binarization(tmp_path, capsys):
     assert BernoulliRBM.load(model).binarize == "dynamic"
 
 
+def test_cli_trains_on_a_time_budget(tmp_path, data_file, capsys):
+    model = tmp_path / "m.npz"
+    args = ["rbm", "train", "--data", str(data_file), "--hidden", "3", "--epochs", "2",
+            "--batch-size", "50", "--quiet", "--threads", "1", "--out", str(model),
+            "--schedule", "linear_time"]
+    assert main(args) == 2
+    assert "max_seconds" in capsys.readouterr().err
+    assert main([*args, "--max-seconds", "60"]) == 0
+    loaded = load_rbm(model)
+    assert loaded.lr_schedule == "linear_time" and loaded.max_seconds == 60.0
+
+
 def test_plots(data_file):
     from boltz.plotting.rbm import plot_filters, plot_samples, plot_training_curves
 

@@ -71,6 +71,55 @@ def test_same_seed_same_result_and_partial_fit():
     assert c.n_iter_ == 3 and np.all(np.isfinite(c.W_))
 
 
+class SteppingClock:
+    """A stand-in for the ``time`` module whose every reading advances by ``tick`` seconds."""
+
+    def __init__(self, tick):
+        self.t, self.tick = 0.0, tick
+
+    def perf_counter(self):
+        self.t += self.tick
+        return self.t
+
+
+@pytest.mark.parametrize("schedule", ["linear_time", "constant"])
+def test_time_budget_ends_training_and_linear_time_decays_with_the_clock(schedule, monkeypatch):
+    from boltz.rbm import training
+
+    X = tiny_data(200)
+    clock = SteppingClock(0.1)
+    monkeypatch.setattr(training, "time", clock)
+    rbm = BernoulliRBM(3, n_epochs=1000, batch_size=50, learning_rate=0.05,
+                       lr_schedule=schedule, final_lr_fraction=0.1, max_seconds=2.0,
+                       monitor_every=0, seed=0).fit(X)
+    rates = [h["learning_rate"] for h in rbm.history_]
+    # 4 clock readings per epoch (rate, epoch start and end, budget check): 0.4 s an
+    # epoch, so the 2-second budget runs out during the 5th epoch
+    assert rbm.n_iter_ == len(rates) == 5
+    if schedule == "constant":
+        assert rates == [0.05] * 5
+    else:
+        # epoch e reads the clock 0.4 e + 0.1 s after the start: rate 0.05 (1 - 0.9 t / 2)
+        expected = [0.05 * (1 - 0.9 * (0.4 * e + 0.1) / 2.0) for e in range(5)]
+        np.testing.assert_allclose(rates, expected, rtol=1e-12)
+        assert rates[-1] < 0.05 * (1 - 0.9 * 0.8)   # the last epoch runs in the final fifth
+
+
+def test_time_budget_errors_and_round_trip(tmp_path):
+    X = tiny_data(200)
+    with pytest.raises(ValueError, match="max_seconds"):
+        BernoulliRBM(3, n_epochs=1, lr_schedule="linear_time").fit(X)
+    with pytest.raises(ValueError, match="max_seconds"):
+        BernoulliRBM(3, n_epochs=1, max_seconds=-1.0).fit(X)
+    with pytest.raises(ValueError, match="partial_fit"):
+        BernoulliRBM(3, lr_schedule="linear_time", max_seconds=5.0).partial_fit(X)
+    rbm = BernoulliRBM(3, n_epochs=2, lr_schedule="linear_time", max_seconds=60.0,
+                       batch_size=50, seed=0).fit(X)
+    assert rbm.n_iter_ == 2   # n_epochs still caps the training within the budget
+    loaded = BernoulliRBM.load(rbm.save(tmp_path / "r.npz"))
+    assert loaded.max_seconds == 60.0 and loaded.lr_schedule == "linear_time"
+
+
 def test_divergence_is_reported():
     X = tiny_data(500)
     with pytest.raises(DivergenceError, match="diverged"):

@@ -40,8 +40,12 @@ def register(subparsers):
     t.add_argument("--centering", action="store_true")
     t.add_argument("--binarize", choices=["fixed", "dynamic"], default="fixed",
                    help="dynamic: train on fresh Bernoulli draws of grey levels per minibatch")
-    t.add_argument("--schedule", choices=["constant", "linear", "exponential"],
-                   default="constant")
+    t.add_argument("--schedule", choices=["constant", "linear", "exponential", "linear_time"],
+                   default="constant",
+                   help="learning rate: constant, decaying linearly or exponentially to 10%% "
+                        "over the epochs, or linearly to 10%% over --max-seconds of wall time")
+    t.add_argument("--max-seconds", type=float, default=None,
+                   help="stop training after the epoch in which this many seconds pass")
     t.add_argument("--threads", type=int, default=None, help="BLAS threads (default: BLAS's)")
     t.add_argument("--device", default=None,
                    help="torch device for training and AIS, e.g. cuda (default: NumPy on the CPU)")
@@ -98,8 +102,8 @@ def _train(args):
                 batch_size=args.batch_size, learning_rate=args.lr, momentum=args.momentum,
                 weight_decay=args.weight_decay, centering=args.centering,
                 binarize="dynamic" if dynamic else None, lr_schedule=args.schedule,
-                n_threads=args.threads, seed=args.seed, device=args.device,
-                verbose=not args.quiet)
+                max_seconds=args.max_seconds, n_threads=args.threads, seed=args.seed,
+                device=args.device, verbose=not args.quiet)
     model.fit(X)
     path = model.save(args.out)
     last = {k: v for k, v in model.history_[-1].items()}

@@ -29,7 +29,7 @@ Constructor (shared by all three; scikit-learn style, it only stores values)::
                  n_epochs=10, batch_size=100, n_chains=None, momentum=0.5,
                  weight_decay=0.0, centering=False, binarize=None, sparsity_target=None,
                  sparsity_cost=0.0, lr_schedule="constant", final_lr_fraction=0.1,
-                 n_temperatures=10, init_std=0.01, monitor_every=1,
+                 max_seconds=None, n_temperatures=10, init_std=0.01, monitor_every=1,
                  monitor_size=256, ais_every=0, ais_runs=100, ais_betas=1000,
                  early_stopping=False, patience=5, max_weight=500.0,
                  n_threads=1, device=None, verbose=False, seed=None)
@@ -174,6 +174,7 @@ class RBMBase(RBMEstimatorMixin, Density):
         sparsity_cost: float = 0.0,
         lr_schedule="constant",
         final_lr_fraction: float = 0.1,
+        max_seconds: float | None = None,
         n_temperatures: int = 10,
         init_std: float = 0.01,
         monitor_every: int = 1,
@@ -204,6 +205,7 @@ class RBMBase(RBMEstimatorMixin, Density):
         self.sparsity_cost = sparsity_cost
         self.lr_schedule = lr_schedule
         self.final_lr_fraction = final_lr_fraction
+        self.max_seconds = max_seconds
         self.n_temperatures = n_temperatures
         self.init_std = init_std
         self.monitor_every = monitor_every

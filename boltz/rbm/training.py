@@ -20,7 +20,10 @@ of ``p(h|v)``, and converted back to the plain parameters, which is what the
 model stores; momentum, L2 weight decay, a sparsity target on the hidden
 activations (Lee et al. 2008; Hinton's guide, section 11), and learning-rate
 schedules (``"constant"``, ``"linear"`` decay to ``final_lr_fraction``,
-``"exponential"`` decay to it, or a callable ``epoch -> lr``).
+``"exponential"`` decay to it, ``"linear_time"``: the linear decay spread
+over the ``max_seconds`` time budget instead of the epochs, or a callable
+``epoch -> lr``). With ``max_seconds`` set, training ends after the epoch in
+which the budget runs out, whatever the schedule.
 
 Products with 0/1 matrices (Bernoulli/one-hot visibles, sampled hiddens) are
 sparse row sums in numba when few units are on, else float32 BLAS; sampling
@@ -61,17 +64,33 @@ from . import _kernels as K
 __all__ = ["Trainer", "learning_rate_at", "make_trainer", "momentum_at"]
 
 _METHODS = ("cd", "pcd", "pt")
-_SCHEDULES = ("constant", "linear", "exponential")
+_SCHEDULES = ("constant", "linear", "exponential", "linear_time")
 
 
-def learning_rate_at(model, epoch: int, n_epochs: int) -> float:
-    """The learning rate of (0-based) ``epoch`` under ``model.lr_schedule``."""
+def time_budget(model) -> float | None:
+    """``model.max_seconds`` checked (``None``: no budget); ``"linear_time"`` needs one."""
+    budget = getattr(model, "max_seconds", None)
+    if budget is not None:
+        return check_positive_scalar(budget, "max_seconds")
+    if model.lr_schedule == "linear_time":
+        raise ValueError("lr_schedule='linear_time' needs max_seconds (the time budget)")
+    return None
+
+
+def learning_rate_at(model, epoch: int, n_epochs: int, elapsed: float = 0.0) -> float:
+    """The learning rate of (0-based) ``epoch`` under ``model.lr_schedule``.
+
+    ``elapsed`` is the training time so far in seconds, which ``"linear_time"``
+    decays over (down to ``final_lr_fraction`` when it reaches ``max_seconds``).
+    """
     lr0 = check_positive_scalar(model.learning_rate, "learning_rate")
     sched = model.lr_schedule
     if callable(sched):
         return check_positive_scalar(sched(epoch), "lr_schedule(epoch)", allow_zero=True)
     check_choice(sched, "lr_schedule", _SCHEDULES)
     final = check_probability(model.final_lr_fraction, "final_lr_fraction", low_open=True)
+    if sched == "linear_time":
+        return lr0 * (1.0 - (1.0 - final) * min(1.0, elapsed / time_budget(model)))
     frac = epoch / max(n_epochs - 1, 1)
     if sched == "linear":
         return lr0 * (1.0 - (1.0 - final) * frac)
@@ -460,9 +479,11 @@ def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch
 
     Appends one dict of metrics per epoch to ``model.history_``. ``callbacks``
     are called as ``cb(model, epoch, metrics)``; a callback returning ``True``
-    stops training. Early stopping (``model.early_stopping``) watches the
-    validation AIS log-likelihood when computed, else the validation
-    pseudo-likelihood, else minus the validation reconstruction error, and
+    stops training, and so does the end of the ``model.max_seconds`` budget
+    (after the epoch in which it runs out; the time counts from this call).
+    Early stopping (``model.early_stopping``) watches the validation AIS
+    log-likelihood when computed, else the validation pseudo-likelihood, else
+    minus the validation reconstruction error, and
     restores the best parameters seen.
     """
     from tqdm.auto import tqdm
@@ -474,6 +495,7 @@ def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch
     ais_every = check_nonnegative_int(model.ais_every, "ais_every")
     monitor_size = check_positive_int(model.monitor_size, "monitor_size")
     patience = check_positive_int(model.patience, "patience")
+    budget = time_budget(model)
     if model.early_stopping and X_val is None:
         raise ValueError("early_stopping=True needs validation data: fit(X, X_val=...)")
     mon_idx = trainer.rng.choice(X32.shape[0], size=min(monitor_size, X32.shape[0]), replace=False)
@@ -484,9 +506,11 @@ def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch
     best, best_params, bad = -np.inf, None, 0
     bar = tqdm(range(n_epochs), desc=type(model).__name__, disable=not model.verbose,
                leave=True)
+    t_start = time.perf_counter()
     for e in bar:
         epoch = epoch_offset + e
-        lr = learning_rate_at(model, epoch, max(n_epochs + epoch_offset, 1))
+        lr = learning_rate_at(model, epoch, max(n_epochs + epoch_offset, 1),
+                              elapsed=time.perf_counter() - t_start)
         mom = momentum_at(model, epoch)
         t0 = time.perf_counter()
         run_epoch(trainer, X32, lr, mom, epoch)
@@ -508,7 +532,7 @@ def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch
         model.n_iter_ = epoch + 1
         bar.set_postfix({k: round(v, 3) for k, v in metrics.items()
                          if k not in ("epoch", "momentum")})
-        stop = False
+        stop = budget is not None and time.perf_counter() - t_start >= budget
         for cb in callbacks or ():
             if cb(model, epoch + 1, metrics):
                 stop = True
