@@ -241,23 +241,19 @@ def full(args, x_train, x_test, x_grey):
 def compare_rbm(args, x_train, x_test, x_grey, seconds):
     """A 500-hidden RBM trained for the same wall time with the RBM benchmark's recipe
     (centred PCD-1 on fresh draws of the grey levels, lr 0.02 decaying linearly to 1%
-    over the epochs that fit); AIS test LL."""
+    over the time budget); AIS test LL with as many temperatures as the DBM's AIS."""
     from boltz.rbm import BernoulliRBM, evaluate_log_likelihood
 
-    probe = BernoulliRBM(500, method="pcd", n_epochs=1, monitor_every=0, seed=args.seed,
-                         device=args.device)
     t0 = time.perf_counter()
-    probe.fit(x_train)
-    per_epoch = (time.perf_counter() - t0) * 1.05
-    n_epochs = max(1, int((seconds - per_epoch) / per_epoch))
-    rbm = BernoulliRBM(500, method="pcd", k=1, batch_size=100, n_epochs=n_epochs,
-                       learning_rate=0.02, momentum=0.0, centering=True, lr_schedule="linear",
-                       final_lr_fraction=0.01, monitor_every=0, seed=args.seed, verbose=True,
-                       binarize="dynamic", device=args.device)
-    rbm.fit(x_grey, callbacks=[lambda m, e, met: time.perf_counter() - t0 > seconds])
+    rbm = BernoulliRBM(500, method="pcd", k=1, batch_size=100, n_epochs=1_000_000,
+                       learning_rate=0.02, momentum=0.0, centering=True,
+                       lr_schedule="linear_time", max_seconds=seconds, final_lr_fraction=0.01,
+                       monitor_every=0, seed=args.seed, verbose=True, binarize="dynamic",
+                       n_threads=args.threads, device=args.device)
+    rbm.fit(x_grey)
     train_s = time.perf_counter() - t0
-    res = evaluate_log_likelihood(rbm, x_test, x_train, n_runs=args.ais_chains, n_betas=14500,
-                                  seed=args.seed)
+    res = evaluate_log_likelihood(rbm, x_test, x_train, n_runs=args.ais_chains,
+                                  n_betas=args.betas, seed=args.seed)
     return {"rbm_hidden": 500, "rbm_epochs": rbm.n_iter_, "rbm_train_seconds": train_s,
             "rbm_test_loglik_ais": res["test_loglik_ais"],
             "rbm_test_loglik_conservative": res["test_loglik_conservative"]}
