@@ -138,7 +138,6 @@ class RBMEstimatorMixin:
         if self.lr_schedule == "linear_time":
             raise ValueError("lr_schedule='linear_time' decays over the time budget of one fit "
                              "call; partial_fit trains one epoch per call (use fit)")
-
         if not self.is_fitted:
             X = (self._check_training_data(X) if self._dynamic_binarization()
                  else self._check_visible_values(check_array(X, "X", ndim=2), "X"))
