@@ -205,7 +205,7 @@ def main(argv=None):
               f"{res['ais_seconds']:.1f} s)", flush=True)
         result.update({
             "epochs": rbm.n_iter_,
-            "lr_schedule": "linear" if args.epochs else "linear_time",
+            "lr_schedule": rbm.lr_schedule,
             "quality_learning_rate": args.quality_lr,
             "final_lr_fraction": args.final_lr_fraction,
             "momentum": args.momentum,
