@@ -2,11 +2,18 @@
 
 - :class:`DeepBoltzmannMachine` (:mod:`boltz.dbm.model`): joint energy, layer
   conditionals, alternating odd/even block Gibbs, mean-field inference,
-  ``fit`` (greedy pretraining with weight doubling + joint training), save/load.
-- :mod:`boltz.dbm.training`: greedy layer-wise pretraining and joint training
-  (mean field for the data statistics, persistent chains for the model's).
-- :mod:`boltz.dbm.evaluation`: exact ``log Z`` for tiny models, AIS, the
-  variational lower bound on ``log p(v)``.
+  ``fit`` (greedy pretraining with weight doubling + joint training), save/load;
+  :meth:`~DeepBoltzmannMachine.from_preset` and :mod:`boltz.dbm.presets`, the
+  named recipes shared with the CLI and the benchmark.
+- :mod:`boltz.dbm.formulas`: the DBM's math, each formula once, over an array
+  backend (:mod:`boltz.dbm.backend`: NumPy/numba, or torch on any device via
+  ``device=``, e.g. ``"cpu-torch"`` or ``"cuda"``).
+- :mod:`boltz.dbm.pretraining`: greedy layer-wise pretraining with weight doubling;
+  :mod:`boltz.dbm.joint`: the joint-training epoch (mean field for the data
+  statistics, persistent chains for the model's); :mod:`boltz.dbm.training`:
+  its driver.
+- :mod:`boltz.dbm.exact`: exact ``log Z`` for tiny models; :mod:`boltz.dbm.ais`:
+  AIS; :mod:`boltz.dbm.evaluation`: the variational lower bound on ``log p(v)``.
 - :class:`DeepBeliefNet` (:mod:`boltz.dbm.dbn`): a greedy stack of RBMs with
   ``fit``, ``transform`` and generative sampling.
 

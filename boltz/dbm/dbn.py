@@ -38,7 +38,7 @@ from .._validation import (
     check_positive_int,
     check_rng,
 )
-from .model import check_hidden_sizes, sigmoid
+from .formulas import check_hidden_sizes, sigmoid
 
 __all__ = ["DeepBeliefNet"]
 
@@ -140,7 +140,7 @@ class DeepBeliefNet:
         return self
 
     def _train_new_rbm(self, data, n_h, init, n_epochs, rng):
-        from .training import train_rbm_scaled
+        from .pretraining import train_rbm_scaled
 
         params = self._rbm_params(n_epochs)
         params.pop("n_epochs")

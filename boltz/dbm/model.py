@@ -32,10 +32,7 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
-from scipy import special
 
 from .._validation import (
     check_array,
@@ -48,80 +45,15 @@ from .._validation import (
     check_rng,
 )
 from ..density import DiscreteDensity
-from ..expfam import softplus
+from . import formulas as F
+from .backend import NumpyBackend
+from .exact import exact_free_energy, exact_log_partition
+from .presets import PRESETS, get_preset
 
-__all__ = ["DeepBoltzmannMachine", "sigmoid", "check_hidden_sizes"]
+__all__ = ["DeepBoltzmannMachine"]
 
 MODEL_KIND = "DeepBoltzmannMachine"
-
-
-def sigmoid(x):
-    """Logistic function, computed without overflow warnings.
-
-    Float arrays with at least one dimension use the RBM package's SIMD route
-    (:func:`boltz.rbm._kernels.logistic`); anything else ``scipy.special.expit``.
-    """
-    if (isinstance(x, np.ndarray) and x.ndim >= 1 and x.size
-            and x.dtype in (np.float32, np.float64)):
-        from ..rbm._kernels import logistic
-
-        return logistic(x)
-    return special.expit(x)
-
-
-def check_hidden_sizes(n_hidden, name: str = "n_hidden", min_layers: int = 2) -> tuple:
-    """Check a sequence of at least ``min_layers`` positive hidden-layer sizes."""
-    if isinstance(n_hidden, (int, np.integer)) or not isinstance(n_hidden, Sequence | np.ndarray):
-        raise TypeError(f"{name} must be a sequence of layer sizes, got {n_hidden!r}")
-    sizes = tuple(check_positive_int(n, f"{name}[{i}]") for i, n in enumerate(n_hidden))
-    if len(sizes) < min_layers:
-        raise ValueError(f"{name} must list at least {min_layers} hidden layers, got {len(sizes)}")
-    return sizes
-
-
-def _bernoulli_entropy(mu):
-    """Entropy (nats) of independent Bernoulli units, summed over the last axis."""
-    mu = np.asarray(mu, dtype=np.float64)
-    return -(special.xlogy(mu, mu) + special.xlogy(1.0 - mu, 1.0 - mu)).sum(axis=-1)
-
-
-def layer_input(weights, biases, states, l):
-    """Total input ``b_l + x_{l-1} W_{l-1} + x_{l+1} W_l^T`` to layer ``l``.
-
-    ``states`` is a list with one ``(n, n_k)`` array per layer; only layers
-    ``l - 1`` and ``l + 1`` are read.
-    """
-    total = biases[l]
-    if l > 0:
-        total = total + states[l - 1] @ weights[l - 1]
-    if l < len(biases) - 1:
-        total = total + states[l + 1] @ weights[l].T
-    return total
-
-
-def marginal_log_unnormalized(weights, biases, states, parity, base_biases=None, beta=1.0):
-    """``log sum_{x_other} exp(-E)`` with the layers of the other parity summed out.
-
-    ``states`` holds arrays for the layers of ``parity`` (0: even layers
-    0, 2, ...; 1: odd layers); entries of the other parity are ignored. With
-    ``base_biases`` and ``beta`` the energy is the AIS path
-    ``(1 - beta) E_base + beta E`` where ``E_base = -sum_l a_l . x_l``. Float64.
-    """
-    n_layers = len(biases)
-    out = 0.0
-    for l in range(n_layers):
-        b = biases[l] if base_biases is None else (1 - beta) * base_biases[l] + beta * biases[l]
-        if l % 2 == parity:
-            out = out + np.asarray(states[l], np.float64) @ np.asarray(b, np.float64)
-        else:
-            neighbours = 0.0
-            if l > 0:
-                neighbours = neighbours + states[l - 1] @ weights[l - 1]
-            if l < n_layers - 1:
-                neighbours = neighbours + states[l + 1] @ weights[l].T
-            inp = np.asarray(b, np.float64) + beta * np.asarray(neighbours, np.float64)
-            out = out + softplus(inp).sum(axis=1)
-    return np.asarray(out, dtype=np.float64)
+_DEFAULT = PRESETS["default"]
 
 
 class DeepBoltzmannMachine(DiscreteDensity):
@@ -210,28 +142,30 @@ class DeepBoltzmannMachine(DiscreteDensity):
 
     support = (0, 1)
 
+    model_kind = MODEL_KIND
+
     def __init__(
         self,
-        n_hidden=(500, 1000),
+        n_hidden=_DEFAULT["n_hidden"],
         *,
-        learning_rate: float = 0.005,
-        n_epochs: int = 10,
-        batch_size: int = 100,
-        n_chains: int = 100,
-        gibbs_steps: int = 1,
-        mean_field_iters: int = 10,
-        mean_field_init: str = "bottom_up",
-        weight_decay: float = 2e-4,
-        momentum: float = 0.5,
-        lr_decay_steps: float | None = 20000.0,
-        lr_schedule: str = "inverse",
-        final_lr_fraction: float = 0.01,
-        max_seconds: float | None = None,
-        centering: bool = False,
-        binarize: str | None = None,
-        pretrain_epochs: int = 10,
-        pretrain_learning_rate: float = 0.05,
-        dtype: str = "float32",
+        learning_rate: float = _DEFAULT["learning_rate"],
+        n_epochs: int = _DEFAULT["n_epochs"],
+        batch_size: int = _DEFAULT["batch_size"],
+        n_chains: int = _DEFAULT["n_chains"],
+        gibbs_steps: int = _DEFAULT["gibbs_steps"],
+        mean_field_iters: int = _DEFAULT["mean_field_iters"],
+        mean_field_init: str = _DEFAULT["mean_field_init"],
+        weight_decay: float = _DEFAULT["weight_decay"],
+        momentum: float = _DEFAULT["momentum"],
+        lr_decay_steps: float | None = _DEFAULT["lr_decay_steps"],
+        lr_schedule: str = _DEFAULT["lr_schedule"],
+        final_lr_fraction: float = _DEFAULT["final_lr_fraction"],
+        max_seconds: float | None = _DEFAULT["max_seconds"],
+        centering: bool = _DEFAULT["centering"],
+        binarize: str | None = _DEFAULT["binarize"],
+        pretrain_epochs: int = _DEFAULT["pretrain_epochs"],
+        pretrain_learning_rate: float = _DEFAULT["pretrain_learning_rate"],
+        dtype: str = _DEFAULT["dtype"],
         n_threads: int | None = None,
         device=None,
         seed=None,
@@ -276,6 +210,28 @@ class DeepBoltzmannMachine(DiscreteDensity):
     # ------------------------------------------------------------------
     # construction
     # ------------------------------------------------------------------
+    @classmethod
+    def from_preset(cls, name: str = "default", **overrides):
+        """An unfitted model with the named recipe of :mod:`boltz.dbm.presets`.
+
+        Parameters
+        ----------
+        name : str
+            ``"default"`` or ``"mnist"`` (the benchmark's tuned recipe).
+        **overrides
+            Constructor parameters that replace the preset's.
+
+        Returns
+        -------
+        DeepBoltzmannMachine
+
+        Examples
+        --------
+        >>> DeepBoltzmannMachine.from_preset("mnist", n_hidden=(20, 10)).mean_field_iters
+        5
+        """
+        return cls(**{**get_preset(name), **overrides})
+
     @classmethod
     def from_parameters(cls, weights, biases=None, **params):
         """A fitted model with the given weights ``W_l`` (and biases, zeros by default).
@@ -368,12 +324,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
     def energy_layers(self, states) -> np.ndarray:
         """Energy ``E(v, h_1, ..., h_L)`` of per-layer states; float64, shape ``(n,)``."""
         self._check_fitted()
-        xs = [np.asarray(s, np.float64) for s in states]
-        e = 0.0
-        for l, b in enumerate(self.biases_):
-            e = e - xs[l] @ np.asarray(b, np.float64)
-        for l, w in enumerate(self.weights_):
-            e = e - np.einsum("ni,ni->n", xs[l] @ np.asarray(w, np.float64), xs[l + 1])
+        e = F.energy_layers(self._ops(), self.weights_, self.biases_, states)
         return np.asarray(e, dtype=np.float64)
 
     def energy(self, x) -> np.ndarray:
@@ -382,8 +333,6 @@ class DeepBoltzmannMachine(DiscreteDensity):
 
     def log_partition(self) -> float:
         """Exact ``log Z`` by enumeration (small models only); see :func:`exact_log_partition`."""
-        from .evaluation import exact_log_partition
-
         return exact_log_partition(self)
 
     def free_energy(self, v) -> np.ndarray:
@@ -392,8 +341,6 @@ class DeepBoltzmannMachine(DiscreteDensity):
         Only for models whose even hidden layers (2, 4, ...) hold at most 20
         units in all; the odd layers are summed out analytically.
         """
-        from .evaluation import exact_free_energy
-
         return exact_free_energy(self, v)
 
     # ------------------------------------------------------------------
@@ -402,20 +349,19 @@ class DeepBoltzmannMachine(DiscreteDensity):
     def layer_input(self, states, l: int) -> np.ndarray:
         """Total input to layer ``l`` given its neighbours' states."""
         self._check_fitted()
-        return layer_input(self.weights_, self.biases_, states, l)
+        return F.layer_input(self.weights_, self.biases_, states, l)
 
     def conditional(self, states, l: int) -> np.ndarray:
         """``p(x_l = 1 | x_{l-1}, x_{l+1})`` for every unit of layer ``l``."""
         l = check_nonnegative_int(l, "l")
         if l >= self.n_layers_:
             raise ValueError(f"l must be a layer index below {self.n_layers_}, got {l}")
-        return sigmoid(self.layer_input(states, l))
+        return F.sigmoid(self.layer_input(states, l))
 
-    def _sample_parity(self, states, parity, rng):
-        for l in range(parity, self.n_layers_, 2):
-            p = sigmoid(layer_input(self.weights_, self.biases_, states, l))
-            states[l] = (rng.random(p.shape, dtype=p.dtype) < p).astype(p.dtype)
-        return states
+    @staticmethod
+    def _ops(seed=0):
+        """The NumPy backend drawing from ``seed`` (the model's own arrays are NumPy)."""
+        return NumpyBackend(seed)
 
     def gibbs_step(self, states, seed=None, clamp_visible: bool = False) -> list:
         """One alternating block-Gibbs sweep: odd layers given even, then even given odd.
@@ -424,14 +370,8 @@ class DeepBoltzmannMachine(DiscreteDensity):
         visible layer is kept fixed (sampling the posterior over hidden layers).
         """
         self._check_fitted()
-        rng = check_rng(seed)
-        states = list(states)
-        states = self._sample_parity(states, 1, rng)
-        v = states[0]
-        states = self._sample_parity(states, 0, rng)
-        if clamp_visible:
-            states[0] = v
-        return states
+        return F.gibbs_sweep(self._ops(seed), self.weights_, self.biases_, states,
+                             clamp_visible=clamp_visible)
 
     def init_states(self, n: int, seed=None) -> list:
         """Random initial states: each unit Bernoulli(1/2)."""
@@ -476,12 +416,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
         Every hidden layer except the top one misses its top-down input, so
         the bottom-up input is doubled (Salakhutdinov & Larochelle 2010).
         """
-        mus = [v]
-        L = self.n_layers_ - 1
-        for l in range(1, L + 1):
-            scale = 2.0 if l < L else 1.0
-            mus.append(sigmoid(self.biases_[l] + scale * (mus[l - 1] @ self.weights_[l - 1])))
-        return mus[1:]
+        return F.bottom_up(self._ops(), self.weights_, self.biases_, v)
 
     def mean_field(self, v, n_iter: int = 50, tol: float = 1e-6, damping: float = 0.0,
                    init="bottom_up", return_info: bool = False):
@@ -528,28 +463,11 @@ class DeepBoltzmannMachine(DiscreteDensity):
                 raise ValueError(f"init must be a string or a list of {self.n_layers_ - 1} arrays")
             mus = [check_array(m, f"init[{i}]", shape=(n, k), dtype=v.dtype, copy=True)
                    for i, (m, k) in enumerate(zip(init, self.layer_sizes_[1:], strict=True))]
-        states = [v, *mus]
-        # the visible layer is clamped: its input to layer 1 is computed once
-        bottom = self.biases_[1] + v @ self.weights_[0]
-        change = np.inf
-        it = 0
-        for it in range(1, n_iter + 1):  # noqa: B007
-            change = 0.0
-            for parity in (1, 0):
-                for l in range(1 if parity else 2, self.n_layers_, 2):
-                    if l == 1:
-                        new = sigmoid(bottom + states[2] @ self.weights_[1].T)
-                    else:
-                        new = sigmoid(layer_input(self.weights_, self.biases_, states, l))
-                    if damping:
-                        new = damping * states[l] + (1.0 - damping) * new
-                    change = max(change, float(np.max(np.abs(new - states[l]))))
-                    states[l] = new
-            if change <= tol:
-                break
+        mus, it, change = F.mean_field_sweeps(self._ops(), self.weights_, self.biases_, v, mus,
+                                              n_iter, tol, damping)
         if return_info:
-            return states[1:], {"n_iter": it, "max_change": change}
-        return states[1:]
+            return mus, {"n_iter": it, "max_change": change}
+        return mus
 
     def variational_bound_unnormalized(self, v, mus) -> np.ndarray:
         """``-E_q[E(v, h)] + H(q)`` for mean-field means ``mus``; float64, shape ``(n,)``.
@@ -557,12 +475,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
         Subtract ``log Z`` to get the lower bound on ``log p(v)``.
         """
         v = self.check_visible(v)
-        states = [v, *mus]
-        # E is linear in each layer and layers of q are independent, so
-        # E_q[E(v, h)] = E(v, mu_1, ..., mu_L).
-        neg_energy = -self.energy_layers(states)
-        entropy = sum(_bernoulli_entropy(m) for m in mus)
-        return neg_energy + entropy
+        return F.bound_unnormalized(self._ops(), self.weights_, self.biases_, v, mus)
 
     def transform(self, v, **mean_field_kwargs) -> np.ndarray:
         """Mean-field means of the top hidden layer (features)."""
@@ -578,7 +491,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
         with ``binarize="dynamic"``. See
         :func:`boltz.dbm.training.pretrain_dbm` and :func:`boltz.dbm.training.train_dbm`.
         """
-        check_hidden_sizes(self.n_hidden)
+        F.check_hidden_sizes(self.n_hidden)
         from .training import fit_dbm
 
         return fit_dbm(self, X, X_val=X_val)

@@ -12,7 +12,6 @@
 - :mod:`boltz.deep.metrics`    grid KL, MMD
 - :mod:`boltz.deep.recipes`    settings shared by the CLI, demos and benchmark
 - :mod:`boltz.deep.rbm`        GPU path of :mod:`boltz.rbm` (``device=`` on the models and AIS)
-- :mod:`boltz.deep.dbm`        GPU path of :mod:`boltz.dbm` (``device=`` on the DBM and its AIS)
 
 Example
 -------
