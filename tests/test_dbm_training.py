@@ -269,14 +269,16 @@ def test_dynamic_binarization_draws_every_minibatch_afresh(monkeypatch):
     P = np.full((40, 6), 0.3)
     dbm = DeepBoltzmannMachine((4, 3), n_epochs=0, pretrain_epochs=0, seed=0).fit(
         draw_binary(P, np.random.default_rng(0)))
+    from boltz.dbm import formulas
+
     seen = []
-    original = dbm.mean_field
+    original = formulas.mean_field_sweeps
 
-    def recording(v, *args, **kwargs):
+    def recording(ops, W, b, v, *args, **kwargs):  # every mean field runs this formula
         seen.append(np.array(v))
-        return original(v, *args, **kwargs)
+        return original(ops, W, b, v, *args, **kwargs)
 
-    monkeypatch.setattr(dbm, "mean_field", recording)
+    monkeypatch.setattr(formulas, "mean_field_sweeps", recording)
     train_dbm(dbm, P, n_epochs=3, batch_size=40, binarize="dynamic", monitor_size=40, seed=0)
     batches = np.stack([v for v in seen if v.shape == (40, 6)])
     assert np.all((batches == 0) | (batches == 1))
