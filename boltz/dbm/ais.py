@@ -243,7 +243,7 @@ def ais_log_partition(model, n_chains: int = 100, n_betas: int = 20000, betas=No
     >>> import numpy as np
     >>> from boltz.dbm import DeepBoltzmannMachine
     >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 2))])
-    >>> round(ais_log_partition(m, n_chains=5, n_betas=10, seed=0).log_z / np.log(2), 6)
+    >>> round(float(ais_log_partition(m, n_chains=5, n_betas=10, seed=0).log_z / np.log(2)), 6)
     7.0
     """
     model = check_dbm(model)

@@ -1,20 +1,12 @@
 """Deep Boltzmann machine with Bernoulli layers: energy, conditionals, block Gibbs, mean field.
 
-Layers are ``x_0 = v`` (visible) and ``x_1 .. x_L`` (hidden, ``L >= 2``), with
-weights ``W_l`` of shape ``(n_l, n_{l+1})`` between neighbouring layers and a
-bias ``b_l`` per layer. The joint energy is (Salakhutdinov & Hinton 2009, eq. 1)
-
-    E(v, h_1, ..., h_L) = - sum_l b_l . x_l - sum_{l<L} x_l^T W_l x_{l+1}.
-
-Units of one layer are conditionally independent given the two neighbouring
-layers, ``p(x_l = 1 | rest) = sigmoid(b_l + x_{l-1} W_{l-1} + W_l x_{l+1})``, and
-the odd layers (1, 3, ...) are independent given the even layers (0, 2, ...)
-and vice versa. So block Gibbs alternates two half-steps, and either parity can
-be summed out in closed form (softplus), which is what exact enumeration and
-AIS use.
-
-As a :class:`~boltz.density.DiscreteDensity` a state is the concatenation
-``[v, h_1, ..., h_L]`` of ``n_variables = sum(layer_sizes)`` binary units.
+Layers ``x_0 = v, x_1 .. x_L`` (``L >= 2``), weights ``W_l`` of shape
+``(n_l, n_{l+1})``, a bias ``b_l`` per layer; the energy and every formula on
+it are in :mod:`boltz.dbm.formulas` (the odd layers are independent given the
+even ones and vice versa, so block Gibbs alternates two half-steps and either
+parity sums out in closed form). As a :class:`~boltz.density.DiscreteDensity`
+a state is the concatenation ``[v, h_1, ..., h_L]`` of
+``n_variables = sum(layer_sizes)`` binary units.
 
 Example
 -------
@@ -48,11 +40,11 @@ from ..density import DiscreteDensity
 from . import formulas as F
 from .backend import NumpyBackend
 from .exact import exact_free_energy, exact_log_partition
+from .persistence import MODEL_KIND, check_parameters, load_dbm, save_dbm
 from .presets import PRESETS, get_preset
 
 __all__ = ["DeepBoltzmannMachine"]
 
-MODEL_KIND = "DeepBoltzmannMachine"
 _DEFAULT = PRESETS["default"]
 
 
@@ -81,12 +73,10 @@ class DeepBoltzmannMachine(DiscreteDensity):
     mean_field_iters : int
         Maximum mean-field iterations per minibatch (data statistics).
     mean_field_init : {"bottom_up", "persistent"}
-        Where each minibatch's mean field starts. ``"bottom_up"``: the doubled
-        bottom-up pass. ``"persistent"``: each example's means from its last
-        visit (the bottom-up pass on the first), which needs fewer sweeps for
-        the same accuracy (on MNIST 3 warm sweeps beat 5 cold ones) at the cost
-        of storing ``n_samples x sum(n_hidden)`` means during training. Its one
-        2-hour MNIST run scored no better than 5 cold sweeps (see the README).
+        Where each minibatch's mean field starts: the doubled bottom-up pass,
+        or each example's means from its last visit (fewer sweeps for the same
+        accuracy, ``n_samples x sum(n_hidden)`` stored; see
+        :func:`boltz.dbm.training.train_dbm`).
     weight_decay, momentum : float
         L2 penalty on the weights and momentum of the updates.
     lr_decay_steps : float or None
@@ -109,10 +99,8 @@ class DeepBoltzmannMachine(DiscreteDensity):
     binarize : {None, "dynamic"}
         ``None``: ``X`` is binary. ``"dynamic"``: ``X`` holds probabilities in
         ``[0, 1]`` (e.g. MNIST grey levels); pretraining and joint training
-        draw every minibatch afresh from them
-        (:func:`boltz.dbm.training.pretrain_dbm`,
-        :func:`boltz.dbm.training.train_dbm`). Less overfitting than training
-        on one fixed binarization.
+        draw every minibatch afresh from them (less overfitting than one
+        fixed binarization).
     pretrain_epochs : int
         Epochs of CD training per RBM of the greedy stack (0: random init).
     pretrain_learning_rate : float
@@ -124,11 +112,15 @@ class DeepBoltzmannMachine(DiscreteDensity):
         shared with other jobs).
     device : str, torch.device or None
         ``None``/``"cpu"``: NumPy. A torch device (``"cuda"``, ``"auto"``,
-        ``"cpu-torch"``) runs pretraining, joint training and AIS there
-        (:mod:`boltz.deep.dbm`; torch is imported only then).
+        ``"cpu-torch"``) runs pretraining, joint training, AIS and the bounds
+        there: the same formulas on the torch backend (:mod:`boltz.dbm.backend`;
+        torch is imported only then).
     seed : int, Generator or None
     verbose : bool
-        Show tqdm progress bars.
+        Show tqdm progress bars (off by default).
+
+    The defaults are the ``"default"`` preset; :meth:`from_preset` gives the
+    others (``"mnist"``: the benchmark's tuned recipe; :mod:`boltz.dbm.presets`).
 
     Attributes
     ----------
@@ -141,7 +133,6 @@ class DeepBoltzmannMachine(DiscreteDensity):
     """
 
     support = (0, 1)
-
     model_kind = MODEL_KIND
 
     def __init__(
@@ -171,29 +162,9 @@ class DeepBoltzmannMachine(DiscreteDensity):
         seed=None,
         verbose: bool = False,
     ):
-        self.n_hidden = n_hidden
-        self.learning_rate = learning_rate
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.n_chains = n_chains
-        self.gibbs_steps = gibbs_steps
-        self.mean_field_iters = mean_field_iters
-        self.mean_field_init = mean_field_init
-        self.weight_decay = weight_decay
-        self.momentum = momentum
-        self.lr_decay_steps = lr_decay_steps
-        self.lr_schedule = lr_schedule
-        self.final_lr_fraction = final_lr_fraction
-        self.max_seconds = max_seconds
-        self.centering = centering
-        self.binarize = binarize
-        self.pretrain_epochs = pretrain_epochs
-        self.pretrain_learning_rate = pretrain_learning_rate
-        self.dtype = dtype
-        self.n_threads = n_threads
-        self.device = device
-        self.seed = seed
-        self.verbose = verbose
+        params = locals()  # scikit-learn style: store every argument as given
+        for name in self._PARAM_NAMES:
+            setattr(self, name, params[name])
 
     _PARAM_NAMES = (
         "n_hidden", "learning_rate", "n_epochs", "batch_size", "n_chains", "gibbs_steps",
@@ -239,27 +210,8 @@ class DeepBoltzmannMachine(DiscreteDensity):
         ``weights[l]`` has shape ``(n_l, n_{l+1})``; at least two weight
         matrices (two hidden layers) are needed.
         """
-        if not isinstance(weights, (list, tuple)):
-            raise TypeError(f"weights must be a list of 2-d arrays, got {type(weights).__name__}")
-        dt = np.float32 if all(np.asarray(a).dtype == np.float32 for a in
-                               list(weights) + list(biases or [])) else np.float64
-        ws = [check_array(w, f"weights[{i}]", ndim=2, dtype=dt) for i, w in enumerate(weights)]
-        if len(ws) < 2:
-            raise ValueError(f"weights must hold at least 2 matrices (2 hidden layers), "
-                             f"got {len(ws)}")
+        ws, bs = check_parameters(weights, biases)
         sizes = [ws[0].shape[0]] + [w.shape[1] for w in ws]
-        for i in range(1, len(ws)):
-            if ws[i].shape[0] != ws[i - 1].shape[1]:
-                raise ValueError(
-                    f"weights[{i}] must have {ws[i - 1].shape[1]} rows to follow weights[{i - 1}]"
-                    f" of shape {ws[i - 1].shape}, got {ws[i].shape}")
-        if biases is None:
-            bs = [np.zeros(n, dtype=dt) for n in sizes]
-        else:
-            if not isinstance(biases, (list, tuple)) or len(biases) != len(sizes):
-                raise ValueError(f"biases must be a list of {len(sizes)} vectors (one per layer)")
-            bs = [check_array(b, f"biases[{i}]", shape=(n,), dtype=dt)
-                  for i, (b, n) in enumerate(zip(biases, sizes, strict=True))]
         params = {"n_hidden": tuple(sizes[1:]), **params}
         model = cls(**params)
         model._set_parameters(ws, bs)
@@ -322,7 +274,14 @@ class DeepBoltzmannMachine(DiscreteDensity):
     # energy (Density interface)
     # ------------------------------------------------------------------
     def energy_layers(self, states) -> np.ndarray:
-        """Energy ``E(v, h_1, ..., h_L)`` of per-layer states; float64, shape ``(n,)``."""
+        """Energy ``E(v, h_1, ..., h_L)`` of per-layer states; float64, shape ``(n,)``.
+
+        Examples
+        --------
+        >>> m = DeepBoltzmannMachine.from_parameters([np.ones((1, 1)), np.ones((1, 1))])
+        >>> m.energy_layers([np.ones((1, 1))] * 3).tolist()
+        [-2.0]
+        """
         self._check_fitted()
         e = F.energy_layers(self._ops(), self.weights_, self.biases_, states)
         return np.asarray(e, dtype=np.float64)
@@ -368,6 +327,12 @@ class DeepBoltzmannMachine(DiscreteDensity):
 
         Returns a new list of per-layer states. With ``clamp_visible`` the
         visible layer is kept fixed (sampling the posterior over hidden layers).
+
+        Examples
+        --------
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((2, 1)), np.zeros((1, 1))])
+        >>> [s.shape for s in m.gibbs_step(m.init_states(3, 0), seed=0)]
+        [(3, 2), (3, 1), (3, 1)]
         """
         self._check_fitted()
         return F.gibbs_sweep(self._ops(seed), self.weights_, self.biases_, states,
@@ -415,6 +380,12 @@ class DeepBoltzmannMachine(DiscreteDensity):
 
         Every hidden layer except the top one misses its top-down input, so
         the bottom-up input is doubled (Salakhutdinov & Larochelle 2010).
+
+        Examples
+        --------
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((2, 1)), np.zeros((1, 1))])
+        >>> [mu.tolist() for mu in m.bottom_up_init(np.ones((1, 2)))]
+        [[[0.5]], [[0.5]]]
         """
         return F.bottom_up(self._ops(), self.weights_, self.biases_, v)
 
@@ -500,41 +471,23 @@ class DeepBoltzmannMachine(DiscreteDensity):
     # persistence
     # ------------------------------------------------------------------
     def save(self, path):
-        """Save to ``path`` (``.npz`` + JSON metadata, no pickle); returns the path written."""
-        from ..io import save_model
+        """Save to ``path`` (``.npz`` + JSON metadata, no pickle); returns the path written.
 
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 2))])
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     DeepBoltzmannMachine.load(m.save(pathlib.Path(d) / "m.npz")).layer_sizes_
+        (3, 2, 2)
+        """
         self._check_fitted()
-        arrays = {f"W{l}": w for l, w in enumerate(self.weights_)}
-        arrays.update({f"b{l}": b for l, b in enumerate(self.biases_)})
-        params = self.get_params()
-        if not isinstance(params["seed"], (int, type(None))):
-            params["seed"] = None
-        params["n_hidden"] = list(self.layer_sizes_[1:])
-        # where it ran is not part of the model: a file loads and runs anywhere
-        params.pop("device", None)
-        extra = {"n_layers": self.n_layers_, "history": getattr(self, "history_", [])}
-        return save_model(path, MODEL_KIND, arrays, params, extra)
+        return save_dbm(self, path)
 
     @classmethod
     def load(cls, path):
         """Load a model written by :meth:`save`; raises ``ModelFileError`` for bad files."""
-        from ..io import ModelFileError, load_model
-
-        try:
-            arrays, meta = load_model(path, MODEL_KIND)
-        except TypeError as exc:  # e.g. a plain .npy array instead of an .npz archive
-            raise ModelFileError(f"{path}: not a boltz model file ({exc})") from None
-        try:
-            n_layers = int(meta["extra"]["n_layers"])
-            weights = [arrays[f"W{l}"] for l in range(n_layers - 1)]
-            biases = [arrays[f"b{l}"] for l in range(n_layers)]
-            params = dict(meta["params"])
-            params.pop("n_hidden", None)
-            model = cls.from_parameters(weights, biases, **params)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(f"{path}: malformed {MODEL_KIND} file ({exc})") from None
-        model.history_ = list(meta["extra"].get("history", []))
-        return model
+        return load_dbm(cls, path)
 
     def __repr__(self):
         sizes = self.layer_sizes_ if hasattr(self, "weights_") else ("?", *self.n_hidden)
