@@ -28,7 +28,13 @@ persistent chains per minibatch) scored -85.20 after 365 epochs in its one
 
 ``--quick`` measures seconds per epoch of joint training only (the second of
 two passes over 40 minibatches from a random initialisation, extrapolated to
-a full epoch of 600 minibatches) and finishes within two minutes.
+a full epoch of 600 minibatches, with the recipe's centring and mean field)
+and finishes within two minutes.
+
+The defaults are the ``"mnist"`` preset of :mod:`boltz.dbm.presets`, which
+``DeepBoltzmannMachine.from_preset("mnist")`` and ``boltz dbm train --preset
+mnist`` use too (the preset's ``max_seconds`` is the joint-training part of
+this run's 2-hour ``--time-budget``).
 
 The last line printed is one JSON object with ``seconds_per_epoch`` and, in
 the full run, ``test_loglik_lower_bound`` and ``train_seconds``.
@@ -56,46 +62,61 @@ os.environ.setdefault("BOLTZ_DATA", str(Path(__file__).resolve().parents[2] / "s
 from boltz.datasets import load_mnist  # noqa: E402
 from boltz.dbm import DeepBoltzmannMachine  # noqa: E402
 from boltz.dbm.evaluation import evaluate_lower_bound  # noqa: E402
+from boltz.dbm.presets import get_preset  # noqa: E402
 from boltz.dbm.training import pretrain_dbm, train_dbm  # noqa: E402
+
+#: the tuned recipe, shared with the estimator and the CLI
+RECIPE = get_preset("mnist")
+
+
+def _binarize_choice(binarize):
+    return "dynamic" if binarize == "dynamic" else "fixed"
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="seconds per epoch only (< 2 min)")
-    p.add_argument("--hidden", type=int, nargs="+", default=[500, 1000])
-    p.add_argument("--pretrain-epochs", type=int, default=100)
-    p.add_argument("--pretrain-lr", type=float, default=0.05)
-    p.add_argument("--pretrain-binarize", choices=("dynamic", "fixed"), default="dynamic",
+    # the recipe's defaults are the "mnist" preset (boltz.dbm.presets), which the
+    # estimator (DeepBoltzmannMachine.from_preset("mnist")) and the CLI
+    # (boltz dbm train --preset mnist) share
+    p.add_argument("--hidden", type=int, nargs="+", default=list(RECIPE["n_hidden"]))
+    p.add_argument("--pretrain-epochs", type=int, default=RECIPE["pretrain_epochs"])
+    p.add_argument("--pretrain-lr", type=float, default=RECIPE["pretrain_learning_rate"])
+    p.add_argument("--pretrain-binarize", choices=("dynamic", "fixed"),
+                   default=_binarize_choice(RECIPE["binarize"]),
                    help="pretrain on fresh draws of the grey levels (and of the hidden "
                         "probabilities of the RBM below) at every minibatch, or on the "
                         "one seed-0 binarization")
     p.add_argument("--epochs", type=int, default=None,
                    help="joint epochs (default: as many as fit --time-budget, the learning "
                         "rate decaying with the time)")
-    p.add_argument("--lr", type=float, default=0.005)
-    p.add_argument("--lr-decay-steps", type=float, default=20000.0,
+    p.add_argument("--lr", type=float, default=RECIPE["learning_rate"])
+    p.add_argument("--lr-decay-steps", type=float, default=RECIPE["lr_decay_steps"],
                    help="with --lr-schedule inverse: lr / (1 + t / steps)")
-    p.add_argument("--lr-schedule", choices=("inverse", "linear"), default="linear",
+    p.add_argument("--lr-schedule", choices=("inverse", "linear"),
+                   default="linear" if RECIPE["lr_schedule"].startswith("linear") else "inverse",
                    help="linear: decay to --final-lr-fraction with the wall time over "
                         "--time-budget (over --epochs when given)")
-    p.add_argument("--final-lr-fraction", type=float, default=0.01)
-    p.add_argument("--mean-field-iters", type=int, default=5,
+    p.add_argument("--final-lr-fraction", type=float, default=RECIPE["final_lr_fraction"])
+    p.add_argument("--mean-field-iters", type=int, default=RECIPE["mean_field_iters"],
                    help="mean-field sweeps per minibatch (on a trained DBM and a new draw of "
                         "the digits, 5 sweeps from the bottom-up pass leave the bound ~0.002 "
                         "nats below the fixed point, 3 from the last visit's means ~0.001)")
     p.add_argument("--mean-field-init", choices=("bottom_up", "persistent"),
-                   default="bottom_up",
+                   default=RECIPE["mean_field_init"],
                    help="start each minibatch's mean field from the doubled bottom-up pass "
                         "or from its digits' means at their last visit (persistent)")
-    p.add_argument("--binarize", choices=("dynamic", "fixed"), default="dynamic",
+    p.add_argument("--binarize", choices=("dynamic", "fixed"),
+                   default=_binarize_choice(RECIPE["binarize"]),
                    help="joint training data: a fresh Bernoulli draw of the grey levels per "
                         "minibatch (dynamic) or the one stochastic binarization (fixed)")
-    p.add_argument("--chains", type=int, default=100, help="persistent chains")
-    p.add_argument("--gibbs-steps", type=int, default=1,
+    p.add_argument("--chains", type=int, default=RECIPE["n_chains"], help="persistent chains")
+    p.add_argument("--gibbs-steps", type=int, default=RECIPE["gibbs_steps"],
                    help="block-Gibbs sweeps of the persistent chains per minibatch")
-    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--batch-size", type=int, default=RECIPE["batch_size"])
     p.add_argument("--no-centering", dest="centering", action="store_false",
                    help="train without centring (default: centred joint training)")
+    p.set_defaults(centering=RECIPE["centering"])
     p.add_argument("--time-budget", type=float, default=7200.0,
                    help="seconds for pretraining + joint training")
     p.add_argument("--betas", type=int, default=20000, help="AIS intermediate distributions")
@@ -132,6 +153,8 @@ def quick(args, x_train, x_grey):
     # two passes over a subset, timing the second: the first warms up the
     # kernels and, with --mean-field-init persistent, the stored means
     train_dbm(dbm, subset, n_epochs=2, seed=rng, learning_rate=args.lr, n_chains=args.chains,
+              weight_decay=RECIPE["weight_decay"], momentum=RECIPE["momentum"],
+              centering=args.centering,
               batch_size=args.batch_size, mean_field_iters=args.mean_field_iters,
               mean_field_init=args.mean_field_init, gibbs_steps=args.gibbs_steps,
               n_threads=args.threads, device=args.device, binarize=binarize)
@@ -147,6 +170,8 @@ def quick(args, x_train, x_grey):
         "mean_field_iters": args.mean_field_iters,
         "mean_field_init": args.mean_field_init,
         "gibbs_steps": args.gibbs_steps,
+        "centering": args.centering,
+        "preset": "mnist",
         "seconds_per_batch": elapsed / args.quick_batches,
         "seconds_per_epoch": elapsed / args.quick_batches * n_batches_epoch,
     }
@@ -183,6 +208,7 @@ def full(args, x_train, x_test, x_grey):
               mean_field_iters=args.mean_field_iters, mean_field_init=args.mean_field_init,
               lr_decay_steps=args.lr_decay_steps,
               lr_schedule=schedule, final_lr_fraction=args.final_lr_fraction,
+              weight_decay=RECIPE["weight_decay"], momentum=RECIPE["momentum"],
               centering=args.centering, seed=rng, verbose=True, max_seconds=max_seconds,
               n_threads=args.threads, device=args.device, binarize=binarize)
     train_seconds = time.perf_counter() - t0
@@ -196,6 +222,7 @@ def full(args, x_train, x_test, x_grey):
     result = {
         "benchmark": "dbm_mnist",
         "mode": "full",
+        "preset": "mnist",
         "device": args.device or "cpu",
         "layer_sizes": [784, *hidden],
         "train_size": int(x_train.shape[0]),

@@ -3,6 +3,7 @@
 Examples::
 
     boltz dbm train --data mnist --hidden 500 1000 --epochs 10 --out dbm.npz
+    boltz dbm train --data mnist --preset mnist --out dbm.npz   # the benchmark's recipe
     boltz dbm eval dbm.npz --data mnist --betas 20000 --chains 100
     boltz dbm sample dbm.npz --n 100 --steps 1000 --out samples.png
 
@@ -14,9 +15,57 @@ probabilities in [0, 1]) and draws each minibatch afresh from them.
 
 from __future__ import annotations
 
+import argparse
 import json
 
-__all__ = ["register", "run"]
+from ..dbm.presets import get_preset, preset_names
+
+__all__ = ["register", "run", "train_params"]
+
+#: command-line option -> estimator parameter (the options that default to the preset)
+_OPTIONS = {
+    "hidden": "n_hidden", "epochs": "n_epochs", "pretrain_epochs": "pretrain_epochs",
+    "lr": "learning_rate", "pretrain_lr": "pretrain_learning_rate",
+    "batch_size": "batch_size", "chains": "n_chains", "gibbs_steps": "gibbs_steps",
+    "schedule": "lr_schedule", "max_seconds": "max_seconds",
+    "mean_field_iters": "mean_field_iters", "mean_field_init": "mean_field_init",
+    "weight_decay": "weight_decay", "centering": "centering", "binarize": "binarize",
+}
+
+
+def _d(key):
+    value = get_preset("default")[key]
+    return " ".join(str(x) for x in value) if isinstance(value, tuple) else value
+
+
+def train_params(args) -> dict:
+    """Estimator parameters of ``boltz dbm train``: the preset's, with the options given.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> ns = argparse.Namespace(preset="mnist", **{k: None for k in _OPTIONS})
+    >>> train_params(ns)["mean_field_iters"], train_params(ns)["binarize"]
+    (5, 'dynamic')
+    """
+    params = get_preset(args.preset)
+    for option, key in _OPTIONS.items():
+        value = getattr(args, option)
+        if value is None:
+            continue
+        if key == "n_hidden":
+            value = tuple(value)
+        elif key == "binarize":
+            value = "dynamic" if value == "dynamic" else None
+        params[key] = value
+    return params
 
 
 def register(subparsers):
@@ -28,30 +77,48 @@ def register(subparsers):
 
     t = sub.add_parser("train", help="pretrain greedily and train jointly")
     _data_args(t)
-    t.add_argument("--hidden", type=int, nargs="+", default=[500, 1000],
-                   help="hidden layer sizes (at least two)")
-    t.add_argument("--epochs", type=int, default=10, help="joint training epochs")
-    t.add_argument("--pretrain-epochs", type=int, default=10, help="CD epochs per RBM")
-    t.add_argument("--lr", type=float, default=0.005, help="joint training learning rate")
-    t.add_argument("--pretrain-lr", type=float, default=0.05)
-    t.add_argument("--batch-size", type=int, default=100)
-    t.add_argument("--chains", type=int, default=100, help="persistent chains")
-    t.add_argument("--gibbs-steps", type=int, default=1,
-                   help="block-Gibbs sweeps of the persistent chains per minibatch")
-    t.add_argument("--schedule", choices=["inverse", "linear", "linear_time"],
-                   default="inverse",
-                   help="learning-rate decay: lr / (1 + t / 20000), linear to 1%% over the "
-                        "epochs, or linear to 1%% over --max-seconds of wall time")
+    t.add_argument("--preset", default="default", choices=preset_names(),
+                   help="named recipe (boltz.dbm.presets) whose values the options below "
+                        "default to; 'mnist' is the benchmark's tuned recipe "
+                        "(default: default)")
+    # None: take the preset's value (shown in each help text for the default preset)
+    t.add_argument("--hidden", type=int, nargs="+", default=None,
+                   help=f"hidden layer sizes, at least two (default: {_d('n_hidden')})")
+    t.add_argument("--epochs", type=int, default=None,
+                   help=f"joint training epochs (default: {_d('n_epochs')})")
+    t.add_argument("--pretrain-epochs", type=int, default=None,
+                   help=f"CD epochs per RBM (default: {_d('pretrain_epochs')})")
+    t.add_argument("--lr", type=float, default=None,
+                   help=f"joint training learning rate (default: {_d('learning_rate')})")
+    t.add_argument("--pretrain-lr", type=float, default=None,
+                   help=f"pretraining learning rate (default: {_d('pretrain_learning_rate')})")
+    t.add_argument("--batch-size", type=int, default=None,
+                   help=f"minibatch size (default: {_d('batch_size')})")
+    t.add_argument("--chains", type=int, default=None,
+                   help=f"persistent chains (default: {_d('n_chains')})")
+    t.add_argument("--gibbs-steps", type=int, default=None,
+                   help="block-Gibbs sweeps of the persistent chains per minibatch "
+                        f"(default: {_d('gibbs_steps')})")
+    t.add_argument("--schedule", choices=["inverse", "linear", "linear_time"], default=None,
+                   help="learning-rate decay: lr / (1 + t / lr_decay_steps), linear to the "
+                        "final fraction over the epochs, or over --max-seconds of wall time "
+                        f"(default: {_d('lr_schedule')})")
     t.add_argument("--max-seconds", type=float, default=None,
-                   help="stop joint training after the epoch in which this many seconds pass")
-    t.add_argument("--mean-field-iters", type=int, default=10)
-    t.add_argument("--mean-field-init", choices=["bottom_up", "persistent"], default="bottom_up",
+                   help="stop joint training after the epoch in which this many seconds pass "
+                        f"(default: {_d('max_seconds')})")
+    t.add_argument("--mean-field-iters", type=int, default=None,
+                   help=f"mean-field sweeps per minibatch (default: {_d('mean_field_iters')})")
+    t.add_argument("--mean-field-init", choices=["bottom_up", "persistent"], default=None,
                    help="persistent: start each example's mean field from its last visit "
-                        "(fewer sweeps needed, e.g. --mean-field-iters 3)")
-    t.add_argument("--weight-decay", type=float, default=2e-4)
-    t.add_argument("--centering", action="store_true")
-    t.add_argument("--binarize", choices=["fixed", "dynamic"], default="fixed",
-                   help="dynamic: train on fresh Bernoulli draws of grey levels per minibatch")
+                        "(fewer sweeps needed, e.g. --mean-field-iters 3) "
+                        f"(default: {_d('mean_field_init')})")
+    t.add_argument("--weight-decay", type=float, default=None,
+                   help=f"L2 penalty on the weights (default: {_d('weight_decay')})")
+    t.add_argument("--centering", action=argparse.BooleanOptionalAction, default=None,
+                   help=f"centred joint training (default: {_d('centering')})")
+    t.add_argument("--binarize", choices=["fixed", "dynamic"], default=None,
+                   help="dynamic: train on fresh Bernoulli draws of grey levels per minibatch "
+                        "(default: fixed)")
     t.add_argument("--device", default=None,
                    help="torch device for training, e.g. cuda (default: NumPy on the CPU)")
     t.add_argument("--seed", type=int, default=0)
@@ -113,18 +180,11 @@ def run(args) -> int:
     from ..dbm import DeepBoltzmannMachine
 
     if args.action == "train":
-        dynamic = args.binarize == "dynamic"
+        params = train_params(args)
+        dynamic = params["binarize"] == "dynamic"
         x = _load_data(args.data, args.split, args.max_samples, grey=dynamic)
-        dbm = DeepBoltzmannMachine(
-            tuple(args.hidden), learning_rate=args.lr, n_epochs=args.epochs,
-            batch_size=args.batch_size, n_chains=args.chains, gibbs_steps=args.gibbs_steps,
-            lr_schedule=args.schedule, max_seconds=args.max_seconds,
-            mean_field_iters=args.mean_field_iters, mean_field_init=args.mean_field_init,
-            weight_decay=args.weight_decay, centering=args.centering,
-            binarize="dynamic" if dynamic else None,
-            pretrain_epochs=args.pretrain_epochs,
-            pretrain_learning_rate=args.pretrain_lr, seed=args.seed, device=args.device,
-            verbose=not args.quiet)
+        dbm = DeepBoltzmannMachine(**params, seed=args.seed, device=args.device,
+                                   verbose=not args.quiet)
         dbm.fit(x)
         path = dbm.save(args.out)
         last = dbm.history_[-1] if dbm.history_ else {}
