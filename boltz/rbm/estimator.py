@@ -144,6 +144,8 @@ class RBMEstimatorMixin:
             self.init_params(X.shape[1], X, seed=check_rng(self.seed))
             self.history_ = []
             self.n_iter_ = 0
+        if not hasattr(self, "history_"):  # fitted by from_params or load
+            self.history_ = []
         X32 = self._check_training_data(X)
         trainer = getattr(self, "_trainer", None)
         if (trainer is None or trainer.model is not self

@@ -57,6 +57,7 @@ from .._validation import (
     check_rng,
 )
 from ..backend import is_torch_device
+from ..datasets import draw_binary
 from .trainer import Trainer
 
 __all__ = ["Trainer", "learning_rate_at", "make_trainer", "momentum_at"]
@@ -159,7 +160,7 @@ def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch
     if model.early_stopping and X_val is None:
         raise ValueError("early_stopping=True needs validation data: fit(X, X_val=...)")
     mon_idx = trainer.rng.choice(X32.shape[0], size=min(monitor_size, X32.shape[0]), replace=False)
-    X_mon = trainer.draw(X32[np.sort(mon_idx)]).astype(np.float64)
+    X_mon = draw_binary(X32[np.sort(mon_idx)], trainer.rng, trainer.binarize).astype(np.float64)
     X_val_mon = None
     if X_val is not None:
         X_val_mon = X_val[:monitor_size].astype(np.float64)
