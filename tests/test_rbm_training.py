@@ -290,8 +290,9 @@ def test_bad_input_gives_clear_errors():
         BernoulliRBM(2, learning_rate=-1.0).fit(X)
     with pytest.raises(ValueError, match="invalid parameter"):
         rbm.set_params(bogus=1)
-    with pytest.raises(ValueError, match="pt"):
-        GaussianBernoulliRBM(2, method="pt").fit(np.zeros((10, 2)))
+    # PT runs for every visible family now (issue #17); its own arguments are still checked
+    with pytest.raises(ValueError, match="n_temperatures"):
+        GaussianBernoulliRBM(2, method="pt", n_temperatures=1).fit(np.zeros((10, 2)))
 
 
 def test_sklearn_pipeline_and_clone():
@@ -374,7 +375,7 @@ def test_no_automatic_enumeration_beyond_20_units():
 @pytest.mark.parametrize("cls", [BernoulliRBM, GaussianBernoulliRBM])
 def test_sparse_top_down_products_track_the_weights(cls, monkeypatch):
     """The cached W^T of the sparse ``h W^T`` path equals the current W after every update."""
-    from boltz.rbm import _kernels as K
+    from boltz.backend import _kernels as K
     from boltz.rbm.training import Trainer, run_epoch
 
     monkeypatch.setattr(K, "SPARSE_BELOW", 1.01)  # always take the sparse path
@@ -385,10 +386,10 @@ def test_sparse_top_down_products_track_the_weights(cls, monkeypatch):
     h = (np.random.default_rng(2).random((5, 37)) < 0.3).astype(np.float32)
     for step in range(3):
         tr.step(X[20 * step:20 * (step + 1)], 0.05, 0.5)
-        np.testing.assert_allclose(tr._visible_input(h), h @ rbm.W_.T, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(tr.bk.visible_input(h, rbm.W_), h @ rbm.W_.T, rtol=1e-5, atol=1e-6)
     rbm.W_ += 1.0  # changed outside the trainer: the next epoch re-syncs W^T
     run_epoch(tr, X, 0.05, 0.5, 0)
-    np.testing.assert_allclose(tr._visible_input(h), h @ rbm.W_.T, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(tr.bk.visible_input(h, rbm.W_), h @ rbm.W_.T, rtol=1e-5, atol=1e-6)
 
 
 def test_ais_result_does_not_depend_on_worker_threads():

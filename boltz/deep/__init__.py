@@ -11,7 +11,7 @@
 - :mod:`boltz.deep.toy`        2D toy densities with exact log-densities
 - :mod:`boltz.deep.metrics`    grid KL, MMD
 - :mod:`boltz.deep.recipes`    settings shared by the CLI, demos and benchmark
-- :mod:`boltz.deep.rbm`        GPU path of :mod:`boltz.rbm` (``device=`` on the models and AIS)
+- :mod:`boltz.deep.rbm`        alias of ``torch_device`` (RBM devices: :mod:`boltz.backend`)
 
 Example
 -------

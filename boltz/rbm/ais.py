@@ -55,8 +55,7 @@ import numpy as np
 from scipy import special
 
 from .._validation import check_array, check_positive_int, check_rng
-from . import _kernels as K
-from ._threads import blas_threads
+from ..backend import blas_threads, get_backend, is_torch_device
 
 __all__ = [
     "AISResult",
@@ -135,50 +134,49 @@ def _check_betas(betas, n_betas):
     return b
 
 
-def _anneal(model, v, betas, base_bias, rng, progress):
+def _anneal(model, v, betas, base_bias, rng, progress, bk=None):
     """Run the AIS chain ``v`` through inverse temperatures ``betas`` (any direction).
 
-    Returns the log-weights ``sum_k log p*_{beta_k}(v_{k-1}) - log p*_{beta_{k-1}}(v_{k-1})``.
+    Returns the log-weights ``sum_k log p*_{beta_k}(v_{k-1}) - log p*_{beta_{k-1}}(v_{k-1})``
+    (float64, on the backend ``bk``; default NumPy). Each step adds
+    ``sum_j softplus(b z_j) - softplus(b' z_j) + (b - b') T(v).(a - a_A)`` with
+    ``z = T(v) W + c``, then draws ``h ~ sigmoid(b z)`` and ``v`` from the visible
+    family with natural parameters ``b (W h + a) + (1 - b) a_A``.
     """
     from tqdm.auto import tqdm
 
+    bk = get_backend(None) if bk is None else bk
+    stream = bk.stream(rng)
     n = v.shape[0]
-    W, c = model.W_, model.hidden_bias_
+    W = bk.asarray(model.W_)
+    c = bk.asarray(model.hidden_bias_, np.float64)
     a = model.visible_bias_.astype(np.float64)
-    d32 = (a - base_bias).astype(np.float32)
+    d32 = bk.asarray((a - base_bias).astype(np.float32))
     a_base = base_bias
-    logw = np.zeros(n, dtype=np.float64)
-    h = np.empty((n, model.n_hidden), dtype=np.float32)
-    scale = np.empty(n, dtype=np.float32)
+    params = {k: bk.asarray(arr) for k, arr in model._param_arrays().items()}
+    logw = bk.full(n, 0.0, np.float64)
+    h = bk.full((n, model.n_hidden), 0.0)
+    scale = bk.full(n, 0.0)
     steps = len(betas) - 1
     bar = tqdm(range(1, steps + 1), desc="AIS", disable=not progress, mininterval=0.5)
-    # 0/1 visibles: both products are sparse row sums (W is fixed, so W^T is copied once)
+    # 0/1 visibles: both products are sparse row sums on NumPy (W^T is copied once)
     binary = bool(getattr(model, "_binary_visible", False))
-    WT = np.ascontiguousarray(W.T)
-    x = np.empty((n, model.n_hidden), np.float32)
-    pre = np.empty((n, model.n_visible_), np.float32)
-    zero_h = np.zeros(model.n_hidden, np.float32)
-    zero_v = np.zeros(model.n_visible_, np.float32)
+    WT = bk.transpose(W)
+    v = bk.asarray(v)
     for k in bar:
         b_prev, b = float(betas[k - 1]), float(betas[k])
         t = model._stats(v)
-        if binary and np.count_nonzero(t) < K.SPARSE_BELOW * t.size:
-            K.binary_matmul(t, W, zero_h, x)
-        else:
-            np.dot(t, W, out=x)
+        x = bk.matmul01(t, W, binary)
         last = k == steps
-        logw += K.ais_hidden_step(x, c, b_prev, b, K.new_key(rng), h, not last)
-        logw += (b - b_prev) * (t @ d32).astype(np.float64)
+        logw += bk.ais_hidden_step(x, c, b_prev, b, stream, h, not last)
+        logw += (b - b_prev) * bk.to64(t @ d32)
         if not last:
-            scale.fill(b)
-            bias = ((1.0 - b) * a_base + b * a).astype(np.float32)
-            if np.count_nonzero(h) < K.SPARSE_BELOW * h.size:
-                K.binary_matmul(h, WT, zero_v, pre)
-            else:
-                np.dot(h, WT, out=pre)
-            v, _ = model._sample_visible_from_pre(pre, rng, row_scale=scale, bias=bias)
+            scale[...] = b
+            bias = bk.asarray(((1.0 - b) * a_base + b * a).astype(np.float32))
+            v, _ = model._sample_visible_from_pre(bk.matmul01(h, WT), stream, row_scale=scale,
+                                                  bias=bias, bk=bk, params=params)
     bar.close()
-    return logw
+    return bk.to_numpy(logw)
 
 
 #: Runs are annealed in independent chunks of at most this many (each with its
@@ -190,11 +188,9 @@ _CHUNK_RUNS = 50
 def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers, device=None):
     """:func:`_anneal` over chunks of runs, ``n_workers`` chunks at a time in threads
     (the numba kernels and BLAS release the GIL); with a torch ``device``, all runs
-    at once there (:func:`boltz.deep.rbm.anneal`)."""
-    if device not in (None, "cpu"):
-        from ..deep.rbm import anneal
-
-        return anneal(model, v, betas, base_bias, rng, device)
+    at once there."""
+    if is_torch_device(device):
+        return _anneal(model, v, betas, base_bias, rng, progress, get_backend(device))
     n = v.shape[0]
     n_chunks = -(-n // _CHUNK_RUNS)
     parts = np.array_split(np.arange(n), n_chunks)
@@ -262,7 +258,7 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
     device : str, torch.device or None
         ``"model"`` (default) uses the model's ``device``; ``None``/``"cpu"`` the
         NumPy/numba path; a torch device (``"cuda"``, ...) anneals all runs there
-        (:mod:`boltz.deep.rbm`; BernoulliRBM). Same estimator, other random numbers.
+        (:mod:`boltz.backend.torch_backend`). Same estimator, other random numbers.
     """
     model._check_fitted()
     device = getattr(model, "device", None) if device == "model" else device

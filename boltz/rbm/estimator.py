@@ -133,7 +133,7 @@ class RBMEstimatorMixin:
 
     def partial_fit(self, X, y=None):
         """One epoch over ``X`` (initialising on the first call); chains and momentum persist."""
-        from .training import make_trainer, train, uses_torch
+        from .training import make_trainer, train
 
         if self.lr_schedule == "linear_time":
             raise ValueError("lr_schedule='linear_time' decays over the time budget of one fit "
@@ -144,10 +144,12 @@ class RBMEstimatorMixin:
             self.init_params(X.shape[1], X, seed=check_rng(self.seed))
             self.history_ = []
             self.n_iter_ = 0
+        if not hasattr(self, "history_"):  # fitted by from_params or load
+            self.history_ = []
         X32 = self._check_training_data(X)
         trainer = getattr(self, "_trainer", None)
         if (trainer is None or trainer.model is not self
-                or hasattr(trainer, "device") != uses_torch(self)):
+                or trainer.device != self.device):
             trainer = make_trainer(self, X32, check_rng(self.seed))
         with blas_threads(self.n_threads):
             self._trainer = train(self, X32, 1, trainer=trainer,

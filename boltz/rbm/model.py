@@ -89,10 +89,11 @@ from .._validation import (
     check_positive_scalar,
     check_rng,
 )
+from ..backend import _kernels as K
+from ..backend._threads import blas_threads
+from ..backend.numpy_backend import NumpyBackend
 from ..density import Density
 from ..expfam import Bernoulli, Categorical, Gaussian, GaussianLearnedVariance
-from . import _kernels as K
-from ._threads import blas_threads
 from .estimator import RBMEstimatorMixin
 
 __all__ = [
@@ -112,6 +113,8 @@ MAX_EXACT_UNITS = 25
 #: ``2**20`` states take seconds, ``2**25`` can take many minutes.
 AUTO_EXACT_UNITS = 20
 _CHUNK = 1 << 13
+#: Stateless NumPy primitives for the model's own sampling calls.
+_NUMPY = NumpyBackend()
 
 
 class DivergenceError(RuntimeError):
@@ -151,8 +154,8 @@ class RBMBase(RBMEstimatorMixin, Density):
     kind = "RBMBase"
     #: The visible exponential family (set per subclass).
     visible_family = Bernoulli
-    #: Whether ``method="pt"`` is available.
-    _supports_pt = False
+    #: Whether the visible units have an exact pseudo-likelihood (Bernoulli).
+    _has_pseudo_likelihood = False
     #: Whether ``binarize="dynamic"`` is available (Bernoulli visibles).
     _supports_dynamic_binarization = False
 
@@ -364,15 +367,25 @@ class RBMBase(RBMEstimatorMixin, Density):
     def _visible_mean_from_natural(self, eta):
         return special.expit(eta)
 
-    def _sample_visible_from_pre(self, pre, rng, row_scale=None, bias=None):
-        """Draw ``v`` given ``pre = h W^T`` (float32); returns ``(sample, mean)``."""
-        n = pre.shape[0]
-        scale = np.ones(n, dtype=np.float32) if row_scale is None else row_scale
-        b = self.visible_bias_ if bias is None else bias
-        prob = np.empty_like(pre)
-        out = np.empty_like(pre)
-        K.bernoulli_from_preactivation(pre, scale, b, K.new_key(rng), prob, out)
+    def _sample_visible_from_pre(self, pre, rng, row_scale=None, bias=None, *, bk=None,
+                                 params=None):
+        """Draw ``v`` given ``pre = h W^T`` (float32); returns ``(sample, mean)``.
+
+        The natural parameters are ``row_scale[:, None] pre + bias`` (``bias``:
+        the visible biases by default, or one row of biases per row). ``bk`` is
+        the backend (default NumPy) and ``rng`` its random stream; ``params`` the
+        parameter arrays on it (default the model's own).
+        """
+        bk = _NUMPY if bk is None else bk
+        b = (self.visible_bias_ if params is None else params["visible_bias"]) \
+            if bias is None else bias
+        scale = bk.full(pre.shape[0], 1.0) if row_scale is None else row_scale
+        prob, out = bk.bernoulli(pre, scale, b, rng)
         return out, prob
+
+    def _extra_gradients(self, v_pos, v_neg, bk=None, params=None) -> dict:
+        """Log-likelihood gradients of parameters besides ``W`` and the biases (none here)."""
+        return {}
 
     def _visible_log_partition_base(self, bias):
         """``sum_i A_vis(bias_i)`` of the W = 0 model with visible biases ``bias``."""
@@ -552,7 +565,7 @@ class BernoulliRBM(RBMBase):
     kind = "BernoulliRBM"
     visible_family = Bernoulli
     support = (0, 1)
-    _supports_pt = True
+    _has_pseudo_likelihood = True
     _supports_dynamic_binarization = True
     _binary_visible = True
 
@@ -662,14 +675,17 @@ class GaussianBernoulliRBM(RBMBase):
     def _visible_mean_from_natural(self, eta):
         return eta * self.visible_variance_
 
-    def _sample_visible_from_pre(self, pre, rng, row_scale=None, bias=None):
-        b = self.visible_bias_ if bias is None else bias
+    def _sample_visible_from_pre(self, pre, rng, row_scale=None, bias=None, *, bk=None,
+                                 params=None):
+        bk = _NUMPY if bk is None else bk
+        p = self._param_arrays() if params is None else params
+        b = p["visible_bias"] if bias is None else bias
         if row_scale is not None:
             pre = pre * row_scale[:, None]
-        var = np.exp(self.log_variance_)
-        mean = ((pre + b) * var).astype(np.float32)
-        noise = rng.standard_normal(pre.shape, dtype=np.float32)
-        return mean + noise * np.sqrt(var).astype(np.float32), mean
+        var = bk.exp(p["log_variance"])
+        mean = (pre + b) * var
+        noise = bk.normal(pre.shape, rng)
+        return mean + noise * bk.sqrt(var), mean
 
     def score(self, v) -> np.ndarray:
         """Score ``grad_v log p~(v) = a - v / var + W sigmoid(c + v W)`` (float64).
@@ -682,13 +698,14 @@ class GaussianBernoulliRBM(RBMBase):
         h = special.expit(v @ W + self.hidden_bias_.astype(np.float64))
         return self.visible_bias_.astype(np.float64) - v / self.visible_variance_ + h @ W.T
 
-    def _extra_gradients(self, v_pos, v_neg):
+    def _extra_gradients(self, v_pos, v_neg, bk=None, params=None):
         """Gradient of the log-likelihood in ``log_variance_``: ``<v^2 / (2 var)>`` data - model."""
         if not self.learn_variance:
             return {}
-        inv = np.exp(-self.log_variance_)
-        g = 0.5 * inv * ((v_pos**2).mean(axis=0) - (v_neg**2).mean(axis=0))
-        return {"log_variance": g.astype(np.float32)}
+        bk = _NUMPY if bk is None else bk
+        log_var = self.log_variance_ if params is None else params["log_variance"]
+        inv = bk.exp(-log_var)
+        return {"log_variance": 0.5 * inv * ((v_pos**2).mean(0) - (v_neg**2).mean(0))}
 
     def visible_family_for_unit(self):
         """The :mod:`boltz.expfam` family of the visible units."""
@@ -760,12 +777,11 @@ class CategoricalRBM(RBMBase):
     def _visible_mean_from_natural(self, eta):
         return special.softmax(self._grouped(eta), axis=2).reshape(eta.shape)
 
-    def _sample_visible_from_pre(self, pre, rng, row_scale=None, bias=None):
-        n = pre.shape[0]
-        scale = np.ones(n, dtype=np.float32) if row_scale is None else row_scale
-        b = self.visible_bias_ if bias is None else bias
-        prob = np.empty_like(pre)
-        out = np.empty_like(pre)
-        K.categorical_from_preactivation(pre, scale, b, int(self.n_categories), K.new_key(rng),
-                                         prob, out)
+    def _sample_visible_from_pre(self, pre, rng, row_scale=None, bias=None, *, bk=None,
+                                 params=None):
+        bk = _NUMPY if bk is None else bk
+        b = (self.visible_bias_ if params is None else params["visible_bias"]) \
+            if bias is None else bias
+        scale = bk.full(pre.shape[0], 1.0) if row_scale is None else row_scale
+        prob, out = bk.categorical(pre, scale, b, int(self.n_categories), rng)
         return out, prob

@@ -1,4 +1,6 @@
-"""The torch path of RBM training and AIS (boltz.deep.rbm), on the CPU and, when present, CUDA."""
+"""The torch backend of RBM training and AIS (boltz.backend), on the CPU and, when present, CUDA.
+
+The exactness tests of every kind x method on both backends are in test_rbm_backends.py."""
 
 import numpy as np
 import pytest
@@ -32,7 +34,7 @@ def tiny_data(n=2000, seed=0):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("method", ["cd", "pcd"])
+@pytest.mark.parametrize("method", ["cd", "pcd", "pt"])
 def test_torch_training_increases_exact_log_likelihood(device, method):
     X = tiny_data()
     rbm = BernoulliRBM(4, method=method, learning_rate=0.1, n_epochs=15, batch_size=50,
@@ -49,16 +51,17 @@ def test_torch_training_increases_exact_log_likelihood(device, method):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_torch_dynamic_binarization_matches_the_cpu_path(device, monkeypatch):
-    from boltz.deep.rbm import TorchTrainer
+    from boltz.rbm.trainer import Trainer
 
     seen = []
-    original = TorchTrainer._step
+    original = Trainer.step
 
     def recording(self, v, *args):
-        seen.append(v.cpu().numpy())
+        if self.bk.name == "torch":
+            seen.append(v.cpu().numpy())
         return original(self, v, *args)
 
-    monkeypatch.setattr(TorchTrainer, "_step", recording)
+    monkeypatch.setattr(Trainer, "step", recording)
     kw = {**MIXTURE_FIT, "n_epochs": 600, "binarize": "dynamic"}
     cpu, dev = (mixture_log_likelihood(exact_per_sample,
                                        BernoulliRBM(4, device=d, **kw).fit(FUZZY))
@@ -70,45 +73,6 @@ def test_torch_dynamic_binarization_matches_the_cpu_path(device, monkeypatch):
     assert len(seen) == 1800 and np.all((batches == 0) | (batches == 1))
     sd = np.sqrt(np.mean(FUZZY * (1 - FUZZY)) / batches.size)
     assert abs(batches.mean() - FUZZY.mean()) < 4 * sd
-
-
-def test_torch_step_is_the_centred_momentum_update(record_draws):
-    """One update against the formulas written out in NumPy, from the recorded samples."""
-    import boltz.deep.rbm as drbm
-
-    rng = np.random.default_rng(0)
-    X = (rng.random((40, 7)) < 0.4).astype(np.float32)
-    rbm = BernoulliRBM(5, method="pcd", learning_rate=0.3, batch_size=40, momentum=0.7,
-                       weight_decay=0.01, centering=True, sparsity_target=0.2,
-                       sparsity_cost=0.5, seed=0, device="cpu-torch")
-    rbm.init_params(7, X, seed=0)
-    rbm.W_ += (0.3 * rng.standard_normal(rbm.W_.shape)).astype(np.float32)
-    tr = drbm.TorchTrainer(rbm, X, seed=3)
-    tr.t_vel["W"] += 0.01   # a non-zero velocity, as after earlier updates
-    W0, a0, c0 = (x.astype(np.float64) for x in (rbm.W_, rbm.visible_bias_, rbm.hidden_bias_))
-    vW0 = tr.t_vel["W"].double().numpy()
-    lam0, mu, q0 = tr.t_lam.double().numpy(), tr.mu.astype(np.float64), tr.t_q.double().numpy()
-    h0 = tr.t_chain_h.double().numpy()
-    draws = record_draws(drbm, "_uniform_bernoulli")
-    W, a, c = tr._upload()
-    tr._step(torch.from_numpy(X), W, a, c, 0.3, 0.7)
-    v_neg, h_neg = draws
-    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
-    Xd = X.astype(np.float64)
-    ph_pos, ph_neg = sig(Xd @ W0 + c0), sig(v_neg @ W0 + c0)
-    assert np.allclose(sig(h0 @ W0.T + a0).shape, v_neg.shape)
-    lam = lam0 + 0.01 * (ph_pos.mean(0) - lam0)
-    q = 0.9 * q0 + 0.1 * ph_pos.mean(0)
-    pen = 0.5 * (q - 0.2)
-    gW = ((Xd - mu).T @ (ph_pos - lam) - (v_neg - mu).T @ (ph_neg - lam)) / 40
-    gW -= np.outer(Xd.mean(0) - mu, pen)
-    vW = 0.7 * vW0 + 0.3 * (gW - 0.01 * W0)
-    va = 0.3 * (Xd.mean(0) - v_neg.mean(0))
-    vc = 0.3 * (ph_pos.mean(0) - ph_neg.mean(0) - pen)
-    np.testing.assert_allclose(W.double().numpy(), W0 + vW, atol=1e-5)
-    np.testing.assert_allclose(a.double().numpy(), a0 + va - vW @ lam, atol=1e-5)
-    np.testing.assert_allclose(c.double().numpy(), c0 + vc - mu @ vW, atol=1e-5)
-    np.testing.assert_array_equal(tr.t_chain_h.double().numpy(), h_neg)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -157,22 +121,28 @@ def test_partial_fit_on_torch_keeps_its_chains():
     trainer = rbm._trainer
     rbm.partial_fit(X)
     assert rbm._trainer is trainer and rbm.n_iter_ == 2
+    assert rbm._trainer.bk.name == "torch"
     rbm.set_params(device=None)
     rbm.partial_fit(X)   # switching back to the CPU gets a CPU trainer
-    assert not hasattr(rbm._trainer, "device")
+    assert rbm._trainer.bk.name == "numpy"
 
 
-def test_torch_path_rejects_what_it_does_not_implement():
+def test_torch_path_rejects_bad_devices():
     X = tiny_data(200)
-    with pytest.raises(ValueError, match="BernoulliRBM"):
-        GaussianBernoulliRBM(3, n_epochs=1, device="cpu-torch").fit(X)
-    with pytest.raises(ValueError, match="pt"):
-        BernoulliRBM(3, method="pt", n_epochs=1, device="cpu-torch").fit(X)
     with pytest.raises(ValueError, match="device"):
         BernoulliRBM(3, n_epochs=1, device="no-such-device").fit(X)
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA"):
             BernoulliRBM(3, n_epochs=1, device="cuda").fit(X)
+
+
+def test_gaussian_and_pt_train_on_torch():
+    """What the torch path used to reject (issue #17): Gaussian visibles, PT."""
+    rng = np.random.default_rng(0)
+    Xg = rng.normal(1.0, 0.5, size=(300, 3)).astype(np.float32)
+    m = GaussianBernoulliRBM(3, method="pt", learn_variance=True, n_epochs=2, seed=0,
+                             device="cpu-torch").fit(Xg)
+    assert np.isfinite(m.W_).all() and m.history_[-1]["pt_swap_rate"] > 0
 
 
 def test_torch_training_divergence_is_reported():
@@ -215,12 +185,12 @@ def test_cli_trains_and_evaluates_on_a_torch_device(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_device_negative_phase_leaves_the_exact_marginal_invariant(device, record_draws):
+def test_device_negative_phase_leaves_the_exact_marginal_invariant(device):
     """Persistent chains started at exact draws stay exact: after PCD steps with a zero
     learning rate the device's negative-phase visibles pass chi-square and TV tests
     against enumeration, and a control model is rejected."""
-    import boltz.deep.rbm as drbm
     from boltz.exact import ExactDistribution, chi_square_test, expected_total_variation
+    from boltz.rbm.trainer import Trainer
 
     rng = np.random.default_rng(4)
     rbm = BernoulliRBM.from_params(rng.standard_normal((8, 5)), 0.5 * rng.standard_normal(8),
@@ -228,14 +198,15 @@ def test_device_negative_phase_leaves_the_exact_marginal_invariant(device, recor
                                    batch_size=20000, n_chains=20000, device=device)
     exact = ExactDistribution(rbm)
     X = exact.sample(20000, seed=5).astype(np.float32)   # chain h ~ p(h | exact v) ~ p(h)
-    tr = drbm.TorchTrainer(rbm, X, seed=6)
-    draws = record_draws(drbm, "_uniform_bernoulli")
-    W, a, c = tr._upload()
+    tr = Trainer(rbm, X, seed=6)
+    Xd = tr.bk.asarray(X)
     for _ in range(3):
-        tr._step(torch.from_numpy(X).to(tr.device), W, a, c, 0.0, 0.0)
-    v = draws[-2].astype(np.float64)   # the last step's v ~ p(v | h), h ~ p(h)
+        v, _, tr.chain_h = tr._negative_phase(tr.chain_h)
+        tr.step(Xd, 0.0, 0.0)
+    v = v.cpu().numpy().astype(np.float64)
     assert chi_square_test(v, exact)[1] > 1e-3
     assert exact.total_variation(v) < 1.2 * expected_total_variation(exact.probabilities, len(v))
-    np.testing.assert_array_equal(W.cpu().numpy(), rbm.W_)   # lr 0 left the weights alone
+    tr._download()
+    np.testing.assert_array_equal(tr.params["W"].cpu().numpy(), rbm.W_)   # lr 0: unchanged
     other = BernoulliRBM.from_params(0.7 * rbm.W_, rbm.visible_bias_, rbm.hidden_bias_)
     assert chi_square_test(v, ExactDistribution(other))[1] < 1e-6
