@@ -54,7 +54,7 @@ def _platform():
     rng = np.random.default_rng(0)
     a = rng.standard_normal((50, 30)).astype(np.float32)
     b = rng.standard_normal((30, 40)).astype(np.float32)
-    from boltz.rbm._kernels import logistic
+    from boltz.backend._kernels import logistic
 
     return digest(a @ b, logistic(a @ b), rng.random((7, 5), dtype=np.float32),
                   a.astype(np.float64) @ b.astype(np.float64))

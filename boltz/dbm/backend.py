@@ -1,4 +1,12 @@
-"""Array backends beneath the DBM's formulas: NumPy/numba on the CPU, torch on any device.
+"""The DBM's array primitives: NumPy/numba on the CPU, torch on any device.
+
+These build on the shared compute backends of :mod:`boltz.backend` (its numba
+kernels, thread control, torch device names and generators) and add what the
+DBM's formulas need beyond the RBM's fused primitives: plain elementwise
+logistic/softplus on arrays of any layer, and Bernoulli draws ``u < p`` from a
+NumPy ``Generator`` in the precision of ``p``, which is how the DBM has always
+drawn (so its seeds give the numbers they gave before the backends existed;
+the RBM's counter-based streams would not).
 
 The DBM's math (:mod:`boltz.dbm.formulas`, :mod:`boltz.dbm.joint`,
 :mod:`boltz.dbm.ais`) is written once with Python's array operators (``+``,
@@ -26,16 +34,17 @@ import numpy as np
 from scipy import special
 
 from .._validation import check_rng
+from ..backend import is_torch_device
 from ..expfam import softplus as _np_softplus
 
-__all__ = ["NumpyBackend", "get_backend", "is_cpu", "sigmoid"]
+__all__ = ["NumpyBackend", "get_backend", "sigmoid"]
 
 
 def sigmoid(x):
     """Logistic function, computed without overflow warnings.
 
     Float arrays with at least one dimension use the RBM package's SIMD route
-    (:func:`boltz.rbm._kernels.logistic`); anything else ``scipy.special.expit``.
+    (:func:`boltz.backend._kernels.logistic`); anything else ``scipy.special.expit``.
 
     Example
     -------
@@ -44,21 +53,10 @@ def sigmoid(x):
     """
     if (isinstance(x, np.ndarray) and x.ndim >= 1 and x.size
             and x.dtype in (np.float32, np.float64)):
-        from ..rbm._kernels import logistic
+        from ..backend._kernels import logistic
 
         return logistic(x)
     return special.expit(x)
-
-
-def is_cpu(device) -> bool:
-    """Whether ``device`` names the NumPy path (``None`` or ``"cpu"``).
-
-    Example
-    -------
-    >>> is_cpu(None), is_cpu("cpu-torch")
-    (True, False)
-    """
-    return device is None or (isinstance(device, str) and device == "cpu")
 
 
 class NumpyBackend:
@@ -178,9 +176,9 @@ class NumpyBackend:
     def momentum_step(param, velocity, grad, lr, momentum, weight_decay):
         """``velocity = momentum velocity + lr (grad - weight_decay param)``; ``param +=
         velocity`` (in place, one numba pass)."""
-        from ..rbm import _kernels as K
+        from ..backend._kernels import update_parameters
 
-        K.update_parameters(param, velocity, grad, 1.0, lr, momentum, weight_decay)
+        update_parameters(param, velocity, grad, 1.0, lr, momentum, weight_decay)
 
 
 def get_backend(device=None, seed=None):
@@ -204,7 +202,7 @@ def get_backend(device=None, seed=None):
     >>> get_backend("cpu").name
     'numpy'
     """
-    if is_cpu(device):
+    if not is_torch_device(device):
         return NumpyBackend(seed)
     from .torch_backend import TorchBackend
 

@@ -28,9 +28,10 @@ import numpy as np
 from scipy import special
 
 from .._validation import check_positive_int
+from ..backend import is_torch_device
 from . import formulas as F
 from .ais import AISResult, ais_log_partition, base_biases, default_betas
-from .backend import get_backend, is_cpu
+from .backend import get_backend
 from .exact import check_dbm, exact_free_energy, exact_log_likelihood, exact_log_partition
 
 __all__ = [
@@ -207,7 +208,7 @@ def evaluate_lower_bound(model, X_test, X_train=None, n_chains: int = 100,
     ais = ais_log_partition(model, n_chains=n_chains, n_betas=n_betas, data=X_train,
                             seed=seed, progress=progress, device=device)
     mean_field_kwargs.setdefault("n_iter", 50)
-    if is_cpu(device):
+    if not is_torch_device(device):
         parts = [model.variational_bound_unnormalized(
             X_test[i:i + batch_size],
             model.mean_field(X_test[i:i + batch_size], **mean_field_kwargs))

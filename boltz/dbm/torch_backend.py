@@ -1,7 +1,8 @@
 """The torch backend beneath the DBM's formulas (any torch device, ``"cpu-torch"`` included).
 
 Same primitives as :class:`boltz.dbm.backend.NumpyBackend`, on tensors of one
-device, with a ``torch.Generator`` on that device seeded from the run's seed:
+device (named as for every model, :func:`boltz.backend.torch_backend.torch_device`),
+with a ``torch.Generator`` on that device seeded from the run's seed:
 a seed repeats a run on one device, but its numbers are not the NumPy path's.
 Imported only when a torch device is asked for.
 
@@ -16,62 +17,12 @@ Example
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
 
-__all__ = ["TorchBackend", "torch_device", "make_generator"]
+from ..backend.torch_backend import make_generator, torch_device
 
-
-def torch_device(device) -> torch.device:
-    """The ``torch.device`` named by ``device`` (``"cpu-torch"``: torch on the CPU,
-    ``"auto"``: CUDA when available).
-
-    Example
-    -------
-    >>> torch_device("cpu-torch")
-    device(type='cpu')
-    """
-    if isinstance(device, torch.device):
-        dev = device
-    elif isinstance(device, str):
-        if device == "cpu-torch":
-            return torch.device("cpu")
-        if device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        try:
-            dev = torch.device(device)
-        except RuntimeError as exc:
-            raise ValueError(f"device must name a torch device, got {device!r}: {exc}") from None
-    else:
-        raise TypeError(f"device must be a str, a torch.device or None, "
-                        f"got {type(device).__name__}")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} asks for CUDA, but torch sees no CUDA device")
-    return dev
-
-
-def make_generator(seed, device) -> torch.Generator:
-    """A ``torch.Generator`` on ``device`` from ``None``, an int or a NumPy ``Generator``
-    (one draw of which seeds it).
-
-    Example
-    -------
-    >>> make_generator(0, "cpu").initial_seed()
-    0
-    """
-    gen = torch.Generator(device=device)
-    if seed is None:
-        gen.seed()
-    elif isinstance(seed, np.random.Generator):
-        gen.manual_seed(int(seed.integers(0, 2**63 - 1)))
-    elif isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
-        gen.manual_seed(int(seed))
-    else:
-        raise TypeError(f"seed must be a non-negative int, a NumPy Generator or None, "
-                        f"got {seed!r}")
-    return gen
+__all__ = ["TorchBackend"]
 
 
 _DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64,

@@ -140,7 +140,7 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
     2-hour MNIST run with 3 warm sweeps scored -85.57 nats against -85.18 with
     5 cold ones (within the AIS error bars; see the README).
     """
-    from ..rbm._threads import blas_threads
+    from ..backend import blas_threads
 
     with blas_threads(n_threads):
         return _train(model, X, n_epochs=n_epochs, learning_rate=learning_rate,
