@@ -287,3 +287,18 @@ def test_certified_log_z_lower_bound_and_evaluation(tiny, tiny_exact):
     assert ev["ais_consistent"]
     assert abs(ev["lower_bound"] - want) < 0.2
     assert ev["lower_bound"] <= ev["lower_bound_at_most"] + 0.2
+
+
+def test_progress_bars_are_opt_in(tiny, capsys):
+    from boltz.dbm.evaluation import evaluate_lower_bound
+
+    X = (np.random.default_rng(0).random((8, 6)) < 0.5).astype(float)
+    evaluate_lower_bound(tiny, X, n_chains=5, n_betas=20, seed=0)
+    tiny.gibbs_sample(3, n_steps=5, seed=0)
+    ais_log_partition(tiny, n_chains=5, n_betas=20, seed=0)
+    assert capsys.readouterr().err == ""
+    evaluate_lower_bound(tiny, X, n_chains=5, n_betas=20, seed=0, progress=True)
+    err = capsys.readouterr().err
+    assert "DBM AIS" in err and "DBM mean field" in err
+    tiny.gibbs_sample(3, n_steps=5, seed=0, progress=True)
+    assert "DBM Gibbs" in capsys.readouterr().err
