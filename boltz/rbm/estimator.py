@@ -75,6 +75,36 @@ class RBMEstimatorMixin:
             setattr(self, name, value)
         return self
 
+    @classmethod
+    def from_preset(cls, name: str, **overrides):
+        """A new (unfitted) model with the settings of preset ``name`` (:mod:`boltz.rbm.presets`).
+
+        Parameters
+        ----------
+        name : str
+            A preset name, e.g. ``"mnist-pcd"``.
+        **overrides
+            Constructor arguments replacing the preset's.
+
+        Returns
+        -------
+        RBMBase
+            ``cls(**settings)``; the preset's ``kind`` must match ``cls``.
+
+        Example
+        -------
+        >>> from boltz.rbm import BernoulliRBM
+        >>> BernoulliRBM.from_preset("mnist-pcd", max_seconds=60).final_lr_fraction
+        0.01
+        """
+        from .presets import preset
+
+        settings = preset(name, **overrides)
+        kind = settings.pop("kind")
+        if getattr(cls, "preset_kind", None) != kind:
+            raise ValueError(f"preset {name!r} is for kind {kind!r}, not {cls.__name__}")
+        return cls(**settings)
+
     def __repr__(self):
         return f"{type(self).__name__}(n_hidden={self.n_hidden!r})"
 
