@@ -23,7 +23,6 @@ True
 """
 
 from .ais import AISResult, ais_log_partition, default_betas, reverse_ais_log_partition
-from .estimator import load_rbm
 from .evaluation import (
     evaluate_log_likelihood,
     exact_log_likelihood,
@@ -38,6 +37,7 @@ from .model import (
     DivergenceError,
     GaussianBernoulliRBM,
     RBMBase,
+    load_rbm,
     one_hot,
 )
 

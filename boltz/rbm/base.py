@@ -31,20 +31,13 @@ from ..backend.numpy_backend import NumpyBackend
 from ..density import Density
 from ..expfam import Bernoulli
 from .estimator import RBMEstimatorMixin
+from .limits import AUTO_EXACT_UNITS, MAX_EXACT_UNITS
 
-__all__ = ["RBMBase", "DivergenceError", "MAX_EXACT_UNITS", "AUTO_EXACT_UNITS", "one_hot"]
+__all__ = ["RBMBase", "one_hot"]
 
-MAX_EXACT_UNITS = 25
-#: Largest layer enumerated *automatically* (``score_samples``, evaluation, CLI):
-#: ``2**20`` states take seconds, ``2**25`` can take many minutes.
-AUTO_EXACT_UNITS = 20
 _CHUNK = 1 << 13
 #: Stateless NumPy primitives for the model's own sampling calls.
 _NUMPY = NumpyBackend()
-
-
-class DivergenceError(RuntimeError):
-    """Training diverged: a parameter became NaN/inf or exceeded ``max_weight``."""
 
 
 def one_hot(codes, n_categories: int) -> np.ndarray:
@@ -206,6 +199,7 @@ class RBMBase(RBMEstimatorMixin, Density):
         Example
         -------
         >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
         >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
         >>> bool(abs(m.log_partition() - 5 * np.log(2)) < 1e-9)
         True
@@ -360,15 +354,18 @@ class RBMBase(RBMEstimatorMixin, Density):
         pre = (h.astype(np.float32) @ self.W_.T).astype(np.float32)
         return self._sample_visible_from_pre(pre, rng)[0].astype(np.float64)
 
-    def gibbs(self, v, n_steps: int = 1, seed=None, return_hidden: bool = False):
+    def gibbs(self, v, n_steps: int = 1, seed=None, return_hidden: bool = False,
+              progress: bool = False):
         """Run ``n_steps`` sweeps of block Gibbs ``h ~ p(h|v)``, ``v ~ p(v|h)`` from ``v``.
 
         float32 BLAS products and fused numba sampling; returns the final ``v``
-        (and the last ``h`` with ``return_hidden``).
+        (and the last ``h`` with ``return_hidden``). ``progress`` shows a tqdm
+        bar over the sweeps (off by default).
 
         Example
         -------
         >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
         >>> m = BernoulliRBM.from_params(np.zeros((4, 2)), np.zeros(4), np.zeros(2))
         >>> m.gibbs(np.zeros((3, 4)), n_steps=2, seed=0).shape
         (3, 4)
@@ -379,8 +376,10 @@ class RBMBase(RBMEstimatorMixin, Density):
         ones = np.ones(v32.shape[0], dtype=np.float32)
         h = np.empty((v32.shape[0], self.n_hidden), dtype=np.float32)
         ph = np.empty_like(h)
+        from tqdm.auto import tqdm
+
         with blas_threads(self.n_threads):
-            for _ in range(n_steps):
+            for _ in tqdm(range(n_steps), desc="Gibbs", disable=not progress, mininterval=0.5):
                 pre = v32 @ self.W_
                 K.bernoulli_from_preactivation(pre, ones, self.hidden_bias_, K.new_key(rng), ph, h)
                 v32, _ = self._sample_visible_from_pre(h @ self.W_.T, rng)

@@ -205,6 +205,7 @@ class CategoricalRBM(RBMBase):
     Example
     -------
     >>> import numpy as np
+    >>> from boltz.rbm import one_hot
     >>> X = one_hot(np.random.default_rng(0).integers(0, 3, size=(100, 4)), 3)
     >>> m = CategoricalRBM(4, n_categories=3, n_epochs=2, seed=0).fit(X)
     >>> m.W_.shape

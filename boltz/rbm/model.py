@@ -83,8 +83,9 @@ True
 
 from __future__ import annotations
 
-from .base import AUTO_EXACT_UNITS, MAX_EXACT_UNITS, DivergenceError, RBMBase, one_hot
+from .base import RBMBase, one_hot
 from .kinds import BernoulliRBM, CategoricalRBM, GaussianBernoulliRBM
+from .limits import AUTO_EXACT_UNITS, MAX_EXACT_UNITS, DivergenceError
 
 __all__ = [
     "RBMBase",
@@ -95,4 +96,25 @@ __all__ = [
     "MAX_EXACT_UNITS",
     "AUTO_EXACT_UNITS",
     "one_hot",
+    "load_rbm",
 ]
+
+
+def load_rbm(path):
+    """Load any RBM saved with ``save``, whichever class it is.
+
+    Example
+    -------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> m = BernoulliRBM.from_params(np.zeros((2, 1)), np.zeros(2), np.zeros(1))
+    >>> path = m.save(os.path.join(tempfile.mkdtemp(), "m.npz"))
+    >>> type(load_rbm(path)).__name__
+    'BernoulliRBM'
+    """
+    from ..io import load_model
+
+    classes = {c.kind: c for c in (BernoulliRBM, GaussianBernoulliRBM, CategoricalRBM)}
+    _, meta = load_model(path, tuple(classes))
+    return classes[meta["kind"]].load(path)
+
