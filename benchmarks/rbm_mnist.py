@@ -26,8 +26,14 @@ binarization (the default since it scored a nat higher: -85.10 against
 -86.10/-86.24 with ``fixed``); the test images and the AIS base rate are the
 same either way.
 
+The settings are the presets of :mod:`boltz.rbm.presets`: ``mnist-speed``
+for the speed comparison (also run on the torch backend on the CPU,
+``device="cpu-torch"``, unless ``--no-torch``) and ``mnist-pcd`` for the
+quality run (the options below override it; their defaults are its values).
+
 The last line printed is one JSON object: ``seconds_per_epoch``,
-``sklearn_seconds_per_epoch``, ``speedup`` (wall time), the same in CPU seconds
+``torch_cpu_seconds_per_epoch``, ``sklearn_seconds_per_epoch``, ``speedup``
+(wall time), the same in CPU seconds
 (``cpu_*``: on a shared machine the work done, whatever share of a core the
 run got) and the load average, and in the full run also
 ``test_loglik_ais``, ``test_loglik_conservative`` (the larger of the
@@ -59,16 +65,30 @@ def _threads(n):
 
 
 def speed_boltz(X, n_hidden, threads, seed=0, device=None):
+    """Seconds (wall, CPU) of one epoch with the ``mnist-speed`` preset on ``device``."""
     from boltz.rbm import BernoulliRBM
 
     # the algorithm of scikit-learn's BernoulliRBM: PCD-1, plain SGD (no momentum)
-    rbm = BernoulliRBM(n_hidden, method="pcd", k=1, batch_size=100, n_epochs=1,
-                       learning_rate=0.05, momentum=0.0, monitor_every=0, seed=seed,
-                       n_threads=threads or None, device=device)
+    rbm = BernoulliRBM.from_preset("mnist-speed", n_hidden=n_hidden, seed=seed,
+                                   n_threads=threads or None, device=device)
     rbm.fit(X[:500])  # compile the numba kernels / start CUDA outside the timing
     t0, c0 = time.perf_counter(), time.process_time()
     rbm.fit(X)
     return time.perf_counter() - t0, time.process_time() - c0
+
+
+def speed_torch_cpu(X, n_hidden, threads, seed=0):
+    """:func:`speed_boltz` on the torch backend on the CPU (``None`` without torch)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads or previous)
+    try:
+        return speed_boltz(X, n_hidden, threads, seed, device="cpu-torch")
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _device_name(device):
@@ -76,7 +96,7 @@ def _device_name(device):
         return platform.processor() or platform.machine()
     import torch
 
-    from boltz.deep.rbm import torch_device
+    from boltz.backend.torch_backend import torch_device
 
     dev = torch_device(device)
     return torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"torch {dev}"
@@ -96,21 +116,27 @@ def speed_sklearn(X, n_hidden, threads, seed=0):
         return time.perf_counter() - t0, time.process_time() - c0
 
 
+#: overrides that may be None on purpose (None means: the preset's value otherwise)
+NULLABLE = ("binarize", "device", "n_threads", "n_chains")
+
+
 def quality_run(X, X_test, args, X_grey=None):
     """Train on ``X`` (or on fresh draws of ``X_grey`` when given); AIS on ``X_test``."""
     from boltz.rbm import BernoulliRBM, evaluate_log_likelihood
 
-    n_epochs = args.epochs or args.max_epochs
     start = time.perf_counter()
-    rbm = BernoulliRBM(args.hidden, method="pcd", batch_size=100, n_epochs=n_epochs,
-                       learning_rate=args.quality_lr, centering=True, momentum=args.momentum,
-                       lr_schedule="linear" if args.epochs else "linear_time",
-                       max_seconds=args.train_minutes * 60.0,
-                       final_lr_fraction=args.final_lr_fraction, weight_decay=args.weight_decay,
-                       monitor_every=25, monitor_size=100,
-                       n_chains=args.chains, k=args.k, n_threads=args.threads or None,
-                       binarize=None if X_grey is None else "dynamic",
-                       device=args.device, verbose=True, seed=args.seed)
+    overrides = {"n_hidden": args.hidden, "learning_rate": args.quality_lr,
+                 "momentum": args.momentum, "final_lr_fraction": args.final_lr_fraction,
+                 "weight_decay": args.weight_decay, "max_seconds": args.train_minutes * 60.0,
+                 "k": args.k, "n_chains": args.chains, "n_threads": args.threads or None,
+                 "binarize": None if X_grey is None else "dynamic", "device": args.device,
+                 "verbose": True, "seed": args.seed}
+    if args.epochs:  # decay over a number of epochs instead of the time budget
+        overrides.update(n_epochs=args.epochs, lr_schedule="linear")
+    else:
+        overrides["n_epochs"] = args.max_epochs
+    rbm = BernoulliRBM.from_preset("mnist-pcd", **{k: v for k, v in overrides.items()
+                                                    if v is not None or k in NULLABLE})
     rbm.fit(X if X_grey is None else X_grey)
     train_s = time.perf_counter() - start
     res = evaluate_log_likelihood(rbm, X_test, X, n_runs=args.runs, n_betas=args.betas,
@@ -122,16 +148,19 @@ def quality_run(X, X_test, args, X_grey=None):
 
 
 def main(argv=None):
+    from boltz.rbm.presets import preset
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="speed comparison only")
-    ap.add_argument("--hidden", type=int, default=500)
+    ap.add_argument("--hidden", type=int, default=preset("mnist-speed")["n_hidden"])
     ap.add_argument("--threads", type=int, default=1, help="BLAS threads for both (0: default)")
-    ap.add_argument("--train-minutes", type=float, default=20.0)
+    recipe = preset("mnist-pcd")
+    ap.add_argument("--train-minutes", type=float, default=recipe["max_seconds"] / 60.0)
     ap.add_argument("--max-epochs", type=int, default=100000,
                     help="cap on the epochs of the time-budgeted quality run")
-    ap.add_argument("--quality-lr", type=float, default=0.02)
-    ap.add_argument("--final-lr-fraction", type=float, default=0.01)
-    ap.add_argument("--momentum", type=float, default=0.0)
+    ap.add_argument("--quality-lr", type=float, default=recipe["learning_rate"])
+    ap.add_argument("--final-lr-fraction", type=float, default=recipe["final_lr_fraction"])
+    ap.add_argument("--momentum", type=float, default=recipe["momentum"])
     ap.add_argument("--binarize", choices=("stochastic", "threshold"), default="stochastic")
     ap.add_argument("--train-draws", choices=("fixed", "dynamic"), default=None,
                     help="quality run: train on the one binarization (fixed) or on a fresh "
@@ -139,7 +168,7 @@ def main(argv=None):
                          "with --binarize stochastic)")
     ap.add_argument("--ais-workers", type=int, default=None,
                     help="threads advancing the AIS runs (default: one per core)")
-    ap.add_argument("--weight-decay", type=float, default=0.0)
+    ap.add_argument("--weight-decay", type=float, default=recipe["weight_decay"])
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--betas", type=int, default=14500)
     ap.add_argument("--reverse-gibbs", type=int, default=1000)
@@ -151,6 +180,8 @@ def main(argv=None):
                          "as many as fit --train-minutes, decaying over the time)")
     ap.add_argument("--chains", type=int, default=None, help="persistent chains (default 100)")
     ap.add_argument("--k", type=int, default=1, help="Gibbs sweeps per update")
+    ap.add_argument("--no-torch", action="store_true",
+                    help="skip the torch-CPU epoch of the speed comparison")
     ap.add_argument("--no-speed", action="store_true",
                     help="skip the speed comparison (quality run only)")
     ap.add_argument("--seed", type=int, default=0)
@@ -163,11 +194,17 @@ def main(argv=None):
     X, _ = load_mnist("train", binarize=args.binarize, seed=0)
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
           f"BLAS threads: {args.threads or 'default'}; X {X.shape}", flush=True)
-    t_boltz = cpu_boltz = t_sk = cpu_sk = None
+    t_boltz = cpu_boltz = t_sk = cpu_sk = t_torch = cpu_torch = None
     if not args.no_speed:
         t_boltz, cpu_boltz = speed_boltz(X, args.hidden, args.threads, args.seed, args.device)
         print(f"boltz BernoulliRBM   PCD-1, {args.hidden} hidden: {t_boltz:7.2f} s/epoch "
               f"(CPU {cpu_boltz:.2f} s; device {args.device or 'cpu'})", flush=True)
+        torch_cpu = None if args.no_torch else speed_torch_cpu(X, args.hidden, args.threads,
+                                                               args.seed)
+        t_torch, cpu_torch = torch_cpu if torch_cpu is not None else (None, None)
+        if t_torch is not None:
+            print(f"boltz BernoulliRBM   PCD-1 on torch-CPU: {t_torch:7.2f} s/epoch "
+                  f"(CPU {cpu_torch:.2f} s)", flush=True)
         sk = speed_sklearn(X, args.hidden, args.threads, args.seed)
         t_sk, cpu_sk = sk if sk is not None else (None, None)
         if t_sk is not None:
@@ -182,9 +219,11 @@ def main(argv=None):
         "device": args.device or "cpu",
         "device_name": _device_name(args.device),
         "seconds_per_epoch": None if t_boltz is None else round(t_boltz, 3),
+        "torch_cpu_seconds_per_epoch": None if t_torch is None else round(t_torch, 3),
         "sklearn_seconds_per_epoch": None if t_sk is None else round(t_sk, 3),
         "speedup": None if t_sk is None else round(t_sk / t_boltz, 2),
         "cpu_seconds_per_epoch": None if cpu_boltz is None else round(cpu_boltz, 3),
+        "torch_cpu_cpu_seconds_per_epoch": None if cpu_torch is None else round(cpu_torch, 3),
         "sklearn_cpu_seconds_per_epoch": None if cpu_sk is None else round(cpu_sk, 3),
         "cpu_speedup": None if cpu_sk is None else round(cpu_sk / cpu_boltz, 2),
         "load_average_1min": round(os.getloadavg()[0], 2),

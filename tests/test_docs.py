@@ -14,7 +14,7 @@ def _modules():
     for info in pkgutil.walk_packages(boltz.__path__, prefix="boltz."):
         if info.name == "boltz.__main__":  # runs the CLI on import
             continue
-        if info.name.startswith("boltz.deep") or info.name.endswith("torch_backend"):
+        if info.name.startswith(("boltz.deep", "boltz.backend.torch", "boltz.dbm.torch")):
             try:
                 import torch  # noqa: F401
             except ImportError:

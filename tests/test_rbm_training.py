@@ -386,7 +386,8 @@ def test_sparse_top_down_products_track_the_weights(cls, monkeypatch):
     h = (np.random.default_rng(2).random((5, 37)) < 0.3).astype(np.float32)
     for step in range(3):
         tr.step(X[20 * step:20 * (step + 1)], 0.05, 0.5)
-        np.testing.assert_allclose(tr.bk.visible_input(h, rbm.W_), h @ rbm.W_.T, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(tr.bk.visible_input(h, rbm.W_), h @ rbm.W_.T, rtol=1e-5,
+                                   atol=1e-6)
     rbm.W_ += 1.0  # changed outside the trainer: the next epoch re-syncs W^T
     run_epoch(tr, X, 0.05, 0.5, 0)
     np.testing.assert_allclose(tr.bk.visible_input(h, rbm.W_), h @ rbm.W_.T, rtol=1e-5, atol=1e-6)

@@ -3,6 +3,7 @@
 Examples::
 
     boltz rbm train --data mnist --hidden 500 --epochs 20 --out rbm.npz
+    boltz rbm train --preset mnist-pcd --max-seconds 600 --out rbm.npz
     boltz rbm eval rbm.npz --data mnist --runs 100 --betas 14500
     boltz rbm sample rbm.npz --n 64 --steps 1000 --out samples.png
 
@@ -25,31 +26,49 @@ def register(subparsers):
                               description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="rbm_command", metavar="ACTION")
 
-    t = sub.add_parser("train", help="train an RBM and save it")
+    t = sub.add_parser("train", help="train an RBM and save it",
+                       description="Options left out come from --preset when given, else from "
+                                   "the estimator's defaults (boltz.rbm.BernoulliRBM), with "
+                                   "500 hidden units.")
+    t.add_argument("--preset", default=None,
+                   help="named recipe of boltz.rbm.presets: mnist-pcd (the benchmark's tuned "
+                        "settings) or mnist-speed; other options override it (default: none)")
     t.add_argument("--data", default="mnist", help="'mnist' or a .npy file (default mnist)")
-    t.add_argument("--subset", type=int, default=None, help="use only the first N samples")
-    t.add_argument("--hidden", type=int, default=500)
-    t.add_argument("--kind", choices=["bernoulli", "gaussian"], default="bernoulli")
-    t.add_argument("--method", choices=["cd", "pcd", "pt"], default="pcd")
-    t.add_argument("--k", type=int, default=1)
-    t.add_argument("--epochs", type=int, default=10)
-    t.add_argument("--batch-size", type=int, default=100)
-    t.add_argument("--lr", type=float, default=0.05)
-    t.add_argument("--momentum", type=float, default=0.5)
-    t.add_argument("--weight-decay", type=float, default=0.0)
-    t.add_argument("--centering", action="store_true")
-    t.add_argument("--binarize", choices=["fixed", "dynamic"], default="fixed",
-                   help="dynamic: train on fresh Bernoulli draws of grey levels per minibatch")
+    t.add_argument("--subset", type=int, default=None,
+                   help="use only the first N samples (default: all)")
+    t.add_argument("--hidden", type=int, default=None, help="hidden units (default 500)")
+    t.add_argument("--kind", choices=["bernoulli", "gaussian"], default=None,
+                   help="visible units (default bernoulli)")
+    t.add_argument("--method", choices=["cd", "pcd", "pt"], default=None,
+                   help="negative phase (default pcd)")
+    t.add_argument("--k", type=int, default=None, help="Gibbs sweeps per update (default 1)")
+    t.add_argument("--epochs", type=int, default=None, help="epochs (default 10)")
+    t.add_argument("--batch-size", type=int, default=None, help="minibatch size (default 100)")
+    t.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default 0.05; 0.01 for gaussian)")
+    t.add_argument("--momentum", type=float, default=None, help="momentum (default 0.5)")
+    t.add_argument("--weight-decay", type=float, default=None,
+                   help="L2 weight decay (default 0)")
+    t.add_argument("--centering", action="store_true", default=None,
+                   help="centred gradient (default off)")
+    t.add_argument("--binarize", choices=["fixed", "dynamic"], default=None,
+                   help="dynamic: train on fresh Bernoulli draws of grey levels per minibatch "
+                        "(default fixed)")
     t.add_argument("--schedule", choices=["constant", "linear", "exponential", "linear_time"],
-                   default="constant",
-                   help="learning rate: constant, decaying linearly or exponentially to 10%% "
-                        "over the epochs, or linearly to 10%% over --max-seconds of wall time")
+                   default=None,
+                   help="learning rate: constant, decaying linearly or exponentially to "
+                        "--final-lr-fraction over the epochs, or linearly over --max-seconds "
+                        "of wall time (default constant)")
+    t.add_argument("--final-lr-fraction", type=float, default=None,
+                   help="last learning rate of a decaying schedule, as a fraction of --lr "
+                        "(default 0.01)")
     t.add_argument("--max-seconds", type=float, default=None,
-                   help="stop training after the epoch in which this many seconds pass")
+                   help="stop training after the epoch in which this many seconds pass "
+                        "(default: no limit)")
     t.add_argument("--threads", type=int, default=None, help="BLAS threads (default: BLAS's)")
     t.add_argument("--device", default=None,
                    help="torch device for training and AIS, e.g. cuda (default: NumPy on the CPU)")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--out", required=True, help="model file to write (.npz)")
 
@@ -92,18 +111,44 @@ def _load_data(spec, split="train", subset=None, grey=False):
     return X
 
 
+#: CLI option -> constructor argument, for the options that configure the model
+_MODEL_OPTIONS = {
+    "hidden": "n_hidden", "method": "method", "k": "k", "epochs": "n_epochs",
+    "batch_size": "batch_size", "lr": "learning_rate", "momentum": "momentum",
+    "weight_decay": "weight_decay", "centering": "centering", "schedule": "lr_schedule",
+    "final_lr_fraction": "final_lr_fraction", "max_seconds": "max_seconds",
+}
+
+
+def model_settings(args) -> dict:
+    """Constructor arguments (plus ``kind``) from ``--preset`` and the given options."""
+    from ..rbm.presets import preset
+
+    settings = preset(args.preset) if args.preset else {"kind": "bernoulli", "n_hidden": 500}
+    if args.kind is not None:
+        settings["kind"] = args.kind
+    for opt, name in _MODEL_OPTIONS.items():
+        value = getattr(args, opt)
+        if value is not None:
+            settings[name] = value
+    if args.binarize is not None:
+        settings["binarize"] = "dynamic" if args.binarize == "dynamic" else None
+    return settings
+
+
 def _train(args):
     from ..rbm import BernoulliRBM, GaussianBernoulliRBM
 
-    dynamic = args.binarize == "dynamic"
+    settings = model_settings(args)
+    kind = settings.pop("kind")
+    if kind not in ("bernoulli", "gaussian"):
+        raise ValueError(f"--preset {args.preset} is for kind {kind!r}; the CLI trains "
+                         "bernoulli or gaussian RBMs")
+    dynamic = settings.get("binarize") == "dynamic"
     X = _load_data(args.data, "train", args.subset, grey=dynamic)
-    cls = BernoulliRBM if args.kind == "bernoulli" else GaussianBernoulliRBM
-    model = cls(args.hidden, method=args.method, k=args.k, n_epochs=args.epochs,
-                batch_size=args.batch_size, learning_rate=args.lr, momentum=args.momentum,
-                weight_decay=args.weight_decay, centering=args.centering,
-                binarize="dynamic" if dynamic else None, lr_schedule=args.schedule,
-                max_seconds=args.max_seconds, n_threads=args.threads, seed=args.seed,
-                device=args.device, verbose=not args.quiet)
+    cls = BernoulliRBM if kind == "bernoulli" else GaussianBernoulliRBM
+    model = cls(**settings, n_threads=args.threads, seed=args.seed, device=args.device,
+                verbose=not args.quiet)
     model.fit(X)
     path = model.save(args.out)
     last = {k: v for k, v in model.history_[-1].items()}

@@ -11,6 +11,13 @@ Public API (stable; see :mod:`boltz.rbm.model` for the constructor arguments):
   :func:`pseudo_log_likelihood`, :func:`evaluate_log_likelihood`
   (:mod:`boltz.rbm.evaluation`).
 - :func:`load_rbm` loads any saved RBM.
+- :data:`RBM_PRESETS` (:mod:`boltz.rbm.presets`): named recipes, used by
+  ``BernoulliRBM.from_preset(name)``, ``boltz rbm train --preset`` and the benchmark.
+
+Every kind trains with ``method="cd"``, ``"pcd"`` or ``"pt"`` on the NumPy/numba
+backend (``device=None``) or a torch device (``device="cuda"``, ``"cpu-torch"``);
+the formulas are written once (:mod:`boltz.rbm.trainer`, :mod:`boltz.rbm.ais`)
+against the primitives of :mod:`boltz.backend`.
 
 Example
 -------
@@ -23,7 +30,6 @@ True
 """
 
 from .ais import AISResult, ais_log_partition, default_betas, reverse_ais_log_partition
-from .estimator import load_rbm
 from .evaluation import (
     evaluate_log_likelihood,
     exact_log_likelihood,
@@ -38,8 +44,10 @@ from .model import (
     DivergenceError,
     GaussianBernoulliRBM,
     RBMBase,
+    load_rbm,
     one_hot,
 )
+from .presets import RBM_PRESETS
 
 __all__ = [
     "RBMBase",
@@ -59,4 +67,5 @@ __all__ = [
     "pseudo_log_likelihood",
     "evaluate_log_likelihood",
     "load_rbm",
+    "RBM_PRESETS",
 ]

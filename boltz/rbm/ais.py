@@ -297,7 +297,7 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
     if n_gibbs < 0:
         raise ValueError(f"n_gibbs must be non-negative, got {n_gibbs}")
     if n_gibbs:
-        v = model.gibbs(v, n_steps=n_gibbs, seed=rng)
+        v = model.gibbs(v, n_steps=n_gibbs, seed=rng, progress=progress)
     betas = _check_betas(betas, n_betas)[::-1].copy()
     base = (base_rate_bias(model, data) if base_bias is None
             else check_array(base_bias, "base_bias", shape=(model.n_visible_,)))

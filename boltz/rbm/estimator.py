@@ -32,9 +32,9 @@ from .._validation import (
     check_rng,
     check_unit_interval,
 )
-from ._threads import blas_threads
+from ..backend import blas_threads
 
-__all__ = ["RBMEstimatorMixin", "load_rbm"]
+__all__ = ["RBMEstimatorMixin"]
 
 
 def _param_names(cls) -> list[str]:
@@ -75,6 +75,36 @@ class RBMEstimatorMixin:
             setattr(self, name, value)
         return self
 
+    @classmethod
+    def from_preset(cls, name: str, **overrides):
+        """A new (unfitted) model with the settings of preset ``name`` (:mod:`boltz.rbm.presets`).
+
+        Parameters
+        ----------
+        name : str
+            A preset name, e.g. ``"mnist-pcd"``.
+        **overrides
+            Constructor arguments replacing the preset's.
+
+        Returns
+        -------
+        RBMBase
+            ``cls(**settings)``; the preset's ``kind`` must match ``cls``.
+
+        Example
+        -------
+        >>> from boltz.rbm import BernoulliRBM
+        >>> BernoulliRBM.from_preset("mnist-pcd", max_seconds=60).final_lr_fraction
+        0.01
+        """
+        from .presets import preset
+
+        settings = preset(name, **overrides)
+        kind = settings.pop("kind")
+        if getattr(cls, "preset_kind", None) != kind:
+            raise ValueError(f"preset {name!r} is for kind {kind!r}, not {cls.__name__}")
+        return cls(**settings)
+
     def __repr__(self):
         return f"{type(self).__name__}(n_hidden={self.n_hidden!r})"
 
@@ -113,7 +143,7 @@ class RBMEstimatorMixin:
         ``X_val`` (optional) is monitored each ``monitor_every`` epochs and, with
         ``ais_every > 0``, scored by AIS every ``ais_every`` epochs; it drives
         early stopping. ``callbacks`` are ``cb(model, epoch, metrics) -> bool``
-        (``True`` stops). Raises :class:`~boltz.rbm.model.DivergenceError` if
+        (``True`` stops). Raises :class:`~boltz.rbm.limits.DivergenceError` if
         training diverges. Returns ``self``.
         """
         from .training import train
@@ -175,7 +205,7 @@ class RBMEstimatorMixin:
         log-likelihoods lean optimistic).
         """
         if log_z is None:
-            from .model import AUTO_EXACT_UNITS
+            from .limits import AUTO_EXACT_UNITS
 
             if self.exact_layer(AUTO_EXACT_UNITS) is not None:
                 log_z = self.log_partition()
@@ -207,11 +237,13 @@ class RBMEstimatorMixin:
         self.log_z_ = res.log_z
         return res
 
-    def sample(self, n: int = 1, seed=None, n_steps: int = 1000, init=None) -> np.ndarray:
+    def sample(self, n: int = 1, seed=None, n_steps: int = 1000, init=None,
+               progress: bool = False) -> np.ndarray:
         """Approximate samples: ``n`` block-Gibbs chains run for ``n_steps`` sweeps.
 
         Chains start from ``init`` (``(n, n_visible)``) or, by default, from
-        the independent-units model given by the visible biases.
+        the independent-units model given by the visible biases. ``progress``
+        shows a tqdm bar over the sweeps (off by default).
         """
         self._check_fitted()
         rng = check_rng(seed)
@@ -223,7 +255,7 @@ class RBMEstimatorMixin:
             init = self._check_visible(init, "init")
             if init.shape[0] != n:
                 raise ValueError(f"init must have n={n} rows, got {init.shape[0]}")
-        return self.gibbs(init, n_steps=n_steps, seed=rng)
+        return self.gibbs(init, n_steps=n_steps, seed=rng, progress=progress)
 
     # -- persistence ------------------------------------------------------
     def save(self, path):
@@ -259,13 +291,3 @@ class RBMEstimatorMixin:
         model.history_ = list(meta.get("extra", {}).get("history", []))
         model.n_iter_ = int(meta.get("extra", {}).get("n_iter", 0))
         return model
-
-
-def load_rbm(path):
-    """Load any RBM saved with ``save``, whichever class it is."""
-    from ..io import load_model
-    from .model import BernoulliRBM, CategoricalRBM, GaussianBernoulliRBM
-
-    classes = {c.kind: c for c in (BernoulliRBM, GaussianBernoulliRBM, CategoricalRBM)}
-    _, meta = load_model(path, tuple(classes))
-    return classes[meta["kind"]].load(path)

@@ -123,7 +123,7 @@ def evaluate_log_likelihood(model, X_test, data=None, *, n_runs: int = 100,
             "reverse_below_forward": bool(rev.log_z < fwd.log_z),
             "reverse_ais_seconds": rev.seconds,
         })
-    from .model import AUTO_EXACT_UNITS
+    from .limits import AUTO_EXACT_UNITS
 
     if model.exact_layer(AUTO_EXACT_UNITS) is not None:
         out["test_loglik_exact"] = mean_neg_f - model.log_partition()

@@ -356,8 +356,8 @@ class Trainer:
 
     def run_epoch(self, X32, lr: float, momentum: float, epoch: int):
         """One pass over ``X32`` in shuffled minibatches; raises
-        :class:`~boltz.rbm.model.DivergenceError` on divergence."""
-        from .model import DivergenceError
+        :class:`~boltz.rbm.limits.DivergenceError` on divergence."""
+        from .limits import DivergenceError
 
         bk = self.bk
         self.params = self._upload()

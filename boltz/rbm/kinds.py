@@ -1,0 +1,270 @@
+"""The three RBM kinds: Bernoulli, Gaussian-Bernoulli and categorical (softmax) visibles.
+
+Each subclass of :class:`~boltz.rbm.base.RBMBase` fixes the visible
+exponential family through the ``_visible_*`` hooks and its sampling hook
+``_sample_visible_from_pre``, written once against a backend of
+:mod:`boltz.backend`.
+
+Example
+-------
+>>> import numpy as np
+>>> from boltz.rbm.kinds import BernoulliRBM
+>>> BernoulliRBM.from_params(np.zeros((2, 1)), np.zeros(2), np.zeros(1)).n_visible_
+2
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from .._validation import check_array, check_binary, check_positive_int, check_positive_scalar
+from ..backend import _kernels as K
+from ..expfam import Bernoulli, Categorical, Gaussian, GaussianLearnedVariance
+from .base import _NUMPY, RBMBase
+
+__all__ = ["BernoulliRBM", "GaussianBernoulliRBM", "CategoricalRBM"]
+
+
+class BernoulliRBM(RBMBase):
+    """Bernoulli–Bernoulli RBM: binary visibles ``v in {0,1}^V``, binary hiddens.
+
+    ``F(v) = -a.v - sum_j softplus(c_j + v.W[:, j])``. Also a discrete density
+    (``n_variables``, ``support=(0, 1)``), so :mod:`boltz.exact` can enumerate
+    small ones. See the module docstring for the constructor arguments.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> rbm = BernoulliRBM.from_params(np.ones((2, 1)), np.zeros(2), np.zeros(1))
+    >>> rbm.free_energy(np.array([[1.0, 1.0]])).round(4).tolist()
+    [-2.1269]
+    """
+
+    kind = "BernoulliRBM"
+    preset_kind = "bernoulli"
+    visible_family = Bernoulli
+    support = (0, 1)
+    _has_pseudo_likelihood = True
+    _supports_dynamic_binarization = True
+    _binary_visible = True
+
+    @property
+    def n_variables(self) -> int:
+        return self.n_visible_
+
+    def _can_enumerate_visible(self):
+        return True
+
+    def pseudo_log_likelihood(self, v) -> np.ndarray:
+        v = self._check_visible(v)
+        x = v @ self._w64() + self.hidden_bias_.astype(np.float64)
+        return K.bernoulli_pseudo_loglik(v, x, self._w64(), self.visible_bias_.astype(np.float64))
+
+
+class GaussianBernoulliRBM(RBMBase):
+    """Gaussian–Bernoulli RBM: real visibles with fixed or learned per-unit variance.
+
+    In natural parameters ``p(v_i | h) = N(var_i (a_i + W[i].h), var_i)`` and
+    ``p(h_j = 1 | v) = sigmoid(c_j + v.W[:, j])``; with unit variance this is
+    the usual GB-RBM. ``F(v) = sum_i v_i^2 / (2 var_i) - a.v - sum_j
+    softplus(c_j + v.W[:, j]) + const`` (the constant is ``log h`` of
+    :class:`~boltz.expfam.Gaussian`, or ``V log(2 pi) / 2`` when the variance
+    is learned, as in :class:`~boltz.expfam.GaussianLearnedVariance`).
+    Standardise the data first when the variance is fixed.
+
+    Parameters (besides the shared ones)
+    ----------
+    variance : float
+        The (initial) visible variance.
+    learn_variance : bool
+        Learn a log-variance per visible unit (attribute ``log_variance_``).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(2.0, 0.5, size=(500, 2))
+    >>> m = GaussianBernoulliRBM(2, learn_variance=True, n_epochs=3, seed=0).fit(X)
+    >>> m.log_variance_.shape
+    (2,)
+    """
+
+    kind = "GaussianBernoulliRBM"
+    preset_kind = "gaussian"
+    visible_family = Gaussian(1.0)
+
+    def __init__(self, n_hidden: int = 256, *, variance: float = 1.0,
+                 learn_variance: bool = False, **kwargs):
+        kwargs.setdefault("learning_rate", 0.01)
+        super().__init__(n_hidden, **kwargs)
+        self.variance = variance
+        self.learn_variance = learn_variance
+
+    def _check_hyper(self):
+        super()._check_hyper()
+        check_positive_scalar(self.variance, "variance")
+
+    def _init_visible(self, n_visible, X):
+        self.log_variance_ = np.full(n_visible, np.log(self.variance), dtype=np.float32)
+        if X is not None:
+            X = np.asarray(X, np.float64)
+            var = X.var(axis=0) if self.learn_variance else np.exp(self.log_variance_)
+            var = np.maximum(var, 1e-4)
+            if self.learn_variance:
+                self.log_variance_ = np.log(var).astype(np.float32)
+            self.visible_bias_ = (X.mean(axis=0) / var).astype(np.float32)
+
+    def _set_params(self, W, visible_bias, hidden_bias, log_variance=None, **extra):
+        super()._set_params(W, visible_bias, hidden_bias, **extra)
+        if log_variance is None:
+            log_variance = np.full(self.n_visible_, np.log(self.variance))
+        self.log_variance_ = np.ascontiguousarray(
+            check_array(log_variance, "log_variance", shape=(self.n_visible_,)), dtype=np.float32
+        )
+
+    def _param_arrays(self):
+        return {**super()._param_arrays(), "log_variance": self.log_variance_}
+
+    @property
+    def visible_variance_(self) -> np.ndarray:
+        """Per-unit visible variance ``exp(log_variance_)`` (float64)."""
+        return np.exp(self.log_variance_.astype(np.float64))
+
+    def _check_visible_values(self, arr, name):
+        return arr
+
+    def _base_rate_bias(self, X, eps=None):
+        X = np.asarray(X, np.float64)
+        return X.mean(axis=0) / self.visible_variance_
+
+    def _visible_linear(self, v):
+        var = self.visible_variance_
+        quad = -0.5 * (v**2 / var).sum(axis=1)
+        if self.learn_variance:
+            const = -0.5 * np.log(2 * np.pi) * v.shape[1]
+        else:
+            const = -0.5 * np.sum(np.log(2 * np.pi * var))
+        return v @ self.visible_bias_.astype(np.float64) + quad + const
+
+    def _visible_log_partition(self, eta):
+        var = self.visible_variance_
+        out = 0.5 * (eta**2 * var).sum(axis=1)
+        if self.learn_variance:
+            out = out + 0.5 * np.sum(np.log(var))
+        return out
+
+    def _visible_mean_from_natural(self, eta):
+        return eta * self.visible_variance_
+
+    def _sample_visible_from_pre(self, pre, rng, row_scale=None, bias=None, *, bk=None,
+                                 params=None):
+        bk = _NUMPY if bk is None else bk
+        p = self._param_arrays() if params is None else params
+        b = p["visible_bias"] if bias is None else bias
+        if row_scale is not None:
+            pre = pre * row_scale[:, None]
+        var = bk.exp(p["log_variance"])
+        mean = (pre + b) * var
+        noise = bk.normal(pre.shape, rng)
+        return mean + noise * bk.sqrt(var), mean
+
+    def score(self, v) -> np.ndarray:
+        """Score ``grad_v log p~(v) = a - v / var + W sigmoid(c + v W)`` (float64).
+
+        Real-valued visibles make the GB-RBM a continuous density, so gradient
+        samplers (e.g. Langevin in :mod:`boltz.deep`) can run on its free energy.
+        """
+        v = self._check_visible(v)
+        W = self._w64()
+        h = special.expit(v @ W + self.hidden_bias_.astype(np.float64))
+        return self.visible_bias_.astype(np.float64) - v / self.visible_variance_ + h @ W.T
+
+    def _extra_gradients(self, v_pos, v_neg, bk=None, params=None):
+        """Gradient of the log-likelihood in ``log_variance_``: ``<v^2 / (2 var)>`` data - model."""
+        if not self.learn_variance:
+            return {}
+        bk = _NUMPY if bk is None else bk
+        log_var = self.log_variance_ if params is None else params["log_variance"]
+        inv = bk.exp(-log_var)
+        return {"log_variance": 0.5 * inv * ((v_pos**2).mean(0) - (v_neg**2).mean(0))}
+
+    def visible_family_for_unit(self):
+        """The :mod:`boltz.expfam` family of the visible units."""
+        if self.learn_variance:
+            return GaussianLearnedVariance()
+        return Gaussian(float(np.exp(self.log_variance_[0])))
+
+
+class CategoricalRBM(RBMBase):
+    """RBM with softmax (one-hot categorical) visible units.
+
+    The visible vector is ``G`` groups of ``n_categories`` one-hot columns
+    (build it with :func:`one_hot`); ``p(v_g | h) = softmax(a_g + W_g h)``.
+    ``F(v) = -a.v - sum_j softplus(c_j + v.W[:, j])``.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from boltz.rbm import one_hot
+    >>> X = one_hot(np.random.default_rng(0).integers(0, 3, size=(100, 4)), 3)
+    >>> m = CategoricalRBM(4, n_categories=3, n_epochs=2, seed=0).fit(X)
+    >>> m.W_.shape
+    (12, 4)
+    """
+
+    kind = "CategoricalRBM"
+    preset_kind = "categorical"
+    visible_family = Categorical
+    _binary_visible = True
+
+    def __init__(self, n_hidden: int = 256, *, n_categories: int = 2, **kwargs):
+        super().__init__(n_hidden, **kwargs)
+        self.n_categories = n_categories
+
+    def _check_hyper(self):
+        super()._check_hyper()
+        check_positive_int(self.n_categories, "n_categories")
+
+    def _visible_group(self):
+        return int(self.n_categories)
+
+    def init_params(self, n_visible, X=None, seed=None):
+        if check_positive_int(n_visible, "n_visible") % check_positive_int(
+                self.n_categories, "n_categories") != 0:
+            raise ValueError(
+                f"n_visible={n_visible} is not a multiple of n_categories={self.n_categories}"
+            )
+        return super().init_params(n_visible, X, seed)
+
+    def _check_visible_values(self, arr, name):
+        arr = check_binary(arr, name, dtype=arr.dtype)
+        k = self.n_categories
+        if arr.shape[1] % k or not np.all(arr.reshape(arr.shape[0], -1, k).sum(axis=2) == 1):
+            raise ValueError(
+                f"{name} must be one-hot in groups of n_categories={k} columns (see one_hot)"
+            )
+        return arr
+
+    def _grouped(self, x):
+        return x.reshape(x.shape[0], -1, self.n_categories)
+
+    def _base_rate_bias(self, X, eps=None):
+        X = np.asarray(X, np.float64)
+        n = X.shape[0]
+        mean = (X.sum(axis=0) + 1.0 / self.n_categories) / (n + 1.0)
+        return np.log(mean)
+
+    def _visible_log_partition(self, eta):
+        return special.logsumexp(self._grouped(eta), axis=2).sum(axis=1)
+
+    def _visible_mean_from_natural(self, eta):
+        return special.softmax(self._grouped(eta), axis=2).reshape(eta.shape)
+
+    def _sample_visible_from_pre(self, pre, rng, row_scale=None, bias=None, *, bk=None,
+                                 params=None):
+        bk = _NUMPY if bk is None else bk
+        b = (self.visible_bias_ if params is None else params["visible_bias"]) \
+            if bias is None else bias
+        scale = bk.full(pre.shape[0], 1.0) if row_scale is None else row_scale
+        prob, out = bk.categorical(pre, scale, b, int(self.n_categories), rng)
+        return out, prob
