@@ -55,22 +55,24 @@ def anneal(model, n_sweeps: int = 200, t_start: float = 3.0, t_end: float = 0.05
     """
     from tqdm.auto import tqdm
 
-    from ._kernels import grid_gibbs_sweeps, grid_icm_sweep
+    from ..samplers._rng import make_streams
+    from ..samplers.grid import gibbs_sweeps, icm_sweep
 
     model = _check_model(model)
     temps = geometric_schedule(t_start, t_end, n_sweeps)
     max_quench_sweeps = check_positive_int(max_quench_sweeps, "max_quench_sweeps")
     rng = check_rng(seed)
     x = _initial_state(model, init)
+    chains = x[None]  # one chain; a view, updated in place
+    streams = make_streams(rng, (1, model.shape[0]))  # one counter-based stream per row
     field = model.external_field()
     beta = float(model.beta)
     chunks = np.array_split(temps, min(n_sweeps, 20))  # kernel calls between progress updates
     for chunk in tqdm(chunks, desc="annealing", disable=not progress):
-        grid_gibbs_sweeps(x, field, beta, model.neighbourhood, chunk,
-                          int(rng.integers(2**31 - 1)))
+        gibbs_sweeps(chains, streams, field, beta, model.neighbourhood, chunk)
     quench = 0
     for quench in range(1, max_quench_sweeps + 1):  # noqa: B007
-        if grid_icm_sweep(x, field, beta, model.neighbourhood) == 0:
+        if icm_sweep(chains, field, beta, model.neighbourhood) == 0:
             break
     return DenoiseResult(x, model.energy_image(x), "anneal",
                          info={"sweeps": n_sweeps, "quench_sweeps": quench,

@@ -130,7 +130,8 @@ def estimate_parameters(noisy, neighbourhood: int = 4, n_iter: int = 30, sweeps_
     pseudo-likelihood M-step (module docstring), averaged over the last half
     and with ``β`` clipped to ``[0, beta_max]``. Deterministic for a given ``seed``.
     """
-    from ._kernels import grid_gibbs_sweeps
+    from ..samplers._rng import make_streams
+    from ..samplers.grid import gibbs_sweeps
 
     y = check_noisy_image(noisy)
     check_choice(neighbourhood, "neighbourhood", set(NEIGHBOURHOODS))
@@ -148,11 +149,12 @@ def estimate_parameters(noisy, neighbourhood: int = 4, n_iter: int = 30, sweeps_
     rng = check_rng(seed)
     beta, h = 2.0 / neighbourhood, 0.0
     x = y.copy()
+    chains = x[None]  # one chain; a view, updated in place
+    streams = make_streams(rng, (1, y.shape[0]))  # one counter-based stream per row
     temps = np.ones(sweeps_per_iter)
     trace = []
     for _ in range(n_iter):
-        grid_gibbs_sweeps(x, eta * y.astype(np.float64) + h, beta, neighbourhood, temps,
-                          int(rng.integers(2**31 - 1)))
+        gibbs_sweeps(chains, streams, eta * y.astype(np.float64) + h, beta, neighbourhood, temps)
         beta, h = fit_pseudo_likelihood(x, neighbourhood, beta, h)
         beta = float(np.clip(beta, 0.0, beta_max))
         trace.append((beta, h))

@@ -49,17 +49,18 @@ def icm(model: DenoisingPosterior, init=None, max_sweeps: int = 100) -> DenoiseR
     ``max_sweeps`` sweeps. ``info["energies"]`` lists the energy after each
     sweep, starting with the initial one; it never increases.
     """
-    from ._kernels import grid_icm_sweep
+    from ..samplers.grid import icm_sweep
 
     model = _check_model(model)
     max_sweeps = check_positive_int(max_sweeps, "max_sweeps")
     x = _initial_state(model, init)
     field = model.external_field()
+    chains = x[None]  # the kernels take a batch of chains; a view, updated in place
     energies = [model.energy_image(x)]
     converged = False
     sweeps = 0
     for sweeps in range(1, max_sweeps + 1):  # noqa: B007
-        changed = grid_icm_sweep(x, field, float(model.beta), model.neighbourhood)
+        changed = icm_sweep(chains, field, float(model.beta), model.neighbourhood)
         energies.append(model.energy_image(x))
         if changed == 0:
             converged = True

@@ -58,7 +58,8 @@ def gibbs_marginals(model, n_sweeps: int = 500, n_burn: int = 100, n_batches: in
     """
     from tqdm.auto import tqdm
 
-    from ._kernels import grid_gibbs_mean_indicator, grid_gibbs_sweeps
+    from ..samplers._rng import make_streams
+    from ..samplers.grid import gibbs_sweeps
 
     model = _check_model(model)
     n_sweeps = check_positive_int(n_sweeps, "n_sweeps")
@@ -70,17 +71,21 @@ def gibbs_marginals(model, n_sweeps: int = 500, n_burn: int = 100, n_batches: in
         )
     rng = check_rng(seed)
     x = _initial_state(model, init)
+    chains = x[None]  # one chain; a view, updated in place
+    streams = make_streams(rng, (1, model.shape[0]))  # one counter-based stream per row
     field = model.external_field()
     beta = float(model.beta)
-    if n_burn:
-        grid_gibbs_sweeps(x, field, beta, model.neighbourhood, np.ones(n_burn),
-                          int(rng.integers(2**31 - 1)))
+    nb = model.neighbourhood
+    gibbs_sweeps(chains, streams, field, beta, nb, np.ones(n_burn))
+    per_batch = n_sweeps // n_batches
+    counts = np.zeros((1, *model.shape))
     # running first and second moments of the batch means (Welford)
     prob = np.zeros(model.shape)
     m2 = np.zeros(model.shape)
     for b in tqdm(range(n_batches), desc="Gibbs marginals", disable=not progress):
-        batch = grid_gibbs_mean_indicator(x, field, beta, model.neighbourhood,
-                                          n_sweeps // n_batches, int(rng.integers(2**31 - 1)))
+        counts[:] = 0.0
+        gibbs_sweeps(chains, streams, field, beta, nb, np.ones(per_batch), counts)
+        batch = counts[0] / per_batch
         delta = batch - prob
         prob += delta / (b + 1)
         m2 += delta * (batch - prob)
@@ -99,7 +104,7 @@ def mean_field_marginals(model, tol: float = 1e-6, max_sweeps: int = 1000,
     shrunk to ±0.5) and stops when no ``m_i`` moves by more than ``tol``.
     Raises ``RuntimeError`` if that does not happen within ``max_sweeps``.
     """
-    from ._kernels import grid_mean_field_sweep
+    from ..samplers.grid import mean_field_sweep
 
     model = _check_model(model)
     tol = check_positive_scalar(tol, "tol")
@@ -107,7 +112,7 @@ def mean_field_marginals(model, tol: float = 1e-6, max_sweeps: int = 1000,
     m = 0.5 * _initial_state(model, init).astype(np.float64)
     field = model.external_field()
     for sweep in range(1, max_sweeps + 1):  # noqa: B007
-        if grid_mean_field_sweep(m, field, float(model.beta), model.neighbourhood) <= tol:
+        if mean_field_sweep(m[None], field, float(model.beta), model.neighbourhood) <= tol:
             break
     else:
         raise RuntimeError(
