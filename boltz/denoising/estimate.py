@@ -40,12 +40,8 @@ from .._validation import (
     check_positive_scalar,
     check_rng,
 )
-from .posterior import (
-    NEIGHBOURHOODS,
-    check_noisy_image,
-    eta_from_noise_rate,
-    neighbour_sum,
-)
+from .neighbourhood import NEIGHBOURHOODS, neighbour_sum
+from .noise import check_noise_rate, check_noisy_image, eta_from_noise_rate
 
 __all__ = ["NoiseEstimate", "estimate_noise_rate", "estimate_parameters", "fit_pseudo_likelihood"]
 
@@ -142,8 +138,6 @@ def estimate_parameters(noisy, neighbourhood: int = 4, n_iter: int = 30, sweeps_
     if noise is None:
         p = estimate_noise_rate(y)
     else:
-        from .posterior import check_noise_rate
-
         p = check_noise_rate(noise)
     eta = eta_from_noise_rate(p)
     rng = check_rng(seed)

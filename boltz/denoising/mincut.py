@@ -41,7 +41,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_choice, check_finite_scalar
-from .posterior import DenoisingPosterior, neighbour_offsets
+from .neighbourhood import neighbour_offsets
+from .posterior import DenoisingPosterior
 from .result import DenoiseResult
 
 __all__ = [
