@@ -75,7 +75,7 @@ def test_deterministic_paths_are_bit_identical(neighbourhood):
     init = np.random.default_rng(7).choice([-1, 1], size=(64, 64)).astype(np.int8)
     assert fingerprint(icm(model, init=init).labels) == BEFORE[f"icm_init{nb}"]
     assert fingerprint(mean_field_marginals(model).probability) == BEFORE[f"meanfield{nb}"]
-    # 512 x 512: a colour class is large enough for the parallel kernel builds
+    # 512 x 512: the images of the benchmark's --quick run
     big = _model("shapes", 512, 0.1, 0, nb)
     assert fingerprint(icm(big).labels) == BEFORE[f"icm512_{nb}"]
     assert fingerprint(mean_field_marginals(big).probability) == BEFORE[f"meanfield512_{nb}"]
@@ -92,13 +92,13 @@ def fp(a):
     return hashlib.sha256(a.tobytes() + str(a.dtype).encode() + str(a.shape).encode()).hexdigest()
 out = {}
 for nb in (4, 8):
-    noisy = add_flip_noise(binary_image("shapes", 512), 0.1, seed=0)
+    noisy = add_flip_noise(binary_image("shapes", 1024), 0.1, seed=0)
     m = DenoisingPosterior.from_noise_rate(noisy, 0.1, beta=1.0 if nb == 4 else 0.5,
                                            neighbourhood=nb)
     out["anneal%d" % nb] = fp(anneal(m, n_sweeps=6, seed=0).labels)
     g = gibbs_marginals(m, n_sweeps=4, n_burn=2, n_batches=2, seed=0)
     out["gibbs%d" % nb] = fp(g.probability)
-    small = noisy[:128, :128]
+    small = noisy[:128, :128]  # serial kernels: this checks the streams, not the threads
     e = estimate_parameters(small, neighbourhood=nb, n_iter=4, seed=0)
     out["estimate%d" % nb] = fp(np.array([e.beta, e.h, e.noise_rate]))
 print(json.dumps(out))
@@ -107,7 +107,8 @@ print(json.dumps(out))
 
 @pytest.mark.slow
 def test_stochastic_paths_same_seed_same_result_on_1_and_2_threads():
-    """512 x 512 images, so the parallel kernel builds run when 2 threads are available."""
+    """1024 x 1024 images, so with 4 neighbours the parallel kernel build runs on 2 threads
+    (a colour class then holds GRID_PARALLEL_MIN_WORK = 2**19 sites)."""
     runs = []
     for threads in ("1", "2"):
         env = dict(os.environ, NUMBA_NUM_THREADS=threads)

@@ -16,6 +16,10 @@ from boltz.samplers._rng import make_streams
 from boltz.samplers.grid import (
     _gibbs_par,
     _gibbs_ser,
+    _icm_par,
+    _icm_ser,
+    _mean_field_par,
+    _mean_field_ser,
     gibbs_sweeps,
     icm_sweep,
     image_gibbs,
@@ -90,6 +94,16 @@ def test_serial_and_parallel_builds_agree_and_chains_are_independent(neighbourho
     alone = spins[1:2].copy()
     gibbs_sweeps(alone, streams[1:2].copy(), field, 0.7, neighbourhood, temps[:, 0])
     np.testing.assert_array_equal(alone[0], runs[0][0][1])
+    # the deterministic sweeps too, bit for bit (float maxima and integer counts)
+    outs = []
+    for icm_k, mf_k in ((_icm_ser, _mean_field_ser), (_icm_par, _mean_field_par)):
+        x, changes = spins.copy(), np.zeros(3 * H, dtype=np.int64)
+        icm_k(x, field, 0.7, eight, changes)
+        m, deltas = 0.5 * spins.astype(np.float64), np.zeros(3 * H)
+        mf_k(m, field, 0.7, eight, deltas)
+        outs.append((x, changes, m, deltas))
+    for a, b in zip(outs[0], outs[1], strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_counts_and_zero_temperature():
