@@ -1,4 +1,14 @@
-"""The denoising posterior, ICM, annealing, marginals and parameter estimation."""
+"""The denoising posterior, ICM, annealing, marginals and parameter estimation.
+
+Since #17 annealing, Gibbs marginals and ``estimate_parameters`` draw from the
+counter-based streams of :mod:`boltz.samplers.grid` instead of numba's global
+Mersenne Twister, so their random stream (not their law) changed: the exactness
+tests here -- Gibbs marginals against exact enumeration within batch-means error
+bars, MAP <= annealing <= ICM, the pseudo-likelihood recovering a known coupling --
+are the proof that the moved samplers are still right. Bit-identity of the
+deterministic paths and thread-count independence are in
+``tests/test_denoising_fingerprints.py``.
+"""
 
 import numpy as np
 import pytest
