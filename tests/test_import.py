@@ -13,6 +13,13 @@ def test_import_boltz_does_not_import_torch_or_numba():
     assert out.stdout.split() == ["False", "False"]
 
 
+def test_denoising_and_samplers_load_numba_only_when_a_kernel_runs():
+    code = ("import sys, boltz.denoising, boltz.samplers, boltz.ising;"
+            "print('torch' in sys.modules, 'numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
 def test_lazy_attributes():
     import boltz
 

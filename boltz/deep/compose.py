@@ -28,7 +28,8 @@ from torch import nn
 
 from .._validation import check_array, check_positive_scalar
 from ..density import flatten_experts
-from .energies import EnergyModule, as_energy
+from .adapters import as_energy
+from .base import COMPOSITION, EnergyModule
 
 __all__ = ["SumEnergy", "TemperedEnergy", "ConditionedEnergy", "product_of_experts"]
 
@@ -37,7 +38,7 @@ class SumEnergy(EnergyModule):
     """Product of experts as the weighted sum of expert energies.
 
     Nested sums are flattened. Experts may be any :class:`EnergyModule` or boltz
-    :class:`~boltz.density.Density` (adapted with :func:`~boltz.deep.energies.as_energy`).
+    :class:`~boltz.density.Density` (adapted with :func:`~boltz.deep.adapters.as_energy`).
     """
 
     def __init__(self, experts, weights=None):
@@ -176,3 +177,5 @@ class ConditionedEnergy(EnergyModule):
         return self.base(self.complete(x))
 
 
+# ``a + b`` and ``beta * a`` on every EnergyModule build these (see boltz.deep.base)
+COMPOSITION.update(sum=SumEnergy, temper=TemperedEnergy, as_energy=as_energy)

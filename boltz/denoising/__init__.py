@@ -36,14 +36,10 @@ from .icm import icm
 from .imageio import binarize, otsu_threshold, read_binary_image, write_binary_image
 from .marginals import gibbs_marginals, mean_field_marginals
 from .mincut import SOLVERS, grid_graph, map_mincut, maxflow_bk, maxflow_scipy
+from .neighbourhood import NEIGHBOURHOODS
+from .noise import add_flip_noise, eta_from_noise_rate, noise_rate_from_eta
 from .pipeline import METHODS, build_posterior, denoise
-from .posterior import (
-    NEIGHBOURHOODS,
-    DenoisingPosterior,
-    add_flip_noise,
-    eta_from_noise_rate,
-    noise_rate_from_eta,
-)
+from .posterior import DenoisingPosterior
 from .result import DenoiseResult
 
 __all__ = [

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import check_array
-from .posterior import check_noisy_image
+from .noise import check_noisy_image
 
 __all__ = ["read_binary_image", "write_binary_image", "otsu_threshold", "binarize"]
 

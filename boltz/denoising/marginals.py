@@ -51,14 +51,49 @@ def gibbs_marginals(model, n_sweeps: int = 500, n_burn: int = 100, n_batches: in
                     init=None, seed=None, progress: bool = False) -> DenoiseResult:
     """Posterior marginals by Gibbs sampling (``n_sweeps`` after ``n_burn`` burn-in sweeps).
 
-    The sweeps are split into ``n_batches`` batches; ``info["stderr"]`` holds the
-    batch-means standard error of each pixel's probability (valid when a batch
-    is much longer than the autocorrelation time). Returns the MPM labelling
-    with ``probability`` set. ``progress`` shows a progress bar over batches.
+    Colour-class heat-bath sweeps at temperature 1
+    (:func:`boltz.samplers.grid.gibbs_sweeps`), each image row with its own
+    counter-based stream: a seed gives the same result on any number of threads.
+
+    Parameters
+    ----------
+    model : DenoisingPosterior
+        The posterior.
+    n_sweeps : int
+        Sweeps averaged over; a multiple of ``n_batches``.
+    n_burn : int
+        Sweeps discarded first.
+    n_batches : int
+        Batches for the batch-means standard errors.
+    init : array_like of shape (H, W), optional
+        Starting image with values ±1; default the noisy image.
+    seed : int, numpy Generator or None
+        Seeds the random streams.
+    progress : bool
+        Show a progress bar over batches.
+
+    Returns
+    -------
+    DenoiseResult
+        The MPM labelling (``method="mpm-gibbs"``) with ``probability`` set;
+        ``info["stderr"]`` is the batch-means standard error of each pixel's
+        probability (valid when a batch is much longer than the autocorrelation
+        time), ``info["last_state"]`` the chain's final image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.denoising import DenoisingPosterior
+    >>> y = np.ones((5, 5), dtype=np.int8)
+    >>> res = gibbs_marginals(DenoisingPosterior.from_noise_rate(y, 0.1, beta=0.5),
+    ...                       n_sweeps=100, n_burn=10, n_batches=10, seed=0)
+    >>> bool((res.probability > 0.5).all()), res.info["stderr"].shape
+    (True, (5, 5))
     """
     from tqdm.auto import tqdm
 
-    from ._kernels import grid_gibbs_mean_indicator, grid_gibbs_sweeps
+    from ..samplers._rng import make_streams
+    from ..samplers.grid import gibbs_sweeps
 
     model = _check_model(model)
     n_sweeps = check_positive_int(n_sweeps, "n_sweeps")
@@ -70,17 +105,21 @@ def gibbs_marginals(model, n_sweeps: int = 500, n_burn: int = 100, n_batches: in
         )
     rng = check_rng(seed)
     x = _initial_state(model, init)
+    chains = x[None]  # one chain; a view, updated in place
+    streams = make_streams(rng, (1, model.shape[0]))  # one counter-based stream per row
     field = model.external_field()
     beta = float(model.beta)
-    if n_burn:
-        grid_gibbs_sweeps(x, field, beta, model.neighbourhood, np.ones(n_burn),
-                          int(rng.integers(2**31 - 1)))
+    nb = model.neighbourhood
+    gibbs_sweeps(chains, streams, field, beta, nb, np.ones(n_burn))
+    per_batch = n_sweeps // n_batches
+    counts = np.zeros((1, *model.shape))
     # running first and second moments of the batch means (Welford)
     prob = np.zeros(model.shape)
     m2 = np.zeros(model.shape)
     for b in tqdm(range(n_batches), desc="Gibbs marginals", disable=not progress):
-        batch = grid_gibbs_mean_indicator(x, field, beta, model.neighbourhood,
-                                          n_sweeps // n_batches, int(rng.integers(2**31 - 1)))
+        counts[:] = 0.0
+        gibbs_sweeps(chains, streams, field, beta, nb, np.ones(per_batch), counts)
+        batch = counts[0] / per_batch
         delta = batch - prob
         prob += delta / (b + 1)
         m2 += delta * (batch - prob)
@@ -95,11 +134,36 @@ def mean_field_marginals(model, tol: float = 1e-6, max_sweeps: int = 1000,
                          init=None) -> DenoiseResult:
     """Posterior marginals by naive mean field, iterated to a fixed point.
 
-    Starts from the magnetisations ``m = init`` (default: the noisy image
-    shrunk to ±0.5) and stops when no ``m_i`` moves by more than ``tol``.
-    Raises ``RuntimeError`` if that does not happen within ``max_sweeps``.
+    Colour-class sweeps of :func:`boltz.samplers.grid.mean_field_sweep`.
+    Deterministic.
+
+    Parameters
+    ----------
+    model : DenoisingPosterior
+        The posterior.
+    tol : float
+        Stop when no magnetisation ``m_i`` moves by more than this in a sweep.
+    max_sweeps : int
+        Most sweeps; ``RuntimeError`` if ``tol`` is not reached by then.
+    init : array_like of shape (H, W), optional
+        Image with values ±1 whose half is the starting ``m``; default the noisy image.
+
+    Returns
+    -------
+    DenoiseResult
+        The MPM labelling (``method="mpm-mean-field"``) with ``probability =
+        (1 + m) / 2``; ``info["sweeps"]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.denoising import DenoisingPosterior
+    >>> y = np.ones((3, 3), dtype=np.int8)
+    >>> res = mean_field_marginals(DenoisingPosterior.from_noise_rate(y, 0.1, beta=0.0))
+    >>> round(float(res.probability[0, 0]), 4)
+    0.9
     """
-    from ._kernels import grid_mean_field_sweep
+    from ..samplers.grid import mean_field_sweep
 
     model = _check_model(model)
     tol = check_positive_scalar(tol, "tol")
@@ -107,7 +171,7 @@ def mean_field_marginals(model, tol: float = 1e-6, max_sweeps: int = 1000,
     m = 0.5 * _initial_state(model, init).astype(np.float64)
     field = model.external_field()
     for sweep in range(1, max_sweeps + 1):  # noqa: B007
-        if grid_mean_field_sweep(m, field, float(model.beta), model.neighbourhood) <= tol:
+        if mean_field_sweep(m[None], field, float(model.beta), model.neighbourhood) <= tol:
             break
     else:
         raise RuntimeError(

@@ -41,7 +41,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_choice, check_finite_scalar
-from .posterior import DenoisingPosterior, neighbour_offsets
+from .neighbourhood import neighbour_offsets
+from .posterior import DenoisingPosterior
 from .result import DenoiseResult
 
 __all__ = [
@@ -142,7 +143,7 @@ def _bk_kernel():
     """Compile (once, cached on disk) and return the numba BK solver."""
     global _BK_KERNEL
     if _BK_KERNEL is None:
-        from ._kernels import bk_maxflow_kernel
+        from ._maxflow import bk_maxflow_kernel
 
         _BK_KERNEL = bk_maxflow_kernel
     return _BK_KERNEL
@@ -162,7 +163,7 @@ def maxflow_bk(graph: GridGraph, inplace: bool = False):
     rescap = graph.cap if inplace else graph.cap.copy()
     tr = graph.terminal if inplace else graph.terminal.copy()
     flow = kernel(graph.first, graph.head, graph.sister, rescap, tr)
-    from ._kernels import residual_source_side
+    from ._maxflow import residual_source_side
 
     side = residual_source_side(graph.first, graph.head, rescap, tr)
     return float(flow), side

@@ -8,7 +8,8 @@ from .estimate import estimate_noise_rate, estimate_parameters
 from .icm import icm
 from .marginals import gibbs_marginals, mean_field_marginals
 from .mincut import map_mincut
-from .posterior import DenoisingPosterior, check_noise_rate, check_noisy_image
+from .noise import check_noise_rate, check_noisy_image
+from .posterior import DenoisingPosterior
 from .result import DenoiseResult
 
 __all__ = ["denoise", "build_posterior", "METHODS"]

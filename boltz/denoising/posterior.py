@@ -30,15 +30,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import (
-    check_array,
-    check_choice,
-    check_finite_scalar,
-    check_probability,
-    check_spins,
-)
+from .._validation import check_array, check_choice, check_finite_scalar, check_spins
 from ..density import DiscreteDensity
+from .neighbourhood import NEIGHBOURHOODS, neighbour_offsets, neighbour_sum, pair_sum
+from .noise import (
+    add_flip_noise,
+    check_noise_rate,
+    check_noisy_image,
+    eta_from_noise_rate,
+    noise_rate_from_eta,
+)
 
+# the grid and noise helpers are re-exported: they were defined here before #17
 __all__ = [
     "DenoisingPosterior",
     "NEIGHBOURHOODS",
@@ -50,107 +53,6 @@ __all__ = [
     "check_noisy_image",
     "add_flip_noise",
 ]
-
-#: Supported neighbourhoods (number of neighbours of an interior pixel).
-NEIGHBOURHOODS = (4, 8)
-
-# Forward offsets (each undirected pair once); the backward ones are their negatives.
-_FORWARD = {4: ((0, 1), (1, 0)), 8: ((0, 1), (1, 0), (1, 1), (1, -1))}
-
-
-def neighbour_offsets(neighbourhood: int, *, both_directions: bool = False) -> tuple:
-    """Row/column offsets ``(dr, dc)`` of a neighbourhood.
-
-    With ``both_directions=False`` each undirected pair appears once (forward
-    offsets); with ``True`` the list holds the forward offsets followed by their
-    negatives, so offset ``k`` and ``(k + K/2) % K`` are opposite.
-    """
-    check_choice(neighbourhood, "neighbourhood", set(NEIGHBOURHOODS))
-    fwd = _FORWARD[neighbourhood]
-    if not both_directions:
-        return fwd
-    return fwd + tuple((-dr, -dc) for dr, dc in fwd)
-
-
-def check_noise_rate(p, name: str = "noise") -> float:
-    """Check a flip-noise rate lies in (0, 0.5)."""
-    p = check_finite_scalar(p, name)
-    if not 0.0 < p < 0.5:
-        raise ValueError(
-            f"{name} must be a flip probability in (0, 0.5) (0.5 means the image carries "
-            f"no information, 0 means no noise), got {p}"
-        )
-    return p
-
-
-def eta_from_noise_rate(p) -> float:
-    """Likelihood coupling ``η = ½ log((1 - p) / p)`` of a flip-noise rate ``p`` in (0, 0.5).
-
-    >>> round(eta_from_noise_rate(0.1), 6)
-    1.098612
-    """
-    p = check_noise_rate(p, "noise")
-    return 0.5 * float(np.log1p(-p) - np.log(p))
-
-
-def noise_rate_from_eta(eta) -> float:
-    """Inverse of :func:`eta_from_noise_rate`: ``p = 1 / (1 + exp(2 η))``.
-
-    Negative ``η`` (observations anti-correlated with the image) gives ``p > 0.5``.
-    """
-    eta = check_finite_scalar(eta, "eta")
-    return float(0.5 * (1.0 - np.tanh(eta)))
-
-
-def check_noisy_image(y, name: str = "noisy") -> np.ndarray:
-    """Validate a 2D spin image (values in {-1, +1}) and return it as int8."""
-    arr = check_array(y, name, ndim=2, dtype=np.float64)
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    check_spins(arr, name)
-    return arr.astype(np.int8)
-
-
-def add_flip_noise(image, p, seed=None) -> np.ndarray:
-    """Flip each pixel of a spin image independently with probability ``p``.
-
-    >>> img = np.ones((4, 4), dtype=np.int8)
-    >>> noisy = add_flip_noise(img, 0.25, seed=0)
-    >>> noisy.shape, set(np.unique(noisy)) <= {-1, 1}
-    ((4, 4), True)
-    """
-    from .._validation import check_rng
-
-    x = check_noisy_image(image, "image")
-    p = check_probability(p, "p")
-    if p >= 0.5:
-        raise ValueError(f"p must be below 0.5 to leave any signal, got {p}")
-    rng = check_rng(seed)
-    flip = rng.random(x.shape) < p
-    return np.where(flip, -x, x).astype(np.int8)
-
-
-def _pair_sum(x: np.ndarray, neighbourhood: int) -> np.ndarray:
-    """``Σ_<ij> x_i x_j`` for a batch of images ``(n, H, W)``, each pair once."""
-    total = np.zeros(x.shape[0], dtype=np.float64)
-    H, W = x.shape[1:]
-    for dr, dc in neighbour_offsets(neighbourhood):  # dr >= 0 for forward offsets
-        c0, c1 = max(0, -dc), W - max(0, dc)
-        a = x[:, : H - dr, c0:c1]
-        b = x[:, dr:, c0 + dc: c1 + dc]
-        total += np.einsum("nij,nij->n", a, b)
-    return total
-
-
-def neighbour_sum(x: np.ndarray, neighbourhood: int) -> np.ndarray:
-    """``Σ_{j ~ i} x_j`` for every pixel of a batch ``(n, H, W)`` (free boundary)."""
-    s = np.zeros_like(x, dtype=np.float64)
-    H, W = x.shape[1:]
-    for dr, dc in neighbour_offsets(neighbourhood, both_directions=True):
-        r0, r1 = max(0, -dr), H - max(0, dr)
-        c0, c1 = max(0, -dc), W - max(0, dc)
-        s[:, r0:r1, c0:c1] += x[:, r0 + dr: r1 + dr, c0 + dc: c1 + dc]
-    return s
 
 
 class DenoisingPosterior(DiscreteDensity):
@@ -241,7 +143,7 @@ class DenoisingPosterior(DiscreteDensity):
         """Energies of a batch of flattened images ``(n, H*W)`` (or images ``(n, H, W)``)."""
         imgs = self._as_images(x)
         field = self.external_field()
-        return (-self.beta * _pair_sum(imgs, self.neighbourhood)
+        return (-self.beta * pair_sum(imgs, self.neighbourhood)
                 - np.einsum("nij,ij->n", imgs, field))
 
     def energy_image(self, x) -> float:

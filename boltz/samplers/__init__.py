@@ -11,7 +11,10 @@ Submodules: :mod:`~boltz.samplers.lattice` (random-scan, checkerboard Metropolis
 and Gibbs, multi-spin coding), :mod:`~boltz.samplers.mrf` (general pairwise MRFs
 in CSR form: single-site and chromatic Gibbs), :mod:`~boltz.samplers.cluster`
 (Wolff, Swendsen–Wang), :mod:`~boltz.samplers.tempering` (parallel tempering,
-simulated annealing). Same seed, same chain, on any number of threads.
+simulated annealing), :mod:`~boltz.samplers.grid` (spin images with per-pixel
+fields and 4 or 8 neighbours: colour-class Gibbs and annealing sweeps, ICM, mean
+field; what :mod:`boltz.denoising` runs on). Same seed, same chain, on any number
+of threads.
 
 Example
 -------

@@ -18,7 +18,8 @@ from numba import njit
 
 from .._validation import check_rng
 
-__all__ = ["make_streams", "next_u64", "next_double", "counter_double", "mix64", "GOLDEN"]
+__all__ = ["make_streams", "next_u64", "next_double", "step_double", "counter_double", "mix64",
+           "GOLDEN"]
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -50,6 +51,17 @@ def next_u64(streams, i):
 def next_double(streams, i):
     """Uniform double in [0, 1) with 53 random bits from stream ``streams[i]``."""
     return (next_u64(streams, i) >> _S11) * _INV53
+
+
+@njit(inline="always")
+def step_double(state):
+    """Advance a stream state held in a local variable; return ``(state, uniform in [0, 1))``.
+
+    The same draws as :func:`next_double`, for kernels that keep a row's stream in a
+    register while they sweep the row and store it back once.
+    """
+    state = state + GOLDEN
+    return state, (mix64(state) >> _S11) * _INV53
 
 
 @njit(inline="always")
