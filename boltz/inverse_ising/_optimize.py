@@ -17,7 +17,7 @@ __all__ = ["minimize_smooth", "minimize_l1"]
 
 
 def _options(tol, max_iter):
-    return {"maxiter": int(max_iter), "maxfun": 4 * int(max_iter), "ftol": tol * 1e-3,
+    return {"maxiter": int(max_iter), "maxfun": 4 * int(max_iter), "ftol": tol * tol,
             "gtol": tol, "maxcor": 20}
 
 

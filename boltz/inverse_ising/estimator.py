@@ -49,7 +49,8 @@ def _penalised(fun, alpha, alpha_h, n, l2):
 
 def _smooth_objective(method, S, w, m, chi):
     if method == "exact":
-        return lambda theta: objectives.exact_nll(theta, m, chi)
+        chunks = objectives.state_chunks(S.shape[1])
+        return lambda theta: objectives.exact_nll(theta, m, chi, chunks)
     return lambda theta: objectives.site_objective(theta, S, w, method)
 
 
@@ -73,6 +74,18 @@ def fit_theta(method, S, w, theta0, *, penalty="l2", alpha=0.0, alpha_h=0.0, tol
     if penalty == "l1" and alpha > 0:
         return minimize_l1(fun, theta0, n, alpha, tol=tol, max_iter=max_iter)
     return minimize_smooth(fun, theta0, tol=tol, max_iter=max_iter)
+
+
+def _starting_point(m, chi):
+    """TAP's closed form (a few L-BFGS iterations fewer than ``J = 0``), else independent spins."""
+    mc = np.clip(m, -0.999, 0.999)
+    try:
+        J, h = CLOSED_FORMS["tap"](mc, chi)
+    except ValueError:  # singular correlations
+        J, h = np.zeros((m.shape[0],) * 2), np.arctanh(mc)
+    if not (np.all(np.isfinite(J)) and np.all(np.isfinite(h))):
+        J, h = np.zeros((m.shape[0],) * 2), np.arctanh(mc)
+    return pack(J, h)
 
 
 class InverseIsing(BaseEstimator):
@@ -235,9 +248,9 @@ class InverseIsing(BaseEstimator):
                            learning_rate=self.learning_rate, seed=self.seed)
             self.n_iter_, self.converged_ = self.n_iter, True
         else:
-            theta0 = pack(np.zeros((n, n)), np.arctanh(np.clip(m, -0.999, 0.999)))
-            res = fit_theta(self.method, S, w, theta0, penalty=self.penalty, alpha=alpha,
-                            alpha_h=self.alpha_h, tol=self.tol, max_iter=self.max_iter)
+            res = fit_theta(self.method, S, w, _starting_point(m, chi), penalty=self.penalty,
+                            alpha=alpha, alpha_h=self.alpha_h, tol=self.tol,
+                            max_iter=self.max_iter)
             J, h = unpack(res.x, n)
             self.n_iter_, self.converged_ = int(res.nit), bool(res.success)
             self.objective_ = float(res.fun)

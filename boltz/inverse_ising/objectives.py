@@ -27,7 +27,7 @@ from scipy import special
 from ..exact import iter_state_chunks
 from ._data import pair_index, unpack
 
-__all__ = ["site_objective", "exact_nll", "model_moments", "SITE_LOSSES"]
+__all__ = ["site_objective", "exact_nll", "model_moments", "state_chunks", "SITE_LOSSES"]
 
 SITE_LOSSES = ("pl", "mpf")
 _ROWS = 8192  # samples per block: bounds the N x n temporaries
@@ -102,15 +102,30 @@ def site_objective(theta, S, w, kind="pl"):
     return value, np.concatenate([gh, gJ[pair_index(n)]])
 
 
-def _state_log_weights(J, h, n):
-    chunks = []
-    for _, St in iter_state_chunks(n, (-1, 1)):
-        chunks.append(0.5 * np.einsum("ki,ki->k", St @ J, St) + St @ h)
-    return np.concatenate(chunks)
+#: Up to this many variables the enumerated states are kept between evaluations (168 MB at 20).
+CACHE_STATES_UP_TO = 20
 
 
-def model_moments(J, h):
+def state_chunks(n):
+    """All ``2**n`` spin states in chunks: a list (cached) for ``n <= 20``, else an iterable
+    that regenerates them on each pass."""
+    if n <= CACHE_STATES_UP_TO:
+        return [St for _, St in iter_state_chunks(n, (-1, 1))]
+    return _Regenerated(n)
+
+
+class _Regenerated:
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return (St for _, St in iter_state_chunks(self.n, (-1, 1)))
+
+
+def model_moments(J, h, chunks=None):
     """Exact ``log Z``, ``<s_i>`` and ``<s_i s_j>`` of the model, by enumeration.
+
+    ``chunks`` are the states from :func:`state_chunks` (made here when omitted).
 
     Examples
     --------
@@ -119,22 +134,23 @@ def model_moments(J, h):
     True
     """
     n = h.shape[0]
-    logw = _state_log_weights(J, h, n)
-    log_z = float(special.logsumexp(logw))
+    chunks = state_chunks(n) if chunks is None else chunks
+    logw = [0.5 * np.einsum("ki,ki->k", St @ J, St) + St @ h for St in chunks]
+    log_z = float(special.logsumexp(np.concatenate(logw)))
     m = np.zeros(n)
     chi = np.zeros((n, n))
-    for start, St in iter_state_chunks(n, (-1, 1)):
-        p = np.exp(logw[start:start + St.shape[0]] - log_z)
+    for lw, St in zip(logw, chunks, strict=True):
+        p = np.exp(lw - log_z)
         m += p @ St
         chi += St.T @ (p[:, None] * St)
     return log_z, m, 0.5 * (chi + chi.T)
 
 
-def exact_nll(theta, m_data, chi_data):
+def exact_nll(theta, m_data, chi_data, chunks=None):
     """Mean negative log-likelihood of data with moments ``m_data``, ``chi_data``, and its gradient.
 
     ``-L = log Z - h . m_data - sum_{i<j} J_ij chi_data_ij``; the gradient is the
-    model's moments minus the data's.
+    model's moments minus the data's. ``chunks`` as in :func:`model_moments`.
 
     Examples
     --------
@@ -144,7 +160,7 @@ def exact_nll(theta, m_data, chi_data):
     """
     n = m_data.shape[0]
     J, h = unpack(theta, n)
-    log_z, m, chi = model_moments(J, h)
+    log_z, m, chi = model_moments(J, h, chunks)
     iu = pair_index(n)
     value = log_z - h @ m_data - J[iu] @ chi_data[iu]
     return float(value), np.concatenate([m - m_data, (chi - chi_data)[iu]])
