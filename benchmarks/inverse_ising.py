@@ -126,7 +126,7 @@ def run_case(name, model, graph, X, methods, quick, n_threads):
         # the peer's default gradient tolerance (sklearn's tol=1e-4) for ours too
         kw = {"alpha": alpha, "tol": 1e-4} if method in ("pl", "mpf") else {}
         if method == "pcd":
-            kw = {"n_chains": 500, "n_iter": 300 if quick else 1000, "seed": 0}
+            kw = {"n_chains": 500, "n_iter": 200 if quick else 500, "seed": 0}
         t = time.perf_counter()
         est = InverseIsing(method=method, n_threads=n_threads, **kw).fit(X)
         sec = time.perf_counter() - t
