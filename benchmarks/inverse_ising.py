@@ -158,6 +158,9 @@ def main():
     base = ["pl", "mpf", "pcd", "nmf", "tap", "sm"]
     print(f"load average before: {os.getloadavg()}, numba threads: "
           f"{__import__('numba').get_num_threads()}", flush=True)
+    warm = draw_samples(sparse_model(20)[0], 200, n_chains=100, burn_in=10)
+    for method in base:   # numba compilation and cache loading are never timed
+        InverseIsing(method=method, n_iter=2, n_chains=10).fit(warm)
     table = {}
     for name, (model, graph) in cases.items():
         t = time.perf_counter()

@@ -34,16 +34,21 @@ _ROWS = 8192  # samples per block: bounds the N x n temporaries
 
 
 @njit(cache=True, fastmath=True)
-def _site_terms(M, S, w, pl):
-    """In place ``M <- w_mu phi'(M) s`` (the gradient with respect to the local fields);
-    returns ``sum_mu w_mu sum_i phi(M)``. One serial pass: the same sums on any thread count."""
+def _site_terms(F, S, w, h, gh, pl):
+    """One serial pass over a block (the same sums on any thread count).
+
+    On entry ``F = S J``; ``m_i = s_i (F_i + h_i)``. On exit ``F`` holds
+    ``w_mu phi'(m_i) s_i``, the gradient with respect to the local fields, whose
+    column sums are added to ``gh``. Returns ``sum_mu w_mu sum_i phi(m_i)``.
+    """
     total = 0.0
-    N, n = M.shape
+    N, n = F.shape
     for a in range(N):
         row = 0.0
         wa = w[a]
         for i in range(n):
-            m = M[a, i]
+            s = S[a, i]
+            m = s * (F[a, i] + h[i])
             if pl:
                 # phi = log(1 + exp(-2m)) = -log sigma(2m), phi' = -2 sigma(-2m), via e = exp(-2|m|)
                 e = math.exp(-2.0 * abs(m))
@@ -53,7 +58,9 @@ def _site_terms(M, S, w, pl):
                 # phi = exp(-m): the probability flow out of the state by flipping s_i
                 d = -math.exp(min(-m, 700.0))
                 row -= d
-            M[a, i] = wa * d * S[a, i]
+            g = wa * d * s
+            F[a, i] = g
+            gh[i] += g
         total += wa * row
     return total
 
@@ -93,10 +100,7 @@ def site_objective(theta, S, w, kind="pl"):
         Sb = S[start:start + _ROWS]
         wb = w[start:start + _ROWS]
         D = Sb @ J
-        D += h
-        D *= Sb                               # m_i = s_i f_i
-        value += _site_terms(D, Sb, wb, kind == "pl")   # D <- d value / d f_i
-        gh += D.sum(axis=0)
+        value += _site_terms(D, Sb, wb, h, gh, kind == "pl")   # D <- d value / d f_i
         G += D.T @ Sb
     gJ = G + G.T                              # J_ij enters f_i and f_j
     return value, np.concatenate([gh, gJ[pair_index(n)]])
