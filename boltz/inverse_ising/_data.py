@@ -85,12 +85,24 @@ def data_moments(S, w):
 
 
 def pair_index(n: int):
-    """Row and column indices ``(i, j)``, ``i < j``, of the ``n (n - 1) / 2`` pairs."""
+    """Row and column indices ``(i, j)``, ``i < j``, of the ``n (n - 1) / 2`` pairs.
+
+    Examples
+    --------
+    >>> [a.tolist() for a in pair_index(3)]
+    [[0, 0, 1], [1, 2, 2]]
+    """
     return np.triu_indices(n, 1)
 
 
 def pack(J, h) -> np.ndarray:
-    """Parameter vector ``[h, J_ij (i < j)]``."""
+    """Parameter vector ``[h, J_ij (i < j)]``.
+
+    Examples
+    --------
+    >>> pack(np.array([[0.0, 0.5], [0.5, 0.0]]), np.array([0.1, 0.2])).tolist()
+    [0.1, 0.2, 0.5]
+    """
     n = h.shape[0]
     return np.concatenate([h, J[pair_index(n)]])
 

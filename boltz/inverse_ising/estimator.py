@@ -292,7 +292,23 @@ class InverseIsing(BaseEstimator):
         return -np.logaddexp(0.0, -2.0 * M).sum(axis=1)
 
     def score(self, X, y=None) -> float:
-        """Mean pseudo-log-likelihood of ``X`` (higher is better; any ``n``)."""
+        """Mean pseudo-log-likelihood of ``X`` (higher is better; any ``n``).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_variables)
+        y : ignored
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> est = InverseIsing(method="nmf", alpha=0.5).fit([[1, -1], [-1, 1], [1, 1]])
+        >>> est.score([[1, -1], [1, 1]]) < 0
+        True
+        """
         return float(self.pseudo_log_likelihood(X).mean())
 
     def log_likelihood(self, X) -> np.ndarray:
@@ -357,6 +373,10 @@ def load_inverse_ising(path) -> InverseIsing:
     -------
     InverseIsing
         Fitted estimator with ``coupling_``, ``field_`` and ``model_``.
+
+    Examples
+    --------
+    See :meth:`InverseIsing.save`.
     """
     from ..io import load_model
 

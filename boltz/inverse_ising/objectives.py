@@ -112,7 +112,13 @@ CACHE_STATES_UP_TO = 20
 
 def state_chunks(n):
     """All ``2**n`` spin states in chunks: a list (cached) for ``n <= 20``, else an iterable
-    that regenerates them on each pass."""
+    that regenerates them on each pass.
+
+    Examples
+    --------
+    >>> [c.shape for c in state_chunks(3)]
+    [(8, 3)]
+    """
     if n <= CACHE_STATES_UP_TO:
         return [St for _, St in iter_state_chunks(n, (-1, 1))]
     return _Regenerated(n)
