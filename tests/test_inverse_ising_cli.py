@@ -26,7 +26,8 @@ def data(tmp_path_factory):
 def test_fit_writes_a_loadable_model(data, tmp_path, capsys, method):
     path, J = data
     out = tmp_path / "m.npz"
-    assert main(["mrf", "fit", str(path), "--method", method, "--out", str(out)]) == 0
+    assert main(["mrf", "fit", str(path), "--method", method, "--out", str(out),
+                 "--threads", "1"]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["model"] == str(out) and report["n_variables"] == 4
     est = load_inverse_ising(out)

@@ -49,8 +49,8 @@ def _penalised(fun, alpha, alpha_h, n, l2):
 
 def _smooth_objective(method, S, w, m, chi):
     if method == "exact":
-        chunks = objectives.state_chunks(S.shape[1])
-        return lambda theta: objectives.exact_nll(theta, m, chi, chunks)
+        halves = objectives.state_halves(S.shape[1])
+        return lambda theta: objectives.exact_nll(theta, m, chi, halves)
     return lambda theta: objectives.site_objective(theta, S, w, method)
 
 

@@ -22,12 +22,11 @@ import math
 
 import numpy as np
 from numba import njit
-from scipy import special
 
-from ..exact import iter_state_chunks
+from ..exact import all_states
 from ._data import pair_index, unpack
 
-__all__ = ["site_objective", "exact_nll", "model_moments", "state_chunks", "SITE_LOSSES"]
+__all__ = ["site_objective", "exact_nll", "model_moments", "state_halves", "SITE_LOSSES"]
 
 SITE_LOSSES = ("pl", "mpf")
 _ROWS = 8192  # samples per block: bounds the N x n temporaries
@@ -106,36 +105,31 @@ def site_objective(theta, S, w, kind="pl"):
     return value, np.concatenate([gh, gJ[pair_index(n)]])
 
 
-#: Up to this many variables the enumerated states are kept between evaluations (168 MB at 20).
-CACHE_STATES_UP_TO = 20
+def state_halves(n):
+    """Every state of the first ``n // 2`` spins and of the rest (:func:`boltz.exact.all_states`).
 
-
-def state_chunks(n):
-    """All ``2**n`` spin states in chunks: a list (cached) for ``n <= 20``, else an iterable
-    that regenerates them on each pass.
+    A state of all ``n`` spins is a pair (low half, high half); :func:`model_moments`
+    works on the ``2**(n//2) x 2**(n - n//2)`` table of such pairs.
 
     Examples
     --------
-    >>> [c.shape for c in state_chunks(3)]
-    [(8, 3)]
+    >>> A, B = state_halves(5)
+    >>> A.shape, B.shape
+    ((4, 2), (8, 3))
     """
-    if n <= CACHE_STATES_UP_TO:
-        return [St for _, St in iter_state_chunks(n, (-1, 1))]
-    return _Regenerated(n)
+    a = n // 2
+    return all_states(a, support=(-1, 1)), all_states(n - a, support=(-1, 1))
 
 
-class _Regenerated:
-    def __init__(self, n):
-        self.n = n
-
-    def __iter__(self):
-        return (St for _, St in iter_state_chunks(self.n, (-1, 1)))
-
-
-def model_moments(J, h, chunks=None):
+def model_moments(J, h, halves=None):
     """Exact ``log Z``, ``<s_i>`` and ``<s_i s_j>`` of the model, by enumeration.
 
-    ``chunks`` are the states from :func:`state_chunks` (made here when omitted).
+    The ``2**n`` states are split into halves ``s = (a, b)``: the log-weight table is
+    ``L = e_a 1^T + 1 e_b^T + A J_ab B^T``, where ``A`` (``B``) lists every state of
+    the first (second) half and ``e_a``, ``e_b`` are the halves' own terms. The
+    moments come from the table ``P = exp(L - log Z)`` by products with ``A`` and
+    ``B``: ``O(2^n n)`` work and ``2^n`` floats of memory, not ``O(2^n n^2)``.
+    ``halves`` is :func:`state_halves` (made here when omitted).
 
     Examples
     --------
@@ -144,23 +138,33 @@ def model_moments(J, h, chunks=None):
     True
     """
     n = h.shape[0]
-    chunks = state_chunks(n) if chunks is None else chunks
-    logw = [0.5 * np.einsum("ki,ki->k", St @ J, St) + St @ h for St in chunks]
-    log_z = float(special.logsumexp(np.concatenate(logw)))
-    m = np.zeros(n)
-    chi = np.zeros((n, n))
-    for lw, St in zip(logw, chunks, strict=True):
-        p = np.exp(lw - log_z)
-        m += p @ St
-        chi += St.T @ (p[:, None] * St)
-    return log_z, m, 0.5 * (chi + chi.T)
+    A, B = state_halves(n) if halves is None else halves
+    a = A.shape[1]
+    e_a = 0.5 * np.einsum("ki,ki->k", A @ J[:a, :a], A) + A @ h[:a]
+    e_b = 0.5 * np.einsum("ki,ki->k", B @ J[a:, a:], B) + B @ h[a:]
+    L = (A @ J[:a, a:]) @ B.T
+    L += e_a[:, None]
+    L += e_b[None, :]
+    top = float(L.max())
+    P = np.exp(L - top, out=L)                # log-sum-exp, keeping the exponentials
+    total = float(P.sum())
+    log_z = top + np.log(total)
+    P /= total
+    r, c = P.sum(axis=1), P.sum(axis=0)
+    m = np.concatenate([r @ A, c @ B])
+    chi = np.empty((n, n))
+    chi[:a, :a] = A.T @ (r[:, None] * A)
+    chi[a:, a:] = B.T @ (c[:, None] * B)
+    chi[:a, a:] = A.T @ (P @ B)
+    chi[a:, :a] = chi[:a, a:].T
+    return log_z, m, chi
 
 
-def exact_nll(theta, m_data, chi_data, chunks=None):
+def exact_nll(theta, m_data, chi_data, halves=None):
     """Mean negative log-likelihood of data with moments ``m_data``, ``chi_data``, and its gradient.
 
     ``-L = log Z - h . m_data - sum_{i<j} J_ij chi_data_ij``; the gradient is the
-    model's moments minus the data's. ``chunks`` as in :func:`model_moments`.
+    model's moments minus the data's. ``halves`` as in :func:`model_moments`.
 
     Examples
     --------
@@ -170,7 +174,7 @@ def exact_nll(theta, m_data, chi_data, chunks=None):
     """
     n = m_data.shape[0]
     J, h = unpack(theta, n)
-    log_z, m, chi = model_moments(J, h, chunks)
+    log_z, m, chi = model_moments(J, h, halves)
     iu = pair_index(n)
     value = log_z - h @ m_data - J[iu] @ chi_data[iu]
     return float(value), np.concatenate([m - m_data, (chi - chi_data)[iu]])
