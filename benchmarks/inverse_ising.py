@@ -160,7 +160,10 @@ def main():
           f"{__import__('numba').get_num_threads()}", flush=True)
     warm = draw_samples(sparse_model(20)[0], 200, n_chains=100, burn_in=10)
     for method in base:   # numba compilation and cache loading are never timed
-        InverseIsing(method=method, n_iter=2, n_chains=10).fit(warm)
+        InverseIsing(method=method, n_iter=2, n_chains=10, n_threads=args.threads).fit(warm)
+    with threadpool_limits(limits=args.threads, user_api="blas"):
+        if LogisticRegression is not None:
+            sklearn_per_node(warm, 0.01)
     table = {}
     for name, (model, graph) in cases.items():
         t = time.perf_counter()
