@@ -32,6 +32,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import time
@@ -46,7 +47,11 @@ try:
     from sklearn.linear_model import LogisticRegression
 except ImportError:  # the peer is optional
     LogisticRegression = None
-from threadpoolctl import threadpool_limits
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:  # comes with scikit-learn; without it threads are left as they are
+    def threadpool_limits(limits=None, user_api=None):
+        return contextlib.nullcontext()
 
 PENALTY_C = 10.0  # alpha = PENALTY_C / N for pl, mpf and the peer
 
