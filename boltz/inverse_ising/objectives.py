@@ -44,6 +44,7 @@ def _site_terms(F, S, w, h, gh, pl):
     N, n = F.shape
     for a in range(N):
         row = 0.0
+        prod = 1.0     # pl: prod_i (1 + e_i), one log per row instead of one per site
         wa = w[a]
         for i in range(n):
             s = S[a, i]
@@ -51,7 +52,11 @@ def _site_terms(F, S, w, h, gh, pl):
             if pl:
                 # phi = log(1 + exp(-2m)) = -log sigma(2m), phi' = -2 sigma(-2m), via e = exp(-2|m|)
                 e = math.exp(-2.0 * abs(m))
-                row += max(-2.0 * m, 0.0) + math.log(1.0 + e)
+                row += max(-2.0 * m, 0.0)
+                prod *= 1.0 + e
+                if prod > 1e250:       # each factor is at most 2: flush long before overflow
+                    row += math.log(prod)
+                    prod = 1.0
                 d = -2.0 * (e if m >= 0.0 else 1.0) / (1.0 + e)
             else:
                 # phi = exp(-m): the probability flow out of the state by flipping s_i
@@ -60,7 +65,7 @@ def _site_terms(F, S, w, h, gh, pl):
             g = wa * d * s
             F[a, i] = g
             gh[i] += g
-        total += wa * row
+        total += wa * (row + math.log(prod))
     return total
 
 
