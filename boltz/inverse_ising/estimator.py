@@ -224,7 +224,7 @@ class InverseIsing(BaseEstimator):
         if self.n_threads is None:
             J, h = self._fit_params(S, w, alpha)
         else:
-            from ..rbm._threads import blas_threads
+            from ..backend._threads import blas_threads
 
             with blas_threads(self.n_threads):
                 J, h = self._fit_params(S, w, alpha)
