@@ -158,8 +158,28 @@ def _generator(rng, device):
 
 def state_to_numpy(state) -> ChainState:
     """A torch sampler's state as numpy arrays (spins, generator state, betas), e.g. to
-    save with :func:`~boltz.samplers.save_state`."""
-    info = {k: v for k, v in state.info.items() if k != "generator"}
+    save with :func:`~boltz.samplers.save_state` (the algorithm's ``restore`` takes it back).
+
+    Parameters
+    ----------
+    state : ChainState
+        A state of :func:`torch_checkerboard` or
+        :func:`~boltz.samplers.torch_multispin.torch_multispin`.
+
+    Returns
+    -------
+    ChainState
+        ``spins`` (numpy), ``streams`` (the generator state, uint8), ``betas``, numeric info.
+
+    Examples
+    --------
+    >>> from boltz.ising import IsingLattice
+    >>> alg = torch_checkerboard(IsingLattice(4, beta=0.3))
+    >>> state_to_numpy(alg.init(n_chains=2, seed=0)).streams.dtype
+    dtype('uint8')
+    """
+    info = {k: v for k, v in state.info.items()
+            if isinstance(v, (int, float, np.ndarray)) and not isinstance(v, bool)}
     gen = state.info["generator"]
     return ChainState(state.spins.cpu().numpy().copy(), gen.get_state().numpy().copy(),
                       np.array(state.betas, dtype=np.float64), info)
