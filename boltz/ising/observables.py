@@ -241,7 +241,7 @@ class IsingRun:
             raise ValueError("the run did not record structure factors; simulate with "
                              "correlation=True on a lattice")
         L = self.side
-        flat = self.structure.reshape(self.structure.shape[0], -1)
+        flat = np.concatenate([self.structure[:, :, 0], self.structure[:, :, 1]], axis=1)
         k = self.structure.shape[1]
         est = jackknife(lambda x: correlation_length(x[:, :k], x[:, k:], L), flat,
                         n_blocks=self._blocks())
