@@ -152,7 +152,7 @@ def honeycomb_lattice(L, *, J=1.0, h=0.0, beta=None, temperature=None) -> Lattic
     Examples
     --------
     >>> m = honeycomb_lattice(4)
-    >>> sorted(set(m.couplings.getnnz(axis=1)))
+    >>> sorted(set(m.couplings.getnnz(axis=1).tolist()))
     [3]
     """
     L = _side(L, 4, even=True)
