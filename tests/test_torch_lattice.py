@@ -1,6 +1,8 @@
 """The torch lattice samplers on torch-CPU: invariance against enumeration, energies against
 Kaufman's exact finite lattice, a control that must fail, reproducibility and bad input."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,8 @@ from boltz.ising import IsingLattice, kaufman_energy, simulate  # noqa: E402
 from boltz.samplers import hamiltonian  # noqa: E402
 from boltz.samplers.torch_lattice import torch_checkerboard  # noqa: E402
 from boltz.samplers.torch_multispin import torch_multispin  # noqa: E402
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
 def collect(alg, state, n_samples):
@@ -33,19 +37,21 @@ MODELS = {
 }
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("kind", ["metropolis", "gibbs"])
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_torch_checkerboard_is_exact(kind, name):
+def test_torch_checkerboard_is_exact(kind, name, device):
     model = MODELS[name]()
-    alg = torch_checkerboard(model, kind, device="cpu")
+    alg = torch_checkerboard(model, kind, device=device)
     state = alg.step(alg.init(n_chains=128, seed=5), 20)
     assert_matches_exact(model, collect(alg, state, 150))
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("J", [1.0, -1.0])
-def test_torch_multispin_is_exact_on_4x4(J):
+def test_torch_multispin_is_exact_on_4x4(J, device):
     model = IsingLattice(4, J=J, beta=0.3)
-    alg = torch_multispin(model, device="cpu", dense_digits=4)   # exercise the sparse tail
+    alg = torch_multispin(model, device=device, dense_digits=4)   # exercise the sparse tail
     state = alg.step(alg.init(n_chains=128, seed=6), 20)
     assert_matches_exact(model, collect(alg, state, 200))
 
@@ -61,11 +67,12 @@ def test_torch_sampler_test_has_power():
     assert p < P_MIN
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("algorithm", ["metropolis", "gibbs", "multispin"])
-def test_torch_energy_against_kaufman(algorithm):
+def test_torch_energy_against_kaufman(algorithm, device):
     L, T = 16, 2.5
     run = simulate(IsingLattice(L, temperature=T), algorithm, n_sweeps=300, n_burnin=100,
-                   n_chains=64, seed=2, device="cpu")
+                   n_chains=64, seed=2, device=device)
     e = run.energy
     assert e.error > 0
     assert abs(e.mean - kaufman_energy(L, L, 1 / T)) < 5 * e.error, (e, kaufman_energy(L, L,
@@ -123,6 +130,18 @@ def test_torch_bad_input():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             torch_checkerboard(IsingLattice(4), device="cuda")
+
+
+@pytest.mark.skipif(os.environ.get("BOLTZ_TEST_COMPILE") != "1",
+                    reason="torch.compile takes minutes on a shared CPU (BOLTZ_TEST_COMPILE=1)")
+@pytest.mark.parametrize("device", DEVICES)
+def test_compiled_half_sweep_gives_the_same_chain(device):
+    model = IsingLattice(8, beta=0.4)
+    runs = []
+    for comp in (False, True):
+        alg = torch_checkerboard(model, "metropolis", device=device, compile=comp)
+        runs.append(alg.spins(alg.step(alg.init(n_chains=4, seed=1), 5)))
+    np.testing.assert_array_equal(runs[0], runs[1])
 
 
 def test_import_samplers_does_not_import_torch():
