@@ -167,17 +167,29 @@ def torch_multispin(model, device="cpu", dense_digits: int = 12) -> TorchLattice
 
     def init(n_chains=64, seed=None, initial="random", beta=None):
         rng = check_rng(seed)
-        spins = initial_spins(initial, n_chains, site_shape, rng)
-        n = spins.shape[0]
+        n = check_positive_int(n_chains, "n_chains")
         groups = -(-n // 64)
-        if groups * 64 > n:  # idle lanes evolve too; start them random
-            spins = np.concatenate([spins, initial_spins("random", groups * 64 - n,
-                                                         site_shape, rng)])
         betas = check_betas(model.beta if beta is None else beta, n)
         for g in range(groups):
             if np.any(betas[64 * g:64 * (g + 1)] != betas[64 * g]):
                 raise ValueError("torch_multispin needs one beta per group of 64 chains")
-        return device_state(pack_spins(spins), betas, n, _generator(rng, dev))
+        gen = _generator(rng, dev)
+        if isinstance(initial, str) and initial in ("random", "up", "down"):
+            # built on the device: a large lattice never passes through host memory
+            if initial == "random":
+                words = torch.randint(_INT64_MIN, _INT64_MAX, (groups, Lx, Ly), generator=gen,
+                                      device=dev, dtype=torch.int64)
+            else:
+                words = torch.full((groups, Lx, Ly), -1 if initial == "up" else 0,
+                                   dtype=torch.int64, device=dev)
+            state = device_state(np.empty((0,), dtype=np.int64), betas, n, gen)
+            state.spins = words
+            return state
+        spins = initial_spins(initial, n, site_shape, rng)
+        if groups * 64 > n:  # idle lanes evolve too; start them random
+            spins = np.concatenate([spins, initial_spins("random", groups * 64 - n,
+                                                         site_shape, rng)])
+        return device_state(pack_spins(spins), betas, n, gen)
 
     def step(state, n_sweeps=1):
         n_sweeps = check_sweeps(n_sweeps)
