@@ -165,13 +165,19 @@ def torch_cpu_part(args, seconds, out):
     import torch
 
     L = 256
-    rate = torch_rates(L, "cpu", seconds, args.repeats)
-    ms = torch_rates(L, "cpu", seconds, args.repeats, multispin=True)
-    print(f"L={L:5d} torch-cpu checkerboard ({torch.get_num_threads()} threads): {fmt(rate)} "
-          "updates/ns", flush=True)
-    print(f"L={L:5d} torch-cpu multispin: {fmt(ms)} updates/ns", flush=True)
-    out["torch_cpu_updates_per_ns"] = rate[0]
-    out["torch_cpu_multispin_updates_per_ns"] = ms[0]
+    threads = torch.get_num_threads()
+    best, best_ms = 0.0, 0.0
+    for t in sorted({1, threads}):
+        torch.set_num_threads(t)
+        rate = torch_rates(L, "cpu", seconds, args.repeats)
+        ms = torch_rates(L, "cpu", seconds, args.repeats, multispin=True)
+        print(f"L={L:5d} torch-cpu checkerboard ({t} threads): {fmt(rate)} updates/ns",
+              flush=True)
+        print(f"L={L:5d} torch-cpu multispin ({t} threads): {fmt(ms)} updates/ns", flush=True)
+        best, best_ms = max(best, rate[0]), max(best_ms, ms[0])
+    torch.set_num_threads(threads)
+    out["torch_cpu_updates_per_ns"] = best          # wall clock, the better thread count
+    out["torch_cpu_multispin_updates_per_ns"] = best_ms
 
 
 def gpu_part(args, seconds, out):

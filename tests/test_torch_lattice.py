@@ -19,6 +19,15 @@ from boltz.samplers.torch_multispin import torch_multispin  # noqa: E402
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Small lattices run fastest on one intra-op thread (and far faster on a shared box)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def collect(alg, state, n_samples):
     out = []
     for _ in range(n_samples):
