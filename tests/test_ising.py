@@ -266,6 +266,21 @@ def test_cli_other_lattices_device_and_observables(capsys):
     assert "L must be even" in capsys.readouterr().err
 
 
+def test_cli_checkpoint_and_resume(capsys, tmp_path):
+    from boltz.cli import main
+
+    path = tmp_path / "state.npz"
+    base = ["ising", "--L", "8", "--T", "2.5", "--sweeps", "20", "--quiet"]
+    assert main(base + ["--checkpoint", str(path)]) == 0
+    assert "saved the sampler state" in capsys.readouterr().out and path.exists()
+    assert main(base + ["--checkpoint", str(path)]) == 2          # exists: no overwrite
+    assert "add --overwrite" in capsys.readouterr().err
+    assert main(base + ["--resume", str(path), "--checkpoint", str(path), "--overwrite"]) == 0
+    assert main(base + ["--resume", str(path), "--algorithm", "gibbs"]) == 2
+    assert main(["ising", "--L", "8", "--T-range", "2", "3", "2", "--checkpoint",
+                 str(tmp_path / "x.npz"), "--quiet"]) == 2
+
+
 def test_derived_estimators_match_exact_4x4():
     # chi, C and the Binder cumulant from a run against the same quantities by enumeration
     model = IsingLattice(4, temperature=2.5)

@@ -180,3 +180,26 @@ def test_checkpoint_of_a_torch_state(tmp_path):
     np.testing.assert_array_equal(alg.spins(alg.step(alg.restore(loaded), 4)), straight)
     with pytest.raises(TypeError, match="state_to_numpy"):
         save_state(tmp_path / "u.npz", state)
+
+
+@pytest.mark.parametrize("algorithm, chains, device", [
+    ("metropolis", 2, None), ("multispin", 64, None), ("wolff", 2, None), ("gibbs", 2, "cpu")])
+def test_simulate_split_into_checkpointed_pieces_equals_one_run(tmp_path, algorithm, chains,
+                                                                 device):
+    if device is not None:
+        pytest.importorskip("torch")
+    model = IsingLattice(8, temperature=2.4)
+    kw = dict(n_chains=chains, seed=9, device=device)
+    whole = simulate(model, algorithm, n_sweeps=12, n_burnin=4, **kw)
+    path = tmp_path / "piece.npz"
+    first = simulate(model, algorithm, n_sweeps=6, n_burnin=4, checkpoint=path, **kw)
+    assert first.info["checkpoint"] == str(path)
+    second = simulate(model, algorithm, n_sweeps=6, resume=path, **kw)
+    np.testing.assert_array_equal(np.concatenate([first.energies, second.energies]),
+                                  whole.energies)
+    np.testing.assert_array_equal(second.final_spins, whole.final_spins)
+    with pytest.raises(FileExistsError):
+        simulate(model, algorithm, n_sweeps=2, checkpoint=path, **kw)
+    if algorithm == "metropolis":
+        with pytest.raises(ValueError, match="holds a checkerboard_metropolis state"):
+            simulate(model, "gibbs", n_sweeps=2, resume=path)

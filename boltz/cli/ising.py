@@ -11,6 +11,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import os
 
 ALGORITHMS = ("metropolis", "random_metropolis", "gibbs", "multispin", "wolff", "swendsen_wang",
               "chromatic_gibbs")
@@ -53,6 +54,14 @@ def register(subparsers) -> None:
                    help="independent chains (default 1; 64 for multispin)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--plot", default=None, metavar="PATH", help="save a figure to PATH")
+    p.add_argument("--checkpoint", default=None, metavar="PATH",
+                   help="save the sampler state (spins and random streams, .npz) at the end, "
+                        "one temperature only (default: none)")
+    p.add_argument("--resume", default=None, metavar="PATH",
+                   help="continue from a --checkpoint file instead of a random start; burn-in "
+                        "defaults to 0 (default: none)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="let --checkpoint replace an existing file (default off)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -106,6 +115,12 @@ def run(args: argparse.Namespace) -> int:
     check_positive_int(args.L, "--L")
     if args.device is not None and args.lattice != "square":
         raise ValueError("--device runs the square-lattice torch samplers; use --lattice square")
+    if (args.checkpoint or args.resume) and len(temps) > 1:
+        raise ValueError("--checkpoint and --resume take one temperature (--T), not --T-range")
+    if args.checkpoint and not args.overwrite:
+        target = args.checkpoint if args.checkpoint.endswith(".npz") else args.checkpoint + ".npz"
+        if os.path.exists(target):
+            raise ValueError(f"--checkpoint {target} exists; add --overwrite to replace it")
     if args.lattice != "square" and args.algorithm == "multispin":
         raise ValueError(f"--algorithm multispin needs the square lattice, not {args.lattice}")
     if args.lattice == "square" and args.algorithm == "chromatic_gibbs":
@@ -128,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
         r = simulate(model, args.algorithm, n_sweeps=args.sweeps, n_burnin=args.burnin,
                      n_chains=chains, seed=args.seed + k, progress=not args.quiet,
                      device=args.device, correlation=args.correlation_length,
-                     staggered=args.staggered)
+                     staggered=args.staggered, resume=args.resume, checkpoint=args.checkpoint,
+                     overwrite=args.overwrite)
         runs.append(r)
         extra = ""
         if args.correlation_length:
@@ -143,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
         for T in temps:
             print(f"{T:7.4f} {onsager_energy(T, args.J):>22.6g} "
                   f"{onsager_magnetization(T, args.J):>22.6g}")
+    if args.checkpoint:
+        print(f"saved the sampler state to {runs[-1].info['checkpoint']}")
     if args.plot:
         import matplotlib
 

@@ -302,10 +302,26 @@ def _torch_algorithm(model, algorithm, device):
     return torch_checkerboard(model, algorithm, device=device)
 
 
+def _resumed_state(alg, resume, device):
+    """The state to continue from: a path written by ``save_state`` or a ChainState."""
+    from ..samplers import ChainState, load_state
+
+    if isinstance(resume, ChainState):
+        state = resume
+    else:
+        state, name = load_state(resume)
+        if name is not None and name != alg.name:
+            raise ValueError(f"resume holds a {name} state, but the run uses {alg.name}")
+    if device is not None:
+        return alg.restore(state)
+    return state
+
+
 def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
              n_burnin: int | None = None, n_chains: int = 1, seed=None,
              measure_every: int = 1, initial="random", correlation: bool = False,
-             progress: bool = False, device=None, staggered: bool = False) -> IsingRun:
+             progress: bool = False, device=None, staggered: bool = False,
+             resume=None, checkpoint=None, overwrite: bool = False) -> IsingRun:
     """Run ``algorithm`` on ``model`` and measure after every ``measure_every`` sweeps.
 
     ``n_burnin`` sweeps (default ``n_sweeps // 5``) are discarded first; Wolff's
@@ -319,6 +335,13 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
     ``G(r)`` and the structure factors of the correlation length, ``staggered=True``
     the staggered magnetisation (bipartite lattices).
 
+    Long runs: ``checkpoint=PATH`` saves the sampler state (spins and random
+    streams, :func:`~boltz.samplers.save_state`) after the last sweep (an existing
+    file only with ``overwrite=True``); ``resume=PATH`` (or a ``ChainState``) starts
+    from such a state instead of ``initial`` and ``seed`` (burn-in defaults to 0,
+    Wolff keeps its calibration). Measurements of a run split this way are
+    bit-identical to one long run.
+
     Example
     -------
     >>> from boltz.ising import IsingLattice
@@ -331,6 +354,7 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
     from ..samplers.lattice import multispin_observables
 
     n_sweeps = check_positive_int(n_sweeps, "n_sweeps")
+    n_burnin_given = n_burnin
     n_burnin = n_sweeps // 5 if n_burnin is None else check_nonnegative_int(n_burnin, "n_burnin")
     measure_every = check_positive_int(measure_every, "measure_every")
     n_chains = check_positive_int(n_chains, "n_chains")
@@ -343,7 +367,13 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
         raise ValueError("staggered=True needs a bipartite lattice (even periodic sides)")
     alg = (get_algorithm(model, algorithm) if device is None
            else _torch_algorithm(model, algorithm, device))
-    state = alg.init(n_chains=n_chains, seed=seed, initial=initial)
+    if resume is None:
+        state = alg.init(n_chains=n_chains, seed=seed, initial=initial)
+    else:
+        state = _resumed_state(alg, resume, device)
+        n_chains = state.n_chains
+        if n_burnin_given is None:
+            n_burnin = 0
     n = int(model.n_variables)
     multispin = algorithm == "multispin"
     lattice = hasattr(model, "grid_shape")
@@ -365,7 +395,7 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
 
         temp = 1.0 / model.beta if model.beta else np.inf
         iterator = tqdm(iterator, desc=f"{algorithm} T={temp:.4g}")
-    if algorithm == "wolff":
+    if algorithm == "wolff" and "clusters_per_sweep" not in state.info:
         # burn-in by flipped spins, then fix the clusters per sweep from the equilibrium size
         calibrate_wolff(alg, state, n_clusters=100, burnin_sweeps=n_burnin)
     else:
@@ -396,6 +426,15 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
                                      periodic=bool(getattr(model, "periodic", True)))
                 G = g if G is None else G + g
     info = {k: v for k, v in state.info.items() if k == "clusters_per_sweep"}
+    if checkpoint is not None:
+        from ..samplers import save_state
+
+        saved = state
+        if device is not None:
+            from ..samplers.torch_lattice import state_to_numpy
+
+            saved = state_to_numpy(state)
+        info["checkpoint"] = str(save_state(checkpoint, saved, alg.name, overwrite=overwrite))
     final = alg.spins(state)
     return IsingRun(energies, mags, float(model.beta), n, algorithm, measure_every,
                     np.array(final), None if G is None else G / n_meas, info, structure, stag,
