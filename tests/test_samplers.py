@@ -75,8 +75,9 @@ def test_single_spin_lattice_samplers_are_exact(name, lattice):
 
 
 COLOUR_SPLIT = {
-    "4x4-h0": lambda: IsingLattice(4, beta=0.4),                      # Metropolis mode 2
-    "4x4-afm-h": lambda: IsingLattice(4, J=-0.7, h=0.3, beta=0.5),    # Metropolis mode 1
+    "4x4-h0": lambda: IsingLattice(4, beta=0.4),                      # modes 2 and 3
+    "4x4-afm-h0": lambda: IsingLattice(4, J=-1.0, beta=0.4),          # modes 1 and 3
+    "4x4-afm-h": lambda: IsingLattice(4, J=-0.7, h=0.3, beta=0.5),    # modes 1 and 0
     "2x6-h": lambda: IsingLattice((2, 6), h=-0.2, beta=0.45),         # double vertical bonds
 }
 

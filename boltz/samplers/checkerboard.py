@@ -146,7 +146,8 @@ def _colour_row(a, bm, bu, bd, o, thr, buf, tt, mode):
     ``thr`` is ``(2, 5)`` int32: a move happens iff ``u <= thr[i, (t + 4) // 2]`` for
     the 31-bit uniform ``u`` (``i`` = (s + 1) // 2 for Metropolis; row 0 for the heat
     bath, where the move sets the spin to +1). ``mode``: 0 heat bath, 1 Metropolis,
-    2 Metropolis at ``h = 0`` with ``J > 0`` (then only ``k = s t`` matters).
+    2 Metropolis at ``h = 0`` with ``J > 0`` (then only ``k = s t`` matters), 3 heat
+    bath at ``h = 0``.
     """
     W = a.shape[0]
     _neighbour_sums(tt, bm, bu, bd, o)
@@ -160,6 +161,17 @@ def _colour_row(a, bm, bu, bd, o, thr, buf, tt, mode):
             up = buf[j] <= _pick(t, thr[1])
             dn = buf[j] <= _pick(t, thr[0])
             a[j] = s ^ (np.int8(-2) if (up if s > 0 else dn) else np.int8(0))
+    elif mode == 3:
+        # h = 0: P(+1 | -t) = 1 - P(+1 | t), so one threshold per |t| decides whether the
+        # new spin follows the sign of t (t = 0: +1 with probability 1/2)
+        q0 = thr[0, 2]
+        q2 = thr[0, 3]
+        q4 = thr[0, 4]
+        for j in range(np.uint64(W)):
+            t = tt[j]
+            q = q4 if (t == 4) | (t == -4) else (q2 if (t == 2) | (t == -2) else q0)
+            v = np.int8(1) if buf[j] <= q else np.int8(-1)
+            a[j] = -v if t < 0 else v
     else:
         t2 = thr[1, 3]
         t4 = thr[1, 4]
@@ -219,7 +231,8 @@ def colour_sweeps(spins, streams, thr, n_sweeps: int, mode: int, parallel: bool,
     """``n_sweeps`` checkerboard sweeps in place on ``spins`` ``(C, Lx, Ly)`` (even sides,
     periodic), with thresholds from :func:`colour_thresholds` and one stream per chain and row.
 
-    ``mode`` is 0 (heat bath), 1 (Metropolis) or 2 (Metropolis at ``h = 0``, ``J > 0``).
+    ``mode`` is 0 (heat bath), 1 (Metropolis), 2 (Metropolis at ``h = 0``, ``J > 0``) or
+    3 (heat bath at ``h = 0``).
     """
     col0, col1 = split_colours(spins)
     kernel = _colour_kernel_par if parallel else _colour_kernel_ser

@@ -344,7 +344,10 @@ def lattice_sweeps(model, spins, streams, betas, n_sweeps, kind):
             rows = C < numba.get_num_threads() and parallel_ok(C * Lx, C * Lx * Ly // 2)
             par = rows or parallel_ok(C, C * Lx * Ly * n_sweeps)
             h0 = float(field.flat[0])
-            mode = 0 if gibbs else (2 if h0 == 0.0 and J > 0 else 1)
+            if gibbs:
+                mode = 3 if h0 == 0.0 else 0
+            else:
+                mode = 2 if h0 == 0.0 and J > 0 else 1
             colour_sweeps(spins, streams, thr, n_sweeps, mode, par, rows)
             return
     if (_bipartite(model) and C < numba.get_num_threads()
