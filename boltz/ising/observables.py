@@ -136,7 +136,25 @@ def structure_factors(spins, coords, sides) -> tuple[np.ndarray, np.ndarray]:
 
 
 def correlation_length(s0, sk, L: int) -> float:
-    """Second-moment correlation length from mean structure factors (0 when undefined)."""
+    """Second-moment correlation length from mean structure factors (0 when undefined).
+
+    Parameters
+    ----------
+    s0, sk : array of float
+        Samples of ``S(0)`` and ``S(k_min)`` (:func:`structure_factors`).
+    L : int
+        The side that ``k_min = 2 pi / L`` refers to.
+
+    Returns
+    -------
+    float
+        ``sqrt(<S(0)> / <S(k_min)> - 1) / (2 sin(pi / L))``.
+
+    Examples
+    --------
+    >>> round(correlation_length([5.0], [1.0], 8), 4)
+    2.6131
+    """
     s0, sk = float(np.mean(s0)), float(np.mean(sk))
     if sk <= 0 or s0 <= sk:
         return 0.0

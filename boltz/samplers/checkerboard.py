@@ -47,7 +47,24 @@ _LO32 = np.uint64(0xFFFFFFFF)
 
 @njit(cache=True)
 def split_colours(spins):
-    """``(C, Lx, Ly)`` spins -> the two colour arrays ``(C, Lx, Ly // 2)`` (even sides)."""
+    """``(C, Lx, Ly)`` spins -> the two colour arrays ``(C, Lx, Ly // 2)`` (even sides).
+
+    Parameters
+    ----------
+    spins : ndarray of int8, shape (C, Lx, Ly)
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Colour 0 (``x + y`` even) and colour 1, each ``(C, Lx, Ly // 2)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c0, c1 = split_colours(np.arange(8, dtype=np.int8).reshape(1, 2, 4))
+    >>> c0.tolist(), c1.tolist()
+    ([[[0, 2], [5, 7]]], [[[1, 3], [4, 6]]])
+    """
     C, Lx, Ly = spins.shape
     W = Ly // 2
     out0 = np.empty((C, Lx, W), dtype=np.int8)
@@ -74,7 +91,23 @@ def merge_colours_into(spins, col0, col1):
 
 
 def merge_colours(col0, col1) -> np.ndarray:
-    """Inverse of :func:`split_colours`: ``(C, Lx, 2 W)`` spins."""
+    """Inverse of :func:`split_colours`: ``(C, Lx, 2 W)`` spins.
+
+    Parameters
+    ----------
+    col0, col1 : ndarray of int8, shape (C, Lx, W)
+
+    Returns
+    -------
+    ndarray of int8, shape (C, Lx, 2 W)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = np.arange(8, dtype=np.int8).reshape(1, 2, 4)
+    >>> bool(np.array_equal(merge_colours(*split_colours(s)), s))
+    True
+    """
     C, Lx, W = col0.shape
     spins = np.empty((C, Lx, 2 * W), dtype=np.int8)
     merge_colours_into(spins, col0, col1)
@@ -90,6 +123,24 @@ def colour_thresholds(J: float, h: float, betas, gibbs: bool):
     is the probability that the new spin is +1. Returns ``(thresholds, ok)``; ``ok``
     is False when a non-zero probability is below :data:`MIN_PROBABILITY` (the
     caller then uses the 53-bit kernel).
+
+    Parameters
+    ----------
+    J, h : float
+        Coupling and uniform field.
+    betas : array of float, shape (C,)
+    gibbs : bool
+        Heat bath (True) or Metropolis.
+
+    Returns
+    -------
+    (ndarray of int32, bool)
+
+    Examples
+    --------
+    >>> thr, ok = colour_thresholds(1.0, 0.0, [0.0], gibbs=False)
+    >>> thr[0, 1].tolist(), ok                          # beta = 0: every move happens
+    ([2147483647, 2147483647, 2147483647, 2147483647, 2147483647], True)
     """
     betas = np.asarray(betas, dtype=np.float64)
     f = J * np.arange(-4.0, 5.0, 2.0) + h            # local field for t = -4, -2, 0, 2, 4
@@ -233,6 +284,28 @@ def colour_sweeps(spins, streams, thr, n_sweeps: int, mode: int, parallel: bool,
 
     ``mode`` is 0 (heat bath), 1 (Metropolis), 2 (Metropolis at ``h = 0``, ``J > 0``) or
     3 (heat bath at ``h = 0``).
+
+    Parameters
+    ----------
+    spins : ndarray of int8, shape (C, Lx, Ly)
+    streams : ndarray of uint64, shape (C, Lx)
+    thr : ndarray of int32, shape (C, 2, 5)
+    n_sweeps, mode : int
+    parallel, rows_parallel : bool
+        Run the parallel build; parallelise over the rows of one colour (else chains).
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = np.ones((1, 4, 4), dtype=np.int8)
+    >>> thr, _ = colour_thresholds(1.0, 0.0, [0.0], gibbs=False)
+    >>> colour_sweeps(s, np.zeros((1, 4), dtype=np.uint64), thr, 1, 2, False, False)
+    >>> int(s.sum())                                     # beta = 0: every spin flips
+    -16
     """
     col0, col1 = split_colours(spins)
     kernel = _colour_kernel_par if parallel else _colour_kernel_ser
