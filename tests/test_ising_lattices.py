@@ -86,7 +86,7 @@ def test_binder_cumulants_cross_near_tc(build, L):
         u = []
         for size in (L, 2 * L):
             m = build(size)
-            run = simulate(m.with_beta(1 / (f * m.t_c)), "wolff", n_sweeps=800, n_chains=2,
+            run = simulate(m.with_beta(1 / (f * m.t_c)), "wolff", n_sweeps=2000, n_chains=2,
                            seed=int(10 * f) + size)
             u.append(run.binder)
         diff = u[1].mean - u[0].mean
