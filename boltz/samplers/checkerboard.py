@@ -243,28 +243,35 @@ def _update_colour_row(col, other, streams, thr, c, x, colour, buf, tt, mode):
                 thr[c], buf, tt, mode)
 
 
+@njit(cache=True)
+def _colour_rows(col0, col1, streams, thr, c, colour, x0, x1, buf, tt, mode):
+    """Rows ``x0 .. x1 - 1`` of ``colour`` in chain ``c``. The row code is inlined here
+    once (compiled once, shared by the serial and parallel kernels); a call costs
+    little next to a row range."""
+    col, other = (col0, col1) if colour == 0 else (col1, col0)
+    for x in range(x0, x1):
+        _update_colour_row(col, other, streams, thr, c, x, colour, buf, tt, mode)
+
+
 @njit(inline="always")
 def _colour_body(col0, col1, streams, thr, n_sweeps, mode, rows_parallel):
     C, Lx, W = col0.shape
     if rows_parallel:
         for _ in range(n_sweeps):
             for colour in range(2):
-                col, other = (col0, col1) if colour == 0 else (col1, col0)
                 for k in prange(C * Lx):
                     buf = np.empty(W + 1, dtype=np.int32)
                     tt = np.empty(W, dtype=np.int8)
                     c = k // Lx
-                    _update_colour_row(col, other, streams, thr, c, k - c * Lx, colour, buf,
-                                       tt, mode)
+                    x = k - c * Lx
+                    _colour_rows(col0, col1, streams, thr, c, colour, x, x + 1, buf, tt, mode)
     else:
         for c in prange(C):
             buf = np.empty(W + 1, dtype=np.int32)
             tt = np.empty(W, dtype=np.int8)
             for _ in range(n_sweeps):
-                for x in range(Lx):
-                    _update_colour_row(col0, col1, streams, thr, c, x, 0, buf, tt, mode)
-                for x in range(Lx):
-                    _update_colour_row(col1, col0, streams, thr, c, x, 1, buf, tt, mode)
+                for colour in range(2):
+                    _colour_rows(col0, col1, streams, thr, c, colour, 0, Lx, buf, tt, mode)
 
 
 @njit(parallel=True, cache=True)
