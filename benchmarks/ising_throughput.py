@@ -1,44 +1,44 @@
-"""Benchmark: spin updates per nanosecond of every Ising sampler near T_c.
+"""Benchmark: spin updates per nanosecond of the Ising samplers near T_c, CPU and torch.
 
-At L = 256 and 1024 (``--quick``: 256 only) and T = T_c, each of our samplers
-is timed beside two references measured in the same run:
+In one run, at T = T_c:
 
-- ``baseline``: a plain single-site numba Metropolis written here (sequential
-  sweep, precomputed acceptance ratios, numba's ``np.random``), serial;
-- ``mcising``: the Rust single-spin Metropolis of the ``mcising`` package, when installed.
+1. CPU single-site samplers per L (64, 256, 1024): checkerboard Metropolis and heat
+   bath on one numba thread beside **mcising**'s single-spin Metropolis (Rust; the
+   peer, when installed). Each is timed in wall-clock and in process CPU time:
+   on a shared machine the CPU-time rate is the fair single-thread figure (a
+   process that gets half a core shows half the wall rate), so the ratios to
+   mcising are reported both ways and the headline uses CPU time.
+2. CPU multi-spin (64 replicas per word) on one and on every numba thread.
+3. The torch path on the CPU (checkerboard Metropolis and multi-spin).
+4. With CUDA: the torch checkerboard (plain and ``torch.compile``) and multi-spin
+   at large L, synchronised timings; ``null`` without a GPU.
 
-Updates counted: multi-spin = replicas x L^2 per sweep (64 replicas per word; also
-timed with one 64-replica group per thread, which runs without per-sweep barriers);
-Metropolis/Gibbs/baseline/mcising = L^2 per sweep; Wolff = spins actually flipped;
-Swendsen–Wang = L^2 per sweep.
-Each timing is the median of ``--repeats`` runs of about ``--seconds`` each, after a
-warm-up (numba compilation is never timed). Our samplers are timed with numba on
-every thread and on one thread; the better of the two is reported (the
-machine is shared, and waking threads costs more than it gains on a loaded box).
+Updates counted: single-site = L^2 per sweep, multi-spin = replicas x L^2 per sweep.
+Each timing is the median of ``--repeats`` runs of about ``--seconds`` each after
+a warm-up (numba compilation and torch.compile are never timed).
 
 Usage::
 
-    python benchmarks/ising_throughput.py            # L = 256 and 1024
-    python benchmarks/ising_throughput.py --quick    # L = 256, well within a minute
+    python benchmarks/ising_throughput.py              # full
+    python benchmarks/ising_throughput.py --quick      # a minute or two
+    python benchmarks/ising_throughput.py --gpu-only   # the device part only (a lent GPU)
 
-The last line printed is one JSON object (for the largest L run).
+The last line printed is one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
+import platform
 import statistics
 import time
 
 import numba
-import numpy as np
 
 from boltz.ising import T_C, IsingLattice
 from boltz.samplers import get_algorithm
-from boltz.samplers.cluster import calibrate_wolff
 
 try:
     import mcising
@@ -46,133 +46,200 @@ except ImportError:  # the peer is optional
     mcising = None
 
 
-@numba.njit(cache=True)
-def baseline_metropolis(spins, beta, n_sweeps, seed):
-    """Plain single-site Metropolis on a periodic L x L lattice (the reference)."""
-    np.random.seed(seed)  # noqa: NPY002 (numba's per-thread generator: the plain way)
-    L = spins.shape[0]
-    ratio = np.empty(5)                       # index (s * sum + 4) / 2: dE = 2 s sum
-    for k in range(5):
-        ratio[k] = min(1.0, math.exp(-beta * 2.0 * (2 * k - 4)))
-    for _ in range(n_sweeps):
-        for x in range(L):
-            xp = x + 1 if x < L - 1 else 0
-            xm = x - 1 if x > 0 else L - 1
-            for y in range(L):
-                yp = y + 1 if y < L - 1 else 0
-                ym = y - 1 if y > 0 else L - 1
-                s = spins[x, y]
-                k = (s * (spins[xp, y] + spins[xm, y] + spins[x, yp] + spins[x, ym]) + 4) >> 1
-                if k <= 2 or np.random.random() < ratio[k]:  # noqa: NPY002
-                    spins[x, y] = -s
-
-
-def timed(run_sweeps, updates_per_sweep, seconds, repeats):
-    """Median updates/ns over ``repeats`` runs of about ``seconds`` each."""
+def timed(run_sweeps, updates_per_sweep, seconds, repeats, sync=None):
+    """Median (wall, cpu) updates/ns over ``repeats`` runs of about ``seconds`` each."""
     run_sweeps(1)                                           # warm-up (and compile)
+    if sync:
+        sync()
     t = time.perf_counter()
     run_sweeps(1)
+    if sync:
+        sync()
     per_sweep = max(time.perf_counter() - t, 1e-6)
     n = max(1, int(seconds / per_sweep))
-    rates = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        t = time.perf_counter()
-        done = run_sweeps(n)
-        dt = time.perf_counter() - t
-        updates = done if done is not None else n * updates_per_sweep
-        rates.append(updates / dt / 1e9)
-    return statistics.median(rates)
+        t, c = time.perf_counter(), time.process_time()
+        run_sweeps(n)
+        if sync:
+            sync()
+        dt, dc = time.perf_counter() - t, time.process_time() - c
+        wall.append(n * updates_per_sweep / dt / 1e9)
+        cpu.append(n * updates_per_sweep / max(dc, 1e-9) / 1e9)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def ours(L, name, seconds, repeats, threads, chains=1):
     model = IsingLattice(L, temperature=T_C)
     alg = get_algorithm(model, name)
     state = alg.init(n_chains=chains, seed=0)
-    if name == "wolff":
-        calibrate_wolff(alg, state, 200, burnin_sweeps=10)
-    else:
-        alg.step(state, 20 if L <= 256 else 5)             # leave the random start
     numba.set_num_threads(threads)
-
-    def run(n):
-        if name == "wolff":
-            before = int(np.sum(state.info.get("flipped", 0)))
-            alg.step(state, n)
-            return int(np.sum(state.info["flipped"])) - before
-        alg.step(state, n)
-        return None
-
     try:
-        return timed(run, chains * L * L, seconds, repeats)
+        alg.step(state, 5)                                 # leave the random start
+        return timed(lambda n: alg.step(state, n), chains * L * L, seconds, repeats)
     finally:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-
-
-def baseline(L, seconds, repeats):
-    spins = np.ones((L, L), dtype=np.int8)
-    baseline_metropolis(spins, 1 / T_C, 20, 0)
-    return timed(lambda n: baseline_metropolis(spins, 1 / T_C, n, 1), L * L, seconds, repeats)
 
 
 def peer_mcising(L, seconds, repeats):
     if mcising is None:
         return None
     sim = mcising.IsingSimulation(L, 1.0, 0.0, 0.0, 0.0, 0, algorithm="metropolis")
-    sim.sweep(20, temperature=T_C)
-    return timed(lambda n: sim.sweep(n, temperature=T_C) and None, L * L, seconds, repeats)
+    sim.sweep(5, temperature=T_C)
+    return timed(lambda n: sim.sweep(n, temperature=T_C), L * L, seconds, repeats)
+
+
+def torch_rates(L, device, seconds, repeats, compile_=False, multispin=False, replicas=64):
+    import torch
+
+    from boltz.samplers.torch_lattice import torch_checkerboard
+    from boltz.samplers.torch_multispin import torch_multispin
+
+    model = IsingLattice(L, temperature=T_C)
+    if multispin:
+        alg, chains = torch_multispin(model, device=device), replicas
+    else:
+        alg, chains = torch_checkerboard(model, "metropolis", device=device,
+                                         compile=compile_), 1
+    state = alg.init(n_chains=chains, seed=0)
+    sync = torch.cuda.synchronize if str(alg.device).startswith("cuda") else None
+    alg.step(state, 2)
+    return timed(lambda n: alg.step(state, n), chains * L * L, seconds, repeats, sync)
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (Linux), else what platform knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def fmt(rate):
+    return "n/a" if rate is None else f"{rate[0]:.4f} wall, {rate[1]:.4f} cpu"
+
+
+def cpu_part(args, sizes, seconds, out):
+    by_l, by_l_wall, gibbs_by_l = {}, {}, {}
+    for L in sizes:
+        sec = seconds * (2 if L >= 1024 else 1)
+        met = ours(L, "metropolis", sec, args.repeats, 1)
+        gib = ours(L, "gibbs", sec, args.repeats, 1)
+        mc = peer_mcising(L, sec, args.repeats)
+        print(f"L={L:5d} metropolis (1 thread)  {fmt(met)} updates/ns", flush=True)
+        print(f"L={L:5d} heat bath  (1 thread)  {fmt(gib)} updates/ns", flush=True)
+        print(f"L={L:5d} mcising    (Rust)      {fmt(mc)} updates/ns", flush=True)
+        out[f"metropolis_1thread_L{L}_updates_per_ns"] = met[1]
+        out[f"gibbs_1thread_L{L}_updates_per_ns"] = gib[1]
+        out[f"mcising_L{L}_updates_per_ns"] = None if mc is None else mc[1]
+        if mc is not None:
+            by_l[str(L)] = met[1] / mc[1]
+            by_l_wall[str(L)] = met[0] / mc[0]
+            gibbs_by_l[str(L)] = gib[1] / mc[1]
+            print(f"L={L:5d} metropolis / mcising: {by_l[str(L)]:.2f} (cpu time), "
+                  f"{by_l_wall[str(L)]:.2f} (wall); heat bath / mcising "
+                  f"{gibbs_by_l[str(L)]:.2f} (cpu); load {os.getloadavg()[0]:.2f}", flush=True)
+    out["metropolis_vs_mcising_by_L"] = by_l or None
+    out["metropolis_vs_mcising_by_L_wall"] = by_l_wall or None
+    out["gibbs_vs_mcising_by_L"] = gibbs_by_l or None
+    # multi-spin: one thread, every thread (rows in parallel), one 64-replica group per thread
+    threads = numba.config.NUMBA_NUM_THREADS
+    L = 256
+    configs = [(1, 64)] + ([(threads, 64), (threads, 64 * threads)] if threads > 1 else [])
+    best = 0.0
+    for t, c in configs:
+        rate = ours(L, "multispin", seconds, args.repeats, t, c)
+        print(f"L={L:5d} multispin {t} thr / {c} replicas: {fmt(rate)} updates/ns", flush=True)
+        best = max(best, rate[0])
+        if t == 1:
+            out["multispin_1thread_updates_per_ns"] = rate[1]
+    out["multispin_updates_per_ns"] = best         # wall clock: threads count here
+    out["multispin_threads"] = threads
+
+
+def torch_cpu_part(args, seconds, out):
+    import torch
+
+    L = 256
+    threads = torch.get_num_threads()
+    best, best_ms = 0.0, 0.0
+    for t in sorted({1, threads}):
+        torch.set_num_threads(t)
+        rate = torch_rates(L, "cpu", seconds, args.repeats)
+        ms = torch_rates(L, "cpu", seconds, args.repeats, multispin=True)
+        print(f"L={L:5d} torch-cpu checkerboard ({t} threads): {fmt(rate)} updates/ns",
+              flush=True)
+        print(f"L={L:5d} torch-cpu multispin ({t} threads): {fmt(ms)} updates/ns", flush=True)
+        best, best_ms = max(best, rate[0]), max(best_ms, ms[0])
+    torch.set_num_threads(threads)
+    out["torch_cpu_updates_per_ns"] = best          # wall clock, the better thread count
+    out["torch_cpu_multispin_updates_per_ns"] = best_ms
+
+
+def gpu_part(args, seconds, out):
+    try:
+        import torch
+    except ImportError:
+        return
+    if not torch.cuda.is_available():
+        return
+    out["device_name"] = torch.cuda.get_device_name(0)
+    best = {}
+    for L in args.gpu_sizes:
+        for comp in (False, True):
+            try:
+                rate = torch_rates(L, "cuda", seconds, args.repeats, compile_=comp)
+            except Exception as exc:  # noqa: BLE001 (report a failed compile, keep measuring)
+                print(f"L={L} torch.compile={comp}: failed ({type(exc).__name__}: {exc})")
+                continue
+            print(f"L={L:5d} cuda checkerboard compile={comp}: {rate[0]:.2f} updates/ns",
+                  flush=True)
+            key = "compiled" if comp else "plain"
+            best[key] = max(best.get(key, 0.0), rate[0])
+        ms = torch_rates(L, "cuda", seconds, args.repeats, multispin=True,
+                         replicas=args.gpu_replicas)
+        print(f"L={L:5d} cuda multispin ({args.gpu_replicas} replicas): {ms[0]:.2f} updates/ns",
+              flush=True)
+        out["gpu_multispin_updates_per_ns"] = max(out.get("gpu_multispin_updates_per_ns") or 0,
+                                                  ms[0])
+        torch.cuda.empty_cache()
+    out["gpu_updates_per_ns"] = max(best.values()) if best else None
+    out["gpu_checkerboard_by_mode"] = best or None
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="L = 256 only")
-    parser.add_argument("--seconds", type=float, default=None, help="seconds per timing")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="shorter timings (a minute or two)")
+    parser.add_argument("--gpu-only", action="store_true", help="only the CUDA measurements")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="seconds per timing (default 1.0; quick 0.3)")
+    parser.add_argument("--repeats", type=int, default=3, help="timings per figure (default 3)")
+    parser.add_argument("--gpu-sizes", type=int, nargs="+", default=[1024, 4096],
+                        help="lattice sides on the GPU (default 1024 4096)")
+    parser.add_argument("--gpu-replicas", type=int, default=256,
+                        help="multi-spin replicas on the GPU, a multiple of 64 (default 256)")
     args = parser.parse_args(argv)
-    sizes = [256] if args.quick else [256, 1024]
-    seconds = args.seconds or (0.25 if args.quick else 1.0)
-    max_threads = numba.config.NUMBA_NUM_THREADS
-    print(f"cpus: {os.cpu_count()}, numba threads: {max_threads}, "
-          f"load average: {os.getloadavg()[0]:.2f}")
-    algos = ["multispin", "metropolis", "gibbs", "random_metropolis", "wolff", "swendsen_wang"]
-    result = {}
-    for L in sizes:
-        row = {"L": L}
-        for name in algos:
-            # (threads, chains): multi-spin runs 64 replicas per word; with at least one
-            # 64-replica group per thread, whole groups run in parallel without barriers
-            configs = [(t, 1) for t in sorted({1, max_threads})]
-            if name == "multispin":
-                configs = [(t, 64) for t in sorted({1, max_threads})]
-                if max_threads > 1:
-                    configs.append((max_threads, 64 * max_threads))
-            rates = {c: ours(L, name, seconds, args.repeats, *c) for c in configs}
-            best = max(rates, key=rates.get)
-            row[f"{name}_updates_per_ns"] = rates[best]
-            row[f"{name}_threads"] = best[0]
-            if name == "multispin":
-                row["multispin_replicas"] = best[1]
-            detail = ", ".join(f"{t} thr/{c} ch: {v:.3f}" for (t, c), v in rates.items())
-            print(f"L={L:5d} {name:18s} {rates[best]:8.3f} updates/ns  ({detail})",
-                  flush=True)
-        row["baseline_updates_per_ns"] = baseline(L, seconds, args.repeats)
-        print(f"L={L:5d} {'baseline (numba)':18s} {row['baseline_updates_per_ns']:8.3f} "
-              "updates/ns", flush=True)
-        row["mcising_updates_per_ns"] = peer_mcising(L, seconds, args.repeats)
-        if row["mcising_updates_per_ns"] is not None:
-            print(f"L={L:5d} {'mcising (Rust)':18s} {row['mcising_updates_per_ns']:8.3f} "
-                  "updates/ns", flush=True)
-        mc = row["mcising_updates_per_ns"]
-        base = row["baseline_updates_per_ns"]
-        row["multispin_vs_mcising"] = None if mc is None else row["multispin_updates_per_ns"] / mc
-        row["metropolis_vs_mcising"] = (None if mc is None
-                                        else row["metropolis_updates_per_ns"] / mc)
-        row["baseline_vs_mcising"] = None if mc is None else base / mc
-        row["multispin_vs_baseline"] = row["multispin_updates_per_ns"] / base
-        row["metropolis_vs_baseline"] = row["metropolis_updates_per_ns"] / base
-        row["load_average"] = round(os.getloadavg()[0], 2)
-        result = row
-    print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v)
-                      for k, v in result.items()}))
+    seconds = args.seconds or (0.3 if args.quick else 1.0)
+    sizes = [64, 256, 1024]
+    load0 = os.getloadavg()
+    print(f"cpus: {os.cpu_count()}, numba threads: {numba.config.NUMBA_NUM_THREADS}, "
+          f"load average: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}", flush=True)
+    out = {"metropolis_vs_mcising_by_L": None, "torch_cpu_updates_per_ns": None,
+           "gpu_updates_per_ns": None, "gpu_multispin_updates_per_ns": None,
+           "device_name": cpu_name()}
+    if not args.gpu_only:
+        cpu_part(args, sizes, seconds, out)
+        torch_cpu_part(args, seconds, out)
+    gpu_part(args, seconds, out)
+    out["load_average_start"] = round(load0[0], 2)
+    out["load_average_end"] = round(os.getloadavg()[0], 2)
+    print(json.dumps({k: (round(v, 4) if isinstance(v, float) else
+                          {a: round(b, 3) for a, b in v.items()} if isinstance(v, dict) else v)
+                      for k, v in out.items()}))
 
 
 if __name__ == "__main__":

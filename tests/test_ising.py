@@ -248,6 +248,39 @@ def test_cli_prints_observables_and_plots(capsys, tmp_path):
     assert "--sweeps must be a positive integer" in capsys.readouterr().err
 
 
+def test_cli_other_lattices_device_and_observables(capsys):
+    from boltz.cli import main
+
+    code = main(["ising", "--lattice", "triangular", "--L", "6", "--algorithm", "wolff",
+                 "--sweeps", "60", "--quiet", "--correlation-length"])
+    out = capsys.readouterr().out
+    assert code == 0 and "triangular lattice" in out and "xi_2nd" in out and "3.64096" in out
+    code = main(["ising", "--lattice", "honeycomb", "--L", "4", "--J", "-1", "--T", "1.0",
+                 "--sweeps", "40", "--quiet", "--staggered"])
+    assert code == 0 and "|m_s|" in capsys.readouterr().out
+    assert main(["ising", "--lattice", "cubic", "--L", "4", "--algorithm", "multispin",
+                 "--quiet"]) == 2
+    assert "needs the square lattice" in capsys.readouterr().err
+    assert main(["ising", "--lattice", "cubic", "--device", "cpu", "--quiet"]) == 2
+    assert main(["ising", "--lattice", "honeycomb", "--L", "5", "--quiet"]) == 2
+    assert "L must be even" in capsys.readouterr().err
+
+
+def test_cli_checkpoint_and_resume(capsys, tmp_path):
+    from boltz.cli import main
+
+    path = tmp_path / "state.npz"
+    base = ["ising", "--L", "8", "--T", "2.5", "--sweeps", "20", "--quiet"]
+    assert main(base + ["--checkpoint", str(path)]) == 0
+    assert "saved the sampler state" in capsys.readouterr().out and path.exists()
+    assert main(base + ["--checkpoint", str(path)]) == 2          # exists: no overwrite
+    assert "add --overwrite" in capsys.readouterr().err
+    assert main(base + ["--resume", str(path), "--checkpoint", str(path), "--overwrite"]) == 0
+    assert main(base + ["--resume", str(path), "--algorithm", "gibbs"]) == 2
+    assert main(["ising", "--L", "8", "--T-range", "2", "3", "2", "--checkpoint",
+                 str(tmp_path / "x.npz"), "--quiet"]) == 2
+
+
 def test_derived_estimators_match_exact_4x4():
     # chi, C and the Binder cumulant from a run against the same quantities by enumeration
     model = IsingLattice(4, temperature=2.5)

@@ -74,6 +74,51 @@ def test_single_spin_lattice_samplers_are_exact(name, lattice):
     assert_matches_exact(model, collect(alg, state, 150))
 
 
+COLOUR_SPLIT = {
+    "4x4-h0": lambda: IsingLattice(4, beta=0.4),                      # modes 2 and 3
+    "4x4-afm-h0": lambda: IsingLattice(4, J=-1.0, beta=0.4),          # modes 1 and 3
+    "4x4-afm-h": lambda: IsingLattice(4, J=-0.7, h=0.3, beta=0.5),    # modes 1 and 0
+    "2x6-h": lambda: IsingLattice((2, 6), h=-0.2, beta=0.45),         # double vertical bonds
+}
+
+
+@pytest.mark.parametrize("name", ["metropolis", "gibbs"])
+@pytest.mark.parametrize("lattice", sorted(COLOUR_SPLIT))
+def test_colour_split_checkerboard_is_exact(name, lattice):
+    from boltz.samplers.checkerboard import colour_thresholds
+    from boltz.samplers.lattice import _colour_split_ok
+
+    model = COLOUR_SPLIT[lattice]()
+    assert _colour_split_ok(model)          # the fast kernel is the one under test
+    assert colour_thresholds(model.J, float(model.field.flat[0]), [model.beta],
+                             name == "gibbs")[1]
+    alg = get_algorithm(model, name)
+    state = alg.step(alg.init(n_chains=128, seed=3), 20)
+    assert_matches_exact(model, collect(alg, state, 150))
+
+
+def test_colour_split_falls_back_when_cold():
+    # exp(-8 beta) < 2**-12: the 31-bit thresholds would be too coarse -> 53-bit kernel
+    from boltz.samplers.checkerboard import colour_thresholds
+
+    assert not colour_thresholds(1.0, 0.0, [1.2], False)[1]
+    assert colour_thresholds(1.0, 0.0, [1.0], False)[1]
+    model = IsingLattice(4, beta=1.2)
+    alg = get_algorithm(model, "metropolis")
+    state = alg.step(alg.init(n_chains=2, seed=0), 3)
+    assert set(np.unique(alg.spins(state))) <= {-1, 1}
+
+
+def test_colour_split_layout_round_trip(rng):
+    from boltz.samplers.checkerboard import merge_colours, split_colours
+
+    s = rng.choice(np.array([-1, 1], dtype=np.int8), size=(3, 4, 6))
+    c0, c1 = split_colours(s)
+    x, y = np.nonzero((np.add.outer(np.arange(4), np.arange(6)) % 2) == 0)
+    np.testing.assert_array_equal(np.sort(c0[0].ravel()), np.sort(s[0, x, y]))
+    np.testing.assert_array_equal(merge_colours(c0, c1), s)
+
+
 @pytest.mark.parametrize("J", [1.0, -1.0])
 def test_multispin_is_exact_on_4x4(J):
     model = IsingLattice(4, J=J, beta=0.3)

@@ -4,13 +4,18 @@ Examples::
 
     boltz ising --L 32 --T 2.0 --algorithm wolff --sweeps 2000
     boltz ising --L 16 --T-range 1.8 3.0 7 --algorithm multispin --chains 64 --plot out.png
+    boltz ising --lattice triangular --L 24 --algorithm wolff --correlation-length
+    boltz ising --L 64 --algorithm metropolis --device cuda --chains 16
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 
-ALGORITHMS = ("metropolis", "random_metropolis", "gibbs", "multispin", "wolff", "swendsen_wang")
+ALGORITHMS = ("metropolis", "random_metropolis", "gibbs", "multispin", "wolff", "swendsen_wang",
+              "chromatic_gibbs")
+LATTICES = ("square", "triangular", "honeycomb", "cubic")
 
 
 def register(subparsers) -> None:
@@ -21,6 +26,19 @@ def register(subparsers) -> None:
                     "with error bars, beside Onsager's exact values.")
     p.add_argument("--L", type=int, default=32, help="lattice side (default 32)")
     p.add_argument("--chain", action="store_true", help="a 1D chain of L spins instead")
+    p.add_argument("--lattice", default="square", choices=LATTICES,
+                   help="lattice geometry, periodic (default square); the others run the "
+                        "general MRF samplers (metropolis, gibbs, chromatic_gibbs, wolff, "
+                        "swendsen_wang)")
+    p.add_argument("--device", default=None,
+                   help="run the torch sampler on this device (cpu, cuda, auto) for "
+                        "metropolis, gibbs or multispin on the square lattice (default: the "
+                        "numba CPU samplers)")
+    p.add_argument("--correlation-length", action="store_true",
+                   help="also estimate the second-moment correlation length (default off)")
+    p.add_argument("--staggered", action="store_true",
+                   help="also estimate the staggered magnetisation <|m_s|> (bipartite "
+                        "lattices; default off)")
     temps = p.add_mutually_exclusive_group()
     temps.add_argument("--T", type=float, default=None, help="temperature (default T_c)")
     temps.add_argument("--T-range", type=float, nargs=3, metavar=("T_MIN", "T_MAX", "N"),
@@ -28,22 +46,53 @@ def register(subparsers) -> None:
     p.add_argument("--J", type=float, default=1.0, help="coupling (default 1)")
     p.add_argument("--h", type=float, default=0.0, help="uniform field (default 0)")
     p.add_argument("--open", action="store_true", help="open instead of periodic boundaries")
-    p.add_argument("--algorithm", default="metropolis", choices=ALGORITHMS)
+    p.add_argument("--algorithm", default="metropolis", choices=ALGORITHMS,
+                   help="sampler (default metropolis)")
     p.add_argument("--sweeps", type=int, default=2000, help="measured sweeps (default 2000)")
     p.add_argument("--burnin", type=int, default=None, help="burn-in sweeps (default sweeps/5)")
     p.add_argument("--chains", type=int, default=None,
                    help="independent chains (default 1; 64 for multispin)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--plot", default=None, metavar="PATH", help="save a figure to PATH")
+    p.add_argument("--checkpoint", default=None, metavar="PATH",
+                   help="save the sampler state (spins and random streams, .npz) at the end, "
+                        "one temperature only (default: none)")
+    p.add_argument("--resume", default=None, metavar="PATH",
+                   help="continue from a --checkpoint file instead of a random start; burn-in "
+                        "defaults to 0 (default: none)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="let --checkpoint replace an existing file (default off)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
+
+
+def _model(args, T):
+    from ..ising import IsingLattice
+    from ..ising.lattices import cubic_lattice, honeycomb_lattice, triangular_lattice
+
+    if args.lattice == "square":
+        shape = (args.L,) if args.chain else args.L
+        return IsingLattice(shape, J=args.J, h=args.h, temperature=float(T),
+                            periodic=not args.open)
+    if args.chain or args.open:
+        raise ValueError(f"--chain and --open apply to the square lattice, not {args.lattice}")
+    build = {"triangular": triangular_lattice, "honeycomb": honeycomb_lattice,
+             "cubic": cubic_lattice}[args.lattice]
+    return build(args.L, J=args.J, h=args.h, temperature=float(T))
+
+
+def _critical_temperature(args):
+    from ..ising.exact import T_C
+    from ..ising.lattices import CUBIC_T_C, HONEYCOMB_T_C, TRIANGULAR_T_C
+
+    return {"square": T_C, "triangular": TRIANGULAR_T_C, "honeycomb": HONEYCOMB_T_C,
+            "cubic": CUBIC_T_C}[args.lattice] * abs(args.J)
 
 
 def _temperatures(args):
     import numpy as np
 
-    from ..ising.exact import T_C
-
+    T_C = _critical_temperature(args)
     if args.T_range is not None:
         lo, hi, n = args.T_range
         if n != int(n) or n < 1:
@@ -58,47 +107,74 @@ def _temperatures(args):
 
 def run(args: argparse.Namespace) -> int:
     from .._validation import check_positive_int
-    from ..ising import IsingLattice, simulate
+    from ..ising import simulate
     from ..ising.exact import onsager_energy, onsager_magnetization
 
     temps = _temperatures(args)
     check_positive_int(args.sweeps, "--sweeps")
     check_positive_int(args.L, "--L")
-    shape = (args.L,) if args.chain else args.L
+    if args.device is not None and args.lattice != "square":
+        raise ValueError("--device runs the square-lattice torch samplers; use --lattice square")
+    if (args.checkpoint or args.resume) and len(temps) > 1:
+        raise ValueError("--checkpoint and --resume take one temperature (--T), not --T-range")
+    if args.checkpoint and not args.overwrite:
+        target = args.checkpoint if args.checkpoint.endswith(".npz") else args.checkpoint + ".npz"
+        if os.path.exists(target):
+            raise ValueError(f"--checkpoint {target} exists; add --overwrite to replace it")
+    if args.lattice != "square" and args.algorithm == "multispin":
+        raise ValueError(f"--algorithm multispin needs the square lattice, not {args.lattice}")
+    if args.lattice == "square" and args.algorithm == "chromatic_gibbs":
+        raise ValueError("--algorithm chromatic_gibbs is for the other lattices; the square "
+                         "lattice's checkerboard heat bath is --algorithm gibbs")
     chains = args.chains if args.chains is not None else (64 if args.algorithm == "multispin"
                                                           else 1)
     runs = []
     header = (f"{'T':>7} {'energy':>22} {'|m|':>22} {'chi':>20} {'C':>20} {'U4':>20} "
               f"{'tau_|m|':>8}")
-    print(f"Ising {'chain' if args.chain else 'lattice'} L={args.L} J={args.J:g} h={args.h:g} "
+    geometry = "chain" if args.chain else f"{args.lattice} lattice"
+    print(f"Ising {geometry} L={args.L} J={args.J:g} h={args.h:g} "
           f"{'open' if args.open else 'periodic'}, {args.algorithm}, {args.sweeps} sweeps x "
-          f"{chains} chains, seed {args.seed}")
+          f"{chains} chains, seed {args.seed}"
+          + (f", device {args.device}" if args.device else "")
+          + ("" if args.chain else f"; T_c = {_critical_temperature(args):.6g}"))
     print(header)
     for k, T in enumerate(temps):
-        model = IsingLattice(shape, J=args.J, h=args.h, temperature=float(T),
-                             periodic=not args.open)
+        model = _model(args, T)
         r = simulate(model, args.algorithm, n_sweeps=args.sweeps, n_burnin=args.burnin,
-                     n_chains=chains, seed=args.seed + k, progress=not args.quiet)
+                     n_chains=chains, seed=args.seed + k, progress=not args.quiet,
+                     device=args.device, correlation=args.correlation_length,
+                     staggered=args.staggered, resume=args.resume, checkpoint=args.checkpoint,
+                     overwrite=args.overwrite)
         runs.append(r)
+        extra = ""
+        if args.correlation_length:
+            extra += f"  xi_2nd = {r.correlation_length}"
+        if args.staggered:
+            extra += f"  |m_s| = {r.staggered_magnetization}"
         print(f"{T:7.4f} {str(r.energy):>22} {str(r.abs_magnetization):>22} "
               f"{str(r.susceptibility):>20} {str(r.specific_heat):>20} {str(r.binder):>20} "
-              f"{r.tau_abs_m:8.3g}")
-    if not args.chain and args.J > 0 and args.h == 0:
+              f"{r.tau_abs_m:8.3g}{extra}")
+    if args.lattice == "square" and not args.chain and args.J > 0 and args.h == 0:
         print("Onsager (L = inf):")
         for T in temps:
             print(f"{T:7.4f} {onsager_energy(T, args.J):>22.6g} "
                   f"{onsager_magnetization(T, args.J):>22.6g}")
+    if args.checkpoint:
+        print(f"saved the sampler state to {runs[-1].info['checkpoint']}")
     if args.plot:
         import matplotlib
 
         matplotlib.use("Agg")
         from ..plotting.ising import plot_observables, plot_spins
 
+        square = args.lattice == "square"
         if len(runs) > 1:
-            fig = plot_observables({args.L: runs}, onsager=not args.chain)
+            fig = plot_observables({args.L: runs}, onsager=square and not args.chain)
         else:
-            fig = plot_spins(runs[0].final_spins[:4],
-                             titles=[f"T={runs[0].temperature:.3f}"] * min(4, chains))
+            final = runs[0].final_spins[:4]
+            if not square:     # one L x L layer of the site grid (the z = 0 plane of a cube)
+                final = final.reshape(final.shape[0], args.L, args.L, -1)[..., 0]
+            fig = plot_spins(final, titles=[f"T={runs[0].temperature:.3f}"] * min(4, chains))
         fig.savefig(args.plot, dpi=110)
         print(f"saved {args.plot}")
     return 0

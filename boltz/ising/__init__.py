@@ -3,8 +3,12 @@
 - :class:`IsingLattice`: 2D square lattice or 1D chain, periodic or open, J, h, beta.
 - :class:`PairwiseMRF`: general pairwise MRF / fully-visible Boltzmann machine on spins.
 - :mod:`boltz.ising.exact`: Onsager and Kaufman exact results, ``T_C``.
+- :mod:`boltz.ising.lattices`: triangular, honeycomb and simple cubic lattices
+  (as :class:`PairwiseMRF` with their geometry and critical temperatures).
 - :func:`simulate`: run a sampler and collect observables into an :class:`IsingRun`
-  with error bars.
+  with error bars (energy, magnetisation, susceptibility, specific heat, Binder
+  cumulant, correlation function and second-moment correlation length,
+  staggered magnetisation).
 
 Example
 -------
@@ -24,8 +28,25 @@ from .exact import (
     onsager_magnetization,
     onsager_specific_heat,
 )
+from .lattices import (
+    CUBIC_T_C,
+    HONEYCOMB_T_C,
+    TRIANGULAR_T_C,
+    LatticeModel,
+    cubic_lattice,
+    honeycomb_lattice,
+    triangular_lattice,
+)
 from .models import IsingLattice, PairwiseMRF, binary_to_spins, spins_to_binary
-from .observables import IsingRun, simulate, spin_correlation
+from .observables import (
+    IsingRun,
+    correlation_length,
+    lattice_geometry,
+    simulate,
+    spin_correlation,
+    staggered_magnetization,
+    structure_factors,
+)
 
 __all__ = [
     "IsingLattice",
@@ -43,4 +64,15 @@ __all__ = [
     "onsager_specific_heat",
     "kaufman_log_partition",
     "kaufman_energy",
+    "LatticeModel",
+    "triangular_lattice",
+    "honeycomb_lattice",
+    "cubic_lattice",
+    "TRIANGULAR_T_C",
+    "HONEYCOMB_T_C",
+    "CUBIC_T_C",
+    "lattice_geometry",
+    "structure_factors",
+    "correlation_length",
+    "staggered_magnetization",
 ]

@@ -8,12 +8,19 @@ and the magnetisation per site ``m = sum s / N``. From these series:
 - specific heat ``c = beta^2 N (<e^2> - <e>^2)``,
 - Binder cumulant ``U = 1 - <m^4> / (3 <m^2>^2)``,
 
-with errors of the derived quantities from a blocked jackknife; and the
-spin–spin correlation ``G(r) = <s_i s_{i+r}>`` along the lattice axes.
+with errors of the derived quantities from a blocked jackknife; the
+spin–spin correlation ``G(r) = <s_i s_{i+r}>`` along the lattice axes; the
+second-moment correlation length
+``xi = sqrt(S(0) / S(k_min) - 1) / (2 sin(pi / L))`` from the structure factor
+``S(k) = <|sum_j s_j exp(i k.r_j)|^2> / N`` at ``k = 0`` and the smallest
+non-zero ``k`` along each axis (Cooper, Freedman & Preston 1982); and the
+staggered magnetisation ``m_s = sum_i eps_i s_i / N`` (``eps = +-1`` by
+sublattice) of antiferromagnets on bipartite lattices.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +28,8 @@ import numpy as np
 from .._validation import check_nonnegative_int, check_positive_int
 from ..diagnostics import Estimate, integrated_autocorr_time, jackknife, mean_estimate
 
-__all__ = ["IsingRun", "simulate", "spin_correlation"]
+__all__ = ["IsingRun", "simulate", "spin_correlation", "lattice_geometry", "structure_factors",
+           "correlation_length", "staggered_magnetization"]
 
 
 def spin_correlation(spins, periodic: bool = True, max_r: int | None = None) -> np.ndarray:
@@ -54,6 +62,105 @@ def spin_correlation(spins, periodic: bool = True, max_r: int | None = None) -> 
     return G
 
 
+def lattice_geometry(model):
+    """``(coords, sides, sublattice)`` of a lattice model, or None for a general MRF.
+
+    ``coords`` ``(N, d)`` integer site coordinates, ``sides`` the period of each axis,
+    ``sublattice`` ``(N,)`` of +-1 on a bipartite lattice (else None).
+
+    Examples
+    --------
+    >>> from boltz.ising import IsingLattice
+    >>> coords, sides, sub = lattice_geometry(IsingLattice(4))
+    >>> coords.shape, sides, sub[:4].tolist()
+    ((16, 2), (4, 4), [1, -1, 1, -1])
+    """
+    if hasattr(model, "grid_shape"):
+        Lx, Ly = model.grid_shape
+        x, y = np.meshgrid(np.arange(Lx), np.arange(Ly), indexing="ij")
+        bipartite = not model.periodic or (Ly % 2 == 0 and (Lx == 1 or Lx % 2 == 0))
+        sub = np.where((x + y) % 2 == 0, 1, -1).astype(np.int8).ravel() if bipartite else None
+        if Lx == 1:
+            return y.reshape(-1, 1), (Ly,), sub
+        return np.stack([x.ravel(), y.ravel()], axis=1), (Lx, Ly), sub
+    if hasattr(model, "coords"):
+        return model.coords, (model.side,) * model.coords.shape[1], model.sublattice
+    return None
+
+
+def staggered_magnetization(spins, sublattice) -> np.ndarray:
+    """``m_s = sum_i eps_i s_i / N`` of each configuration (``spins`` ``(n, N)`` or
+    ``(n, *site_shape)``; ``sublattice`` the ``+-1`` signs ``eps``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> neel = np.array([[1, -1, -1, 1]])
+    >>> staggered_magnetization(neel, [1, -1, -1, 1]).tolist()
+    [1.0]
+    """
+    s = np.asarray(spins)
+    s = s.reshape(s.shape[0], -1)
+    eps = np.asarray(sublattice, dtype=np.float64).ravel()
+    if eps.shape[0] != s.shape[1]:
+        raise ValueError(f"sublattice must have one sign per site ({s.shape[1]}), "
+                         f"got {eps.shape[0]}")
+    return (s @ eps) / s.shape[1]
+
+
+def structure_factors(spins, coords, sides) -> tuple[np.ndarray, np.ndarray]:
+    """``S(0)`` and ``S(k_min)`` of each configuration, ``S(k) = |sum_j s_j e^{i k.r_j}|^2 / N``.
+
+    ``k_min`` is ``2 pi / L`` along each axis of the first axis' length ``L``
+    (averaged over those axes). Returns two ``(n,)`` arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.ising import IsingLattice
+    >>> coords, sides, _ = lattice_geometry(IsingLattice(4))
+    >>> s0, s1 = structure_factors(np.ones((1, 16)), coords, sides)
+    >>> float(s0[0]), round(float(s1[0]), 12)
+    (16.0, 0.0)
+    """
+    s = np.asarray(spins, dtype=np.float64)
+    s = s.reshape(s.shape[0], -1)
+    coords = np.asarray(coords)
+    L = sides[0]
+    axes = [d for d in range(coords.shape[1]) if sides[d] == L]
+    phases = np.exp(2j * np.pi * coords[:, axes] / L)            # (N, n_axes)
+    n = s.shape[1]
+    s0 = s.sum(axis=1) ** 2 / n
+    sk = np.mean(np.abs(s @ phases) ** 2, axis=1) / n
+    return s0, sk
+
+
+def correlation_length(s0, sk, L: int) -> float:
+    """Second-moment correlation length from mean structure factors (0 when undefined).
+
+    Parameters
+    ----------
+    s0, sk : array of float
+        Samples of ``S(0)`` and ``S(k_min)`` (:func:`structure_factors`).
+    L : int
+        The side that ``k_min = 2 pi / L`` refers to.
+
+    Returns
+    -------
+    float
+        ``sqrt(<S(0)> / <S(k_min)> - 1) / (2 sin(pi / L))``.
+
+    Examples
+    --------
+    >>> round(correlation_length([5.0], [1.0], 8), 4)
+    2.6131
+    """
+    s0, sk = float(np.mean(s0)), float(np.mean(sk))
+    if sk <= 0 or s0 <= sk:
+        return 0.0
+    return math.sqrt(s0 / sk - 1.0) / (2.0 * math.sin(math.pi / L))
+
+
 def _binder(m):
     m2 = np.mean(m ** 2)
     if m2 == 0:
@@ -74,6 +181,13 @@ class IsingRun:
     sweeps_per_measurement : int
     correlation : ndarray or None
         Mean spin–spin correlation ``G(r)`` over the measurements (if recorded).
+    structure : ndarray or None
+        ``(n_measurements, n_chains, 2)`` structure factors ``S(0)``, ``S(k_min)``
+        (recorded with ``correlation=True`` on a lattice).
+    staggered : ndarray or None
+        ``(n_measurements, n_chains)`` staggered magnetisation (``staggered=True``).
+    side : int or None
+        The lattice side ``L`` that ``k_min = 2 pi / L`` refers to.
     final_spins : ndarray
         ``(n_chains, *site_shape)`` spins at the end of the run.
     """
@@ -87,6 +201,9 @@ class IsingRun:
     final_spins: np.ndarray
     correlation: np.ndarray | None = None
     info: dict = field(default_factory=dict)
+    structure: np.ndarray | None = None
+    staggered: np.ndarray | None = None
+    side: int | None = None
 
     @property
     def temperature(self) -> float:
@@ -136,6 +253,27 @@ class IsingRun:
         return Estimate(est.mean, est.error, self.tau_abs_m)
 
     @property
+    def correlation_length(self) -> Estimate:
+        """Second-moment correlation length ``sqrt(S(0)/S(k_min) - 1) / (2 sin(pi/L))``."""
+        if self.structure is None:
+            raise ValueError("the run did not record structure factors; simulate with "
+                             "correlation=True on a lattice")
+        L = self.side
+        flat = np.concatenate([self.structure[:, :, 0], self.structure[:, :, 1]], axis=1)
+        k = self.structure.shape[1]
+        est = jackknife(lambda x: correlation_length(x[:, :k], x[:, k:], L), flat,
+                        n_blocks=self._blocks())
+        return Estimate(est.mean, est.error, self.tau_abs_m)
+
+    @property
+    def staggered_magnetization(self) -> Estimate:
+        """``<|m_s|>``, the order parameter of the antiferromagnet."""
+        if self.staggered is None:
+            raise ValueError("the run did not record the staggered magnetisation; simulate "
+                             "with staggered=True on a bipartite lattice")
+        return mean_estimate(np.abs(self.staggered))
+
+    @property
     def tau_energy(self) -> float:
         """Integrated autocorrelation time of the energy, in measurements."""
         return integrated_autocorr_time(self.energies)
@@ -166,17 +304,61 @@ class IsingRun:
         return "\n".join(lines)
 
 
+def _torch_algorithm(model, algorithm, device):
+    """The torch sampler for ``simulate(..., device=...)`` (torch imported here only)."""
+    if not hasattr(model, "grid_shape"):
+        raise ValueError("device= runs lattice samplers; give an IsingLattice")
+    if algorithm == "multispin":
+        from ..samplers.torch_multispin import torch_multispin
+
+        return torch_multispin(model, device=device)
+    if algorithm not in ("metropolis", "gibbs"):
+        raise ValueError(f"algorithm must be 'metropolis', 'gibbs' or 'multispin' with device=, "
+                         f"got {algorithm!r}")
+    from ..samplers.torch_lattice import torch_checkerboard
+
+    return torch_checkerboard(model, algorithm, device=device)
+
+
+def _resumed_state(alg, resume, device):
+    """The state to continue from: a path written by ``save_state`` or a ChainState."""
+    from ..samplers import ChainState, load_state
+
+    if isinstance(resume, ChainState):
+        state = resume
+    else:
+        state, name = load_state(resume)
+        if name is not None and name != alg.name:
+            raise ValueError(f"resume holds a {name} state, but the run uses {alg.name}")
+    if device is not None:
+        return alg.restore(state)
+    return state
+
+
 def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
              n_burnin: int | None = None, n_chains: int = 1, seed=None,
              measure_every: int = 1, initial="random", correlation: bool = False,
-             progress: bool = False) -> IsingRun:
+             progress: bool = False, device=None, staggered: bool = False,
+             resume=None, checkpoint=None, overwrite: bool = False) -> IsingRun:
     """Run ``algorithm`` on ``model`` and measure after every ``measure_every`` sweeps.
 
     ``n_burnin`` sweeps (default ``n_sweeps // 5``) are discarded first; Wolff's
     clusters per sweep are calibrated during burn-in so that one sweep flips
     about ``N`` spins. ``model`` is an :class:`IsingLattice` or a
     :class:`PairwiseMRF`; for the multi-spin sampler ``n_chains`` counts
-    replicas (64 per word).
+    replicas (64 per word). ``device`` (``"cpu"``, ``"cuda"``, ``"auto"``) runs the
+    torch twin of ``metropolis``, ``gibbs`` or ``multispin`` on that device
+    (:mod:`boltz.samplers.torch_lattice`); energies and magnetisations are
+    reduced on the device, the estimates are the same. ``correlation=True`` records
+    ``G(r)`` and the structure factors of the correlation length, ``staggered=True``
+    the staggered magnetisation (bipartite lattices).
+
+    Long runs: ``checkpoint=PATH`` saves the sampler state (spins and random
+    streams, :func:`~boltz.samplers.save_state`) after the last sweep (an existing
+    file only with ``overwrite=True``); ``resume=PATH`` (or a ``ChainState``) starts
+    from such a state instead of ``initial`` and ``seed`` (burn-in defaults to 0,
+    Wolff keeps its calibration). Measurements of a run split this way are
+    bit-identical to one long run.
 
     Example
     -------
@@ -190,18 +372,34 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
     from ..samplers.lattice import multispin_observables
 
     n_sweeps = check_positive_int(n_sweeps, "n_sweeps")
+    n_burnin_given = n_burnin
     n_burnin = n_sweeps // 5 if n_burnin is None else check_nonnegative_int(n_burnin, "n_burnin")
     measure_every = check_positive_int(measure_every, "measure_every")
     n_chains = check_positive_int(n_chains, "n_chains")
     if not isinstance(correlation, bool):
         raise TypeError(f"correlation must be True or False, got {correlation!r}")
-    alg = get_algorithm(model, algorithm)
-    state = alg.init(n_chains=n_chains, seed=seed, initial=initial)
+    if not isinstance(staggered, bool):
+        raise TypeError(f"staggered must be True or False, got {staggered!r}")
+    geometry = lattice_geometry(model)
+    if staggered and (geometry is None or geometry[2] is None):
+        raise ValueError("staggered=True needs a bipartite lattice (even periodic sides)")
+    alg = (get_algorithm(model, algorithm) if device is None
+           else _torch_algorithm(model, algorithm, device))
+    if resume is None:
+        state = alg.init(n_chains=n_chains, seed=seed, initial=initial)
+    else:
+        state = _resumed_state(alg, resume, device)
+        n_chains = state.n_chains
+        if n_burnin_given is None:
+            n_burnin = 0
     n = int(model.n_variables)
     multispin = algorithm == "multispin"
     lattice = hasattr(model, "grid_shape")
 
     def observe():
+        if device is not None:
+            e, m = alg.measure(state)
+            return e / n, m / n, None
         if multispin:
             e, m = multispin_observables(state.spins, n_chains, float(model.J))
             return e / n, m / n, None
@@ -215,7 +413,7 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
 
         temp = 1.0 / model.beta if model.beta else np.inf
         iterator = tqdm(iterator, desc=f"{algorithm} T={temp:.4g}")
-    if algorithm == "wolff":
+    if algorithm == "wolff" and "clusters_per_sweep" not in state.info:
         # burn-in by flipped spins, then fix the clusters per sweep from the equilibrium size
         calibrate_wolff(alg, state, n_clusters=100, burnin_sweeps=n_burnin)
     else:
@@ -224,17 +422,38 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
     energies = np.empty((n_meas, n_chains))
     mags = np.empty((n_meas, n_chains))
     G = None
+    structure = (np.empty((n_meas, n_chains, 2)) if correlation and geometry is not None
+                 else None)
+    stag = np.empty((n_meas, n_chains)) if staggered else None
     for t in iterator:
         alg.step(state, measure_every)
         e, m, spins = observe()
         energies[t], mags[t] = e, m
+        if (correlation or staggered) and spins is None:
+            spins = alg.spins(state)[:n_chains]
+        if staggered:
+            stag[t] = staggered_magnetization(spins, geometry[2])
         if correlation:
-            if spins is None:
-                spins = alg.spins(state)
-            grid = spins.reshape(spins.shape[0], *(model.grid_shape if lattice else (1, n)))
-            g = spin_correlation(grid, periodic=bool(getattr(model, "periodic", True)))
-            G = g if G is None else G + g
+            if structure is not None:
+                structure[t, :, 0], structure[t, :, 1] = structure_factors(spins, geometry[0],
+                                                                           geometry[1])
+            if lattice or geometry is None or geometry[0].shape[1] == 2:
+                shape = model.grid_shape if lattice else (
+                    (1, n) if geometry is None else (model.side, model.side))
+                g = spin_correlation(spins.reshape(spins.shape[0], *shape),
+                                     periodic=bool(getattr(model, "periodic", True)))
+                G = g if G is None else G + g
     info = {k: v for k, v in state.info.items() if k == "clusters_per_sweep"}
+    if checkpoint is not None:
+        from ..samplers import save_state
+
+        saved = state
+        if device is not None:
+            from ..samplers.torch_lattice import state_to_numpy
+
+            saved = state_to_numpy(state)
+        info["checkpoint"] = str(save_state(checkpoint, saved, alg.name, overwrite=overwrite))
     final = alg.spins(state)
     return IsingRun(energies, mags, float(model.beta), n, algorithm, measure_every,
-                    np.array(final), None if G is None else G / n_meas, info)
+                    np.array(final), None if G is None else G / n_meas, info, structure, stag,
+                    None if geometry is None else int(geometry[1][0]))

@@ -97,3 +97,9 @@ def hamiltonian(model, spins):
 
     return csr_energy(spins.reshape(spins.shape[0], -1), model.indptr, model.indices,
                       model.data, model.field)
+
+
+# -- #22: checkpoint/resume of sampler states ---------------------------------
+from ._base import load_state, save_state  # noqa: E402
+
+__all__ += ["save_state", "load_state"]

@@ -10,8 +10,12 @@ Algorithms (each a :class:`~boltz.samplers.SamplingAlgorithm`):
 - :func:`random_scan_metropolis`: ``L*L`` single-spin Metropolis moves at random sites per sweep.
 - :func:`checkerboard_metropolis`: Metropolis over the even, then the odd sublattice.
 - :func:`checkerboard_gibbs`: heat-bath (Gibbs) over the two sublattices.
-- :func:`multispin_metropolis`: bit-packed checkerboard Metropolis, 64 independent
-  replicas per ``uint64`` word (2D, periodic, even sizes, ``h = 0``); the fast path.
+- :func:`~boltz.samplers.multispin.multispin_metropolis` (re-exported here): bit-packed
+  checkerboard Metropolis, 64 independent replicas per ``uint64`` word.
+
+On a periodic 2D lattice with even sides and a uniform field the checkerboard
+kernels run on the colour-split layout of :mod:`~boltz.samplers.checkerboard`
+(one contiguous array per colour, 32-bit random numbers, integer thresholds).
 
 Checkerboard kernels run the rows of one colour in parallel (``prange``), each row
 with its own random stream, so results do not depend on the thread count. On a
@@ -47,6 +51,14 @@ from ._base import (
     parallel_ok,
 )
 from ._rng import _INV53, _S11, GOLDEN, make_streams, mix64
+from .checkerboard import colour_sweeps, colour_thresholds
+from .multispin import (  # noqa: F401 (re-exported: the multi-spin sampler used to live here)
+    multispin_metropolis,
+    multispin_observables,
+    multispin_supported,
+    pack_spins,
+    unpack_spins,
+)
 
 __all__ = [
     "random_scan_metropolis",
@@ -293,192 +305,6 @@ def lattice_energy(spins, J, h, periodic, vertical):
 
 
 # ---------------------------------------------------------------------------
-# multi-spin coding: bit b of word [g, x, y] is the spin (1 = +1) of replica 64 g + b
-# ---------------------------------------------------------------------------
-_ONE = np.uint64(1)
-_ZERO = np.uint64(0)
-
-
-@njit(inline="always")
-def _acceptance_mask(k1, k0, p1, p2, s):
-    """Lanes accepting a move: ``k1`` lanes with probability ``p1``, ``k0`` lanes with ``p2``.
-
-    Lane ``b`` has its own uniform ``U_b = 0.u1 u2 ... u53`` made of bit ``b`` of
-    successive random words and compares it with its threshold (``p1`` or ``p2``,
-    as ``p_int / 2**53``) digit by digit, most significant first, stopping as
-    soon as every lane is decided (about ``log2(lanes) + 2`` words on average).
-    No lane's decision uses another lane's bits, so the 64 replicas stay
-    independent; the result is exact up to the 53-bit resolution of ``p``.
-    Returns ``(mask, stream)``.
-    """
-    accept = _ZERO
-    undecided = k1 | k0
-    bit = 52
-    while undecided != _ZERO and bit >= 0:
-        s += GOLDEN
-        r = mix64(s)
-        sh = np.uint64(bit)
-        pb = (k1 & (_ZERO - ((p1 >> sh) & _ONE))) | (k0 & (_ZERO - ((p2 >> sh) & _ONE)))
-        accept |= undecided & pb & ~r     # u_j = 0 < p_j = 1: U < p
-        undecided &= ~(pb ^ r)            # u_j == p_j: still undecided
-        bit -= 1
-    return accept, s
-
-
-@njit(inline="always")
-def _multispin_row(words, streams, g, x, colour, p_int, invert):
-    """Update the sites of one colour in row ``x`` of group ``g`` (64 replicas per word)."""
-    G, Lx, Ly = words.shape
-    xm = x - 1 if x > 0 else Lx - 1
-    xp = x + 1 if x < Lx - 1 else 0
-    p1 = p_int[g, 0]
-    p2 = p_int[g, 1]
-    s = streams[g, x]
-    for y in range((colour + x) & 1, Ly, 2):
-        ym = y - 1 if y > 0 else Ly - 1
-        yp = y + 1 if y < Ly - 1 else 0
-        w = words[g, x, y]
-        # a_k: lanes where the bond to neighbour k is unsatisfied
-        a1 = (w ^ words[g, xm, y]) ^ invert
-        a2 = (w ^ words[g, xp, y]) ^ invert
-        a3 = (w ^ words[g, x, ym]) ^ invert
-        a4 = (w ^ words[g, x, yp]) ^ invert
-        # bit-sliced count of unsatisfied bonds: >= 2, exactly 1, or 0
-        ge2 = (a1 & a2) | (a3 & a4) | ((a1 ^ a2) & (a3 ^ a4))
-        anyb = a1 | a2 | a3 | a4
-        k1 = anyb & ~ge2
-        k0 = ~anyb
-        # dE = 4|J| (k=1) or 8|J| (k=0): accept with p1 or p2 = p1 * p1
-        acc, s = _acceptance_mask(k1, k0, p1, p2, s)
-        words[g, x, y] = w ^ (ge2 | acc)
-    streams[g, x] = s
-
-
-@njit(inline="always")
-def _multispin_kernel_body(words, streams, p_int, invert, n_sweeps, groups_parallel):
-    G, Lx, Ly = words.shape
-    if groups_parallel:
-        # one parallel region for the whole run: each thread sweeps whole groups
-        for g in prange(G):
-            for _ in range(n_sweeps):
-                for colour in range(2):
-                    for x in range(Lx):
-                        _multispin_row(words, streams, g, x, colour, p_int, invert)
-    else:
-        # rows of one colour in parallel: two parallel regions per sweep
-        for _ in range(n_sweeps):
-            for colour in range(2):
-                for k in prange(G * Lx):
-                    g = k // Lx
-                    _multispin_row(words, streams, g, k - g * Lx, colour, p_int, invert)
-
-
-@njit(parallel=True, cache=True)
-def _multispin_kernel_par(words, streams, p_int, invert, n_sweeps, groups_parallel):
-    _multispin_kernel_body(words, streams, p_int, invert, n_sweeps, groups_parallel)
-
-
-@njit(cache=True)
-def _multispin_kernel_ser(words, streams, p_int, invert, n_sweeps, groups_parallel):
-    _multispin_kernel_body(words, streams, p_int, invert, n_sweeps, groups_parallel)
-
-
-@njit(cache=True)
-def _pack_kernel(spins, G):
-    C, Lx, Ly = spins.shape
-    words = np.zeros((G, Lx, Ly), dtype=np.uint64)
-    for k in prange(G * Lx):
-        g = k // Lx
-        x = k - g * Lx
-        for b in range(64):
-            c = 64 * g + b
-            if c >= C:
-                break
-            for y in range(Ly):
-                if spins[c, x, y] > 0:
-                    words[g, x, y] |= _ONE << np.uint64(b)
-    return words
-
-
-@njit(cache=True)
-def _unpack_kernel(words, C):
-    G, Lx, Ly = words.shape
-    spins = np.empty((C, Lx, Ly), dtype=np.int8)
-    for c in prange(C):
-        g = c // 64
-        b = np.uint64(c - 64 * g)
-        for x in range(Lx):
-            for y in range(Ly):
-                spins[c, x, y] = 1 if (words[g, x, y] >> b) & _ONE else -1
-    return spins
-
-
-@njit(inline="always")
-def _add_to_counter(planes, word):
-    """Add the bits of ``word`` to 64 per-lane counters held as bit planes (a ripple
-    of half adders: lane b's count is sum_k bit b of planes[k] * 2**k)."""
-    carry = word
-    k = 0
-    while carry != _ZERO:
-        t = planes[k] & carry
-        planes[k] ^= carry
-        carry = t
-        k += 1
-
-
-@njit(cache=True)
-def _multispin_observables_kernel(words, C):
-    """Per replica: (number of anti-aligned bonds, number of up spins), periodic lattice."""
-    G, Lx, Ly = words.shape
-    anti = np.zeros(C, dtype=np.int64)
-    up = np.zeros(C, dtype=np.int64)
-    for g in range(G):
-        planes_a = np.zeros(64, dtype=np.uint64)
-        planes_u = np.zeros(64, dtype=np.uint64)
-        for x in range(Lx):
-            xp = x + 1 if x < Lx - 1 else 0
-            for y in range(Ly):
-                yp = y + 1 if y < Ly - 1 else 0
-                w = words[g, x, y]
-                _add_to_counter(planes_a, w ^ words[g, xp, y])
-                _add_to_counter(planes_a, w ^ words[g, x, yp])
-                _add_to_counter(planes_u, w)
-        for b in range(64):
-            c = 64 * g + b
-            if c >= C:
-                break
-            ub = np.uint64(b)
-            na = 0
-            nu = 0
-            for k in range(64):
-                na += np.int64((planes_a[k] >> ub) & _ONE) << k
-                nu += np.int64((planes_u[k] >> ub) & _ONE) << k
-            anti[c] = na
-            up[c] = nu
-    return anti, up
-
-
-def pack_spins(spins) -> np.ndarray:
-    """Pack ``(n_chains, Lx, Ly)`` spins into ``(ceil(n_chains/64), Lx, Ly)`` uint64 words."""
-    spins = np.ascontiguousarray(spins, dtype=np.int8)
-    return _pack_kernel(spins, -(-spins.shape[0] // 64))
-
-
-def unpack_spins(words, n_chains: int) -> np.ndarray:
-    """Inverse of :func:`pack_spins`: ``(n_chains, Lx, Ly)`` int8 spins."""
-    return _unpack_kernel(np.ascontiguousarray(words, dtype=np.uint64), int(n_chains))
-
-
-def multispin_observables(words, n_chains: int, J: float = 1.0):
-    """Energy ``H`` and magnetisation ``sum s`` of each packed replica (h = 0, periodic)."""
-    anti, up = _multispin_observables_kernel(words, int(n_chains))
-    n_sites = words.shape[1] * words.shape[2]
-    n_bonds = 2 * n_sites
-    energy = -J * (n_bonds - 2.0 * anti)
-    return energy, (2 * up - n_sites).astype(np.float64)
-
-
-# ---------------------------------------------------------------------------
 # Python wrappers
 # ---------------------------------------------------------------------------
 def _lattice_params(model):
@@ -490,6 +316,14 @@ def _lattice_params(model):
 def _bipartite(model) -> bool:
     Lx, Ly = model.grid_shape
     return not model.periodic or (Ly % 2 == 0 and (Lx == 1 or Lx % 2 == 0))
+
+
+def _colour_split_ok(model) -> bool:
+    """Whether the colour-split kernel applies: periodic 2D, even sides, uniform field."""
+    Lx, Ly = model.grid_shape
+    field = np.asarray(model.field)
+    return (bool(model.periodic) and Lx > 1 and Lx % 2 == 0 and Ly % 2 == 0
+            and bool(np.all(field == field.flat[0])))
 
 
 def lattice_sweeps(model, spins, streams, betas, n_sweeps, kind):
@@ -504,6 +338,18 @@ def lattice_sweeps(model, spins, streams, betas, n_sweeps, kind):
     gibbs = kind == "checkerboard_gibbs"
     import numba
 
+    if _colour_split_ok(model):
+        thr, ok = colour_thresholds(J, float(field.flat[0]), betas, gibbs)
+        if ok:
+            rows = C < numba.get_num_threads() and parallel_ok(C * Lx, C * Lx * Ly // 2)
+            par = rows or parallel_ok(C, C * Lx * Ly * n_sweeps)
+            h0 = float(field.flat[0])
+            if gibbs:
+                mode = 3 if h0 == 0.0 else 0
+            else:
+                mode = 2 if h0 == 0.0 and J > 0 else 1
+            colour_sweeps(spins, streams, thr, n_sweeps, mode, par, rows)
+            return
     if (_bipartite(model) and C < numba.get_num_threads()
             and parallel_ok(C * Lx, C * Lx * Ly // 2)):
         kernel, rows = _checkerboard_kernel_par, True      # rows of one colour in parallel
@@ -546,87 +392,3 @@ def checkerboard_metropolis(model) -> SamplingAlgorithm:
 def checkerboard_gibbs(model) -> SamplingAlgorithm:
     """Heat-bath (Gibbs) sweeping the even then the odd sublattice."""
     return _single_spin_algorithm(model, "checkerboard_gibbs")
-
-
-def _probability_bits(p: float) -> np.uint64:
-    """``floor(p * 2**53)``: the threshold of :func:`_acceptance_mask` (p = 1 -> 2**53 - 1
-    with every lower digit treated as one, i.e. always accept)."""
-    if p >= 1.0:
-        return np.uint64((1 << 53) - 1)
-    return np.uint64(math.floor(p * 9007199254740992.0))
-
-
-def multispin_supported(model) -> str | None:
-    """``None`` when the multi-spin path applies to ``model``, else the reason it does not."""
-    Lx, Ly = model.grid_shape
-    if Lx == 1:
-        return "the multi-spin sampler needs a 2D lattice"
-    if not model.periodic:
-        return "the multi-spin sampler needs periodic boundaries"
-    if Lx % 2 or Ly % 2:
-        return f"the multi-spin sampler needs even side lengths, got {Lx}x{Ly}"
-    if np.any(np.asarray(model.field) != 0):
-        return "the multi-spin sampler needs h = 0"
-    return None
-
-
-def multispin_metropolis(model) -> SamplingAlgorithm:
-    """Bit-packed checkerboard Metropolis: 64 independent replicas per uint64 word.
-
-    Needs a periodic 2D lattice with even sides and ``h = 0``. Every replica in
-    a group of 64 shares the group's ``beta``; groups may differ. The state's
-    ``spins`` are the packed words ``(n_groups, Lx, Ly)``; ``alg.spins(state)``
-    unpacks them. Each lane draws its own acceptance bits (see
-    ``_acceptance_mask``): sharing one uniform across the 64 replicas would make
-    them a coupled system (common random numbers) that drifts together, so
-    they would no longer be independent samples.
-    """
-    reason = multispin_supported(model)
-    if reason is not None:
-        raise ValueError(reason)
-    site_shape = tuple(model.grid_shape)
-    J = float(model.J)
-    invert = np.uint64(0xFFFFFFFFFFFFFFFF) if J < 0 else np.uint64(0)
-
-    def thresholds(betas):
-        return np.array([[_probability_bits(math.exp(-4.0 * b * abs(J))),
-                          _probability_bits(math.exp(-8.0 * b * abs(J)))] for b in betas],
-                        dtype=np.uint64)
-
-    def init(n_chains=64, seed=None, initial="random", beta=None):
-        rng = check_rng(seed)
-        spins = initial_spins(initial, n_chains, site_shape, rng)
-        n = spins.shape[0]
-        groups = -(-n // 64)
-        if groups * 64 > n:  # idle lanes evolve too; start them random
-            pad = initial_spins("random", groups * 64 - n, site_shape, rng)
-            spins = np.concatenate([spins, pad])
-        betas = check_betas(model.beta if beta is None else beta, n)
-        group_betas = betas[::64]
-        for g in range(groups):
-            if np.any(betas[64 * g:64 * (g + 1)] != group_betas[g]):
-                raise ValueError("multispin_metropolis needs one beta per group of 64 chains")
-        words = pack_spins(spins)
-        streams = make_streams(rng, (groups, site_shape[0]))
-        return ChainState(words, streams, betas, {"p_int": thresholds(group_betas)})
-
-    def step(state, n_sweeps=1):
-        n_sweeps = check_sweeps(n_sweeps)
-        if n_sweeps:
-            import numba
-
-            G, Lx, Ly = state.spins.shape
-            by_group = G >= numba.get_num_threads()
-            if by_group and parallel_ok(G, G * Lx * Ly * 64 * n_sweeps):
-                kernel = _multispin_kernel_par      # whole groups per thread, no barriers
-            elif not by_group and parallel_ok(G * Lx, G * Lx * Ly * 32):
-                kernel = _multispin_kernel_par      # rows of one colour in parallel
-            else:
-                kernel = _multispin_kernel_ser
-            kernel(state.spins, state.streams, state.info["p_int"], invert, n_sweeps, by_group)
-        return state
-
-    def spins(state):
-        return unpack_spins(state.spins, state.n_chains)
-
-    return SamplingAlgorithm("multispin_metropolis", init, step, spins)
