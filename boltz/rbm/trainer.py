@@ -117,6 +117,8 @@ class Trainer:
                 raise ValueError(f"n_temperatures must be at least 2 for method='pt', got {n_t}")
         self.device = getattr(m, "device", None) if device == "model" else device
         bk = self.bk = get_backend(self.device)
+        if hasattr(bk, "set_threads"):  # NumPy: row-parallel kernels, same result on any count
+            bk.set_threads(m.n_threads)
         self.stream = bk.stream(self.rng)
         n_vis, n_hid = m.W_.shape
         # 0/1 visibles (Bernoulli, one-hot): sparse row-sum products on the NumPy backend
