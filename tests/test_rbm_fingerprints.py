@@ -117,6 +117,9 @@ def _thread_fit(n_threads, method, centering, sparse):
 @pytest.mark.parametrize("method,centering,sparse", [("pcd", False, False), ("pcd", True, True),
                                                      ("cd", True, False), ("pt", False, True)])
 def test_same_seed_same_fit_on_any_thread_count(method, centering, sparse):
+    """Same seed, same fit on 1, 2 and 3 threads. (Before BLAS was held at one thread in
+    training, the PT case failed here: OpenBLAS float32 products round differently on
+    2 threads.)"""
     one = _thread_fit(1, method, centering, sparse)
     assert _thread_fit(2, method, centering, sparse) == one
     assert _thread_fit(3, method, centering, sparse) == one

@@ -48,10 +48,11 @@ def test_kernels_are_bit_identical_on_any_thread_count(n_threads):
     one, many = _run_all(1, a), _run_all(n_threads, a)
     assert one.keys() == many.keys()
     for name in one:
-        for x, y in zip(np.atleast_1d(one[name]) if not isinstance(one[name], tuple)
-                        else one[name], many[name] if isinstance(many[name], tuple)
-                        else np.atleast_1d(many[name])):
-            assert np.array_equal(np.asarray(x), np.asarray(y)), name
+        xs, ys = one[name], many[name]
+        xs, ys = (xs, ys) if isinstance(xs, tuple) else ((xs,), (ys,))
+        assert len(xs) == len(ys), name
+        for x, y in zip(xs, ys, strict=True):
+            assert np.array_equal(x, y), name
 
 
 def test_split_runs_on_several_blocks_and_the_check_can_fail():
