@@ -332,15 +332,19 @@ def binary_matmul_indexed_cols(starts, rows, M, bias, out, j0, j1):
     """Columns ``j0:j1`` of :func:`binary_matmul_indexed` (the same additions in the same
     order for each element, so threads that each take a block of columns give the
     result of one call)."""
+    w = j1 - j0
+    b = bias[j0:j1]
     for r in range(out.shape[0]):
-        dst = out[r]
-        for j in range(j0, j1):
-            dst[j] = bias[j]
+        dst = out[r, j0:j1]
+        for j in range(w):
+            dst[j] = b[j]
     for i in range(starts.shape[0] - 1):
-        src = M[i]
+        # row views and loops from 0: numba then knows the indices are non-negative
+        # (no wrap-around checks) and vectorises the loop
+        src = M[i, j0:j1]
         for t in range(starts[i], starts[i + 1]):
-            dst = out[rows[t]]
-            for j in range(j0, j1):
+            dst = out[rows[t], j0:j1]
+            for j in range(w):
                 dst[j] += src[j]
 
 
