@@ -80,3 +80,21 @@ def test_weight_step_reports_nan_from_any_block():
 def test_set_threads_rejects_bad_counts():
     with pytest.raises(ValueError, match="n_threads"):
         NumpyBackend().set_threads(0)
+
+
+@pytest.mark.parametrize("bias_dtype", [np.float32, np.float64])
+def test_unit_row_scale_shortcut_gives_the_scaled_numbers(bias_dtype):
+    """``z = pre + bias`` when every scale is 1 equals ``pre * 1`` then ``+= bias``; a scale
+    that is not 1 takes the multiplication (control)."""
+    from boltz.backend._kernels import _scaled_plus
+
+    rng = np.random.default_rng(0)
+    pre = (10 * rng.standard_normal((7, 5))).astype(np.float32)
+    bias = rng.standard_normal(5).astype(bias_dtype)
+    ones = np.ones(7, np.float32)
+    z_ref = pre * ones[:, None]
+    z_ref += bias
+    z = _scaled_plus(pre, ones, bias)
+    assert z.dtype == np.float32 and np.array_equal(z, z_ref)
+    half = np.full(7, 0.5, np.float32)
+    assert not np.array_equal(_scaled_plus(pre, half, bias), z_ref)

@@ -50,15 +50,25 @@ def bernoulli_from_preactivation(pre, row_scale, bias, key, prob, sample, row0=0
     it: element ``(i, j)`` uses the uniform of ``(row0 + i, j)``, so a matrix
     processed in row blocks (by several threads) gets the same draws as in one call.
     """
+    z = _scaled_plus(pre, row_scale, bias)
+    _bernoulli_finish(z, _logistic_parts(z), key, prob, sample, row0)
+
+
+def _scaled_plus(pre, row_scale, bias):
+    """``z = pre * row_scale[:, None]; z += bias`` (a new array of ``pre``'s dtype). When
+    every scale is 1, one pass ``z = pre + bias`` (the same numbers: ``x * 1`` is exact,
+    and ``out=`` rounds to ``pre``'s dtype as the in-place ``+=`` does)."""
+    if (row_scale.size and row_scale.dtype == pre.dtype and row_scale.min() == 1.0
+            and row_scale.max() == 1.0):
+        return np.add(pre, bias, out=np.empty_like(pre))
     z = pre * row_scale[:, None]
     z += bias
-    _bernoulli_finish(z, _logistic_parts(z), key, prob, sample, row0)
+    return z
 
 
 def bernoulli_from_preactivation_rowbias(pre, row_scale, bias2d, key, prob, sample, row0=0):
     """Like :func:`bernoulli_from_preactivation` with a bias per row, ``bias2d[i, j]``."""
-    z = pre * row_scale[:, None]
-    z += bias2d
+    z = _scaled_plus(pre, row_scale, bias2d)
     _bernoulli_finish(z, _logistic_parts(z), key, prob, sample, row0)
 
 
