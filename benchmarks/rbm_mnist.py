@@ -6,9 +6,12 @@
 Speed: 500 hidden units, PCD-1, batch 100, plain SGD (no momentum), one epoch
 over the 60,000 stochastically binarized training images, for boltz's
 ``BernoulliRBM`` (float32) and scikit-learn's ``BernoulliRBM`` (float64, the
-same algorithm), same data, in one run. ``--threads`` caps BLAS threads for
-*both* (default 1; on a shared machine multi-threaded BLAS is many times
-slower for these small products; ``--threads 0`` leaves BLAS alone).
+same algorithm), same data, in one run. ``--threads N`` is boltz's ``n_threads``
+(its numba kernels split rows over N threads, with bit-identical results, and
+BLAS stays on one thread in training), torch's thread count and the BLAS
+threads of scikit-learn (default: the cores, at most 2; on a shared machine
+one thread is faster: ``--threads 1``; ``--threads 0`` leaves BLAS alone and
+runs boltz on one thread). The JSON reports it as ``n_threads``.
 
 Quality: centred PCD-1 without momentum on fresh draws of the grey levels,
 the learning rate decaying linearly from ``--quality-lr`` to
@@ -153,7 +156,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="speed comparison only")
     ap.add_argument("--hidden", type=int, default=preset("mnist-speed")["n_hidden"])
-    ap.add_argument("--threads", type=int, default=1, help="BLAS threads for both (0: default)")
+    ap.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
+                    help="boltz n_threads, torch threads and scikit-learn's BLAS threads "
+                         "(default: the number of cores, at most 2; 0: BLAS as configured, "
+                         "boltz on one thread)")
     recipe = preset("mnist-pcd")
     ap.add_argument("--train-minutes", type=float, default=recipe["max_seconds"] / 60.0)
     ap.add_argument("--max-epochs", type=int, default=100000,
@@ -193,7 +199,7 @@ def main(argv=None):
 
     X, _ = load_mnist("train", binarize=args.binarize, seed=0)
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-          f"BLAS threads: {args.threads or 'default'}; X {X.shape}", flush=True)
+          f"threads: {args.threads or 'default'}; X {X.shape}", flush=True)
     t_boltz = cpu_boltz = t_sk = cpu_sk = t_torch = cpu_torch = None
     if not args.no_speed:
         t_boltz, cpu_boltz = speed_boltz(X, args.hidden, args.threads, args.seed, args.device)
@@ -215,6 +221,7 @@ def main(argv=None):
     result = {
         "benchmark": "rbm_mnist",
         "n_hidden": args.hidden,
+        "n_threads": args.threads or 1,
         "blas_threads": args.threads or "default",
         "device": args.device or "cpu",
         "device_name": _device_name(args.device),

@@ -8,6 +8,7 @@ each RBM kind x method on fixed seeds. A sample of them runs here (the full set
 takes about a minute: ``python tests/rbm_fingerprints.py``).
 """
 
+import numpy as np
 import pytest
 from rbm_fingerprints import cases
 
@@ -88,3 +89,37 @@ def test_fingerprints_tell_results_apart():
     a = _params(_model("bernoulli", n_hidden=5, n_epochs=1, seed=1).fit(X))
     b = _params(_model("bernoulli", n_hidden=5, n_epochs=1, seed=2).fit(X))
     assert a != b and np.all([len(h) == 16 for h in EXPECTED.values()])
+
+
+def _thread_fit(n_threads, method, centering, sparse):
+    """A fit large enough that every row-parallel kernel splits its work (W 256 x 160,
+    batches of 250) -- or, with ``sparse``, a visible layer with few ones and hiddens
+    biased off, so the sparse ``h W^T`` and the transposed-copy refresh run too."""
+    from rbm_fingerprints import _params
+
+    from boltz.rbm import BernoulliRBM
+
+    rng = np.random.default_rng(5)
+    X = (rng.random((1000, 256)) < (0.08 if sparse else 0.3)).astype(np.float32)
+    m = BernoulliRBM(160, method=method, n_epochs=2, batch_size=250, learning_rate=0.05,
+                     momentum=0.5 if centering else 0.0, centering=centering, seed=11,
+                     n_threads=n_threads)
+    if sparse:
+        m.init_params(256, X)
+        m.hidden_bias_[:] = -3.0
+        m.partial_fit(X)
+        m.partial_fit(X)
+    else:
+        m.fit(X)
+    return _params(m)
+
+
+@pytest.mark.parametrize("method,centering,sparse", [("pcd", False, False), ("pcd", True, True),
+                                                     ("cd", True, False), ("pt", False, True)])
+def test_same_seed_same_fit_on_any_thread_count(method, centering, sparse):
+    """Same seed, same fit on 1, 2 and 3 threads. (Before BLAS was held at one thread in
+    training, the PT case failed here: OpenBLAS float32 products round differently on
+    2 threads.)"""
+    one = _thread_fit(1, method, centering, sparse)
+    assert _thread_fit(2, method, centering, sparse) == one
+    assert _thread_fit(3, method, centering, sparse) == one

@@ -42,21 +42,34 @@ def _logistic_parts(z):
     return e
 
 
-def bernoulli_from_preactivation(pre, row_scale, bias, key, prob, sample):
+def bernoulli_from_preactivation(pre, row_scale, bias, key, prob, sample, row0=0):
     """``z = row_scale[i] * pre[i, j] + bias[j]``; ``prob = sigmoid(z)``; ``sample = u < prob``.
 
-    All arrays float32; ``key`` is a fresh :func:`new_key`.
+    All arrays float32; ``key`` is a fresh :func:`new_key`. ``row0`` is the index
+    of ``pre``'s first row in the whole matrix when ``pre`` is a block of rows of
+    it: element ``(i, j)`` uses the uniform of ``(row0 + i, j)``, so a matrix
+    processed in row blocks (by several threads) gets the same draws as in one call.
     """
+    z = _scaled_plus(pre, row_scale, bias)
+    _bernoulli_finish(z, _logistic_parts(z), key, prob, sample, row0)
+
+
+def _scaled_plus(pre, row_scale, bias):
+    """``z = pre * row_scale[:, None]; z += bias`` (a new array of ``pre``'s dtype). When
+    every scale is 1, one pass ``z = pre + bias`` (the same numbers: ``x * 1`` is exact,
+    and ``out=`` rounds to ``pre``'s dtype as the in-place ``+=`` does)."""
+    if (row_scale.size and row_scale.dtype == pre.dtype and row_scale.min() == 1.0
+            and row_scale.max() == 1.0):
+        return np.add(pre, bias, out=np.empty_like(pre))
     z = pre * row_scale[:, None]
     z += bias
-    _bernoulli_finish(z, _logistic_parts(z), key, prob, sample)
+    return z
 
 
-def bernoulli_from_preactivation_rowbias(pre, row_scale, bias2d, key, prob, sample):
+def bernoulli_from_preactivation_rowbias(pre, row_scale, bias2d, key, prob, sample, row0=0):
     """Like :func:`bernoulli_from_preactivation` with a bias per row, ``bias2d[i, j]``."""
-    z = pre * row_scale[:, None]
-    z += bias2d
-    _bernoulli_finish(z, _logistic_parts(z), key, prob, sample)
+    z = _scaled_plus(pre, row_scale, bias2d)
+    _bernoulli_finish(z, _logistic_parts(z), key, prob, sample, row0)
 
 
 def sigmoid_from_preactivation(pre, bias, prob):
@@ -87,13 +100,13 @@ def _sigmoid_from_exp(z, e, one):
 
 
 @numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"}, nogil=True)
-def _bernoulli_finish(z, e, key, prob, sample):
+def _bernoulli_finish(z, e, key, prob, sample, row0):
     """``prob = sigmoid(z)`` from ``e = exp(-|z|)`` (no overflow, branch-free select) and
-    ``sample = u < prob`` with ``u`` the counter-based uniform of element ``(i, j)``."""
+    ``sample = u < prob`` with ``u`` the counter-based uniform of element ``(row0 + i, j)``."""
     n, m = z.shape
     one = np.float32(1.0)
     for i in range(n):
-        base = i * m
+        base = (row0 + i) * m
         for j in range(m):
             p = _sigmoid_from_exp(z[i, j], e[i, j], one)
             prob[i, j] = p
@@ -324,6 +337,27 @@ def binary_matmul_indexed(starts, rows, M, bias, out):
                 dst[j] += src[j]
 
 
+@numba.njit(cache=True, fastmath=True, nogil=True)
+def binary_matmul_indexed_cols(starts, rows, M, bias, out, j0, j1):
+    """Columns ``j0:j1`` of :func:`binary_matmul_indexed` (the same additions in the same
+    order for each element, so threads that each take a block of columns give the
+    result of one call)."""
+    w = j1 - j0
+    b = bias[j0:j1]
+    for r in range(out.shape[0]):
+        dst = out[r, j0:j1]
+        for j in range(w):
+            dst[j] = b[j]
+    for i in range(starts.shape[0] - 1):
+        # row views and loops from 0: numba then knows the indices are non-negative
+        # (no wrap-around checks) and vectorises the loop
+        src = M[i, j0:j1]
+        for t in range(starts[i], starts[i + 1]):
+            dst = out[rows[t], j0:j1]
+            for j in range(w):
+                dst[j] += src[j]
+
+
 @numba.njit(cache=True)
 def transpose_into(A, out):
     """``out[...] = A.T`` in 16 x 16 tiles (both C-contiguous), so each cache line
@@ -384,7 +418,7 @@ def fused_binary_update(t_pos, y_pos, t_neg, y_neg, param, velocity, u, w, lr, m
                                        momentum, weight_decay, np.empty((0, 0), param.dtype))
 
 
-@numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})  # keeps NaN checks
+@numba.njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"}, nogil=True)  # NaN checks
 def fused_binary_update_indexed(sp, rp, y_pos, sn, rn, y_neg, param, velocity, u, w, lr,
                                 momentum, weight_decay, param_t):
     """Gradient ``t_pos^T y_pos + t_neg^T y_neg - outer(u, w)`` for 0/1 matrices ``t`` given

@@ -7,6 +7,14 @@ the contract. Random numbers come from a :class:`numpy.random.Generator` (the
 counter-based uniforms (:mod:`boltz.samplers._rng`), so results depend only on
 the seed, never on threads.
 
+With :meth:`NumpyBackend.set_threads` ``n >= 2`` the sampling kernels, the
+sparse products and the fused weight update split their rows (or, for
+``T W``, their columns) into ``n`` contiguous blocks run by ``n`` threads (the
+kernels release the GIL). Each block does exactly the arithmetic the one-thread
+call does for its elements, and the counter-based uniforms are indexed by the
+element's position in the whole matrix, so results are bit-identical for every
+thread count.
+
 A backend object holds two small caches for the RBM trainer: the column index
 of the last two 0/1 matrices seen (both products and the weight update read
 it) and a transposed copy of ``W`` for sparse ``h W^T`` products, which the
@@ -26,9 +34,12 @@ Example
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy import special
 
+from .._validation import check_positive_int
 from . import _kernels as K
 
 __all__ = ["NumpyBackend"]
@@ -57,6 +68,56 @@ class NumpyBackend:
         self._index_cache = []  # [(B, column_index(B))] of the last two 0/1 matrices
         self._WT = None
         self._WT_valid = False
+        self.n_threads = 1
+        self._pool = None
+
+    # -- threads -----------------------------------------------------------
+    def set_threads(self, n_threads):
+        """Run the hot kernels on ``n_threads`` threads (``None``: 1); returns ``self``.
+
+        Results do not depend on ``n_threads`` (see the module docstring).
+
+        Parameters
+        ----------
+        n_threads : int or None
+            Threads for the row-parallel kernels (the calling thread is one of them).
+
+        Returns
+        -------
+        NumpyBackend
+            ``self``.
+
+        Example
+        -------
+        >>> NumpyBackend().set_threads(2).n_threads
+        2
+        """
+        n = 1 if n_threads is None else check_positive_int(n_threads, "n_threads")
+        if n != self.n_threads and self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+        self.n_threads = n
+        if n > 1 and self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="boltz-bk")
+        return self
+
+    def _blocks(self, n, align=1, min_block=1):
+        """Bounds ``[0, b1, ..., n]`` of the contiguous blocks, one per thread: block
+        starts are multiples of ``align``; one block when blocks would be under
+        ``min_block`` or with one thread."""
+        k = min(self.n_threads, n // max(align, min_block))
+        if k <= 1:
+            return [0, n]
+        return [(n * i // k) // align * align for i in range(k)] + [n]
+
+    def _in_blocks(self, fn, bounds):
+        """``[fn(lo, hi)]`` for consecutive bounds, the first block on the calling thread."""
+        if len(bounds) == 2:
+            return [fn(bounds[0], bounds[1])]
+        futures = [self._pool.submit(fn, bounds[i], bounds[i + 1])
+                   for i in range(1, len(bounds) - 1)]
+        first = fn(bounds[0], bounds[1])
+        return [first] + [f.result() for f in futures]
 
     # -- arrays ------------------------------------------------------------
     def asarray(self, a, dtype=np.float32):
@@ -136,12 +197,23 @@ class NumpyBackend:
         returns ``(sigmoid(z), u < sigmoid(z))`` as float32."""
         prob = np.empty_like(pre)
         sample = np.empty_like(pre)
-        if np.ndim(bias) == 2:
-            K.bernoulli_from_preactivation_rowbias(pre, row_scale, bias, K.new_key(stream), prob,
-                                                   sample)
-        else:
-            K.bernoulli_from_preactivation(pre, row_scale, bias, K.new_key(stream), prob, sample)
+        key = K.new_key(stream)
+        rowbias = np.ndim(bias) == 2
+
+        def rows(lo, hi):
+            b = bias[lo:hi] if rowbias else bias
+            kernel = (K.bernoulli_from_preactivation_rowbias if rowbias
+                      else K.bernoulli_from_preactivation)
+            kernel(pre[lo:hi], row_scale[lo:hi], b, key, prob[lo:hi], sample[lo:hi], lo)
+
+        self._in_blocks(rows, self._blocks(pre.shape[0], min_block=self._min_rows(pre)))
         return prob, sample
+
+    @staticmethod
+    def _min_rows(A):
+        """Fewest rows of ``A`` worth a thread (about 16k elements; below, the hand-off costs
+        more than it saves)."""
+        return max(1, 16384 // max(1, A.shape[1]))
 
     def sigmoid(self, pre, bias, out=None):
         """``sigmoid(pre + bias)`` (float32, overflow-free; ``out`` may be ``pre``)."""
@@ -206,7 +278,13 @@ class NumpyBackend:
         pre = np.empty((T.shape[0], W.shape[1]), np.float32)
         if binary:
             starts, rows = self._column_index(T)
-            K.binary_matmul_indexed(starts, rows, W, np.zeros(W.shape[1], np.float32), pre)
+            zeros = np.zeros(W.shape[1], np.float32)
+            bounds = self._blocks(W.shape[1], align=16, min_block=64)
+            if len(bounds) == 2:
+                K.binary_matmul_indexed(starts, rows, W, zeros, pre)
+            else:
+                self._in_blocks(lambda lo, hi: K.binary_matmul_indexed_cols(
+                    starts, rows, W, zeros, pre, lo, hi), bounds)
         else:
             np.dot(T, W, out=pre)
         return pre
@@ -222,7 +300,9 @@ class NumpyBackend:
                 K.transpose_into(W, self._WT)
                 self._WT_valid = True
             pre = np.empty((h.shape[0], W.shape[0]), np.float32)
-            K.binary_matmul(h, self._WT, np.zeros(W.shape[0], np.float32), pre)
+            zeros = np.zeros(W.shape[0], np.float32)
+            self._in_blocks(lambda lo, hi: K.binary_matmul(h[lo:hi], self._WT, zeros, pre[lo:hi]),
+                            self._blocks(h.shape[0], min_block=self._min_rows(h)))
             return pre
         return h @ W.T
 
@@ -253,9 +333,22 @@ class NumpyBackend:
             if write_t and (self._WT is None or self._WT.shape != W.shape[::-1]):
                 self._WT = np.empty(W.shape[::-1], np.float32)
             no_t = np.empty((0, 0), np.float32)
-            max_w = K.fused_binary_update_indexed(sp, rp, y_pos, sn, rn, y_neg, W, velocity, u,
-                                                  w, lr, momentum, weight_decay,
-                                                  self._WT if write_t else no_t)
+            has_velocity = velocity.shape[0] == W.shape[0]
+
+            def rows(lo, hi):  # rows lo:hi of W (independent of the other rows)
+                return K.fused_binary_update_indexed(
+                    sp[lo:hi + 1], rp, y_pos, sn[lo:hi + 1], rn, y_neg, W[lo:hi],
+                    velocity[lo:hi] if has_velocity else velocity, u[lo:hi], w, lr, momentum,
+                    weight_decay, self._WT[:, lo:hi] if write_t else no_t)
+
+            bounds = self._blocks(W.shape[0], align=16, min_block=64)
+            if len(bounds) == 2:  # one thread: the whole matrix in one call
+                max_w = K.fused_binary_update_indexed(sp, rp, y_pos, sn, rn, y_neg, W, velocity,
+                                                      u, w, lr, momentum, weight_decay,
+                                                      self._WT if write_t else no_t)
+            else:
+                maxes = self._in_blocks(rows, bounds)
+                max_w = np.nan if np.isnan(maxes).any() else max(maxes)
             self._WT_valid = write_t
             return max_w
         grad = np.dot(np.concatenate([t_pos, t_neg]).T,

@@ -35,6 +35,7 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -46,7 +47,7 @@ from .._validation import (
     check_probability,
     check_rng,
 )
-from ..backend import get_backend
+from ..backend import blas_threads, get_backend
 from ..datasets import draw_binary
 
 __all__ = ["Trainer", "METHODS"]
@@ -117,6 +118,8 @@ class Trainer:
                 raise ValueError(f"n_temperatures must be at least 2 for method='pt', got {n_t}")
         self.device = getattr(m, "device", None) if device == "model" else device
         bk = self.bk = get_backend(self.device)
+        if hasattr(bk, "set_threads"):  # NumPy: row-parallel kernels, same result on any count
+            bk.set_threads(m.n_threads)
         self.stream = bk.stream(self.rng)
         n_vis, n_hid = m.W_.shape
         # 0/1 visibles (Bernoulli, one-hot): sparse row-sum products on the NumPy backend
@@ -134,6 +137,23 @@ class Trainer:
         self.n_updates = 0
         self.chain_h = None
         self.params = self._upload()
+        with self._fixed_blas():
+            self._init_chains(X32, n_t)
+
+    def _fixed_blas(self):
+        """BLAS on one thread while this trainer works on the NumPy backend.
+
+        OpenBLAS's float32 products round differently on 1 and 2 threads (measured:
+        ``(100 x 500) (500 x 784)`` differs in the last bits), so a BLAS thread count
+        that followed ``n_threads`` would make the result depend on it. The NumPy
+        backend's own kernels give the threads their work instead
+        (:meth:`~boltz.backend.numpy_backend.NumpyBackend.set_threads`), bit-identically.
+        """
+        return blas_threads(1) if hasattr(self.bk, "set_threads") else contextlib.nullcontext()
+
+    def _init_chains(self, X32, n_t):
+        """The persistent (PCD) or tempered (PT) chains, started from data rows."""
+        bk = self.bk
         if self.method == "pcd":
             idx = self.rng.integers(0, X32.shape[0], size=self.n_chains)
             _, self.chain_h = self._hidden(self.draw(self._rows(X32, idx)))
@@ -365,13 +385,15 @@ class Trainer:
         X = self._data(X32)
         order = bk.permutation(X32.shape[0], self.stream)
         max_w = 0.0
-        for b, start in enumerate(range(0, X32.shape[0], self.batch_size)):
-            max_w = self.step(self.draw(X[order[start:start + self.batch_size]]), lr, momentum)
-            if bk.checks_each_step and not (max_w <= self.max_weight):
-                raise DivergenceError(
-                    f"training diverged at epoch {epoch + 1}, batch {b + 1}: max |W| = "
-                    f"{max_w:.4g} (max_weight={self.max_weight:g}); lower learning_rate "
-                    f"(now {lr:g}) or add weight_decay")
+        with self._fixed_blas():
+            for b, start in enumerate(range(0, X32.shape[0], self.batch_size)):
+                max_w = self.step(self.draw(X[order[start:start + self.batch_size]]), lr,
+                                  momentum)
+                if bk.checks_each_step and not (max_w <= self.max_weight):
+                    raise DivergenceError(
+                        f"training diverged at epoch {epoch + 1}, batch {b + 1}: max |W| = "
+                        f"{max_w:.4g} (max_weight={self.max_weight:g}); lower learning_rate "
+                        f"(now {lr:g}) or add weight_decay")
         self._download()
         max_w = float(np.abs(self.model.W_).max())
         if not (max_w <= self.max_weight):
