@@ -47,7 +47,11 @@ def test_readme_starts_with_setup():
     assert "python -m pytest" in text[first_block:text.index("```", first_block + 3)]
 
 
-@pytest.mark.parametrize("line,code", readme_blocks(), ids=lambda v: f"line{v}" if isinstance(v, int) else "")
+def _block_id(value):
+    return f"line{value}" if isinstance(value, int) else "code"
+
+
+@pytest.mark.parametrize("line,code", readme_blocks(), ids=_block_id)
 def test_readme_block_runs(line, code, tmp_path, request):
     if _needs_mnist(code):
         request.getfixturevalue("mnist_available")

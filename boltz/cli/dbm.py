@@ -112,6 +112,13 @@ def _data_args(p, default_split="train"):
                    help="use only the first N rows (default: all)")
 
 
+def _check_schedule(args):
+    """Fail before any data is loaded or any epoch is run (and before the output check)."""
+    if args.schedule == "linear_time" and args.max_seconds is None:
+        raise ValueError("--schedule linear_time decays over a wall-time budget: give "
+                         "--max-seconds (max_seconds)")
+
+
 def _load_data(spec, split, max_samples, grey=False):
     import numpy as np
 
@@ -140,6 +147,7 @@ def run(args) -> int:
     from ..dbm import DeepBoltzmannMachine
 
     if args.action == "train":
+        _check_schedule(args)
         out = prepare_output(args.out, args.overwrite, (".npz",))
         dynamic = args.binarize == "dynamic"
         x = _load_data(args.data, args.split, args.max_samples, grey=dynamic)

@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
                                           for name in ("energy", "abs_magnetization",
                                                        "susceptibility", "specific_heat",
                                                        "binder")},
-                        "tau_abs_m": float(r.tau_abs_m)} for T, r in zip(temps, runs)],
+                        "tau_abs_m": float(r.tau_abs_m)} for T, r in zip(temps, runs, strict=True)],
               "onsager": exact}
     if plot is not None:
         import matplotlib

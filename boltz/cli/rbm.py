@@ -103,6 +103,13 @@ def register(subparsers):
     p.set_defaults(func=run, _rbm_parser=p)
 
 
+def _check_schedule(args):
+    """Fail before any data is loaded or any epoch is run (and before the output check)."""
+    if args.schedule == "linear_time" and args.max_seconds is None:
+        raise ValueError("--schedule linear_time decays over a wall-time budget: give "
+                         "--max-seconds (max_seconds)")
+
+
 def _load_data(spec, split="train", subset=None, grey=False):
     import numpy as np
 
@@ -124,6 +131,7 @@ def _load_data(spec, split="train", subset=None, grey=False):
 def _train(args):
     from ..rbm import BernoulliRBM, GaussianBernoulliRBM
 
+    _check_schedule(args)
     out = prepare_output(args.out, args.overwrite, (".npz",))
     dynamic = args.binarize == "dynamic"
     X = _load_data(args.data, "train", args.subset, grey=dynamic)

@@ -104,7 +104,7 @@ def plot_mode_fractions(fractions: dict, target: float | None = None, ax=None,
     fig, ax = _ax(ax, (4.5, 3.2))
     names = list(fractions)
     bars = ax.bar(names, [fractions[k] for k in names], color="C0")
-    for bar, name in zip(bars, names):
+    for bar, name in zip(bars, names, strict=True):
         ax.annotate(f"{fractions[name]:.3f}", (bar.get_x() + bar.get_width() / 2,
                                                bar.get_height()),
                     ha="center", va="bottom", fontsize=9)
