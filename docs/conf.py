@@ -125,6 +125,37 @@ def write_api_pages():
 
 write_api_pages()
 
+
+def write_cli_help():
+    """Write ``docs/cli_generated.rst``: the ``--help`` of every command, as printed."""
+    import argparse
+
+    from boltz.cli import build_parser
+
+    def walk(parser, path):
+        yield path, parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from walk(sub, path + [name])
+
+    os.environ["COLUMNS"] = "88"
+    lines = []
+    for path, parser in walk(build_parser(), ["boltz"]):
+        if len(path) == 1:
+            continue
+        title = " ".join(path)
+        lines += [title, "-" * len(title), "", ".. code-block:: text", ""]
+        lines += ["   " + line if line else "" for line in parser.format_help().splitlines()]
+        lines.append("")
+    text = "\n".join(lines)
+    out = DOCS / "cli_generated.rst"
+    if not out.exists() or out.read_text() != text:
+        out.write_text(text)
+
+
+write_cli_help()
+
 # --------------------------------------------------------------------------
 # Gallery: the demos; only the quick ones are executed
 # --------------------------------------------------------------------------
