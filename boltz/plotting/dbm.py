@@ -17,12 +17,124 @@ import numpy as np
 
 from . import image_grid
 
-__all__ = ["plot_samples", "layer_filters", "plot_layer_filters"]
+__all__ = ["plot_samples", "layer_filters", "plot_layer_filters", "sample_diversity",
+           "plot_samples_if_converged"]
 
 
 def plot_samples(samples, shape=None, ncols: int = 10, title: str = "DBM samples", ax=None):
-    """Tile visible samples (e.g. ``dbm.gibbs_sample(100)``) into one figure."""
+    """Tile visible samples (e.g. ``dbm.gibbs_sample(100)``) into one figure.
+
+    Parameters
+    ----------
+    samples : array_like
+        ``(n, n_visible)`` samples or visible probabilities in [0, 1].
+    shape : (int, int), optional
+        Image shape of one sample (default: square).
+    ncols : int
+        Images per row.
+    title : str
+        Figure title.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig = plot_samples(np.random.default_rng(0).random((20, 16)), shape=(4, 4))
+    >>> fig.axes[0].get_title()
+    'DBM samples'
+    """
     return image_grid(np.asarray(samples), shape=shape, ncols=ncols, title=title, ax=ax)
+
+
+def sample_diversity(samples, data) -> float:
+    """How much samples differ from each other, relative to the data.
+
+    The mean over pixels of the standard deviation across ``samples``, divided
+    by the same for ``data``: about 1 for samples as varied as the data, near 0
+    for near-identical samples (the grey blobs of a model trained too briefly).
+
+    Parameters
+    ----------
+    samples, data : array_like
+        ``(n, n_visible)`` arrays of samples (or probabilities) and data rows.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = (np.random.default_rng(0).random((100, 16)) < 0.5).astype(float)
+    >>> round(sample_diversity(np.tile(data[:1] * 0 + 0.4, (50, 1)), data), 3)
+    0.0
+    >>> 0.8 < sample_diversity(data[50:], data[:50]) < 1.2
+    True
+    """
+    spread = float(np.asarray(samples, dtype=float).std(axis=0).mean())
+    ref = float(np.asarray(data, dtype=float).std(axis=0).mean())
+    if ref == 0:
+        raise ValueError("data must vary across rows to compare diversity with")
+    return spread / ref
+
+
+def plot_samples_if_converged(samples, data, shape=None, title: str = "DBM samples",
+                              min_diversity: float = 0.3, hint: str = ""):
+    """Plot samples, or, when they are near-identical, a labelled "too short to converge" figure.
+
+    A model trained for a few epochs gives grey blobs that all look alike; shown
+    as a sample grid they would pass for a model's output. When
+    :func:`sample_diversity` is below ``min_diversity``, the figure instead
+    says that the model is too short to converge, with the measured diversity
+    and ``hint`` (for example the settings that produce digits).
+
+    Parameters
+    ----------
+    samples, data : array_like
+        ``(n, n_visible)`` samples and data rows (for the diversity).
+    shape : (int, int), optional
+        Image shape of one sample.
+    title : str
+        Title of the sample grid.
+    min_diversity : float
+        Below this the samples are not drawn.
+    hint : str
+        Appended to the "too short to converge" message.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    converged : bool
+        Whether the samples were drawn.
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> data = (np.random.default_rng(0).random((100, 16)) < 0.5).astype(float)
+    >>> fig, ok = plot_samples_if_converged(np.full((20, 16), 0.4), data, shape=(4, 4))
+    >>> ok, "too short to converge" in fig.texts[0].get_text()
+    (False, True)
+    """
+    import matplotlib.pyplot as plt
+
+    diversity = sample_diversity(samples, data)
+    if diversity >= min_diversity:
+        return plot_samples(samples, shape=shape, title=title), True
+    fig = plt.figure(figsize=(6, 2.6))
+    text = (f"{title}: too short to converge\n\n"
+            f"the samples are near-identical blobs, not digits\n"
+            f"(their pixel spread is {diversity:.2f} of the data's, below {min_diversity})")
+    if hint:
+        text += f"\n\n{hint}"
+    fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=10, wrap=True)
+    return fig, False
 
 
 def layer_filters(weights, layer: int) -> np.ndarray:
