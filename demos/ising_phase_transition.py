@@ -12,7 +12,7 @@ autocorrelation times of Wolff and Metropolis at T_c.
     python demos/ising_phase_transition.py              # L = 8, 16, 32; tau for L = 16, 32, 64
 
 Writes ``observables.png`` and ``snapshots.png`` into ``--out`` (default
-``out/ising_phase_transition``) and prints the integrated autocorrelation time of |m| in
+``out/ising_phase_transition``) and prints the integrated autocorrelation time of ``|m|`` in
 sweeps for Wolff (one sweep = clusters flipping about N spins) and for
 checkerboard Metropolis (run as the multi-spin sampler: the same Markov kernel
 for each of 64 independent replicas, pooled for the estimate).
