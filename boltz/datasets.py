@@ -13,8 +13,8 @@ intensity as its probability, with a fixed seed (the convention of
 Salakhutdinov & Murray 2008 behind published RBM/DBM log-likelihoods);
 ``"threshold"`` keeps pixels with intensity > 0.5.
 
-Example
--------
+Examples
+--------
 >>> from boltz.datasets import binary_image
 >>> img = binary_image("shapes", size=64)
 >>> img.shape, sorted(set(img.ravel().tolist()))

@@ -17,8 +17,8 @@ Composition lives here too: a product of experts is a (weighted) sum of
 energies, ``a + b`` or ``ProductOfExperts([a, b], weights=[1, 2])``, and
 tempering scales the energy, ``beta * a``.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.density import EnergyFunction
 >>> quad = EnergyFunction(lambda x: 0.5 * (x ** 2).sum(axis=1),
@@ -160,8 +160,8 @@ class EnergyFunction(Density):
     event_shape : tuple
         Shape of one state.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> e = EnergyFunction(lambda x: (x ** 2).sum(1), event_shape=(3,))
     >>> e.energy(np.ones((2, 3))).tolist()
@@ -244,8 +244,8 @@ class ProductOfExperts(Density):
     Nested products are flattened. The score is the weighted sum of the
     experts' scores, so it exists when every expert has one.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> a = EnergyFunction(lambda x: x[:, 0] ** 2, event_shape=(1,))
     >>> b = EnergyFunction(lambda x: (x[:, 0] - 1) ** 2, event_shape=(1,))

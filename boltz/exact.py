@@ -9,8 +9,8 @@ ground truth the test suite holds every sampler and estimator to.
 The state with index ``k`` has variable ``i`` set to ``support[1]`` when bit
 ``i`` of ``k`` is one (variable 0 is the least significant bit).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.density import EnergyFunction
 >>> from boltz.exact import log_partition
@@ -179,8 +179,8 @@ class ExactDistribution:
     n_variables, support : optional
         Needed when ``model`` does not define them.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> from boltz.density import EnergyFunction
     >>> m = EnergyFunction(lambda x: -x.sum(axis=1), event_shape=(3,))

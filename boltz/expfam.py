@@ -16,8 +16,8 @@ their parameters on a trailing axis: :class:`Categorical` (``K`` logits, ``x``
 one-hot) and :class:`GaussianLearnedVariance` (``eta[..., 0] = mu / var``,
 ``eta[..., 1] = -1 / (2 var)``).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.expfam import Bernoulli
 >>> eta = np.array([-1.0, 0.0, 2.0])
@@ -299,8 +299,8 @@ class Gaussian(ExponentialFamily):
     - log(2 pi sigma^2) / 2``. This is the visible layer of a Gaussian–Bernoulli
     RBM with fixed variance.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> g = Gaussian(variance=4.0)
     >>> float(g.mean(np.array(0.5)))
@@ -353,8 +353,8 @@ class GaussianLearnedVariance(ExponentialFamily):
     of size 2, ``A(eta) = -eta1^2 / (4 eta2) - log(-2 eta2) / 2``,
     ``log h = -log(2 pi) / 2``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> fam = GaussianLearnedVariance()
     >>> eta = fam.natural_from_moments(np.array(1.0), np.array(4.0))

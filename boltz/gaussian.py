@@ -5,8 +5,8 @@
 sampling. A product of Gaussian experts is again Gaussian (precisions add),
 which makes it the reference for composition and for continuous samplers.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.gaussian import MultivariateGaussian
 >>> a = MultivariateGaussian(mean=[0.0, 0.0], cov=np.eye(2))

@@ -6,8 +6,8 @@ the boltz version and the model's hyper-parameters. Loading checks the kind,
 so a file of another model type fails clearly, and reads with
 ``allow_pickle=False``, so a crafted file cannot run code.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np, tempfile, os
 >>> path = os.path.join(tempfile.mkdtemp(), "m.npz")
 >>> save_model(path, "Demo", {"W": np.eye(2)}, {"lr": 0.1}).name

@@ -14,8 +14,8 @@
 - :mod:`boltz.deep.rbm`        GPU path of :mod:`boltz.rbm` (``device=`` on the models and AIS)
 - :mod:`boltz.deep.dbm`        GPU path of :mod:`boltz.dbm` (``device=`` on the DBM and its AIS)
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep import GaussianEnergy, MALASampler
 >>> g = GaussianEnergy([0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]])

@@ -5,8 +5,8 @@ Published EBM recipes (Du & Mordatch 2019, "IGEBM"; Grathwohl et al. 2020,
 from a buffer entry, and restart a small fraction (5%) of the chains from
 noise so that the buffer keeps exploring.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> buf = ReplayBuffer(capacity=100, event_shape=(2,), low=-1.0, high=1.0, seed=0)
 >>> idx, x = buf.draw(10)

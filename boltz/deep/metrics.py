@@ -5,8 +5,8 @@ function of a 2D energy is a sum over cells) and returns
 ``KL(p_data || p_model)`` in nats; :func:`mmd` is the unbiased squared maximum
 mean discrepancy with a Gaussian kernel.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep.energies import GaussianMixtureEnergy
 >>> from boltz.deep.toy import make_toy

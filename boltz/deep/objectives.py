@@ -20,8 +20,8 @@ Divergence (a non-finite loss, energies beyond ``max_energy``, or non-finite
 negative samples) raises :class:`~boltz.deep._utils.TrainingDivergedError`; it is
 never silently replaced by a substitute value.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep.energies import GaussianEnergy
 >>> model = GaussianEnergy([0.0], [[1.0]], learnable=True)
@@ -107,8 +107,8 @@ class ContrastiveDivergence(Objective):
     uniform noise on ``init_range``). ``clamp=(low, high)`` keeps the chains in a
     box (e.g. pixel range), as in the image-EBM recipes.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from boltz.deep.energies import MLPEnergy
     >>> cd = ContrastiveDivergence(n_steps=5, step_size=0.01, persistent=True)
     >>> loss, info = cd(MLPEnergy(2, hidden=(8,)), torch.randn(16, 2))

@@ -3,8 +3,8 @@
 Used by ``boltz ebm``, ``demos/ebm_2d.py`` and ``benchmarks/ebm.py`` so that all
 three train the same way.
 
-Example
--------
+Examples
+--------
 >>> model, result = train_toy("eight_gaussians", "nce", n_steps=20, seed=0, progress=False)
 >>> result.n_steps
 20

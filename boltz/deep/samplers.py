@@ -18,8 +18,8 @@ accepts it with the Metropolis-Hastings ratio including the asymmetric
 proposal densities ``q(x'|x) = N(x'; x - eps grad E(x), 2 eps I)``; HMC uses
 unit mass, ``n_leapfrog`` leapfrog steps and accepts with ``exp(H - H')``.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep.energies import GaussianEnergy
 >>> from boltz.deep.samplers import MALASampler
@@ -231,8 +231,8 @@ class _Base:
 class LangevinSampler(_Base):
     """Unadjusted Langevin algorithm (biased by ``O(step_size)``; no Metropolis test).
 
-    Example
-    -------
+    Examples
+    --------
     >>> from boltz.deep.energies import GaussianEnergy
     >>> g = GaussianEnergy([1.0], [[1.0]])
     >>> x = LangevinSampler(g, step_size=0.05).sample(torch.zeros(200, 1), 100, seed=0)

@@ -7,8 +7,8 @@ log-density that is exact up to the quadrature over the curve parameter
 (midpoint rule with node spacing far below the noise scale). That makes the
 grid KL of :mod:`boltz.deep.metrics` a true KL to the data density.
 
-Example
--------
+Examples
+--------
 >>> from boltz.deep.toy import make_toy
 >>> toy = make_toy("two_moons")
 >>> x = toy.sample(1000, seed=0)

@@ -1,7 +1,7 @@
 """A small training loop for torch energies, with checkpoints and device handling.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep.energies import GaussianEnergy
 >>> from boltz.deep.objectives import ScoreMatching

@@ -1,7 +1,7 @@
 """Figures for deep Boltzmann machines and deep belief nets: samples and per-layer filters.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np, matplotlib
 >>> matplotlib.use("Agg")
 >>> from boltz.dbm import DeepBoltzmannMachine

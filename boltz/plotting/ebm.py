@@ -3,8 +3,8 @@
 The functions take numpy arrays (grids from :func:`boltz.deep.metrics.grid_log_prob`,
 samples as ``(n, 2)`` arrays), so this module never imports torch.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> import matplotlib
 >>> matplotlib.use("Agg")

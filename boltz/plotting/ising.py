@@ -14,8 +14,8 @@ def plot_observables(runs_by_size: dict, onsager: bool = True, fig=None):
     ``runs_by_size`` maps ``L`` to a list of :class:`~boltz.ising.IsingRun` (one per T).
     Onsager's spontaneous magnetisation and specific heat are overlaid, with ``T_c``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from boltz.ising import IsingLattice, simulate
     >>> runs = {8: [simulate(IsingLattice(8, temperature=t), "wolff", n_sweeps=50, seed=0)
     ...             for t in (2.0, 2.5)]}

@@ -1,7 +1,7 @@
 """Figures for RBMs: receptive fields (filters), samples and training curves.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> import matplotlib
 >>> matplotlib.use("Agg")
