@@ -62,6 +62,7 @@ def test_readme_block_runs(line, code, tmp_path, request):
     # 100x784 product measured 50x slower with 2 threads than with 1 under load 12);
     # the README says so beside the timings. An explicit setting is respected.
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    env.setdefault("OMP_NUM_THREADS", "1")  # torch's intra-op threads thrash the same way
     script = tmp_path / f"readme_line{line}.py"
     script.write_text(code, encoding="utf-8")
     t0 = time.perf_counter()

@@ -581,7 +581,7 @@ class GaussianBernoulliRBM(RBMBase):
     Standardise the data first when the variance is fixed.
 
     Parameters (besides the shared ones)
-    ----------
+    ------------------------------------
     variance : float
         The (initial) visible variance.
     learn_variance : bool
