@@ -9,8 +9,8 @@ Examples
 >>> import matplotlib
 >>> matplotlib.use("Agg")
 >>> fig = plot_density_2d(np.zeros((20, 20)), bounds=(-1, 1))
->>> len(fig.axes)
-1
+>>> len(fig.axes)  # the density and its colour bar
+2
 """
 
 from __future__ import annotations
@@ -29,24 +29,82 @@ def _ax(ax, size=(4, 4)):
     return ax.figure, ax
 
 
-def plot_density_2d(log_prob, bounds=(-4.5, 4.5), ax=None, title=None, cmap="viridis"):
-    """Show ``exp(log_prob)`` of an ``(n, n)`` grid (rows = y) on ``bounds^2``."""
+def plot_density_2d(log_prob, bounds=(-4.5, 4.5), ax=None, title=None, cmap="viridis",
+                    colorbar: bool = True):
+    """Show ``exp(log_prob)`` of an ``(n, n)`` grid (rows = y) on ``bounds^2``.
+
+    Parameters
+    ----------
+    log_prob : array_like
+        ``(n, n)`` log-densities (any additive constant).
+    bounds : (float, float)
+        The square's range on both axes.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+    title : str, optional
+        Axes title.
+    cmap : str
+        Colour map.
+    colorbar : bool
+        Add a colour bar of the density relative to its maximum.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig = plot_density_2d(np.zeros((8, 8)), colorbar=False)
+    >>> fig.axes[0].get_xlabel()
+    'x1'
+    """
     fig, ax = _ax(ax)
     lp = np.asarray(log_prob, dtype=float)
     if lp.ndim != 2:
         raise ValueError(f"log_prob must be a 2D grid, got shape {lp.shape}")
     lo, hi = bounds
-    ax.imshow(np.exp(lp - lp.max()), origin="lower", extent=(lo, hi, lo, hi), cmap=cmap,
-              interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    im = ax.imshow(np.exp(lp - lp.max()), origin="lower", extent=(lo, hi, lo, hi), cmap=cmap,
+                   interpolation="nearest", vmin=0.0, vmax=1.0)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    if colorbar:
+        fig.colorbar(im, ax=ax, shrink=0.8, label="density / its maximum")
     if title:
         ax.set_title(title, fontsize=9)
     return fig
 
 
 def plot_samples_2d(x, bounds=(-4.5, 4.5), ax=None, title=None, s=1.0, color="k"):
-    """Scatter ``(n, 2)`` samples."""
+    """Scatter ``(n, 2)`` samples.
+
+    Parameters
+    ----------
+    x : array_like
+        ``(n, 2)`` samples.
+    bounds : (float, float)
+        Axis range.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+    title : str, optional
+        Axes title.
+    s : float
+        Marker size.
+    color : str
+        Marker colour.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> plot_samples_2d(np.zeros((5, 2)), title="five").axes[0].get_title()
+    'five'
+    """
     fig, ax = _ax(ax)
     x = np.asarray(x, dtype=float)
     if x.ndim != 2 or x.shape[1] != 2:
@@ -55,21 +113,46 @@ def plot_samples_2d(x, bounds=(-4.5, 4.5), ax=None, title=None, s=1.0, color="k"
     ax.set_xlim(*bounds)
     ax.set_ylim(*bounds)
     ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
     if title:
         ax.set_title(title, fontsize=9)
     return fig
 
 
 def plot_toy_fit(data_log_prob, model_log_prob, samples, bounds=(-4.5, 4.5), title=None):
-    """Three panels: the data density, the learned density, samples from the model."""
+    """Three panels: the data density, the learned density, samples from the model.
+
+    Parameters
+    ----------
+    data_log_prob, model_log_prob : array_like
+        ``(n, n)`` grids of log-densities (from
+        :func:`boltz.deep.metrics.grid_log_prob`).
+    samples : array_like
+        ``(m, 2)`` samples from the model.
+    bounds : (float, float)
+        The square's range.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig = plot_toy_fit(np.zeros((8, 8)), np.zeros((8, 8)), np.zeros((3, 2)))
+    >>> [ax.get_title() for ax in fig.axes[:3]]
+    ['data density', 'learned density', 'model samples (Langevin)']
+    """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.4))
     plot_density_2d(data_log_prob, bounds, axes[0], "data density")
     plot_density_2d(model_log_prob, bounds, axes[1], "learned density")
-    plot_samples_2d(samples, bounds, axes[2], "model samples")
+    plot_samples_2d(samples, bounds, axes[2], "model samples (Langevin)")
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
