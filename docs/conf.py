@@ -78,7 +78,7 @@ def _documentable(module, name):
 
 
 def write_api_pages():
-    """Write ``docs/api/<module>.rst`` (an autosummary of ``__all__``) and ``docs/api/index.rst``."""
+    """Write ``docs/api/<module>.rst`` (autosummary of ``__all__``) and ``docs/api/index.rst``."""
     api = DOCS / "api"
     api.mkdir(exist_ok=True)
     pages = []
