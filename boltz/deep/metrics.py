@@ -96,8 +96,8 @@ def grid_log_partition(model, bounds=(-4.5, 4.5), n: int = 200) -> float:
     --------
     >>> from boltz.deep.energies import GaussianEnergy
     >>> g = GaussianEnergy([0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]])
-    >>> round(grid_log_partition(g, (-8, 8), 200) - float(g.log_partition()), 4)
-    0.0
+    >>> bool(abs(grid_log_partition(g, (-8, 8), 200) - float(g.log_partition())) < 1e-6)
+    True
     """
     pts, area = grid_points(bounds, n)
     return float(logsumexp(_model_log_unnormalized(model, pts)) + math.log(area))
