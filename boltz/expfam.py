@@ -50,12 +50,41 @@ _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 def softplus(x):
-    """``log(1 + exp(x))`` without overflow (``np.logaddexp(0, x)``)."""
+    """``log(1 + exp(x))`` without overflow (``np.logaddexp(0, x)``).
+
+    Parameters
+    ----------
+    x : array_like
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> float(softplus(1000.0)), round(float(softplus(0.0)), 6)
+    (1000.0, 0.693147)
+    """
     return np.logaddexp(0.0, x)
 
 
 def log_sigmoid(x):
-    """``log sigmoid(x) = -softplus(-x)``, stable for large ``|x|``."""
+    """``log sigmoid(x) = -softplus(-x)``, stable for large ``|x|``.
+
+    Parameters
+    ----------
+    x : array_like
+
+    Returns
+    -------
+    numpy.ndarray
+        float64.
+
+    Examples
+    --------
+    >>> float(log_sigmoid(-1000.0))
+    -1000.0
+    """
     return -np.logaddexp(0.0, -np.asarray(x, dtype=np.float64))
 
 

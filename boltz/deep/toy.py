@@ -265,7 +265,27 @@ TOY_DENSITIES = {
 
 
 def make_toy(name: str, **kwargs) -> ToyDensity:
-    """A toy density by name (one of :data:`TOY_DENSITIES`)."""
+    """A toy density by name (one of :data:`TOY_DENSITIES`).
+
+    Parameters
+    ----------
+    name : str
+        One of ``eight_gaussians``, ``two_moons``, ``rings``, ``checkerboard``,
+        ``swiss_roll``, ``pinwheel``.
+    **kwargs
+        Passed to the density's constructor.
+
+    Returns
+    -------
+    ToyDensity
+        With ``sample``, ``sampler()``, an exact ``log_density`` and ``bounds``.
+
+    Examples
+    --------
+    >>> toy = make_toy("two_moons")
+    >>> tuple(toy.sample(5, seed=0).shape)
+    (5, 2)
+    """
     check_choice(name, "density", TOY_DENSITIES)
     return TOY_DENSITIES[name](**kwargs)
 
