@@ -75,8 +75,8 @@ def prepare_output(path, overwrite: bool, suffixes=None) -> Path:
     if suffixes and path.suffix not in suffixes:
         raise ValueError(f"--out must end in {' or '.join(suffixes)}, got {str(path)!r}")
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass --overwrite to replace it or -o for "
-                              "another file")
+        raise FileExistsError(f"{path} exists; pass --overwrite to replace it, or give "
+                              "another output path")
     if path.exists() and path.is_dir():
         raise ValueError(f"--out {path} is a directory; give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
