@@ -94,6 +94,7 @@ def main(argv=None):
     dbn = DeepBeliefNet(tuple(args.hidden), n_epochs=args.pretrain_epochs, seed=args.seed,
                         verbose=True).fit(x_train)
     dbn.save(out / "dbn.npz")
+    print("drawing 100 DBN samples (1000 Gibbs steps in the top RBM) ...", flush=True)
     fig, ok = plot_samples_if_converged(dbn.sample(100, n_steps=1000, seed=args.seed), x_test,
                                         title="DBN samples (1000 Gibbs steps at the top)",
                                         hint=HINT)

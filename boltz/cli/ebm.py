@@ -147,6 +147,9 @@ def _train(args) -> int:
         return 1
     model.cpu()
     n = args.grid
+    if not args.no_progress:
+        print(f"scoring the fit: KL on a {n}x{n} grid, then {args.samples} Langevin samples "
+              "for the figure ...", file=sys.stderr, flush=True)
     kl = grid_kl(toy.log_density, model, toy.bounds, n=n)
     summary = {"density": args.density, "objective": args.objective, "steps": res.n_steps,
                "final_loss": res.losses[-1], "grid_kl": kl}
