@@ -89,3 +89,45 @@ def test_every_command_has_a_json_switch():
         has_sub = any(a.__class__.__name__ == "_SubParsersAction" for a in parser._actions)
         if len(path) > 1 and not has_sub:
             assert "--json" in parser.format_help(), " ".join(path)
+
+
+def test_pitfall_summary_explains_the_fractions_and_plots(tmp_path, capsys, monkeypatch):
+    import json
+
+    import pytest
+
+    pytest.importorskip("torch")
+    monkeypatch.chdir(tmp_path)
+    assert main(["ebm", "pitfall", "--chains", "40", "--plot", "--no-progress"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(lines[-1])
+    summary = "\n".join(lines[:-1])
+    assert "0.8" in summary and "heavier mode" in summary and "Langevin" in summary
+    assert result["figure"] == "out/ebm/pitfall.png"
+    assert (tmp_path / "out" / "ebm" / "pitfall.png").stat().st_size > 0
+    # an existing figure is not replaced without --overwrite (exit 2, one line)
+    assert main(["ebm", "pitfall", "--chains", "40", "--plot", "--no-progress"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+
+
+def test_rbm_commands_write_under_out_by_default(tmp_path, capsys, monkeypatch):
+    import json
+
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    np.save("x.npy", (np.random.default_rng(0).random((60, 9)) < 0.3).astype(np.float64))
+    assert main(["rbm", "train", "--data", "x.npy", "--hidden", "3", "--epochs", "1",
+                 "--batch-size", "20", "--quiet"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert json.loads(out[-1])["model"] == "out/rbm/rbm.npz" and len(out) > 1
+    assert (tmp_path / "out" / "rbm" / "rbm.npz").is_file()
+    assert main(["rbm", "sample", "out/rbm/rbm.npz", "--n", "4", "--steps", "2", "--quiet"]) == 0
+    assert (tmp_path / "out" / "rbm" / "samples.png").is_file()
+    capsys.readouterr()
+    assert main(["rbm", "train", "--data", "x.npy", "--hidden", "3", "--epochs", "1",
+                 "--quiet"]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert main(["rbm", "eval", "out/rbm/rbm.npz", "--data", "x.npy", "--quiet", "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and json.loads(out[0])["test_loglik_exact"] < 0
