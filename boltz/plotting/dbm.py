@@ -86,13 +86,13 @@ def sample_diversity(samples, data) -> float:
 
 def plot_samples_if_converged(samples, data, shape=None, title: str = "DBM samples",
                               min_diversity: float = 0.3, hint: str = ""):
-    """Plot samples, or, when they are near-identical, a labelled "too short to converge" figure.
+    """Plot samples; when they vary far less than the data, label the figure "too short to converge".
 
-    A model trained for a few epochs gives grey blobs that all look alike; shown
-    as a sample grid they would pass for a model's output. When
-    :func:`sample_diversity` is below ``min_diversity``, the figure instead
-    says that the model is too short to converge, with the measured diversity
-    and ``hint`` (for example the settings that produce digits).
+    A model trained for a few epochs gives blurry prototypes that all look
+    alike; shown as a plain sample grid they would pass for a model's output.
+    When :func:`sample_diversity` is below ``min_diversity``, the grid is drawn
+    faded, titled in red as too short to converge, with the measured diversity
+    and ``hint`` (for example the settings that produce digits) beneath.
 
     Parameters
     ----------
@@ -111,7 +111,7 @@ def plot_samples_if_converged(samples, data, shape=None, title: str = "DBM sampl
     -------
     fig : matplotlib.figure.Figure
     converged : bool
-        Whether the samples were drawn.
+        Whether the samples varied enough to be shown as plain samples.
 
     Examples
     --------
@@ -119,7 +119,7 @@ def plot_samples_if_converged(samples, data, shape=None, title: str = "DBM sampl
     >>> matplotlib.use("Agg")
     >>> data = (np.random.default_rng(0).random((100, 16)) < 0.5).astype(float)
     >>> fig, ok = plot_samples_if_converged(np.full((20, 16), 0.4), data, shape=(4, 4))
-    >>> ok, "too short to converge" in fig.texts[0].get_text()
+    >>> ok, "TOO SHORT TO CONVERGE" in fig.axes[0].get_title()
     (False, True)
     """
     import matplotlib.pyplot as plt
@@ -127,13 +127,21 @@ def plot_samples_if_converged(samples, data, shape=None, title: str = "DBM sampl
     diversity = sample_diversity(samples, data)
     if diversity >= min_diversity:
         return plot_samples(samples, shape=shape, title=title), True
-    fig = plt.figure(figsize=(6, 2.6))
-    text = (f"{title}: too short to converge\n\n"
-            f"the samples are near-identical blobs, not digits\n"
-            f"(their pixel spread is {diversity:.2f} of the data's, below {min_diversity})")
+    samples = np.asarray(samples, dtype=float)
+    n = samples.shape[0]
+    ncols = min(10, n)
+    nrows = -(-n // ncols)
+    fig, ax = plt.subplots(figsize=(ncols * 0.6 + 0.5, nrows * 0.6 + 1.4))
+    image_grid(0.35 + 0.3 * samples, shape=shape, ncols=ncols, ax=ax)  # faded
+    ax.images[0].set_clim(0.0, 1.0)
+    ax.set_title(f"{title}\nTOO SHORT TO CONVERGE", color="C3", fontsize=10)
+    text = (f"These samples vary far less than the data (pixel spread {diversity:.2f} of the "
+            f"data's, below {min_diversity}): blurry prototypes of a few digits, not a "
+            "trained model's samples.")
     if hint:
-        text += f"\n\n{hint}"
-    fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=10, wrap=True)
+        text += f"\n{hint}"
+    fig.text(0.5, 0.01, text, ha="center", va="bottom", fontsize=7, wrap=True)
+    fig.subplots_adjust(bottom=0.12, top=0.9)
     return fig, False
 
 
