@@ -4,6 +4,7 @@ package), and the Sphinx site builds with warnings as errors."""
 import doctest
 import importlib
 import pkgutil
+import sys
 
 import pytest
 
@@ -28,7 +29,12 @@ def _modules():
 def test_docstring_examples(name, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    try:
+        result = doctest.testmod(module,
+                                 optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    finally:
+        if "matplotlib.pyplot" in sys.modules:  # the plotting examples leave figures open
+            sys.modules["matplotlib.pyplot"].close("all")
     assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
 
 

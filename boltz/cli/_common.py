@@ -96,3 +96,10 @@ def with_progress(fn, show: bool, **kwargs):
     if "progress" in inspect.signature(fn).parameters:
         kwargs["progress"] = show
     return fn(**kwargs)
+
+
+def close_figure(fig) -> None:
+    """Close a saved matplotlib figure, so that a long session does not accumulate them."""
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

@@ -14,7 +14,14 @@ probabilities in [0, 1]) and draws each minibatch afresh from them.
 
 from __future__ import annotations
 
-from ._common import add_json_option, add_output_options, prepare_output, report, with_progress
+from ._common import (
+    add_json_option,
+    add_output_options,
+    close_figure,
+    prepare_output,
+    report,
+    with_progress,
+)
 
 __all__ = ["register", "run"]
 
@@ -223,6 +230,7 @@ def run(args) -> int:
         fig.suptitle(f"{args.n} samples of {args.model} after {args.steps} Gibbs sweeps "
                      "(visible probabilities)")
         fig.savefig(out)
+        close_figure(fig)
     lines = [f"drew {args.n} samples by {args.steps} block-Gibbs sweeps from {args.model}; "
              f"wrote {out}"]
     report(args, lines, {"samples": str(out), "n": int(probs.shape[0])})

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_json_option, default_out, prepare_output, report
+from ._common import add_json_option, close_figure, default_out, prepare_output, report
 
 DENSITIES = ("eight_gaussians", "two_moons", "rings", "checkerboard", "swiss_roll", "pinwheel")
 OBJECTIVES = ("cd", "pcd", "sm", "dsm", "ssm", "nce")
@@ -114,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
 
             fig = plot_mode_fractions({"Langevin": lang, "annealed Langevin": ann}, target=0.8)
             fig.savefig(plot, dpi=100, bbox_inches="tight")
+            close_figure(fig)
             out["figure"] = str(plot)
             lines.append(f"wrote {plot}")
         report(args, lines, out)
@@ -175,6 +176,7 @@ def _train(args) -> int:
     fig = plot_toy_fit(data_lp, grid_log_prob(model, toy.bounds, n), xs.numpy(), toy.bounds,
                        title=f"{args.density} / {args.objective}: grid KL {kl:.3f} nats")
     fig.savefig(figure, dpi=100)
+    close_figure(fig)
     summary["figure"] = str(figure)
     lines.append(f"  figure (data density, learned density, samples) written to {figure}")
     report(args, lines, summary)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_json_option, default_out, prepare_output, report
+from ._common import add_json_option, close_figure, default_out, prepare_output, report
 
 ALGORITHMS = ("metropolis", "random_metropolis", "gibbs", "multispin", "wolff", "swendsen_wang")
 
@@ -131,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
             fig = plot_spins(runs[0].final_spins[:4],
                              titles=[f"T={runs[0].temperature:.3f}"] * min(4, chains))
         fig.savefig(plot, dpi=110)
+        close_figure(fig)
         say(f"saved {plot}")
         result["figure"] = str(plot)
     report(args, [], result)

@@ -16,7 +16,14 @@ from __future__ import annotations
 
 import sys
 
-from ._common import add_json_option, add_output_options, prepare_output, report, with_progress
+from ._common import (
+    add_json_option,
+    add_output_options,
+    close_figure,
+    prepare_output,
+    report,
+    with_progress,
+)
 
 __all__ = ["register", "run"]
 
@@ -204,6 +211,7 @@ def _sample(args):
         fig = plot_samples(samples, shape=shape)
         fig.suptitle(f"{args.n} samples of {args.model} after {args.steps} Gibbs steps")
         fig.savefig(out, dpi=100)
+        close_figure(fig)
     else:
         np.save(out, samples)
     lines = [f"drew {args.n} samples by {args.steps} block-Gibbs steps from {args.model}; "

@@ -86,7 +86,7 @@ def sample_diversity(samples, data) -> float:
 
 def plot_samples_if_converged(samples, data, shape=None, title: str = "DBM samples",
                               min_diversity: float = 0.3, hint: str = ""):
-    """Plot samples; when they vary far less than the data, label the figure "too short to converge".
+    """Plot samples; when they vary far less than the data, label them "too short to converge".
 
     A model trained for a few epochs gives blurry prototypes that all look
     alike; shown as a plain sample grid they would pass for a model's output.
