@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import shutil
 import sys
 from pathlib import Path
 
@@ -80,7 +81,9 @@ def _documentable(module, name):
 def write_api_pages():
     """Write ``docs/api/<module>.rst`` (autosummary of ``__all__``) and ``docs/api/index.rst``."""
     api = DOCS / "api"
-    api.mkdir(exist_ok=True)
+    # stale pages of names that left __all__ would be orphans (a warning, so an error)
+    shutil.rmtree(api, ignore_errors=True)
+    api.mkdir()
     pages = []
     for short in public_modules():
         full = f"boltz.{short}"
@@ -108,18 +111,13 @@ def write_api_pages():
                 if len(value) > 70:
                     value = value[:67] + "..."
                 lines += [f".. data:: {n}", f"   :value: {value}", "   :no-index:", ""]
-        text = "\n".join(lines)
-        path = api / f"{short}.rst"
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
+        (api / f"{short}.rst").write_text("\n".join(lines))
         pages.append(short)
     index = ["API reference", "=============", "",
              "Every public name of every public module (each module's ``__all__``), with its "
              "parameters, return values and an example.", "", ".. toctree::", "   :maxdepth: 1",
              ""] + [f"   {p}" for p in pages] + [""]
-    text = "\n".join(index)
-    if not (api / "index.rst").exists() or (api / "index.rst").read_text() != text:
-        (api / "index.rst").write_text(text)
+    (api / "index.rst").write_text("\n".join(index))
 
 
 write_api_pages()
@@ -161,7 +159,8 @@ write_cli_help()
 
 #: Demos executed while building (each well under 20 s in its --quick mode).
 #: Under load 12 on the 2-core machine: denoise_binary_image 22 s, score_pitfall 14 s;
-#: ising_phase_transition --quick took 46 s and is shown unexecuted.
+#: ising_phase_transition --quick took 46 s there (28 s alone at load 7) and is shown
+#: unexecuted.
 GALLERY_EXECUTE = ["denoise_binary_image", "score_pitfall"]
 GALLERY_OUT = DOCS / "_build" / "gallery-out"
 
