@@ -68,7 +68,13 @@ _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">
 
 
 class DataFileError(ValueError):
-    """A data file is missing, truncated, corrupted or not what it claims to be."""
+    """A data file is missing, truncated, corrupted or not what it claims to be.
+
+    Examples
+    --------
+    >>> issubclass(DataFileError, ValueError)
+    True
+    """
 
 
 def _cache_dir() -> Path:

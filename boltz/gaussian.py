@@ -32,6 +32,15 @@ class MultivariateGaussian(Density):
     ----------
     mean : array, shape (d,)
     cov : array, shape (d, d), symmetric positive definite
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = MultivariateGaussian([0.0, 0.0], np.eye(2))
+    >>> round(g.log_partition(), 6)  # log(2 pi)
+    1.837877
+    >>> g.score(np.array([[1.0, 2.0]])).tolist()
+    [[-1.0, -2.0]]
     """
 
     def __init__(self, mean, cov):

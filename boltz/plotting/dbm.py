@@ -151,6 +151,24 @@ def layer_filters(weights, layer: int) -> np.ndarray:
     Layer 1's filters are the columns of ``W_0``; deeper layers' are the
     products ``W_0 W_1 ... W_{l-1}`` (a linear projection of the filters
     below, as is usual for visualising deep layers). Shape ``(n_l, n_visible)``.
+
+    Parameters
+    ----------
+    weights : list of array_like
+        ``W_0, W_1, ...`` of the model.
+    layer : int
+        Hidden layer, from 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_layer, n_visible)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer_filters([np.ones((4, 3)), np.ones((3, 2))], 2).tolist()
+    [[3.0, 3.0, 3.0, 3.0], [3.0, 3.0, 3.0, 3.0]]
     """
     if layer < 1 or layer > len(weights):
         raise ValueError(f"layer must lie in 1..{len(weights)}, got {layer}")
@@ -165,6 +183,21 @@ def plot_layer_filters(model, shape=None, n_filters: int = 50, ncols: int = 10):
 
     ``model`` is a :class:`~boltz.dbm.DeepBoltzmannMachine` (``weights_``) or
     a :class:`~boltz.dbm.DeepBeliefNet` (``weights_`` from its RBMs).
+
+    Parameters
+    ----------
+    model : DeepBoltzmannMachine or DeepBeliefNet
+        A fitted model.
+    shape : (int, int), optional
+        Image shape of the visible layer (default: square).
+    n_filters : int
+        Filters shown per layer.
+    ncols : int
+        Filters per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
 

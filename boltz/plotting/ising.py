@@ -14,6 +14,19 @@ def plot_observables(runs_by_size: dict, onsager: bool = True, fig=None):
     ``runs_by_size`` maps ``L`` to a list of :class:`~boltz.ising.IsingRun` (one per T).
     Onsager's spontaneous magnetisation and specific heat are overlaid, with ``T_c``.
 
+    Parameters
+    ----------
+    runs_by_size : dict of int to list of IsingRun
+        Runs per lattice side, one per temperature.
+    onsager : bool
+        Overlay Onsager's exact curves and mark ``T_c``.
+    fig : matplotlib.figure.Figure, optional
+        Figure to draw into.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
     Examples
     --------
     >>> from boltz.ising import IsingLattice, simulate
