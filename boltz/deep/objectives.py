@@ -412,7 +412,24 @@ OBJECTIVES = {
 
 
 def make_objective(name: str, **kwargs) -> Objective:
-    """Build an objective by name: ``cd``, ``pcd``, ``sm``, ``dsm``, ``ssm``, ``nce``."""
+    """Build an objective by name: ``cd``, ``pcd``, ``sm``, ``dsm``, ``ssm``, ``nce``.
+
+    Parameters
+    ----------
+    name : {"cd", "pcd", "sm", "dsm", "ssm", "nce"}
+        ``pcd`` is ``ContrastiveDivergence(persistent=True)``.
+    **kwargs
+        Passed to the objective's constructor.
+
+    Returns
+    -------
+    Objective
+
+    Examples
+    --------
+    >>> make_objective("pcd", n_steps=5).persistent
+    True
+    """
     check_choice(name, "objective", OBJECTIVES)
     return OBJECTIVES[name](**kwargs)
 

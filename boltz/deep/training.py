@@ -181,6 +181,21 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
     on_divergence : {"raise", "stop"}
         ``"raise"`` re-raises :class:`TrainingDivergedError`; ``"stop"`` stops,
         keeps the last parameters and reports ``diverged=True`` with the message.
+
+    Returns
+    -------
+    FitResult
+        The loss per update, the updates done and the divergence status.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from boltz.deep import DenoisingScoreMatching, MLPEnergy
+    >>> data = torch.randn(500, 1, generator=torch.Generator().manual_seed(0)) + 2.0
+    >>> res = fit(MLPEnergy(1, hidden=(8,)), DenoisingScoreMatching(0.5), data, n_steps=20,
+    ...           seed=0, progress=False)
+    >>> res.n_steps, res.diverged
+    (20, False)
     """
     n_steps = check_positive_int(n_steps, "n_steps")
     batch_size = check_positive_int(batch_size, "batch_size")
