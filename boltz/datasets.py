@@ -1,18 +1,20 @@
 """Data: MNIST from the canonical IDX files, and small procedural binary images.
 
 MNIST lookup order: an explicit ``data_dir``, then the ``BOLTZ_DATA``
-environment variable, then ``~/.cache/boltz``; if the files are in none of
-them, they are downloaded into the cache (with a progress bar) and their MD5s
-checked. In each directory the files are looked for directly and in an
-``mnist/`` subdirectory, gzipped (``*.gz``) or not.
+environment variable, then the cache ``$XDG_CACHE_HOME/boltz`` (by default
+``~/.cache/boltz``); if the files are in none of them, they are downloaded
+into the cache (with a progress bar) and their MD5s checked. A failed lookup
+names every place it looked and how to point boltz at the files. In each
+directory the files are looked for directly and in an ``mnist/``
+subdirectory, gzipped (``*.gz``) or not.
 
 Binarization: ``"stochastic"`` draws each pixel from a Bernoulli with the
 intensity as its probability, with a fixed seed (the convention of
 Salakhutdinov & Murray 2008 behind published RBM/DBM log-likelihoods);
 ``"threshold"`` keeps pixels with intensity > 0.5.
 
-Example
--------
+Examples
+--------
 >>> from boltz.datasets import binary_image
 >>> img = binary_image("shapes", size=64)
 >>> img.shape, sorted(set(img.ravel().tolist()))
@@ -37,12 +39,14 @@ from ._validation import check_choice, check_nonnegative_int, check_positive_int
 __all__ = [
     "load_mnist",
     "find_mnist_dir",
+    "mnist_search_dirs",
     "binarize",
     "draw_binary",
     "read_idx",
     "binary_image",
     "BINARY_IMAGES",
     "DataFileError",
+    "mnist_not_found_message",
 ]
 
 MNIST_FILES = {
@@ -64,7 +68,13 @@ _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">
 
 
 class DataFileError(ValueError):
-    """A data file is missing, truncated, corrupted or not what it claims to be."""
+    """A data file is missing, truncated, corrupted or not what it claims to be.
+
+    Examples
+    --------
+    >>> issubclass(DataFileError, ValueError)
+    True
+    """
 
 
 def _cache_dir() -> Path:
@@ -81,19 +91,100 @@ def _find_file(directory: Path, stem: str) -> Path | None:
     return next((p for p in _candidates(directory, stem) if p.is_file()), None)
 
 
-def find_mnist_dir(data_dir=None) -> Path | None:
-    """The first directory in the lookup order that holds all four MNIST files."""
+def mnist_search_dirs(data_dir=None) -> list[tuple[str, Path]]:
+    """The places :func:`load_mnist` looks for MNIST, in order, each with its origin.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, optional
+        An explicit directory, looked in first.
+
+    Returns
+    -------
+    list of (str, pathlib.Path)
+        ``("data_dir", path)`` when given, ``("BOLTZ_DATA", path)`` when the
+        environment variable is set, and always ``("cache", path)`` last.
+
+    Examples
+    --------
+    >>> [origin for origin, _ in mnist_search_dirs("/tmp/mnist")][0]
+    'data_dir'
+    >>> mnist_search_dirs()[-1][0]
+    'cache'
+    """
     dirs = []
     if data_dir is not None:
-        dirs.append(Path(data_dir))
-    elif os.environ.get("BOLTZ_DATA"):
-        dirs.append(Path(os.environ["BOLTZ_DATA"]))
-    dirs.append(_cache_dir())
+        dirs.append(("data_dir", Path(data_dir)))
+    if os.environ.get("BOLTZ_DATA"):
+        dirs.append(("BOLTZ_DATA", Path(os.environ["BOLTZ_DATA"])))
+    dirs.append(("cache", _cache_dir()))
+    return dirs
+
+
+def find_mnist_dir(data_dir=None) -> Path | None:
+    """The first directory in the lookup order that holds all four MNIST files.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, optional
+        Looked in first; then ``$BOLTZ_DATA``, then the cache (see
+        :func:`mnist_search_dirs`).
+
+    Returns
+    -------
+    pathlib.Path or None
+        The directory, or None when no place holds all four files.
+
+    Examples
+    --------
+    >>> find_mnist_dir()  # doctest: +SKIP
+    PosixPath('/work/shared/data')
+    """
     stems = [s for pair in MNIST_FILES.values() for s in pair]
-    for d in dirs:
+    for _, d in mnist_search_dirs(data_dir):
         if all(_find_file(d, s) is not None for s in stems):
             return d
     return None
+
+
+def mnist_not_found_message(data_dir=None, reason: str = "") -> str:
+    """The error text of a failed MNIST lookup: every place looked in and how to set each.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, optional
+        The explicit directory that was searched first, if any.
+    reason : str
+        Appended after the list (for example why the download failed).
+
+    Returns
+    -------
+    str
+        A multi-line message.
+
+    Examples
+    --------
+    >>> print(mnist_not_found_message("/nowhere").splitlines()[0])
+    MNIST files not found. Looked in:
+    """
+    how = {"data_dir": "the data_dir argument", "BOLTZ_DATA": "the BOLTZ_DATA environment variable",
+           "cache": "the download cache"}
+    places = {origin: path for origin, path in mnist_search_dirs(data_dir)}
+    lines = ["MNIST files not found. Looked in:"]
+    for origin in ("data_dir", "BOLTZ_DATA", "cache"):
+        if origin in places:
+            lines.append(f"  {places[origin]}  ({how[origin]})")
+        else:
+            lines.append(f"  -  ({how[origin]}: not set)")
+    lines.append(
+        "Each needs the four files train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+        "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (optionally .gz, optionally in an "
+        "mnist/ subfolder). Point boltz at them with load_mnist(data_dir=DIR) or "
+        "`export BOLTZ_DATA=DIR`, or let boltz download them into the cache "
+        "(load_mnist(download=True); set XDG_CACHE_HOME to move the cache).")
+    if reason:
+        lines.append(reason)
+    return "\n".join(lines)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -110,8 +201,31 @@ def _read_bytes(path: Path) -> bytes:
 def read_idx(path, expected_md5: str | None = None) -> np.ndarray:
     """Parse an IDX file (optionally gzipped) into an array, checking its header and size.
 
-    Raises :class:`DataFileError` naming the file when the data are truncated,
-    padded, have a bad magic number, or (with ``expected_md5``) a wrong checksum.
+    Parameters
+    ----------
+    path : str or path-like
+        The file; a ``.gz`` suffix means gzip-compressed.
+    expected_md5 : str, optional
+        MD5 hex digest the decompressed bytes must have.
+
+    Returns
+    -------
+    numpy.ndarray
+        The array with the shape and dtype the header announces (native byte order).
+
+    Raises
+    ------
+    DataFileError
+        Naming the file, when the data are truncated, padded, have a bad magic
+        number, or (with ``expected_md5``) a wrong checksum.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "tiny-idx1-ubyte"
+    >>> _ = f.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
+    >>> read_idx(f)
+    array([7, 8, 9], dtype=uint8)
     """
     path = Path(path)
     raw = _read_bytes(path)
@@ -188,8 +302,25 @@ def _download(stem: str, dest_dir: Path) -> Path:
 def binarize(images, method: str = "stochastic", seed: int = 0) -> np.ndarray:
     """Binarize intensities in [0, 1] to {0, 1} (float32).
 
-    ``"stochastic"``: pixel ~ Bernoulli(intensity), reproducible for a given
-    ``seed``; ``"threshold"``: intensity > 0.5.
+    Parameters
+    ----------
+    images : array_like
+        Intensities in [0, 1], any shape.
+    method : {"stochastic", "threshold"}
+        ``"stochastic"``: pixel ~ Bernoulli(intensity), reproducible for a
+        given ``seed``; ``"threshold"``: intensity > 0.5.
+    seed : int
+        Seed of the stochastic draw.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of 0s and 1s, the shape of ``images``.
+
+    Examples
+    --------
+    >>> binarize([[0.2, 0.7, 1.0]], "threshold")
+    array([[0., 1., 1.]], dtype=float32)
     """
     check_choice(method, "method", {"stochastic", "threshold"})
     images = np.asarray(images, dtype=np.float32)
@@ -209,8 +340,22 @@ def draw_binary(P, rng, binarize="dynamic"):
     come back unchanged, since ``u < 1`` is certain and ``u < 0`` impossible for
     ``u`` uniform on ``[0, 1)``. ``P`` is not validated (callers check it once).
 
-    Example
+    Parameters
+    ----------
+    P : numpy.ndarray
+        Probabilities in [0, 1] (float32 or float64).
+    rng : numpy.random.Generator
+        Source of the uniforms.
+    binarize : {"dynamic", None}
+        None returns ``P`` unchanged.
+
+    Returns
     -------
+    numpy.ndarray
+        0/1 array of ``P``'s shape and dtype.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> draw_binary(np.array([[0.0, 1.0, 1.0]], np.float32), np.random.default_rng(0))
     array([[0., 1., 1.]], dtype=float32)
@@ -249,8 +394,23 @@ def load_mnist(
     verify : bool
         Check the MD5 of each decompressed file against the canonical one.
 
-    Example
+    Returns
     -------
+    images : numpy.ndarray
+        float32, ``(n, 784)`` (or ``(n, 28, 28)``), intensities in [0, 1] or 0/1.
+    labels : numpy.ndarray
+        int64 digit labels, ``(n,)``.
+
+    Raises
+    ------
+    FileNotFoundError
+        With ``download=False`` when no place holds the files; the message
+        names each place looked in and how to set it.
+    DataFileError
+        When a file is corrupt, or the download fails (same message).
+
+    Examples
+    --------
     >>> x, y = load_mnist("test", binarize="stochastic")  # doctest: +SKIP
     >>> x.shape, y.shape  # doctest: +SKIP
     ((10000, 784), (10000,))
@@ -260,16 +420,15 @@ def load_mnist(
         check_choice(binarize, "binarize", {"stochastic", "threshold"})
     directory = find_mnist_dir(data_dir)
     if directory is None:
-        if data_dir is not None and not download:
-            raise FileNotFoundError(f"MNIST files not found in {data_dir}")
         if not download:
-            raise FileNotFoundError(
-                "MNIST files not found in BOLTZ_DATA or ~/.cache/boltz and download=False"
-            )
+            raise FileNotFoundError(mnist_not_found_message(data_dir, "(download=False)"))
         directory = _cache_dir()
-        for stem in (s for pair in MNIST_FILES.values() for s in pair):
-            if _find_file(directory, stem) is None:
-                _download(stem, directory)
+        try:
+            for stem in (s for pair in MNIST_FILES.values() for s in pair):
+                if _find_file(directory, stem) is None:
+                    _download(stem, directory)
+        except DataFileError as exc:
+            raise DataFileError(mnist_not_found_message(data_dir, str(exc))) from None
     img_stem, lab_stem = MNIST_FILES[split]
     img_path, lab_path = _find_file(directory, img_stem), _find_file(directory, lab_stem)
     images = read_idx(img_path, MNIST_MD5[img_stem] if verify else None)
@@ -349,8 +508,25 @@ BINARY_IMAGES = {"shapes": _shapes, "rings": _rings, "letters": _letters, "check
 def binary_image(name: str = "shapes", size: int = 128, values=(-1, 1)) -> np.ndarray:
     """A built-in binary test image, ``(size, size)`` int8 with the given ``values``.
 
-    Names: ``"shapes"`` (disc, square, triangle, ring), ``"rings"`` (concentric
-    rings), ``"letters"`` (the letters EBM), ``"checker"`` (8x8 checkerboard).
+    Parameters
+    ----------
+    name : {"shapes", "rings", "letters", "checker"}
+        ``"shapes"`` (disc, square, triangle, ring), ``"rings"`` (concentric
+        rings), ``"letters"`` (the letters EBM), ``"checker"`` (8x8 checkerboard).
+    size : int
+        Side in pixels, at least 8.
+    values : (int, int)
+        The background and foreground values.
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 array of shape ``(size, size)``.
+
+    Examples
+    --------
+    >>> binary_image("checker", 8, values=(0, 1))[0]
+    array([1, 0, 1, 0, 1, 0, 1, 0], dtype=int8)
     """
     check_choice(name, "name", set(BINARY_IMAGES))
     size = check_positive_int(size, "size")

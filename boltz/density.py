@@ -17,8 +17,8 @@ Composition lives here too: a product of experts is a (weighted) sum of
 energies, ``a + b`` or ``ProductOfExperts([a, b], weights=[1, 2])``, and
 tempering scales the energy, ``beta * a``.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.density import EnergyFunction
 >>> quad = EnergyFunction(lambda x: 0.5 * (x ** 2).sum(axis=1),
@@ -59,6 +59,16 @@ class Density:
     Subclasses implement :meth:`energy` and, optionally, :meth:`score`,
     :meth:`log_partition` and :meth:`sample`. ``event_shape`` is the shape of
     one state (``()`` until a subclass sets it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class Quadratic(Density):
+    ...     event_shape = (1,)
+    ...     def energy(self, x):
+    ...         return 0.5 * np.asarray(x, dtype=float)[:, 0] ** 2
+    >>> Quadratic().log_unnormalized(np.array([[2.0]])).tolist()
+    [-2.0]
     """
 
     event_shape: tuple = ()
@@ -129,6 +139,17 @@ class DiscreteDensity(Density):
 
     ``support`` is a pair such as ``(0, 1)`` (binary units) or ``(-1, 1)``
     (spins). This is what :mod:`boltz.exact` needs to enumerate the model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.exact import log_partition
+    >>> class Independent(DiscreteDensity):
+    ...     n_variables, support = 2, (0, 1)
+    ...     def energy(self, x):
+    ...         return -np.asarray(x, dtype=float).sum(1)
+    >>> round(log_partition(Independent()), 4)  # 2 log(1 + e)
+    2.6265
     """
 
     n_variables: int
@@ -160,8 +181,8 @@ class EnergyFunction(Density):
     event_shape : tuple
         Shape of one state.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> e = EnergyFunction(lambda x: (x ** 2).sum(1), event_shape=(3,))
     >>> e.energy(np.ones((2, 3))).tolist()
@@ -244,8 +265,15 @@ class ProductOfExperts(Density):
     Nested products are flattened. The score is the weighted sum of the
     experts' scores, so it exists when every expert has one.
 
-    Example
-    -------
+    Parameters
+    ----------
+    experts : sequence of Density
+        At least one, all with the same ``event_shape``.
+    weights : sequence of float, optional
+        One finite weight per expert (default: all 1).
+
+    Examples
+    --------
     >>> import numpy as np
     >>> a = EnergyFunction(lambda x: x[:, 0] ** 2, event_shape=(1,))
     >>> b = EnergyFunction(lambda x: (x[:, 0] - 1) ** 2, event_shape=(1,))
@@ -294,6 +322,21 @@ class Tempered(Density):
 
     ``beta`` is an inverse temperature >= 0. The score scales by ``beta``;
     at ``beta == 1`` the base model's exact ``log Z`` and sampler carry over.
+
+    Parameters
+    ----------
+    base : Density
+        The model (a tempered model is unwrapped: the betas multiply).
+    beta : float
+        Inverse temperature, at least 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = EnergyFunction(lambda x: x[:, 0] ** 2, event_shape=(1,))
+    >>> hot = Tempered(e, 0.5)
+    >>> float(hot.energy(np.array([[2.0]]))[0]), (2.0 * hot).beta
+    (2.0, 1.0)
     """
 
     def __init__(self, base: Density, beta: float):

@@ -9,8 +9,8 @@ ground truth the test suite holds every sampler and estimator to.
 The state with index ``k`` has variable ``i`` set to ``support[1]`` when bit
 ``i`` of ``k`` is one (variable 0 is the least significant bit).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.density import EnergyFunction
 >>> from boltz.exact import log_partition
@@ -81,6 +81,27 @@ def all_states(n_variables: int, support=(0, 1), dtype=np.float64,
 
     Materialises the whole table, so it is capped at ``max_variables`` (20 by
     default, 8 MB per variable column); use :func:`iter_state_chunks` beyond.
+
+    Parameters
+    ----------
+    n_variables : int
+        Number of variables.
+    support : (float, float)
+        The two values (``(0, 1)`` or ``(-1, 1)``).
+    dtype : numpy dtype
+        dtype of the table.
+    max_variables : int
+        Refuse larger tables.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(2**n, n)``; row ``k`` holds the bits of ``k`` (variable ``i`` is bit ``i``).
+
+    Examples
+    --------
+    >>> all_states(2).tolist()
+    [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
     """
     n = _check_n(n_variables, max_variables)
     sup = _check_support(support)
@@ -94,7 +115,33 @@ def iter_state_chunks(
     dtype=np.float64,
     max_variables: int = MAX_EXACT_VARIABLES,
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(start_index, states)`` blocks covering all ``2**n`` states in order."""
+    """Yield ``(start_index, states)`` blocks covering all ``2**n`` states in order.
+
+    Parameters
+    ----------
+    n_variables : int
+        Number of variables.
+    support : (float, float)
+        The two values.
+    chunk_size : int
+        States per block.
+    dtype : numpy dtype
+        dtype of the blocks.
+    max_variables : int
+        Refuse more variables than this.
+
+    Yields
+    ------
+    start : int
+        Index of the block's first state.
+    states : numpy.ndarray
+        ``(m, n)`` block, in enumeration order.
+
+    Examples
+    --------
+    >>> [(start, s.shape) for start, s in iter_state_chunks(3, chunk_size=5)]
+    [(0, (5, 3)), (5, (3, 3))]
+    """
     n = _check_n(n_variables, max_variables)
     sup = _check_support(support)
     chunk_size = check_positive_int(chunk_size, "chunk_size")
@@ -105,7 +152,25 @@ def iter_state_chunks(
 
 
 def state_index(x, support=(0, 1)) -> np.ndarray:
-    """Index of each state in a batch ``x`` of shape ``(m, n)`` (inverse of the enumeration)."""
+    """Index of each state in a batch ``x`` of shape ``(m, n)`` (inverse of the enumeration).
+
+    Parameters
+    ----------
+    x : array_like
+        ``(m, n)`` states with values in ``support``.
+    support : (float, float)
+        The two values.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 indices into the enumeration order of :func:`all_states`.
+
+    Examples
+    --------
+    >>> state_index([[1, 0], [1, 1]]).tolist()
+    [1, 3]
+    """
     lo, hi = _check_support(support)
     x = check_array(x, "x", ndim=2)
     if x.shape[1] > 62:
@@ -157,6 +222,31 @@ def log_partition(model, n_variables: int | None = None, support=None,
     ``model`` is a :class:`~boltz.density.DiscreteDensity` (which knows its
     ``n_variables`` and ``support``) or a callable mapping a batch of states
     to ``log p~``.
+
+    Parameters
+    ----------
+    model : DiscreteDensity or callable
+        The model, or a function of a ``(m, n)`` batch returning ``log p~``.
+    n_variables : int, optional
+        Needed when ``model`` does not define it.
+    support : (float, float), optional
+        The two values (default: the model's, else ``(0, 1)``).
+    chunk_size : int
+        States per block.
+    max_variables : int
+        Refuse more variables than this.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> h = np.array([0.5, -1.0])
+    >>> lz = log_partition(lambda x: x @ h, n_variables=2)
+    >>> bool(np.isclose(lz, np.log1p(np.exp(0.5)) + np.log1p(np.exp(-1.0))))
+    True
     """
     fn, n, sup = _resolve(model, n_variables, support)
     running = -np.inf
@@ -179,8 +269,8 @@ class ExactDistribution:
     n_variables, support : optional
         Needed when ``model`` does not define them.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> from boltz.density import EnergyFunction
     >>> m = EnergyFunction(lambda x: -x.sum(axis=1), event_shape=(3,))
@@ -274,7 +364,23 @@ class ExactDistribution:
 
 
 def total_variation(p, q) -> float:
-    """``TV(p, q) = sum |p - q| / 2`` for two probability vectors."""
+    """``TV(p, q) = sum |p - q| / 2`` for two probability vectors.
+
+    Parameters
+    ----------
+    p, q : array_like
+        Probability vectors of the same length.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Examples
+    --------
+    >>> total_variation([0.5, 0.5], [0.25, 0.75])
+    0.25
+    """
     p = check_array(p, "p", ndim=1)
     q = check_array(q, "q", ndim=1)
     if p.shape != q.shape:
@@ -288,6 +394,22 @@ def expected_total_variation(p, n_samples: float) -> float:
     Normal approximation: each count's error has s.d. ``sqrt(p_i (1 - p_i) / n)`` and
     ``E|N(0, s^2)| = s sqrt(2 / pi)``. For correlated MCMC draws pass the effective
     sample size. Tests use a multiple of this as their tolerance.
+
+    Parameters
+    ----------
+    p : array_like
+        The probability vector.
+    n_samples : float
+        Number of (effective) draws.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(expected_total_variation([0.5, 0.5], 10000), 5)
+    0.00399
     """
     p = check_array(p, "p", ndim=1)
     if n_samples <= 0:
@@ -303,6 +425,32 @@ def chi_square_test(samples, exact: ExactDistribution, n_effective: float | None
     bin. For correlated draws, ``n_effective`` rescales the counts to the
     effective sample size (the statistic of ``n`` draws with autocorrelation
     time ``tau`` is inflated about ``2 tau`` times). Returns ``(chi2, p_value)``.
+
+    Parameters
+    ----------
+    samples : array_like
+        ``(n, n_variables)`` draws.
+    exact : ExactDistribution
+        The distribution they should follow.
+    n_effective : float, optional
+        Effective sample size (default: the number of rows).
+    min_expected : float
+        Pool states expected fewer times than this.
+
+    Returns
+    -------
+    chi2 : float
+    p_value : float
+        Small when the samples do not follow ``exact``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.density import EnergyFunction
+    >>> exact = ExactDistribution(EnergyFunction(lambda x: -x.sum(1), event_shape=(2,)), 2)
+    >>> draws = exact.sample(4000, seed=0)
+    >>> bool(chi_square_test(draws, exact)[1] > 1e-3)
+    True
     """
     from scipy import stats
 

@@ -16,8 +16,8 @@ their parameters on a trailing axis: :class:`Categorical` (``K`` logits, ``x``
 one-hot) and :class:`GaussianLearnedVariance` (``eta[..., 0] = mu / var``,
 ``eta[..., 1] = -1 / (2 var)``).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.expfam import Bernoulli
 >>> eta = np.array([-1.0, 0.0, 2.0])
@@ -50,12 +50,41 @@ _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 def softplus(x):
-    """``log(1 + exp(x))`` without overflow (``np.logaddexp(0, x)``)."""
+    """``log(1 + exp(x))`` without overflow (``np.logaddexp(0, x)``).
+
+    Parameters
+    ----------
+    x : array_like
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> float(softplus(1000.0)), round(float(softplus(0.0)), 6)
+    (1000.0, 0.693147)
+    """
     return np.logaddexp(0.0, x)
 
 
 def log_sigmoid(x):
-    """``log sigmoid(x) = -softplus(-x)``, stable for large ``|x|``."""
+    """``log sigmoid(x) = -softplus(-x)``, stable for large ``|x|``.
+
+    Parameters
+    ----------
+    x : array_like
+
+    Returns
+    -------
+    numpy.ndarray
+        float64.
+
+    Examples
+    --------
+    >>> float(log_sigmoid(-1000.0))
+    -1000.0
+    """
     return -np.logaddexp(0.0, -np.asarray(x, dtype=np.float64))
 
 
@@ -299,8 +328,8 @@ class Gaussian(ExponentialFamily):
     - log(2 pi sigma^2) / 2``. This is the visible layer of a Gaussian–Bernoulli
     RBM with fixed variance.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> g = Gaussian(variance=4.0)
     >>> float(g.mean(np.array(0.5)))
@@ -353,8 +382,8 @@ class GaussianLearnedVariance(ExponentialFamily):
     of size 2, ``A(eta) = -eta1^2 / (4 eta2) - log(-2 eta2) / 2``,
     ``log h = -log(2 pi) / 2``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> fam = GaussianLearnedVariance()
     >>> eta = fam.natural_from_moments(np.array(1.0), np.array(4.0))

@@ -5,8 +5,8 @@
 sampling. A product of Gaussian experts is again Gaussian (precisions add),
 which makes it the reference for composition and for continuous samplers.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.gaussian import MultivariateGaussian
 >>> a = MultivariateGaussian(mean=[0.0, 0.0], cov=np.eye(2))
@@ -32,6 +32,15 @@ class MultivariateGaussian(Density):
     ----------
     mean : array, shape (d,)
     cov : array, shape (d, d), symmetric positive definite
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = MultivariateGaussian([0.0, 0.0], np.eye(2))
+    >>> round(g.log_partition(), 6)  # log(2 pi)
+    1.837877
+    >>> g.score(np.array([[1.0, 2.0]])).tolist()
+    [[-1.0, -2.0]]
     """
 
     def __init__(self, mean, cov):

@@ -6,8 +6,8 @@ the boltz version and the model's hyper-parameters. Loading checks the kind,
 so a file of another model type fails clearly, and reads with
 ``allow_pickle=False``, so a crafted file cannot run code.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np, tempfile, os
 >>> path = os.path.join(tempfile.mkdtemp(), "m.npz")
 >>> save_model(path, "Demo", {"W": np.eye(2)}, {"lr": 0.1}).name
@@ -35,7 +35,13 @@ _META_KEY = "__boltz__"
 
 
 class ModelFileError(ValueError):
-    """A model file is missing, corrupted, or holds another kind of model."""
+    """A model file is missing, corrupted, or holds another kind of model.
+
+    Examples
+    --------
+    >>> issubclass(ModelFileError, ValueError)
+    True
+    """
 
 
 def _jsonable(value):
@@ -57,6 +63,30 @@ def save_model(path, kind: str, arrays: dict, params: dict | None = None,
     """Write ``arrays`` and JSON metadata (``kind``, ``params``, ``extra``) to ``path``.
 
     The ``.npz`` suffix is added when missing. Returns the path written.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination (``.npz`` appended when missing); written atomically.
+    kind : str
+        The model kind, checked by :func:`load_model`.
+    arrays : dict of str to array_like
+        Numeric arrays (object arrays are refused).
+    params : dict, optional
+        Constructor arguments (JSON).
+    extra : dict, optional
+        Anything else JSON-serialisable (history, ...).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> path = save_model(tempfile.mkdtemp() + "/m", "demo", {"W": np.eye(2)}, {"n": 2})
+    >>> path.suffix
+    '.npz'
     """
     path = Path(path)
     if path.suffix != ".npz":
@@ -89,6 +119,34 @@ def load_model(path, kind: str | tuple[str, ...]) -> tuple[dict, dict]:
     ``kind`` is the expected model kind (or a tuple of accepted kinds). Raises
     :class:`ModelFileError` naming the file when it is not a boltz model file,
     is corrupted, or holds another kind of model.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save_model`.
+    kind : str or tuple of str
+        Accepted model kinds.
+
+    Returns
+    -------
+    arrays : dict of str to numpy.ndarray
+    metadata : dict
+        ``kind``, ``format_version``, ``boltz_version``, ``params``, ``extra``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ModelFileError
+        Not a boltz model file, corrupted, or another kind.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> path = save_model(tempfile.mkdtemp() + "/m.npz", "demo", {"W": np.eye(2)}, {"n": 2})
+    >>> arrays, meta = load_model(path, "demo")
+    >>> arrays["W"].shape, meta["params"]
+    ((2, 2), {'n': 2})
     """
     path = Path(path)
     if not path.is_file():

@@ -1,4 +1,8 @@
-"""Products of experts are ANDs: compose two energies and check samples satisfy both.
+"""
+Products of experts are ANDs
+============================
+
+Compose two energies and check that samples satisfy both.
 
 Expert A is an MLP energy trained by NCE on the eight-Gaussians density;
 expert B is an analytic "right half-plane" energy
@@ -7,10 +11,16 @@ Their sum ``A + B`` keeps only the Gaussians on the right. MALA samples of
 each expert alone and of the product are scored by two tests:
 "near one of the eight centres" (expert A's region) and "x_0 > 0" (B's).
 
-    python demos/ebm_compose.py [--steps 1500] [--plot compose.png]
+.. code-block:: bash
+
+    python demos/ebm_compose.py --quick       # 300 NCE updates, 500 chains
+    python demos/ebm_compose.py [--steps 1500] [--plot out/ebm_compose/compose.png]
+
+Needs torch; not executed while the documentation is built.
 """
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,11 +33,19 @@ from boltz.deep.toy import make_toy
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=1500)
-    p.add_argument("--chains", type=int, default=2000)
-    p.add_argument("--plot", default=None)
+    p = argparse.ArgumentParser(description="Products of experts are ANDs.",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="300 updates, 500 chains")
+    p.add_argument("--steps", type=int, default=1500, help="NCE updates of expert A")
+    p.add_argument("--chains", type=int, default=2000, help="MALA chains per model")
+    p.add_argument("--plot", nargs="?", const="out/ebm_compose/compose.png", default=None,
+                   help="write the sample figure (default path when none is given)")
+    p.add_argument("--out", default=None, help="output folder (sets --plot inside it)")
     args = p.parse_args()
+    if args.quick:
+        args.steps, args.chains = 300, 500
+    if args.out:
+        args.plot = str(Path(args.out) / "compose.png")
     torch.set_num_threads(1)
     toy = make_toy("eight_gaussians")
     a, _ = train_toy("eight_gaussians", "nce", n_steps=args.steps, seed=0)
@@ -44,7 +62,8 @@ def main():
     x0 = torch.rand((args.chains, 2), generator=gen) * 9 - 4.5
     results = {}
     for name, model in (("A (8 Gaussians)", a), ("B (right half)", b), ("A + B", both)):
-        res = MALASampler(model, step_size=0.05, adapt_steps=200).run(x0, 1000, seed=gen)
+        res = MALASampler(model, step_size=0.05, adapt_steps=200).run(x0, 1000, seed=gen,
+                                                                      progress=True)
         x = res.samples.numpy()
         results[name] = x
         print(f"{name:16s} near a centre: {near_centre(x).mean():.3f}   x0 > 0: "
@@ -58,6 +77,7 @@ def main():
 
         from boltz.plotting.ebm import plot_samples_2d
 
+        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
         fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
         for ax, (name, x) in zip(axes, results.items(), strict=True):
             plot_samples_2d(x, toy.bounds, ax, name)

@@ -119,3 +119,40 @@ def test_download_path_verifies_md5(mnist_available, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache2"))
     with pytest.raises(DataFileError, match="MD5"):
         load_mnist("test", download=True)
+
+
+def test_failed_lookup_names_every_place_and_how_to_set_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("BOLTZ_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(FileNotFoundError) as info:
+        load_mnist("test", data_dir=tmp_path / "arg", download=False)
+    msg = str(info.value)
+    for place in ("arg", "env", "cache"):
+        assert str(tmp_path / place) in msg
+    for how in ("data_dir", "BOLTZ_DATA", "cache"):
+        assert how in msg
+    monkeypatch.delenv("BOLTZ_DATA")
+    with pytest.raises(FileNotFoundError, match="BOLTZ_DATA environment variable: not set"):
+        load_mnist("test", download=False)
+
+
+def test_lookup_falls_through_data_dir_to_boltz_data(mnist_available, tmp_path, monkeypatch):
+    """An explicit data_dir without the files does not hide BOLTZ_DATA (the documented order)."""
+    from boltz.datasets import find_mnist_dir, mnist_search_dirs
+
+    env = find_mnist_dir()
+    assert find_mnist_dir(tmp_path) == env
+    assert [o for o, _ in mnist_search_dirs(tmp_path)][:2] == ["data_dir", "BOLTZ_DATA"]
+    x, _ = load_mnist("test", data_dir=tmp_path, download=False)
+    assert x.shape == (10000, 784)
+
+
+def test_failed_download_names_the_lookup(tmp_path, monkeypatch):
+    import boltz.datasets as ds
+
+    monkeypatch.setattr(ds, "MNIST_MIRRORS", ((tmp_path / "no-mirror").as_uri() + "/",))
+    monkeypatch.setenv("BOLTZ_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(DataFileError, match="BOLTZ_DATA") as info:
+        load_mnist("test", download=True)
+    assert "could not download" in str(info.value)

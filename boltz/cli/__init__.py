@@ -5,7 +5,9 @@ Each subcommand lives in its own module in this package (``boltz/cli/ising.py``,
 its parser and sets ``func`` to a callable taking the parsed arguments and
 returning an exit code. Subcommands are discovered at start-up, so adding one
 touches no other file. Heavy imports happen inside ``func``, keeping
-``boltz --help`` fast.
+``boltz --help`` fast. The conventions every subcommand follows (help text with
+defaults, ``out/<command>/``, a summary and a JSON line) are in
+:mod:`boltz.cli._common`.
 """
 
 from __future__ import annotations
@@ -16,15 +18,31 @@ import pkgutil
 import sys
 
 from .._version import __version__
+from ._common import Parser
 
 __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every discovered subcommand."""
-    parser = argparse.ArgumentParser(
+    """The top-level parser with every discovered subcommand.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Its subparsers, at every depth, format help with
+        :class:`boltz.cli._common.HelpFormatter`.
+
+    Examples
+    --------
+    >>> "denoise" in build_parser().format_help()
+    True
+    """
+    parser = Parser(
         prog="boltz",
         description="Energy-based models: Ising models, image denoising, RBMs, DBMs, torch EBMs.",
+        epilog="Run 'boltz COMMAND --help' for a command's options. Files go to out/COMMAND/ "
+               "unless -o/--out says otherwise; each command prints a short summary and then "
+               "its result as one JSON line (--json: the JSON line only).",
     )
     parser.add_argument("--version", action="version", version=f"boltz {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -39,7 +57,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 for bad input (one line on stderr, no traceback), 1 for
+        a runtime failure reported by the command.
+
+    Examples
+    --------
+    >>> main(["--help"])  # doctest: +SKIP
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:

@@ -2,10 +2,10 @@
 
 Examples::
 
-    boltz dbm train --data mnist --hidden 500 1000 --epochs 10 --out dbm.npz
-    boltz dbm train --data mnist --preset mnist --out dbm.npz   # the benchmark's recipe
-    boltz dbm eval dbm.npz --data mnist --betas 20000 --chains 100
-    boltz dbm sample dbm.npz --n 100 --steps 1000 --out samples.png
+    boltz dbm train --data mnist --hidden 500 1000 --epochs 10   # writes out/dbm/dbm.npz
+    boltz dbm train --data mnist --preset mnist                  # the benchmark's recipe
+    boltz dbm eval out/dbm/dbm.npz --data mnist --betas 20000 --chains 100
+    boltz dbm sample out/dbm/dbm.npz --n 100 --steps 1000       # writes out/dbm/samples.png
 
 ``--data`` is ``mnist`` (stochastically binarized MNIST, train or test split)
 or a ``.npy`` file holding a binary ``(n, n_visible)`` array. ``train
@@ -16,9 +16,16 @@ probabilities in [0, 1]) and draws each minibatch afresh from them.
 from __future__ import annotations
 
 import argparse
-import json
 
 from ..dbm.presets import get_preset, preset_names
+from ._common import (
+    add_json_option,
+    add_output_options,
+    close_figure,
+    prepare_output,
+    report,
+    with_progress,
+)
 
 __all__ = ["register", "run", "train_params"]
 
@@ -67,15 +74,29 @@ def train_params(args) -> dict:
         params[key] = value
     return params
 
+DESCRIPTION = "Deep Boltzmann machines: greedy pretraining and joint training, AIS " \
+              "evaluation of the variational bound, block-Gibbs sampling."
+EPILOG = """examples:
+  boltz dbm train --data mnist --hidden 500 1000 --epochs 10   # writes out/dbm/dbm.npz
+  boltz dbm eval out/dbm/dbm.npz --betas 20000 --chains 100    # test lower bound
+  boltz dbm sample out/dbm/dbm.npz --n 100 --steps 1000       # writes out/dbm/samples.png
+
+--data is 'mnist' (stochastically binarized MNIST, train or test split) or a
+.npy file holding a binary (n, n_visible) array. 'train --binarize dynamic'
+takes MNIST's grey levels (or a .npy file of probabilities in [0, 1]) and
+draws each minibatch afresh from them."""
+
 
 def register(subparsers):
     """Add the ``dbm`` subcommand."""
     p = subparsers.add_parser("dbm", help="deep Boltzmann machines: train, evaluate, sample",
-                              description=__doc__.split("\n\n")[0])
+                              description=DESCRIPTION, epilog=EPILOG)
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     sub.required = True
 
-    t = sub.add_parser("train", help="pretrain greedily and train jointly")
+    t = sub.add_parser("train", help="pretrain greedily and train jointly",
+                       description="Pretrain a stack of RBMs greedily, train the DBM jointly "
+                                   "and save it (.npz + JSON).", epilog=EPILOG)
     _data_args(t)
     t.add_argument("--preset", default="default", choices=preset_names(),
                    help="named recipe (boltz.dbm.presets) whose values the options below "
@@ -121,11 +142,13 @@ def register(subparsers):
                         "(default: fixed)")
     t.add_argument("--device", default=None,
                    help="torch device for training, e.g. cuda (default: NumPy on the CPU)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--out", required=True, help="model file to write (.npz)")
+    t.add_argument("--seed", type=int, default=0, help="random seed")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_output_options(t, "dbm", "dbm.npz", "model file (.npz)")
 
-    e = sub.add_parser("eval", help="AIS log Z and the variational bound on test data")
+    e = sub.add_parser("eval", help="AIS log Z and the variational bound on test data",
+                       description="Estimate log Z by AIS and report the mean variational "
+                                   "lower bound on log p(v) of the test data.")
     e.add_argument("model", help="model file written by 'boltz dbm train'")
     _data_args(e, default_split="test")
     e.add_argument("--train-data", default=None,
@@ -133,23 +156,38 @@ def register(subparsers):
                         "mnist)")
     e.add_argument("--chains", type=int, default=100, help="AIS runs")
     e.add_argument("--betas", type=int, default=20000, help="intermediate distributions")
-    e.add_argument("--device", default=None, help="torch device for AIS, e.g. cuda")
-    e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--quiet", action="store_true")
+    e.add_argument("--device", default=None,
+                   help="torch device for AIS, e.g. cuda (default: the CPU)")
+    e.add_argument("--seed", type=int, default=0, help="random seed")
+    e.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_json_option(e)
 
-    s = sub.add_parser("sample", help="draw samples by alternating block Gibbs")
-    s.add_argument("model")
+    s = sub.add_parser("sample", help="draw samples by alternating block Gibbs",
+                       description="Draw samples from a saved DBM by alternating odd/even "
+                                   "block Gibbs sweeps.")
+    s.add_argument("model", help="model file written by 'boltz dbm train'")
     s.add_argument("--n", type=int, default=100, help="number of chains")
     s.add_argument("--steps", type=int, default=1000, help="Gibbs sweeps")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", required=True, help=".png (image grid) or .npy (probabilities)")
+    s.add_argument("--seed", type=int, default=0, help="random seed")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_output_options(s, "dbm", "samples.png",
+                       ".png image grid or .npy array of visible probabilities")
     p.set_defaults(func=run)
 
 
 def _data_args(p, default_split="train"):
     p.add_argument("--data", default="mnist", help="'mnist' or a .npy file of binary rows")
-    p.add_argument("--split", default=default_split, choices=["train", "test"])
-    p.add_argument("--max-samples", type=int, default=None, help="use only the first N rows")
+    p.add_argument("--split", default=default_split, choices=["train", "test"],
+                   help="MNIST split")
+    p.add_argument("--max-samples", type=int, default=None,
+                   help="use only the first N rows (default: all)")
+
+
+def _check_schedule(params):
+    """Fail before any data is loaded or any epoch is run (and before the output check)."""
+    if params.get("lr_schedule") == "linear_time" and params.get("max_seconds") is None:
+        raise ValueError("--schedule linear_time decays over a wall-time budget: give "
+                         "--max-seconds (max_seconds)")
 
 
 def _load_data(spec, split, max_samples, grey=False):
@@ -181,16 +219,26 @@ def run(args) -> int:
 
     if args.action == "train":
         params = train_params(args)
+        _check_schedule(params)
+        out = prepare_output(args.out, args.overwrite, (".npz",))
         dynamic = params["binarize"] == "dynamic"
         x = _load_data(args.data, args.split, args.max_samples, grey=dynamic)
         dbm = DeepBoltzmannMachine(**params, seed=args.seed, device=args.device,
                                    verbose=not args.quiet)
         dbm.fit(x)
-        path = dbm.save(args.out)
+        path = dbm.save(out)
         last = dbm.history_[-1] if dbm.history_ else {}
-        print(json.dumps({"model": str(path), "layer_sizes": list(dbm.layer_sizes_),
-                          "epochs": len(dbm.history_),
-                          "train_bound_unnormalized": last.get("train_bound_unnormalized")}))
+        sizes = "-".join(str(s) for s in dbm.layer_sizes_)
+        lines = [f"trained a {sizes} DBM on {x.shape[0]} samples: {args.pretrain_epochs} "
+                 f"pretraining epochs per RBM, {len(dbm.history_)} joint epochs"]
+        if last.get("train_bound_unnormalized") is not None:
+            lines.append(f"  last epoch's unnormalized bound {last['train_bound_unnormalized']:.4g}"
+                         " (E_q[-E] + H(q), without log Z; 'boltz dbm eval' subtracts an AIS "
+                         "estimate of log Z)")
+        lines.append(f"  model written to {path}")
+        report(args, lines, {"model": str(path), "layer_sizes": list(dbm.layer_sizes_),
+                             "epochs": len(dbm.history_),
+                             "train_bound_unnormalized": last.get("train_bound_unnormalized")})
         return 0
     dbm = DeepBoltzmannMachine.load(args.model)
     if args.action == "eval":
@@ -206,15 +254,27 @@ def run(args) -> int:
         result = evaluate_lower_bound(dbm, x, X_train=base, n_chains=args.chains,
                                       n_betas=args.betas, seed=args.seed,
                                       progress=not args.quiet, device=args.device)
-        print(json.dumps(result))
+        lines = [f"{args.model}: variational lower bound on the mean log p(v) of {x.shape[0]} "
+                 f"samples: {result['lower_bound']:.3f} nats "
+                 f"(+- {result['lower_bound_std']:.3f} over the samples)",
+                 f"  conservative {result['lower_bound_conservative']:.3f} nats "
+                 "(log Z + 3 standard errors)",
+                 f"  log Z = {result['log_z']:.3f} +- {result['log_z_std']:.3f} by AIS "
+                 f"({args.chains} runs x {result['n_betas']} distributions)"]
+        if not result.get("ais_consistent", True):
+            lines.append("  WARNING: AIS log Z is below a certified lower bound: the AIS run "
+                         "missed mass, so the bound above is too optimistic")
+        report(args, lines, result)
         return 0
     # sample
     import numpy as np
 
-    probs = dbm.gibbs_sample(args.n, n_steps=args.steps, seed=args.seed)
-    if args.out.endswith(".npy"):
-        np.save(args.out, probs)
-    elif args.out.endswith(".png"):
+    out = prepare_output(args.out, args.overwrite, (".png", ".npy"))
+    probs = with_progress(dbm.gibbs_sample, not args.quiet, n=args.n, n_steps=args.steps,
+                          seed=args.seed)
+    if out.suffix == ".npy":
+        np.save(out, probs)
+    else:
         import matplotlib
 
         matplotlib.use("Agg")
@@ -223,8 +283,12 @@ def run(args) -> int:
         n_vis = probs.shape[1]
         side = int(round(n_vis ** 0.5))
         shape = (side, side) if side * side == n_vis else (1, n_vis)
-        plot_samples(probs, shape=shape).savefig(args.out)
-    else:
-        raise ValueError(f"--out must end in .png or .npy, got {args.out!r}")
-    print(json.dumps({"samples": args.out, "n": int(probs.shape[0])}))
+        fig = plot_samples(probs, shape=shape)
+        fig.suptitle(f"{args.n} samples of {args.model} after {args.steps} Gibbs sweeps "
+                     "(visible probabilities)")
+        fig.savefig(out)
+        close_figure(fig)
+    lines = [f"drew {args.n} samples by {args.steps} block-Gibbs sweeps from {args.model}; "
+             f"wrote {out}"]
+    report(args, lines, {"samples": str(out), "n": int(probs.shape[0])})
     return 0

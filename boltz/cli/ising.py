@@ -3,7 +3,7 @@
 Examples::
 
     boltz ising --L 32 --T 2.0 --algorithm wolff --sweeps 2000
-    boltz ising --L 16 --T-range 1.8 3.0 7 --algorithm multispin --chains 64 --plot out.png
+    boltz ising --L 16 --T-range 1.8 3.0 7 --algorithm multispin --chains 64 --plot
     boltz ising --lattice triangular --L 24 --algorithm wolff --correlation-length
     boltz ising --L 64 --algorithm metropolis --device cuda --chains 16
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import os
+
+from ._common import add_json_option, close_figure, default_out, prepare_output, report
 
 ALGORITHMS = ("metropolis", "random_metropolis", "gibbs", "multispin", "wolff", "swendsen_wang",
               "chromatic_gibbs")
@@ -23,8 +25,14 @@ def register(subparsers) -> None:
         "ising", help="Monte Carlo of the Ising model (observables with error bars)",
         description="Simulate the Ising model on an L x L periodic lattice (or a chain) and "
                     "print energy, |m|, susceptibility, specific heat and Binder cumulant "
-                    "with error bars, beside Onsager's exact values.")
-    p.add_argument("--L", type=int, default=32, help="lattice side (default 32)")
+                    "with error bars, beside Onsager's exact values.",
+        epilog="examples:\n"
+               "  boltz ising --L 32 --T 2.0 --algorithm wolff --sweeps 2000\n"
+               "  boltz ising --L 16 --T-range 1.8 3.0 7 --algorithm multispin --plot\n\n"
+               "Units: k_B = 1, energies per spin in units of J; T_c = 2 / ln(1 + sqrt 2) "
+               "= 2.269 for J = 1. tau_|m| is the integrated autocorrelation time of |m| in "
+               "sweeps.")
+    p.add_argument("--L", type=int, default=32, help="lattice side")
     p.add_argument("--chain", action="store_true", help="a 1D chain of L spins instead")
     p.add_argument("--lattice", default="square", choices=LATTICES,
                    help="lattice geometry, periodic (default square); the others run the "
@@ -40,20 +48,26 @@ def register(subparsers) -> None:
                    help="also estimate the staggered magnetisation <|m_s|> (bipartite "
                         "lattices; default off)")
     temps = p.add_mutually_exclusive_group()
-    temps.add_argument("--T", type=float, default=None, help="temperature (default T_c)")
+    temps.add_argument("--T", type=float, default=None, help="temperature (default: T_c = 2.269)")
     temps.add_argument("--T-range", type=float, nargs=3, metavar=("T_MIN", "T_MAX", "N"),
-                       help="N temperatures from T_MIN to T_MAX")
-    p.add_argument("--J", type=float, default=1.0, help="coupling (default 1)")
-    p.add_argument("--h", type=float, default=0.0, help="uniform field (default 0)")
+                       help="N temperatures from T_MIN to T_MAX (default: a single --T)")
+    p.add_argument("--J", type=float, default=1.0, help="coupling")
+    p.add_argument("--h", type=float, default=0.0, help="uniform field")
     p.add_argument("--open", action="store_true", help="open instead of periodic boundaries")
     p.add_argument("--algorithm", default="metropolis", choices=ALGORITHMS,
-                   help="sampler (default metropolis)")
-    p.add_argument("--sweeps", type=int, default=2000, help="measured sweeps (default 2000)")
-    p.add_argument("--burnin", type=int, default=None, help="burn-in sweeps (default sweeps/5)")
+                   help="sampler: checkerboard metropolis, random-scan metropolis, heat-bath "
+                        "gibbs, 64-replica bit-packed multispin, wolff or swendsen_wang "
+                        "clusters, chromatic_gibbs (the other lattices)")
+    p.add_argument("--sweeps", type=int, default=2000, help="measured sweeps")
+    p.add_argument("--burnin", type=int, default=None,
+                   help="burn-in sweeps (default: sweeps/5)")
     p.add_argument("--chains", type=int, default=None,
                    help="independent chains (default 1; 64 for multispin)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--plot", default=None, metavar="PATH", help="save a figure to PATH")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--plot", nargs="?", const=str(default_out("ising", "ising.png")),
+                   default=None, metavar="PATH",
+                   help="save a figure (observables vs T, or spin snapshots for one T) to PATH, "
+                        "or to out/ising/ising.png when no PATH is given (default: no figure)")
     p.add_argument("--checkpoint", default=None, metavar="PATH",
                    help="save the sampler state (spins and random streams, .npz) at the end, "
                         "one temperature only (default: none)")
@@ -61,8 +75,9 @@ def register(subparsers) -> None:
                    help="continue from a --checkpoint file instead of a random start; burn-in "
                         "defaults to 0 (default: none)")
     p.add_argument("--overwrite", action="store_true",
-                   help="let --checkpoint replace an existing file (default off)")
+                   help="let --plot and --checkpoint replace an existing file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_json_option(p)
     p.set_defaults(func=run)
 
 
@@ -111,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
     from ..ising.exact import onsager_energy, onsager_magnetization
 
     temps = _temperatures(args)
+    plot = prepare_output(args.plot, args.overwrite, (".png", ".pdf", ".svg")) if args.plot \
+        else None
     check_positive_int(args.sweeps, "--sweeps")
     check_positive_int(args.L, "--L")
     if args.device is not None and args.lattice != "square":
@@ -129,15 +146,18 @@ def run(args: argparse.Namespace) -> int:
     chains = args.chains if args.chains is not None else (64 if args.algorithm == "multispin"
                                                           else 1)
     runs = []
+    say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
     header = (f"{'T':>7} {'energy':>22} {'|m|':>22} {'chi':>20} {'C':>20} {'U4':>20} "
               f"{'tau_|m|':>8}")
     geometry = "chain" if args.chain else f"{args.lattice} lattice"
-    print(f"Ising {geometry} L={args.L} J={args.J:g} h={args.h:g} "
-          f"{'open' if args.open else 'periodic'}, {args.algorithm}, {args.sweeps} sweeps x "
-          f"{chains} chains, seed {args.seed}"
-          + (f", device {args.device}" if args.device else "")
-          + ("" if args.chain else f"; T_c = {_critical_temperature(args):.6g}"))
-    print(header)
+    say(f"Ising {geometry} L={args.L} J={args.J:g} h={args.h:g} "
+        f"{'open' if args.open else 'periodic'}, {args.algorithm}, {args.sweeps} sweeps x "
+        f"{chains} chains, seed {args.seed}"
+        + (f", device {args.device}" if args.device else "")
+        + ("" if args.chain else f"; T_c = {_critical_temperature(args):.6g}"))
+    say("energy and |m| per spin (J = k_B = 1), chi = susceptibility, C = specific heat, "
+        "U4 = Binder cumulant, all +- one standard error; tau_|m| in sweeps")
+    say(header)
     for k, T in enumerate(temps):
         model = _model(args, T)
         r = simulate(model, args.algorithm, n_sweeps=args.sweeps, n_burnin=args.burnin,
@@ -151,17 +171,32 @@ def run(args: argparse.Namespace) -> int:
             extra += f"  xi_2nd = {r.correlation_length}"
         if args.staggered:
             extra += f"  |m_s| = {r.staggered_magnetization}"
-        print(f"{T:7.4f} {str(r.energy):>22} {str(r.abs_magnetization):>22} "
-              f"{str(r.susceptibility):>20} {str(r.specific_heat):>20} {str(r.binder):>20} "
-              f"{r.tau_abs_m:8.3g}{extra}")
+        say(f"{T:7.4f} {str(r.energy):>22} {str(r.abs_magnetization):>22} "
+            f"{str(r.susceptibility):>20} {str(r.specific_heat):>20} {str(r.binder):>20} "
+            f"{r.tau_abs_m:8.3g}{extra}")
+    exact = []
     if args.lattice == "square" and not args.chain and args.J > 0 and args.h == 0:
-        print("Onsager (L = inf):")
+        say("Onsager (L = inf), the exact energy and |m| of the infinite lattice:")
         for T in temps:
-            print(f"{T:7.4f} {onsager_energy(T, args.J):>22.6g} "
-                  f"{onsager_magnetization(T, args.J):>22.6g}")
+            exact.append({"T": float(T), "energy": float(onsager_energy(T, args.J)),
+                          "abs_magnetization": float(onsager_magnetization(T, args.J))})
+            say(f"{T:7.4f} {exact[-1]['energy']:>22.6g} {exact[-1]['abs_magnetization']:>22.6g}")
+    observables = ["energy", "abs_magnetization", "susceptibility", "specific_heat", "binder"]
+    if args.correlation_length:
+        observables.append("correlation_length")
+    if args.staggered:
+        observables.append("staggered_magnetization")
+    result = {"L": args.L, "lattice": args.lattice, "algorithm": args.algorithm,
+              "sweeps": args.sweeps, "chains": chains,
+              "runs": [{"T": float(T), **{name: [float(getattr(r, name).mean),
+                                                 float(getattr(r, name).error)]
+                                          for name in observables},
+                        "tau_abs_m": float(r.tau_abs_m)} for T, r in zip(temps, runs, strict=True)],
+              "onsager": exact}
     if args.checkpoint:
-        print(f"saved the sampler state to {runs[-1].info['checkpoint']}")
-    if args.plot:
+        say(f"saved the sampler state to {runs[-1].info['checkpoint']}")
+        result["checkpoint"] = str(runs[-1].info["checkpoint"])
+    if plot is not None:
         import matplotlib
 
         matplotlib.use("Agg")
@@ -175,6 +210,9 @@ def run(args: argparse.Namespace) -> int:
             if not square:     # one L x L layer of the site grid (the z = 0 plane of a cube)
                 final = final.reshape(final.shape[0], args.L, args.L, -1)[..., 0]
             fig = plot_spins(final, titles=[f"T={runs[0].temperature:.3f}"] * min(4, chains))
-        fig.savefig(args.plot, dpi=110)
-        print(f"saved {args.plot}")
+        fig.savefig(plot, dpi=110)
+        close_figure(fig)
+        say(f"saved {plot}")
+        result["figure"] = str(plot)
+    report(args, [], result)
     return 0

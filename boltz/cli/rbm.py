@@ -2,10 +2,10 @@
 
 Examples::
 
-    boltz rbm train --data mnist --hidden 500 --epochs 20 --out rbm.npz
-    boltz rbm train --preset mnist-pcd --max-seconds 600 --out rbm.npz
-    boltz rbm eval rbm.npz --data mnist --runs 100 --betas 14500
-    boltz rbm sample rbm.npz --n 64 --steps 1000 --out samples.png
+    boltz rbm train --data mnist --hidden 500 --epochs 20      # writes out/rbm/rbm.npz
+    boltz rbm train --preset mnist-pcd --max-seconds 600       # the benchmark's recipe
+    boltz rbm eval out/rbm/rbm.npz --data mnist --runs 100 --betas 14500
+    boltz rbm sample out/rbm/rbm.npz --n 64 --steps 1000      # writes out/rbm/samples.png
 
 ``--data`` is ``mnist`` (stochastically binarized, from ``$BOLTZ_DATA``) or a
 ``.npy`` file holding an ``(n_samples, n_visible)`` array. ``train --binarize
@@ -15,21 +15,41 @@ dynamic`` takes MNIST's grey levels (or a ``.npy`` file of probabilities in
 
 from __future__ import annotations
 
-import json
 import sys
 
+from ._common import (
+    add_json_option,
+    add_output_options,
+    close_figure,
+    prepare_output,
+    report,
+    with_progress,
+)
+
 __all__ = ["register", "run"]
+
+DESCRIPTION = "Train, evaluate and sample restricted Boltzmann machines."
+EPILOG = """examples:
+  boltz rbm train --data mnist --hidden 500 --epochs 20      # writes out/rbm/rbm.npz
+  boltz rbm eval out/rbm/rbm.npz --runs 100 --betas 14500    # AIS test log-likelihood
+  boltz rbm sample out/rbm/rbm.npz --n 64                    # writes out/rbm/samples.png
+
+--data is 'mnist' (stochastically binarized MNIST, found through data_dir,
+$BOLTZ_DATA or the cache) or a .npy file holding an (n_samples, n_visible)
+array. 'train --binarize dynamic' takes MNIST's grey levels (or a .npy file of
+probabilities in [0, 1]) and trains on a fresh Bernoulli draw of each minibatch."""
 
 
 def register(subparsers):
     p = subparsers.add_parser("rbm", help="restricted Boltzmann machines: train, eval, sample",
-                              description=__doc__.split("\n\n")[0])
+                              description=DESCRIPTION, epilog=EPILOG)
     sub = p.add_subparsers(dest="rbm_command", metavar="ACTION")
 
     t = sub.add_parser("train", help="train an RBM and save it",
-                       description="Options left out come from --preset when given, else from "
-                                   "the estimator's defaults (boltz.rbm.BernoulliRBM), with "
-                                   "500 hidden units.")
+                       description="Train an RBM and save it (.npz + JSON). Options left out "
+                                   "come from --preset when given, else from the estimator's "
+                                   "defaults (boltz.rbm.BernoulliRBM), with 500 hidden units.",
+                       epilog=EPILOG)
     t.add_argument("--preset", default=None,
                    help="named recipe of boltz.rbm.presets: mnist-pcd (the benchmark's tuned "
                         "settings) or mnist-speed; other options override it (default: none)")
@@ -65,32 +85,49 @@ def register(subparsers):
     t.add_argument("--max-seconds", type=float, default=None,
                    help="stop training after the epoch in which this many seconds pass "
                         "(default: no limit)")
-    t.add_argument("--threads", type=int, default=None, help="BLAS threads (default: BLAS's)")
+    t.add_argument("--threads", type=int, default=None,
+                   help="BLAS threads (default: BLAS's own setting)")
     t.add_argument("--device", default=None,
                    help="torch device for training and AIS, e.g. cuda (default: NumPy on the CPU)")
-    t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    t.add_argument("--seed", type=int, default=0, help="random seed")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    t.add_argument("--out", required=True, help="model file to write (.npz)")
+    add_output_options(t, "rbm", "rbm.npz", "model file (.npz)")
 
-    e = sub.add_parser("eval", help="log-likelihood of data under a saved RBM (exact or AIS)")
-    e.add_argument("model")
-    e.add_argument("--data", default="mnist")
-    e.add_argument("--split", choices=["train", "test"], default="test")
-    e.add_argument("--subset", type=int, default=None)
-    e.add_argument("--runs", type=int, default=100)
-    e.add_argument("--betas", type=int, default=14500)
+    e = sub.add_parser("eval", help="log-likelihood of data under a saved RBM (exact or AIS)",
+                       description="Mean log-likelihood of data under a saved RBM: exact when "
+                                   "a layer is small enough to enumerate, otherwise forward AIS "
+                                   "(optimistic side) and reverse AIS (conservative side).")
+    e.add_argument("model", help="model file written by 'boltz rbm train'")
+    e.add_argument("--data", default="mnist", help="'mnist' or a .npy file of rows")
+    e.add_argument("--split", choices=["train", "test"], default="test",
+                   help="MNIST split to score")
+    e.add_argument("--subset", type=int, default=None,
+                   help="score only the first N samples (default: all)")
+    e.add_argument("--runs", type=int, default=100, help="AIS runs")
+    e.add_argument("--betas", type=int, default=14500, help="AIS intermediate temperatures")
     e.add_argument("--no-reverse", action="store_true", help="skip the conservative reverse AIS")
-    e.add_argument("--device", default=None, help="torch device for AIS, e.g. cuda")
-    e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--quiet", action="store_true")
+    e.add_argument("--device", default=None,
+                   help="torch device for AIS, e.g. cuda (default: NumPy on the CPU)")
+    e.add_argument("--seed", type=int, default=0, help="random seed")
+    e.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_json_option(e)
 
-    s = sub.add_parser("sample", help="draw block-Gibbs samples from a saved RBM")
-    s.add_argument("model")
-    s.add_argument("--n", type=int, default=64)
-    s.add_argument("--steps", type=int, default=1000)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", required=True, help=".npy for the array, .png for a picture")
+    s = sub.add_parser("sample", help="draw block-Gibbs samples from a saved RBM",
+                       description="Draw samples from a saved RBM by block Gibbs sampling.")
+    s.add_argument("model", help="model file written by 'boltz rbm train'")
+    s.add_argument("--n", type=int, default=64, help="number of independent chains (samples)")
+    s.add_argument("--steps", type=int, default=1000, help="Gibbs steps per chain")
+    s.add_argument("--seed", type=int, default=0, help="random seed")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_output_options(s, "rbm", "samples.png", ".png picture or .npy array of the samples")
     p.set_defaults(func=run, _rbm_parser=p)
+
+
+def _check_schedule(settings):
+    """Fail before any data is loaded or any epoch is run (and before the output check)."""
+    if settings.get("lr_schedule") == "linear_time" and settings.get("max_seconds") is None:
+        raise ValueError("--schedule linear_time decays over a wall-time budget: give "
+                         "--max-seconds (max_seconds)")
 
 
 def _load_data(spec, split="train", subset=None, grey=False):
@@ -144,15 +181,26 @@ def _train(args):
     if kind not in ("bernoulli", "gaussian"):
         raise ValueError(f"--preset {args.preset} is for kind {kind!r}; the CLI trains "
                          "bernoulli or gaussian RBMs")
+    _check_schedule(settings)
+    out = prepare_output(args.out, args.overwrite, (".npz",))
     dynamic = settings.get("binarize") == "dynamic"
     X = _load_data(args.data, "train", args.subset, grey=dynamic)
     cls = BernoulliRBM if kind == "bernoulli" else GaussianBernoulliRBM
     model = cls(**settings, n_threads=args.threads, seed=args.seed, device=args.device,
                 verbose=not args.quiet)
     model.fit(X)
-    path = model.save(args.out)
-    last = {k: v for k, v in model.history_[-1].items()}
-    print(json.dumps({"model": str(path), "epochs": model.n_iter_, **last}))
+    path = model.save(out)
+    last = dict(model.history_[-1]) if model.history_ else {}
+    lines = [f"trained a {type(model).__name__} {X.shape[1]}-{model.n_hidden} on {X.shape[0]} "
+             f"samples for {model.n_iter_} epochs ({model.method}-{model.k})"]
+    if "recon_error" in last:
+        lines.append(f"  last epoch: reconstruction error {last['recon_error']:.4g} "
+                     "(squared error per sample, lower is better)")
+    if "pseudo_loglik" in last:
+        lines.append(f"  pseudo-log-likelihood {last['pseudo_loglik']:.4g} nats per sample "
+                     "(a cheap proxy; 'boltz rbm eval' gives the AIS log-likelihood)")
+    lines.append(f"  model written to {path}")
+    report(args, lines, {"model": str(path), "epochs": model.n_iter_, **last})
     return 0
 
 
@@ -163,12 +211,22 @@ def _eval(args):
     X = _load_data(args.data, args.split, args.subset)
     if model.exact_layer(AUTO_EXACT_UNITS) is not None:
         out = {"test_loglik_exact": model.mean_log_likelihood(X), "log_z": model.log_partition()}
+        lines = [f"{args.model}: exact mean log-likelihood {out['test_loglik_exact']:.4f} nats "
+                 f"on {X.shape[0]} samples (log Z = {out['log_z']:.4f} by enumeration)"]
     else:
         train = _load_data(args.data, "train") if args.data == "mnist" else X
         out = evaluate_log_likelihood(model, X, train, n_runs=args.runs, n_betas=args.betas,
                                       reverse=not args.no_reverse, seed=args.seed,
                                       progress=not args.quiet, device=args.device)
-    print(json.dumps(out))
+        lines = [f"{args.model}: mean log-likelihood of {X.shape[0]} samples, log Z by AIS "
+                 f"({args.runs} runs x {out['n_betas']} temperatures)",
+                 f"  forward AIS   {out['test_loglik_ais']:.3f} nats (leans optimistic)"]
+        if "test_loglik_conservative" in out:
+            lines.append(f"  conservative  {out['test_loglik_conservative']:.3f} nats "
+                         "(reverse AIS, or forward log Z + 3 sigma, whichever is larger)")
+        if "test_loglik_exact" in out:
+            lines.append(f"  exact         {out['test_loglik_exact']:.3f} nats")
+    report(args, lines, out)
     return 0
 
 
@@ -177,9 +235,11 @@ def _sample(args):
 
     from ..rbm import load_rbm
 
+    out = prepare_output(args.out, args.overwrite, (".png", ".npy"))
     model = load_rbm(args.model)
-    samples = model.sample(args.n, seed=args.seed, n_steps=args.steps)
-    if args.out.endswith(".png"):
+    samples = with_progress(model.sample, not args.quiet, n=args.n, seed=args.seed,
+                            n_steps=args.steps)
+    if out.suffix == ".png":
         import matplotlib
 
         matplotlib.use("Agg")
@@ -187,12 +247,15 @@ def _sample(args):
 
         side = int(round(np.sqrt(model.n_visible_)))
         shape = (side, side) if side * side == model.n_visible_ else (1, model.n_visible_)
-        plot_samples(samples, shape=shape).savefig(args.out, dpi=100)
-    elif args.out.endswith(".npy"):
-        np.save(args.out, samples)
+        fig = plot_samples(samples, shape=shape)
+        fig.suptitle(f"{args.n} samples of {args.model} after {args.steps} Gibbs steps")
+        fig.savefig(out, dpi=100)
+        close_figure(fig)
     else:
-        raise ValueError(f"--out must end in .npy or .png, got {args.out!r}")
-    print(json.dumps({"samples": args.out, "n": args.n, "steps": args.steps}))
+        np.save(out, samples)
+    lines = [f"drew {args.n} samples by {args.steps} block-Gibbs steps from {args.model}; "
+             f"wrote {out}"]
+    report(args, lines, {"samples": str(out), "n": args.n, "steps": args.steps})
     return 0
 
 

@@ -13,8 +13,8 @@
 - :mod:`boltz.deep.recipes`    settings shared by the CLI, demos and benchmark
 - :mod:`boltz.deep.rbm`        alias of ``torch_device`` (RBM devices: :mod:`boltz.backend`)
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep import GaussianEnergy, MALASampler
 >>> g = GaussianEnergy([0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]])

@@ -47,8 +47,8 @@ def resolve_device(device) -> torch.device | None:
 def make_generator(seed=None, device=None) -> torch.Generator:
     """A ``torch.Generator`` from ``None``, an int, a numpy ``Generator`` or a torch one.
 
-    Example
-    -------
+    Examples
+    --------
     >>> g = make_generator(0)
     >>> torch.randn(2, generator=g).shape
     torch.Size([2])

@@ -5,8 +5,8 @@ Published EBM recipes (Du & Mordatch 2019, "IGEBM"; Grathwohl et al. 2020,
 from a buffer entry, and restart a small fraction (5%) of the chains from
 noise so that the buffer keeps exploring.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> buf = ReplayBuffer(capacity=100, event_shape=(2,), low=-1.0, high=1.0, seed=0)
 >>> idx, x = buf.draw(10)
@@ -40,6 +40,14 @@ class ReplayBuffer:
         Probability that a drawn chain restarts from noise (default 0.05).
     seed : int, torch.Generator or None
     dtype, device
+
+    Examples
+    --------
+    >>> buf = ReplayBuffer(100, (2,), low=-1.0, high=1.0, seed=0)
+    >>> idx, x = buf.draw(8)
+    >>> buf.update(idx, x * 0.5)
+    >>> tuple(x.shape), len(buf)
+    ((8, 2), 100)
     """
 
     def __init__(self, capacity: int, event_shape, *, low: float = -1.0, high: float = 1.0,

@@ -20,8 +20,8 @@ Divergence (a non-finite loss, energies beyond ``max_energy``, or non-finite
 negative samples) raises :class:`~boltz.deep._utils.TrainingDivergedError`; it is
 never silently replaced by a substitute value.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep.energies import GaussianEnergy
 >>> model = GaussianEnergy([0.0], [[1.0]], learnable=True)
@@ -64,7 +64,13 @@ __all__ = [
 
 
 class Objective(nn.Module):
-    """Base class: ``forward(model, x, generator=None) -> (loss, info)``."""
+    """Base class: ``forward(model, x, generator=None) -> (loss, info)``.
+
+    Parameters
+    ----------
+    max_energy : float
+        Energies above this in magnitude raise ``TrainingDivergedError``.
+    """
 
     name = "objective"
 
@@ -107,8 +113,29 @@ class ContrastiveDivergence(Objective):
     uniform noise on ``init_range``). ``clamp=(low, high)`` keeps the chains in a
     box (e.g. pixel range), as in the image-EBM recipes.
 
-    Example
-    -------
+    Parameters
+    ----------
+    n_steps : int
+        Langevin steps of the negative chains per update.
+    step_size, noise_scale : float
+        Langevin step and noise multiplier of the chains.
+    reg : float
+        Weight of the energy-magnitude regulariser ``E(x+)^2 + E(x-)^2``.
+    persistent : bool
+        Keep the chains in a replay buffer between updates (PCD).
+    buffer_size : int
+        Chains kept in the buffer.
+    reinit_prob : float
+        Fraction of chains restarted from noise at each draw.
+    init_range : (float, float), optional
+        Range of the uniform noise chains start from (default: the data's).
+    clamp : (float, float), optional
+        Clamp the chains to this range after each step.
+    max_energy : float
+        Divergence threshold on the energies.
+
+    Examples
+    --------
     >>> from boltz.deep.energies import MLPEnergy
     >>> cd = ContrastiveDivergence(n_steps=5, step_size=0.01, persistent=True)
     >>> loss, info = cd(MLPEnergy(2, hidden=(8,)), torch.randn(16, 2))
@@ -188,6 +215,11 @@ class ScoreMatching(Objective):
 
     The Hessian trace costs one extra backward pass per input dimension, so
     this is meant for low-dimensional data.
+
+    Parameters
+    ----------
+    max_energy : float
+        Divergence threshold on the energies.
     """
 
     name = "sm"
@@ -213,6 +245,13 @@ class DenoisingScoreMatching(Objective):
     level and the model must be noise-conditional (have ``energy_at(x, sigma)``,
     e.g. :class:`~boltz.deep.energies.NoiseConditionalMLPEnergy`); the loss is
     weighted by ``sigma^2`` (Song & Ermon 2019).
+
+    Parameters
+    ----------
+    sigma : float or array_like
+        Noise level(s); several levels train a noise-conditional energy.
+    max_energy : float
+        Divergence threshold on the energies.
     """
 
     name = "dsm"
@@ -259,6 +298,16 @@ class SlicedScoreMatching(Objective):
     ``variance_reduced=True`` (default) uses ``|s|^2 / 2 + v^T (grad s) v`` with
     Gaussian ``v`` (the SSM-VR form, exact expectation of the first term);
     otherwise ``(v^T s)^2 / 2 + v^T (grad s) v``.
+
+    Parameters
+    ----------
+    n_projections : int
+        Random projections per data point.
+    variance_reduced : bool
+        Use the variance-reduced estimator (the Gaussian projections' second
+        moment computed exactly).
+    max_energy : float
+        Divergence threshold on the energies.
     """
 
     name = "ssm"
@@ -295,6 +344,18 @@ class NoiseContrastiveEstimation(Objective):
     data from ``nu`` times as many noise samples. ``noise`` must be normalised
     (have ``log_partition`` and ``sample``); by default it is a Gaussian with the
     mean and ``noise_scale^2`` times the covariance of the first batch.
+
+    Parameters
+    ----------
+    noise : Density or EnergyModule, optional
+        The noise distribution (default: a Gaussian fitted to each batch, widened
+        by ``noise_scale``).
+    noise_ratio : float
+        Noise samples per data sample.
+    noise_scale : float
+        Widening of the default noise.
+    max_energy : float
+        Divergence threshold on the energies.
     """
 
     name = "nce"
@@ -351,7 +412,24 @@ OBJECTIVES = {
 
 
 def make_objective(name: str, **kwargs) -> Objective:
-    """Build an objective by name: ``cd``, ``pcd``, ``sm``, ``dsm``, ``ssm``, ``nce``."""
+    """Build an objective by name: ``cd``, ``pcd``, ``sm``, ``dsm``, ``ssm``, ``nce``.
+
+    Parameters
+    ----------
+    name : {"cd", "pcd", "sm", "dsm", "ssm", "nce"}
+        ``pcd`` is ``ContrastiveDivergence(persistent=True)``.
+    **kwargs
+        Passed to the objective's constructor.
+
+    Returns
+    -------
+    Objective
+
+    Examples
+    --------
+    >>> make_objective("pcd", n_steps=5).persistent
+    True
+    """
     check_choice(name, "objective", OBJECTIVES)
     return OBJECTIVES[name](**kwargs)
 

@@ -3,8 +3,8 @@
 Used by ``boltz ebm``, ``demos/ebm_2d.py`` and ``benchmarks/ebm.py`` so that all
 three train the same way.
 
-Example
--------
+Examples
+--------
 >>> model, result = train_toy("eight_gaussians", "nce", n_steps=20, seed=0, progress=False)
 >>> result.n_steps
 20
@@ -44,12 +44,45 @@ TOY_TRAINING = {
 
 
 def toy_model(hidden=(128, 128, 128)) -> MLPEnergy:
-    """The MLP energy used for 2D densities."""
+    """The MLP energy used for 2D densities.
+
+    Parameters
+    ----------
+    hidden : tuple of int
+        Widths of the hidden layers.
+
+    Returns
+    -------
+    MLPEnergy
+        A 2D MLP energy with SiLU activations.
+
+    Examples
+    --------
+    >>> toy_model((8, 8)).event_shape
+    (2,)
+    """
     return MLPEnergy(2, hidden=hidden, activation="silu")
 
 
 def toy_objective(name: str, **overrides):
-    """The objective ``name`` with the toy settings (``overrides`` replace them)."""
+    """The objective ``name`` with the toy settings (``overrides`` replace them).
+
+    Parameters
+    ----------
+    name : {"cd", "pcd", "sm", "dsm", "ssm", "nce"}
+        The objective.
+    **overrides
+        Settings replacing the toy ones.
+
+    Returns
+    -------
+    Objective
+
+    Examples
+    --------
+    >>> type(toy_objective("nce")).__name__
+    'NoiseContrastiveEstimation'
+    """
     check_choice(name, "objective", OBJECTIVES)
     return make_objective(name, **{**TOY_OBJECTIVE_SETTINGS[name], **overrides})
 
@@ -60,6 +93,39 @@ def train_toy(density: str, objective: str, *, n_steps: int | None = None,
     """Train an MLP energy on a toy density; returns ``(model, FitResult)``.
 
     ``n_steps`` and ``batch_size`` default to :data:`TOY_TRAINING`.
+
+    Parameters
+    ----------
+    density : str
+        A toy density name (:data:`boltz.deep.toy.TOY_DENSITIES`).
+    objective : {"cd", "pcd", "sm", "dsm", "ssm", "nce"}
+        The objective.
+    n_steps, batch_size : int, optional
+        Updates and batch size (default: :data:`TOY_TRAINING`).
+    lr : float
+        Adam learning rate (cosine schedule).
+    seed : int
+        Seed of the initial weights, the data and the objective's noise.
+    progress : bool
+        Show a progress bar.
+    device : str, optional
+        torch device.
+    on_divergence : {"stop", "raise"}
+        What a divergence does (see :func:`boltz.deep.fit`).
+    hidden : tuple of int
+        Widths of the MLP.
+
+    Returns
+    -------
+    model : MLPEnergy
+    result : FitResult
+
+    Examples
+    --------
+    >>> model, res = train_toy("two_moons", "nce", n_steps=5, batch_size=32, progress=False,
+    ...                        hidden=(8,))
+    >>> res.n_steps
+    5
     """
     import torch
 

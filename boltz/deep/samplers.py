@@ -18,8 +18,8 @@ accepts it with the Metropolis-Hastings ratio including the asymmetric
 proposal densities ``q(x'|x) = N(x'; x - eps grad E(x), 2 eps I)``; HMC uses
 unit mass, ``n_leapfrog`` leapfrog steps and accepts with ``exp(H - H')``.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep.energies import GaussianEnergy
 >>> from boltz.deep.samplers import MALASampler
@@ -231,8 +231,17 @@ class _Base:
 class LangevinSampler(_Base):
     """Unadjusted Langevin algorithm (biased by ``O(step_size)``; no Metropolis test).
 
-    Example
-    -------
+    Parameters
+    ----------
+    model : EnergyModule or Density
+        The target (a classical boltz density is wrapped by ``as_energy``).
+    step_size : float
+        ``epsilon`` in ``x' = x - epsilon grad E(x) + noise_scale sqrt(2 epsilon) xi``.
+    noise_scale : float
+        Multiplies the injected noise (1 for the correct stationary distribution).
+
+    Examples
+    --------
     >>> from boltz.deep.energies import GaussianEnergy
     >>> g = GaussianEnergy([1.0], [[1.0]])
     >>> x = LangevinSampler(g, step_size=0.05).sample(torch.zeros(200, 1), 100, seed=0)
@@ -298,6 +307,25 @@ class MALASampler(_Adaptive):
 
     ``adapt_steps > 0`` tunes the step size toward ``target_accept`` (0.574,
     Roberts & Rosenthal 1998) before sampling.
+
+    Parameters
+    ----------
+    model : EnergyModule or Density
+        The target (a classical boltz density is wrapped by ``as_energy``).
+    step_size : float
+        Initial Langevin step size.
+    adapt_steps : int
+        Steps spent tuning the step size before sampling (0: no tuning).
+    target_accept : float, optional
+        Acceptance rate the tuning aims at (default 0.574).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from boltz.deep.energies import GaussianEnergy
+    >>> res = MALASampler(GaussianEnergy([0.0], [[1.0]]), 0.5).run(torch.zeros(100, 1), 50, seed=0)
+    >>> 0.0 < res.acceptance_rate <= 1.0
+    True
     """
 
     def __init__(self, model, step_size: float = 0.1, adapt_steps: int = 0,
@@ -309,7 +337,29 @@ class MALASampler(_Adaptive):
 
 
 class HMCSampler(_Adaptive):
-    """Hamiltonian Monte Carlo with unit mass and ``n_leapfrog`` leapfrog steps."""
+    """Hamiltonian Monte Carlo with unit mass and ``n_leapfrog`` leapfrog steps.
+
+    Parameters
+    ----------
+    model : EnergyModule or Density
+        The target (a classical boltz density is wrapped by ``as_energy``).
+    step_size : float
+        Leapfrog step size.
+    n_leapfrog : int
+        Leapfrog steps per proposal.
+    adapt_steps : int
+        Steps spent tuning the step size before sampling (0: no tuning).
+    target_accept : float, optional
+        Acceptance rate the tuning aims at.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from boltz.deep.energies import GaussianEnergy
+    >>> res = HMCSampler(GaussianEnergy([0.0], [[1.0]]), 0.3, 5).run(torch.zeros(50, 1), 20, seed=0)
+    >>> tuple(res.samples.shape)
+    (50, 1)
+    """
 
     target_accept = 0.65
 
@@ -333,6 +383,19 @@ class AnnealedLangevinSampler:
     :class:`~boltz.deep.energies.GaussianMixtureEnergy`,
     :class:`~boltz.deep.energies.NoiseConditionalMLPEnergy`) or a callable
     ``sigma -> EnergyModule``.
+
+    Parameters
+    ----------
+    model : EnergyModule or callable
+        A noise-conditional energy (with ``at_noise(sigma)``) or a callable
+        ``sigma -> energy`` of the perturbed density at noise level ``sigma``.
+    sigmas : array_like
+        Decreasing noise levels.
+    steps_per_level : int
+        Langevin steps at each level.
+    step_scale : float
+        The step at level ``i`` is ``step_scale * sigma_i**2 / sigma_last**2``
+        (Song & Ermon 2019).
     """
 
     def __init__(self, model, sigmas, steps_per_level: int = 100, step_scale: float = 2e-5):

@@ -7,8 +7,8 @@ log-density that is exact up to the quadrature over the curve parameter
 (midpoint rule with node spacing far below the noise scale). That makes the
 grid KL of :mod:`boltz.deep.metrics` a true KL to the data density.
 
-Example
--------
+Examples
+--------
 >>> from boltz.deep.toy import make_toy
 >>> toy = make_toy("two_moons")
 >>> x = toy.sample(1000, seed=0)
@@ -265,14 +265,34 @@ TOY_DENSITIES = {
 
 
 def make_toy(name: str, **kwargs) -> ToyDensity:
-    """A toy density by name (one of :data:`TOY_DENSITIES`)."""
+    """A toy density by name (one of :data:`TOY_DENSITIES`).
+
+    Parameters
+    ----------
+    name : str
+        One of ``eight_gaussians``, ``two_moons``, ``rings``, ``checkerboard``,
+        ``swiss_roll``, ``pinwheel``.
+    **kwargs
+        Passed to the density's constructor.
+
+    Returns
+    -------
+    ToyDensity
+        With ``sample``, ``sampler()``, an exact ``log_density`` and ``bounds``.
+
+    Examples
+    --------
+    >>> toy = make_toy("two_moons")
+    >>> tuple(toy.sample(5, seed=0).shape)
+    (5, 2)
+    """
     check_choice(name, "density", TOY_DENSITIES)
     return TOY_DENSITIES[name](**kwargs)
 
 
 def score_pitfall(n_chains: int = 10000, seed=0, langevin_steps: int = 1000,
                   langevin_step_size: float = 0.1, sigmas=None, steps_per_level: int = 100,
-                  relative_step: float = 0.3):
+                  relative_step: float = 0.3, progress: bool = False):
     """The known failure of score-driven Langevin on a mixture with unequal weights.
 
     Target ``0.2 N((-5,-5), I) + 0.8 N((5,5), I)``; chains start uniform on
@@ -283,8 +303,31 @@ def score_pitfall(n_chains: int = 10000, seed=0, langevin_steps: int = 1000,
     2019, Sec. 3.2). Returns the fraction of samples in the heavier mode for
     both samplers. ``relative_step`` is ``alpha_i / sigma_i^2`` of the annealed run.
 
-    Example
+    Parameters
+    ----------
+    n_chains : int
+        Independent chains per sampler.
+    seed : int or torch.Generator
+        Seed of the start points and the noise.
+    langevin_steps, langevin_step_size : int, float
+        Length and step size of the plain Langevin run.
+    sigmas : array_like, optional
+        Noise levels of the annealed run (default: 12 from 20 down to 0.1).
+    steps_per_level : int
+        Annealed Langevin steps per noise level.
+    relative_step : float
+        ``alpha_i / sigma_i^2`` of the annealed run.
+    progress : bool
+        Show a progress bar for each sampler.
+
+    Returns
     -------
+    dict
+        ``langevin_fraction`` and ``annealed_fraction``: the fraction of
+        samples in the heavier mode (the exact answer is 0.8).
+
+    Examples
+    --------
     >>> out = score_pitfall(n_chains=200, langevin_steps=50, steps_per_level=10)
     >>> sorted(out)
     ['annealed_fraction', 'langevin_fraction']
@@ -299,12 +342,12 @@ def score_pitfall(n_chains: int = 10000, seed=0, langevin_steps: int = 1000,
     gen = make_generator(seed)
     x0 = torch.rand((n_chains, 2), generator=gen, dtype=torch.float64) * 16.0 - 8.0
     x_lang = LangevinSampler(mix, step_size=langevin_step_size).sample(
-        x0, langevin_steps, seed=gen)
+        x0, langevin_steps, seed=gen, progress=progress)
     if sigmas is None:
         sigmas = np.geomspace(20.0, 0.1, 12)
     x_ann = AnnealedLangevinSampler(mix, sigmas, steps_per_level=steps_per_level,
                                     step_scale=relative_step * float(sigmas[-1]) ** 2,
-                                    ).sample(x0, seed=gen)
+                                    ).sample(x0, seed=gen, progress=progress)
 
     def heavy(x):  # nearer to (5, 5) than to (-5, -5)
         return float((x.sum(1) > 0).double().mean())

@@ -1,7 +1,7 @@
 """A small training loop for torch energies, with checkpoints and device handling.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep.energies import GaussianEnergy
 >>> from boltz.deep.objectives import ScoreMatching
@@ -28,7 +28,26 @@ __all__ = ["fit", "FitResult", "save_checkpoint", "load_checkpoint", "TrainingDi
 
 @dataclass
 class FitResult:
-    """Outcome of :func:`fit`: loss per step, steps done, and divergence status."""
+    """Outcome of :func:`fit`: loss per step, steps done, and divergence status.
+
+    Parameters
+    ----------
+    losses : list of float
+        The loss after each update.
+    n_steps : int
+        Updates done.
+    diverged : bool
+        Whether training stopped on a divergence (``on_divergence="stop"``).
+    message : str
+        What diverged, if anything.
+    info : list
+        Per-step extra output of the objective.
+
+    Examples
+    --------
+    >>> FitResult(losses=[1.0, 0.5], n_steps=2).diverged
+    False
+    """
 
     losses: list = field(default_factory=list)
     n_steps: int = 0
@@ -38,7 +57,29 @@ class FitResult:
 
 
 def save_checkpoint(path, model, objective=None) -> Path:
-    """Save the state dicts (only tensors, never pickled objects) of model and objective."""
+    """Save the state dicts (only tensors, never pickled objects) of model and objective.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination (written atomically).
+    model : torch.nn.Module
+        The model.
+    objective : Objective, optional
+        Its objective (for learned parameters such as NCE's ``log Z``).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from boltz.deep import MLPEnergy
+    >>> path = save_checkpoint(tempfile.mkdtemp() + "/m.pt", MLPEnergy(2, hidden=(4,)))
+    >>> path.name
+    'm.pt'
+    """
     path = Path(path)
     state = {"model": model.state_dict()}
     if objective is not None:
@@ -50,7 +91,32 @@ def save_checkpoint(path, model, objective=None) -> Path:
 
 
 def load_checkpoint(path, model, objective=None, map_location="cpu"):
-    """Load a checkpoint written by :func:`save_checkpoint` with ``weights_only=True``."""
+    """Load a checkpoint written by :func:`save_checkpoint` with ``weights_only=True``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save_checkpoint`.
+    model : torch.nn.Module
+        A model of the same architecture, loaded in place.
+    objective : Objective, optional
+        Loaded in place when the file holds its state.
+    map_location : str
+        Device to load tensors onto.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``model``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from boltz.deep import MLPEnergy
+    >>> path = save_checkpoint(tempfile.mkdtemp() + "/m.pt", MLPEnergy(2, hidden=(4,)))
+    >>> type(load_checkpoint(path, MLPEnergy(2, hidden=(4,)))).__name__
+    'MLPEnergy'
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint not found: {path}")
@@ -115,6 +181,21 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
     on_divergence : {"raise", "stop"}
         ``"raise"`` re-raises :class:`TrainingDivergedError`; ``"stop"`` stops,
         keeps the last parameters and reports ``diverged=True`` with the message.
+
+    Returns
+    -------
+    FitResult
+        The loss per update, the updates done and the divergence status.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from boltz.deep import DenoisingScoreMatching, MLPEnergy
+    >>> data = torch.randn(500, 1, generator=torch.Generator().manual_seed(0)) + 2.0
+    >>> res = fit(MLPEnergy(1, hidden=(8,)), DenoisingScoreMatching(0.5), data, n_steps=20,
+    ...           seed=0, progress=False)
+    >>> res.n_steps, res.diverged
+    (20, False)
     """
     n_steps = check_positive_int(n_steps, "n_steps")
     batch_size = check_positive_int(batch_size, "batch_size")

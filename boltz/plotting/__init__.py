@@ -16,6 +16,33 @@ def image_grid(images, shape=None, ncols: int = 10, cmap: str = "gray", title: s
 
     ``images`` is ``(n, h, w)`` or ``(n, h*w)`` with ``shape=(h, w)``.
     Returns the matplotlib figure.
+
+    Parameters
+    ----------
+    images : array_like
+        ``(n, h, w)``, or ``(n, h*w)`` with ``shape``.
+    shape : (int, int), optional
+        Image shape of flattened rows (default: square).
+    ncols : int
+        Images per row.
+    cmap : str
+        Colour map.
+    title : str, optional
+        Title.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig = image_grid(np.zeros((6, 16)), ncols=3, title="six")
+    >>> fig.axes[0].get_title()
+    'six'
     """
     import matplotlib.pyplot as plt
     import numpy as np

@@ -1,10 +1,19 @@
-"""Figures for binary image denoising: restorations side by side, marginal maps."""
+"""Figures for binary image denoising: restorations side by side, marginal maps.
+
+Panel titles give each restoration's pixel error rate against the clean image
+and its posterior energy ``E`` (minus the log of the unnormalized posterior
+``p(x | y)``: lower is more probable, the exact MAP has the lowest); the figure
+says so in a caption.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 __all__ = ["plot_restorations", "plot_marginal_map"]
+
+ENERGY_CAPTION = ("error: pixels differing from the original.  E: posterior energy "
+                  "-log p~(x | y), lower = more probable (the exact MAP has the lowest).")
 
 _LABELS = {
     "map": "exact MAP (min-cut)",
@@ -25,25 +34,50 @@ def _title(name, image, truth, energy):
 
 
 def plot_restorations(noisy, results, truth=None, noisy_energy=None, ncols: int | None = None,
-                      panel_size: float = 3.0, fig=None):
+                      panel_size: float = 3.0, fig=None, caption: bool = True):
     """Original (if ``truth`` is given), noisy image and each result side by side.
 
-    ``results`` is a list of :class:`~boltz.denoising.DenoiseResult`; a result
-    with a ``probability`` map is drawn as that map (``p(x_i = +1 | y)``,
-    grey scale), titled with the error and energy of its thresholded labels.
-    Titles give error rates against ``truth`` and energies. Returns the figure.
+    A result with a ``probability`` map is drawn as that map (``p(x_i = +1 | y)``,
+    grey scale from 0 to 1, with a colour bar), titled with the error and
+    energy of its thresholded labels.
 
-    Example
+    Parameters
+    ----------
+    noisy : array_like
+        The noisy ±1 image.
+    results : list of DenoiseResult
+        Restorations (:class:`~boltz.denoising.DenoiseResult`), drawn in order.
+    truth : array_like, optional
+        The clean image: drawn first, and used for the error rates.
+    noisy_energy : float, optional
+        Posterior energy of the noisy image, shown in its title.
+    ncols : int, optional
+        Panels per row (default: all in one row).
+    panel_size : float
+        Inches per panel.
+    fig : matplotlib.figure.Figure, optional
+        Figure to draw into.
+    caption : bool
+        Add a caption explaining "error" and "E".
+
+    Returns
     -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from boltz.datasets import binary_image
-    >>> from boltz.denoising import DenoisingPosterior, add_flip_noise, icm
+    >>> from boltz.denoising import DenoisingPosterior, add_flip_noise, gibbs_marginals, icm
     >>> clean = binary_image("shapes", 32)
     >>> post = DenoisingPosterior.from_noise_rate(add_flip_noise(clean, 0.1, seed=0), 0.1)
     >>> fig = plot_restorations(post.noisy, [icm(post)], truth=clean)
     >>> len(fig.axes)
     3
+    >>> fig = plot_restorations(post.noisy, [icm(post), gibbs_marginals(post, n_sweeps=20)])
+    >>> len(fig.axes)  # noisy, ICM, marginals and the marginals' colour bar
+    4
     """
     import matplotlib.pyplot as plt
 
@@ -64,18 +98,45 @@ def plot_restorations(noisy, results, truth=None, noisy_energy=None, ncols: int 
     for k, (name, image, energy, prob) in enumerate(panels):
         ax = fig.add_subplot(nrows, ncols, k + 1)
         if prob is not None:
-            ax.imshow(prob, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+            im = ax.imshow(prob, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+            fig.colorbar(im, ax=ax, shrink=0.8, label="p(pixel = white | noisy image)")
             name = f"{name}: p(x=+1|y)"
         else:
             ax.imshow(image, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
         ax.set_title(_title(name, image, truth if name != "original" else None, energy),
                      fontsize=9)
         ax.set_axis_off()
+    if caption:
+        fig.suptitle(ENERGY_CAPTION, fontsize=8, y=0.0, va="bottom")
     return fig
 
 
 def plot_marginal_map(result, ax=None):
-    """Per-pixel uncertainty ``min(p, 1 - p)`` of a marginal result, with a colour bar."""
+    """Per-pixel uncertainty ``min(p, 1 - p)`` of a marginal result, with a colour bar.
+
+    Parameters
+    ----------
+    result : DenoiseResult
+        A marginal result (``gibbs_marginals`` or ``mean_field_marginals``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from boltz.datasets import binary_image
+    >>> from boltz.denoising import DenoisingPosterior, add_flip_noise, mean_field_marginals
+    >>> post = DenoisingPosterior.from_noise_rate(add_flip_noise(binary_image("rings", 32),
+    ...                                           0.1, seed=0), 0.1)
+    >>> fig = plot_marginal_map(mean_field_marginals(post))
+    >>> fig.axes[1].get_ylabel()
+    'P(label wrong) = min(p, 1 - p)'
+    """
     import matplotlib.pyplot as plt
 
     if result.probability is None:
@@ -86,7 +147,7 @@ def plot_marginal_map(result, ax=None):
         fig = ax.figure
     im = ax.imshow(result.uncertainty, cmap="magma", vmin=0.0, vmax=0.5,
                    interpolation="nearest")
-    fig.colorbar(im, ax=ax, label="P(label wrong)")
+    fig.colorbar(im, ax=ax, label="P(label wrong) = min(p, 1 - p)")
     ax.set_title(f"{_LABELS.get(result.method, result.method)}: uncertainty")
     ax.set_axis_off()
     return fig

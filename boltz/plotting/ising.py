@@ -14,8 +14,21 @@ def plot_observables(runs_by_size: dict, onsager: bool = True, fig=None):
     ``runs_by_size`` maps ``L`` to a list of :class:`~boltz.ising.IsingRun` (one per T).
     Onsager's spontaneous magnetisation and specific heat are overlaid, with ``T_c``.
 
-    Example
+    Parameters
+    ----------
+    runs_by_size : dict of int to list of IsingRun
+        Runs per lattice side, one per temperature.
+    onsager : bool
+        Overlay Onsager's exact curves and mark ``T_c``.
+    fig : matplotlib.figure.Figure, optional
+        Figure to draw into.
+
+    Returns
     -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
     >>> from boltz.ising import IsingLattice, simulate
     >>> runs = {8: [simulate(IsingLattice(8, temperature=t), "wolff", n_sweeps=50, seed=0)
     ...             for t in (2.0, 2.5)]}
@@ -55,7 +68,32 @@ def plot_observables(runs_by_size: dict, onsager: bool = True, fig=None):
 
 
 def plot_spins(spins, titles=None, ncols: int = 4, fig=None):
-    """Spin configurations ``(n, Lx, Ly)`` (or one ``(Lx, Ly)``) as black/white images."""
+    """Spin configurations ``(n, Lx, Ly)`` (or one ``(Lx, Ly)``) as black/white images.
+
+    Parameters
+    ----------
+    spins : array_like
+        ``(n, Lx, Ly)`` or ``(Lx, Ly)`` spins in {-1, +1}.
+    titles : list of str, optional
+        One title per configuration.
+    ncols : int
+        Panels per row.
+    fig : matplotlib.figure.Figure, optional
+        Figure to draw into.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        With a caption saying white is +1 and black is -1.
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig = plot_spins(np.ones((2, 4, 4)), titles=["a", "b"])
+    >>> fig.texts[0].get_text()
+    'white: spin +1, black: spin -1'
+    """
     import matplotlib.pyplot as plt
 
     s = np.asarray(spins)
@@ -73,5 +111,6 @@ def plot_spins(spins, titles=None, ncols: int = 4, fig=None):
             ax.imshow(s[k], cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
             if titles is not None:
                 ax.set_title(titles[k], fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.text(0.5, 0.01, "white: spin +1, black: spin -1", ha="center", va="bottom", fontsize=8)
     return fig
