@@ -2,7 +2,7 @@
 
 Examples::
 
-    boltz mrf fit spikes.npy --method pl --alpha 0.001 --out model.npz
+    boltz mrf fit spikes.npy --method pl --alpha 0.001          # writes out/mrf/model.npz
     boltz mrf fit small.npy --method exact --out exact.npz --overwrite
 
 ``DATA.npy`` holds an ``(n_samples, n_variables)`` array of spins in {-1, +1}
@@ -12,9 +12,10 @@ with JSON metadata (load it with ``boltz.inverse_ising.load_inverse_ising``).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
+
+from ._common import add_output_options, report
 
 __all__ = ["register", "run"]
 
@@ -24,7 +25,8 @@ METHODS = ("pl", "exact", "mpf", "pcd", "nmf", "tap", "sm")
 def register(subparsers):
     p = subparsers.add_parser("mrf", help="learn pairwise MRFs / fully visible Boltzmann "
                                           "machines from data (inverse Ising)",
-                              description=__doc__.split("\n\n")[0])
+                              description="Learn a pairwise MRF (fully visible Boltzmann "
+                                          "machine) from binary data: boltz mrf fit DATA.npy.")
     sub = p.add_subparsers(dest="mrf_command", metavar="ACTION")
     f = sub.add_parser("fit", help="fit couplings J and fields h to DATA.npy and save them",
                        description="Fit a pairwise MRF p(s) ~ exp(s'Js/2 + h's) to binary data.")
@@ -53,9 +55,7 @@ def register(subparsers):
     f.add_argument("--threads", type=int, default=None,
                    help="cap on BLAS threads (default: BLAS's own setting)")
     f.add_argument("--seed", type=int, default=0, help="seed of the pcd chains (default 0)")
-    f.add_argument("--out", required=True, help="model file to write (.npz; required)")
-    f.add_argument("--overwrite", action="store_true",
-                   help="replace --out if it exists (default: refuse)")
+    add_output_options(f, "mrf", "model.npz", "model file (.npz)")
     p.set_defaults(func=run, _mrf_parser=p)
 
 
@@ -67,6 +67,7 @@ def _out_path(args) -> Path:
         raise ValueError(f"--out {out} would overwrite the input data")
     if out.exists() and not args.overwrite:
         raise FileExistsError(f"--out {out} exists; pass --overwrite to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
     return out
 
 
@@ -98,11 +99,17 @@ def _fit(args):
         print(f"boltz mrf: error: {exc}", file=sys.stderr)
         return 1
     path = est.save(out)
-    iu = (est.coupling_ != 0).sum() // 2
-    print(json.dumps({"model": str(path), "method": args.method, "n_variables": est.n_features_in_,
-                      "n_samples": int(X.shape[0]), "n_edges": int(iu), "alpha": est.alpha_,
-                      "n_iter": est.n_iter_, "seconds": round(est.fit_seconds_, 4),
-                      "pseudo_log_likelihood": est.score(X)}))
+    n_edges = int((est.coupling_ != 0).sum() // 2)
+    result = {"model": str(path), "method": args.method, "n_variables": est.n_features_in_,
+              "n_samples": int(X.shape[0]), "n_edges": n_edges, "alpha": est.alpha_,
+              "n_iter": est.n_iter_, "seconds": round(est.fit_seconds_, 4),
+              "pseudo_log_likelihood": est.score(X)}
+    lines = [f"fitted a pairwise MRF on {est.n_features_in_} variables from {X.shape[0]} samples "
+             f"by {args.method} in {result['seconds']} s ({n_edges} non-zero couplings)",
+             f"  mean pseudo-log-likelihood {result['pseudo_log_likelihood']:.6g} nats per "
+             "sample (higher is better)",
+             f"  model written to {path}"]
+    report(args, lines, result)
     return 0
 
 
