@@ -2,11 +2,11 @@
 
 :class:`EnergyModule` implements the shared density interface of
 :class:`boltz.density.Density` in torch: ``energy``, ``log_unnormalized``,
-``score`` (``-grad E`` by autograd), optional ``log_partition`` and ``sample``,
+``grad_log_prob`` (``-grad E`` by autograd), optional ``log_partition`` and ``sample``,
 ``has(capability)``, and composition (``a + b`` is a product of experts,
 ``beta * a`` a tempered energy; see :mod:`boltz.deep.compose`).
 
-``energy``/``score`` validate their input (shape, NaN/inf) and accept numpy
+``energy``/``grad_log_prob`` validate their input (shape, NaN/inf) and accept numpy
 arrays as well as tensors; numpy in gives numpy out. Calling the module
 directly (``model(x)``) skips the checks and is what samplers and training
 objectives use in their inner loops.
@@ -17,7 +17,7 @@ Example
 >>> from boltz.deep.energies import GaussianEnergy
 >>> g = GaussianEnergy(mean=[0.0, 0.0], cov=[[1.0, 0.0], [0.0, 1.0]])
 >>> x = torch.tensor([[1.0, 2.0]], dtype=torch.float64)
->>> g.energy(x).tolist(), g.score(x).tolist()
+>>> g.energy(x).tolist(), g.grad_log_prob(x).tolist()
 ([2.5], [[-1.0, -2.0]])
 """
 
@@ -47,7 +47,7 @@ __all__ = [
     "as_energy",
 ]
 
-CAPABILITIES = ("score", "log_partition", "sample")
+CAPABILITIES = ("grad_log_prob", "log_partition", "sample")
 
 
 def _activation(name: str) -> nn.Module:
@@ -101,7 +101,7 @@ class EnergyModule(nn.Module):
         """``log p~(x) = -E(x)``; shape ``(n,)``."""
         return -self.energy(x)
 
-    def score(self, x, create_graph: bool = False):
+    def grad_log_prob(self, x, create_graph: bool = False):
         """Score ``grad_x log p~(x) = -grad_x E(x)`` by autograd; same shape as ``x``."""
         xt = self.check_input(x)
         with torch.enable_grad():
@@ -131,10 +131,10 @@ class EnergyModule(nn.Module):
         )
 
     def has(self, capability: str) -> bool:
-        """Whether the model offers ``capability`` (``score`` always, by autograd)."""
+        """Whether the model offers ``capability`` (``grad_log_prob`` always, by autograd)."""
         if capability not in CAPABILITIES:
             raise ValueError(f"capability must be one of {CAPABILITIES}, got {capability!r}")
-        if capability == "score":
+        if capability == "grad_log_prob":
             return True
         return getattr(type(self), capability) is not getattr(EnergyModule, capability)
 
@@ -576,15 +576,15 @@ class _NumpyEnergyFn(torch.autograd.Function):
     def backward(ctx, grad_out):
         (x,) = ctx.saved_tensors
         density = ctx.density
-        if not density.has("score"):
+        if not density.has("grad_log_prob"):
             raise NotImplementedError(
-                f"{type(density).__name__} has no score, so its energy cannot be differentiated"
+                f"{type(density).__name__} has no grad_log_prob, so its energy cannot be differentiated"
             )
-        s = np.asarray(density.score(x.detach().cpu().double().numpy()), dtype=np.float64)
+        s = np.asarray(density.grad_log_prob(x.detach().cpu().double().numpy()), dtype=np.float64)
         if s.shape != tuple(x.shape):
             raise TypeError(
-                f"{type(density).__name__}.score returned shape {s.shape}, not the gradient "
-                f"shape {tuple(x.shape)}; it is not a density score"
+                f"{type(density).__name__}.grad_log_prob returned shape {s.shape}, not the gradient "
+                f"shape {tuple(x.shape)}; it is not a density gradient"
             )
         g = -torch.as_tensor(s, dtype=x.dtype, device=x.device)
         return grad_out.reshape(-1, *([1] * (x.ndim - 1))) * g, None
@@ -594,14 +594,14 @@ class DensityEnergy(EnergyModule):
     """Use a numpy :class:`boltz.density.Density` as a torch energy.
 
     The energy runs in numpy (float64); gradients come from the density's
-    ``score`` (so sampling and score-based use need ``density.has("score")``).
+    ``grad_log_prob`` (so sampling and gradient-based use need ``density.has("grad_log_prob")``).
     Any classical boltz model with an ``energy`` works, e.g. an RBM's free energy.
 
     Example
     -------
     >>> from boltz.gaussian import MultivariateGaussian
     >>> g = DensityEnergy(MultivariateGaussian([0.0, 0.0], np.eye(2)))
-    >>> g.score(torch.ones(1, 2, dtype=torch.float64)).tolist()
+    >>> g.grad_log_prob(torch.ones(1, 2, dtype=torch.float64)).tolist()
     [[-1.0, -1.0]]
     """
 
@@ -625,8 +625,8 @@ class DensityEnergy(EnergyModule):
         return float(self.density.log_partition())
 
     def has(self, capability):
-        if capability == "score":
-            return self.density.has("score")
+        if capability == "grad_log_prob":
+            return self.density.has("grad_log_prob")
         if capability in ("log_partition", "sample"):
             return self.density.has(capability)
         return super().has(capability)
