@@ -21,7 +21,8 @@ def test_composition_adds_energies_and_scores():
     torch.testing.assert_close(poe.energy(x), a.energy(x) + b.energy(x))
     torch.testing.assert_close(poe.grad_log_prob(x), a.grad_log_prob(x) + b.grad_log_prob(x))
     w = SumEnergy([a, b], weights=[2.0, 0.5])
-    torch.testing.assert_close(w.grad_log_prob(x), 2.0 * a.grad_log_prob(x) + 0.5 * b.grad_log_prob(x))
+    torch.testing.assert_close(w.grad_log_prob(x),
+                               2.0 * a.grad_log_prob(x) + 0.5 * b.grad_log_prob(x))
     nested = poe + b
     assert len(nested.experts) == 3                     # flattened
     assert sum([a, b]).energy(x).shape == (6,)

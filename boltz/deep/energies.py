@@ -578,13 +578,14 @@ class _NumpyEnergyFn(torch.autograd.Function):
         density = ctx.density
         if not density.has("grad_log_prob"):
             raise NotImplementedError(
-                f"{type(density).__name__} has no grad_log_prob, so its energy cannot be differentiated"
+                f"{type(density).__name__} has no grad_log_prob, so its energy cannot be "
+                "differentiated"
             )
         s = np.asarray(density.grad_log_prob(x.detach().cpu().double().numpy()), dtype=np.float64)
         if s.shape != tuple(x.shape):
             raise TypeError(
-                f"{type(density).__name__}.grad_log_prob returned shape {s.shape}, not the gradient "
-                f"shape {tuple(x.shape)}; it is not a density gradient"
+                f"{type(density).__name__}.grad_log_prob returned shape {s.shape}, not the "
+                f"gradient shape {tuple(x.shape)}; it is not a density gradient"
             )
         g = -torch.as_tensor(s, dtype=x.dtype, device=x.device)
         return grad_out.reshape(-1, *([1] * (x.ndim - 1))) * g, None
