@@ -10,7 +10,8 @@ CPU ("cpu-torch"). For each combination:
   for PT every temperature starts at its exact tempered distribution);
 - one update equals the formula written out in NumPy float64 on the recorded
   draws (centring, momentum, weight decay, sparsity, learned variance);
-- AIS on the backend is within 0.2 nats of the exact log Z.
+- AIS on the backend is within 0.2 nats of the exact log Z;
+- ``model.gibbs`` on the backend leaves the exact hidden marginal invariant.
 """
 
 import numpy as np
@@ -183,3 +184,14 @@ def test_ais_on_the_backend_matches_exact_log_z(kind, method, device):
     exact = model.log_partition()
     res = ais_log_partition(model, n_runs=100, n_betas=1000, data=X, seed=6)
     assert abs(res.log_z - exact) < 0.2, (res.log_z, exact)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_model_gibbs_on_the_backend_leaves_the_exact_hidden_marginal_invariant(kind, device):
+    n = 20000
+    model = random_model(kind, device=device)
+    v0, _ = exact_chains(model, 1.0, n, seed=7)
+    v, h = model.gibbs(v0, n_steps=2, seed=8, return_hidden=True)
+    assert v.shape == v0.shape and v.dtype == np.float64
+    check_exact(h, tempered_hidden(model, 1.0), tempered_hidden(model, 1.25))

@@ -350,11 +350,13 @@ class RBMBase(RBMEstimatorMixin, Density):
         return self._sample_visible_from_pre(pre, rng)[0].astype(np.float64)
 
     def gibbs(self, v, n_steps: int = 1, seed=None, return_hidden: bool = False,
-              progress: bool = False):
+              progress: bool = False, device="model"):
         """Run ``n_steps`` sweeps of block Gibbs ``h ~ p(h|v)``, ``v ~ p(v|h)`` from ``v``.
 
-        float32 BLAS products and fused numba sampling; returns the final ``v``
-        (and the last ``h`` with ``return_hidden``). ``progress`` shows a tqdm
+        On the NumPy backend: float32 BLAS products and fused numba sampling; on
+        a torch ``device`` (default: the model's ``device``) the same formulas
+        with torch ops. Returns the final ``v`` (and the last ``h`` with
+        ``return_hidden``) as float64 NumPy arrays. ``progress`` shows a tqdm
         bar over the sweeps (off by default).
 
         Example
@@ -365,21 +367,26 @@ class RBMBase(RBMEstimatorMixin, Density):
         >>> m.gibbs(np.zeros((3, 4)), n_steps=2, seed=0).shape
         (3, 4)
         """
+        from tqdm.auto import tqdm
+
+        from ..backend import get_backend
+
         rng = check_rng(seed)
         n_steps = check_positive_int(n_steps, "n_steps")
         v32 = self._check_visible(v).astype(np.float32)
-        ones = np.ones(v32.shape[0], dtype=np.float32)
-        h = np.empty((v32.shape[0], self.n_hidden_), dtype=np.float32)
-        ph = np.empty_like(h)
-        from tqdm.auto import tqdm
-
+        bk = get_backend(getattr(self, "device", None) if device == "model" else device)
+        stream = bk.stream(rng)
+        params = {k: bk.asarray(a) for k, a in self._param_arrays().items()}
+        W, c = params["W"], params["hidden_bias"]
+        v32 = bk.asarray(v32)
+        ones = bk.full(v32.shape[0], 1.0)
+        h = None
         with blas_threads(self.n_threads):
             for _ in tqdm(range(n_steps), desc="Gibbs", disable=not progress, mininterval=0.5):
-                pre = v32 @ self.W_
-                K.bernoulli_from_preactivation(pre, ones, self.hidden_bias_, K.new_key(rng), ph, h)
-                v32, _ = self._sample_visible_from_pre(h @ self.W_.T, rng)
-        v = v32.astype(np.float64)
-        return (v, h.astype(np.float64)) if return_hidden else v
+                _, h = bk.bernoulli(v32 @ W, ones, c, stream)
+                v32, _ = self._sample_visible_from_pre(h @ W.T, stream, bk=bk, params=params)
+        v = bk.to_numpy(v32).astype(np.float64)
+        return (v, bk.to_numpy(h).astype(np.float64)) if return_hidden else v
 
     def reconstruct(self, v) -> np.ndarray:
         """Mean-field reconstruction ``E[v | h = p(h | v)]``."""
