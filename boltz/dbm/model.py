@@ -477,7 +477,13 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
         :func:`boltz.dbm.training.train_dbm`.
         """
         F.check_hidden_sizes(self.n_hidden)
+        from ..backend import is_torch_device
         from .training import fit_dbm
+
+        if is_torch_device(self.device):
+            from .._validation import import_torch
+
+            import_torch(f"DeepBoltzmannMachine(device={self.device!r})")
 
         return fit_dbm(self, X, X_val=X_val)
 

@@ -48,8 +48,8 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_choice, check_positive_int, check_rng
-from ..backend import blas_threads
+from .._validation import check_choice, check_positive_int, check_rng, import_torch
+from ..backend import blas_threads, is_torch_device
 
 __all__ = ["RBMEstimatorMixin"]
 
@@ -167,6 +167,11 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         return n_visible
 
     # -- training ---------------------------------------------------------------
+    def _check_device(self):
+        """A torch ``device`` needs torch: a clear ``ImportError`` before any work."""
+        if is_torch_device(self.device):
+            import_torch(f"{type(self).__name__}(device={self.device!r})")
+
     def _note_training_data(self, X32):
         """Hook: what the data says about the training path (see BernoulliRBM)."""
 
@@ -193,6 +198,7 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         from .training import train
 
         self._check_hyper()
+        self._check_device()
         n_epochs = self._epochs()
         X32 = np.asarray(self._validate_X(X, reset=True), np.float32)
         rng = self._rng()
@@ -224,6 +230,7 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         if self.lr_schedule == "linear_time":
             raise ValueError("lr_schedule='linear_time' decays over the time budget of one fit "
                              "call; partial_fit trains one epoch per call (use fit)")
+        self._check_device()
         first = not self.is_fitted
         X32 = np.asarray(self._validate_X(X, reset=first), np.float32)
         if first:
@@ -328,6 +335,7 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         """Estimate ``log Z`` by AIS, store it as ``log_z_`` and return the AIS result."""
         from .ais import ais_log_partition
 
+        self._check_device()
         res = ais_log_partition(self, n_runs=n_runs, n_betas=n_betas, data=data, seed=seed,
                                 device=self.device)
         self.log_z_ = res.log_z
