@@ -52,7 +52,6 @@ class BernoulliRBM(RBMBase):
     preset_kind = "bernoulli"
     visible_family = Bernoulli
     support = (0, 1)
-    _has_pseudo_likelihood = True
     _supports_dynamic_binarization = True
 
     @property
@@ -86,6 +85,12 @@ class BernoulliRBM(RBMBase):
     def _check_visible_values(self, arr, name):
         # binary rows, or probabilities (mean-field input: the formulas take them as given)
         return check_unit_interval(arr, name, dtype=arr.dtype)
+
+    @property
+    def _has_pseudo_likelihood(self) -> bool:
+        """Whether the training monitor reports the pseudo-likelihood: not for grey
+        training rows (flipping a probability is not a state change)."""
+        return not getattr(self, "_probabilities_as_data", False)
 
     @property
     def _binary_visible(self) -> bool:
