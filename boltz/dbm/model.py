@@ -447,24 +447,10 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
         return mus[-1]
 
     def _log_likelihood(self, X) -> np.ndarray:
-        """Exact ``log p(v)`` when the model is small enough to enumerate (at most 20 units
-        in the even hidden layers and in the smaller parity), else the mean-field
-        variational lower bound with an AIS estimate of ``log Z`` (100 chains, 20000
-        temperatures; Salakhutdinov & Hinton 2009), an estimate of a lower bound."""
-        from ..exact import MAX_EXACT_VARIABLES
-        from .exact import _MAX_FREE_ENERGY_BITS
+        """``score_samples``: see :func:`boltz.dbm.estimator.dbm_log_likelihood`."""
+        from .estimator import dbm_log_likelihood
 
-        sizes = self.layer_sizes_
-        even = sum(sizes[2::2])
-        parity = min(sum(sizes[0::2]), sum(sizes[1::2]))
-        X = check_binary(X, "X", dtype=X.dtype)  # grey rows ("dynamic") have no likelihood
-        if even <= _MAX_FREE_ENERGY_BITS and parity <= MAX_EXACT_VARIABLES:
-            return -exact_free_energy(self, X) - exact_log_partition(self)
-        from .ais import ais_log_partition
-        from .evaluation import variational_lower_bound
-
-        log_z = ais_log_partition(self, seed=0).log_z
-        return variational_lower_bound(self, X, log_z)
+        return dbm_log_likelihood(self, X)
 
     # ------------------------------------------------------------------
     # training
