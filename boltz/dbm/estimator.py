@@ -41,7 +41,9 @@ class LayeredEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.input_tags.allow_nan = False
-        tags.input_tags.positive_only = self._threshold() is None
+        b = getattr(self, "binarize", None)
+        tags.input_tags.positive_only = not (
+            isinstance(b, (int, float, np.number)) and not isinstance(b, bool))
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
@@ -60,11 +62,19 @@ class LayeredEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
     def _n_features_out(self) -> int:
         return int(self.layer_sizes_[-1])
 
+    #: The string values ``binarize`` may take besides ``None`` and a number.
+    _binarize_modes: tuple = ()
+
     def _threshold(self):
-        """``binarize`` when it is a number (the threshold of ``X > t``), else ``None``."""
+        """``binarize`` when it is a number (the threshold of ``X > t``), else ``None``;
+        any other value than ``None`` or one of ``_binarize_modes`` is a ``ValueError``."""
         b = getattr(self, "binarize", None)
         if isinstance(b, (int, float, np.number)) and not isinstance(b, bool):
             return check_finite_scalar(b, "binarize")
+        if b is not None and b not in self._binarize_modes:
+            modes = "".join(f", {m!r}" for m in self._binarize_modes)
+            raise ValueError(f"binarize must be None{modes} or a number (a threshold), "
+                             f"got {b!r}")
         return None
 
     def _validate_X(self, X, *, reset: bool):

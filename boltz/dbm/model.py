@@ -136,6 +136,7 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
 
     support = (0, 1)
     model_kind = MODEL_KIND
+    _binarize_modes = ("dynamic",)
 
     def __init__(
         self,
