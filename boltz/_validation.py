@@ -22,6 +22,7 @@ __all__ = [
     "check_positive_scalar",
     "check_probability",
     "check_choice",
+    "import_torch",
 ]
 
 
@@ -168,3 +169,29 @@ def check_choice(value, name: str, choices) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
     return value
+
+
+def import_torch(purpose: str):
+    """``import torch``, or an ``ImportError`` naming the extra that installs it.
+
+    Parameters
+    ----------
+    purpose : str
+        What needs torch, for the message (e.g. ``"boltz.deep"``).
+
+    Returns
+    -------
+    module
+        The ``torch`` module.
+
+    Example
+    -------
+    >>> import_torch("boltz.deep").__name__
+    'torch'
+    """
+    try:
+        import torch
+    except ImportError as exc:  # not installed, or blocked (sys.modules["torch"] = None)
+        raise ImportError(f"{purpose} needs PyTorch, which is not installed; install it with "
+                          f"pip install 'boltz[torch]'") from exc
+    return torch

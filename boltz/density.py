@@ -2,14 +2,14 @@
 
 A model defines an energy ``E(x)``; its unnormalized log-density is
 ``log p~(x) = -E(x)`` and ``p(x) = p~(x) / Z``. ``Z`` is usually intractable,
-but ratios, scores (gradients of ``log p~``) and conditionals are not, and
+but ratios, gradients ``grad_x log p~`` and conditionals are not, and
 that is all samplers and training objectives need.
 
 Every method is batched over the leading axis: ``x`` has shape
 ``(n, *event_shape)`` and ``energy(x)`` has shape ``(n,)``.
 
 Required: :meth:`Density.energy`. Optional capabilities a model may add by
-overriding: :meth:`Density.score` (continuous models), :meth:`Density.log_partition`
+overriding: :meth:`Density.grad_log_prob` (continuous models), :meth:`Density.log_partition`
 (where it is exact) and :meth:`Density.sample` (where exact sampling exists).
 :meth:`Density.has` tells which ones a model offers.
 
@@ -22,7 +22,7 @@ Examples
 >>> import numpy as np
 >>> from boltz.density import EnergyFunction
 >>> quad = EnergyFunction(lambda x: 0.5 * (x ** 2).sum(axis=1),
-...                       score=lambda x: -x, event_shape=(2,))
+...                       grad_log_prob=lambda x: -x, event_shape=(2,))
 >>> two = quad + quad          # product of experts: energies add
 >>> float(two.energy(np.array([[1.0, 1.0]]))[0])
 2.0
@@ -50,13 +50,13 @@ __all__ = [
 ]
 
 #: Optional capabilities a density may implement on top of ``energy``.
-CAPABILITIES = ("score", "log_partition", "sample")
+CAPABILITIES = ("grad_log_prob", "log_partition", "sample")
 
 
 class Density:
     """Base class of all models: an unnormalized log-density ``-E(x)``.
 
-    Subclasses implement :meth:`energy` and, optionally, :meth:`score`,
+    Subclasses implement :meth:`energy` and, optionally, :meth:`grad_log_prob`,
     :meth:`log_partition` and :meth:`sample`. ``event_shape`` is the shape of
     one state (``()`` until a subclass sets it).
 
@@ -88,9 +88,11 @@ class Density:
         return self.log_unnormalized(x) - self.log_partition()
 
     # -- optional capabilities -------------------------------------------
-    def score(self, x) -> np.ndarray:
-        """Score ``grad_x log p~(x) = -grad_x E(x)``, same shape as ``x``."""
-        raise NotImplementedError(f"{type(self).__name__} has no score (is it continuous?)")
+    def grad_log_prob(self, x) -> np.ndarray:
+        """Gradient ``grad_x log p~(x) = -grad_x E(x)`` (the "grad_log_prob" of the score-matching
+        literature), same shape as ``x``."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no grad_log_prob (is it continuous?)")
 
     def log_partition(self) -> float:
         """Exact ``log Z`` in float64, where the model can compute it."""
@@ -108,7 +110,7 @@ class Density:
     def has(self, capability: str) -> bool:
         """Whether this model overrides the optional ``capability``.
 
-        ``capability`` is one of ``"score"``, ``"log_partition"``, ``"sample"``.
+        ``capability`` is one of ``"grad_log_prob"``, ``"log_partition"``, ``"sample"``.
         """
         if capability not in CAPABILITIES:
             raise ValueError(f"capability must be one of {CAPABILITIES}, got {capability!r}")
@@ -174,8 +176,8 @@ class EnergyFunction(Density):
     ----------
     energy : callable
         Maps a batch ``(n, *event_shape)`` to energies ``(n,)``.
-    score : callable, optional
-        Maps a batch to ``-grad E``; gives the model the ``score`` capability.
+    grad_log_prob : callable, optional
+        Maps a batch to ``-grad E``; gives the model the ``grad_log_prob`` capability.
     log_partition : float, optional
         Exact ``log Z`` when known.
     event_shape : tuple
@@ -193,16 +195,17 @@ class EnergyFunction(Density):
         self,
         energy: Callable,
         *,
-        score: Callable | None = None,
+        grad_log_prob: Callable | None = None,
         log_partition: float | None = None,
         event_shape: tuple = (),
     ):
         if not callable(energy):
             raise TypeError(f"energy must be callable, got {type(energy).__name__}")
-        if score is not None and not callable(score):
-            raise TypeError(f"score must be callable or None, got {type(score).__name__}")
+        if grad_log_prob is not None and not callable(grad_log_prob):
+            raise TypeError(f"grad_log_prob must be callable or None, "
+                            f"got {type(grad_log_prob).__name__}")
         self._energy = energy
-        self._score = score
+        self._grad_log_prob = grad_log_prob
         self._log_z = None if log_partition is None else check_finite_scalar(
             log_partition, "log_partition"
         )
@@ -211,10 +214,10 @@ class EnergyFunction(Density):
     def energy(self, x):
         return np.asarray(self._energy(self._check_batch(x)), dtype=np.float64)
 
-    def score(self, x):
-        if self._score is None:
-            return super().score(x)
-        return np.asarray(self._score(self._check_batch(x)), dtype=np.float64)
+    def grad_log_prob(self, x):
+        if self._grad_log_prob is None:
+            return super().grad_log_prob(x)
+        return np.asarray(self._grad_log_prob(self._check_batch(x)), dtype=np.float64)
 
     def log_partition(self):
         if self._log_z is None:
@@ -222,8 +225,8 @@ class EnergyFunction(Density):
         return self._log_z
 
     def has(self, capability):
-        if capability == "score":
-            return self._score is not None
+        if capability == "grad_log_prob":
+            return self._grad_log_prob is not None
         if capability == "log_partition":
             return self._log_z is not None
         return super().has(capability)
@@ -262,8 +265,8 @@ class ProductOfExperts(Density):
     """Product of experts: ``E(x) = sum_k w_k E_k(x)``, i.e. ``p ∝ prod_k p_k^{w_k}``.
 
     Only regions every expert likes keep mass (an AND of experts; Hinton 2002).
-    Nested products are flattened. The score is the weighted sum of the
-    experts' scores, so it exists when every expert has one.
+    Nested products are flattened. The gradient ``grad_log_prob`` is the weighted sum of the
+    experts' gradients, so it exists when every expert has one.
 
     Parameters
     ----------
@@ -301,26 +304,26 @@ class ProductOfExperts(Density):
             total = term if total is None else total + term
         return total
 
-    def score(self, x):
-        missing = [type(e).__name__ for e in self.experts if not e.has("score")]
+    def grad_log_prob(self, x):
+        missing = [type(e).__name__ for e in self.experts if not e.has("grad_log_prob")]
         if missing:
-            raise NotImplementedError(f"experts without a score: {missing}")
+            raise NotImplementedError(f"experts without grad_log_prob: {missing}")
         total = None
         for e, w in zip(self.experts, self.weights, strict=True):
-            term = w * np.asarray(e.score(x), dtype=np.float64)
+            term = w * np.asarray(e.grad_log_prob(x), dtype=np.float64)
             total = term if total is None else total + term
         return total
 
     def has(self, capability):
-        if capability == "score":
-            return all(e.has("score") for e in self.experts)
+        if capability == "grad_log_prob":
+            return all(e.has("grad_log_prob") for e in self.experts)
         return super().has(capability)
 
 
 class Tempered(Density):
     """Tempered density ``E_beta(x) = beta * E(x)``, i.e. ``p_beta ∝ p~^beta``.
 
-    ``beta`` is an inverse temperature >= 0. The score scales by ``beta``;
+    ``beta`` is an inverse temperature >= 0. The gradient scales by ``beta``;
     at ``beta == 1`` the base model's exact ``log Z`` and sampler carry over.
 
     Parameters
@@ -352,8 +355,8 @@ class Tempered(Density):
     def energy(self, x):
         return self.beta * np.asarray(self.base.energy(x), dtype=np.float64)
 
-    def score(self, x):
-        return self.beta * np.asarray(self.base.score(x), dtype=np.float64)
+    def grad_log_prob(self, x):
+        return self.beta * np.asarray(self.base.grad_log_prob(x), dtype=np.float64)
 
     def log_partition(self):
         if self.beta == 1.0:
@@ -366,8 +369,8 @@ class Tempered(Density):
         return super().sample(n, seed)
 
     def has(self, capability):
-        if capability == "score":
-            return self.base.has("score")
+        if capability == "grad_log_prob":
+            return self.base.has("grad_log_prob")
         if capability in ("log_partition", "sample"):
             return self.beta == 1.0 and self.base.has(capability)
         return super().has(capability)

@@ -1,7 +1,7 @@
 """Multivariate Gaussian as a density: the continuous model with every capability.
 
 ``E(x) = (x - m)^T P (x - m) / 2`` with precision ``P = C^{-1}``; exact
-``log Z = d log(2 pi) / 2 - log det P / 2``, score ``-P (x - m)`` and exact
+``log Z = d log(2 pi) / 2 - log det P / 2``, gradient ``grad_log_prob = -P (x - m)`` and exact
 sampling. A product of Gaussian experts is again Gaussian (precisions add),
 which makes it the reference for composition and for continuous samplers.
 
@@ -26,7 +26,7 @@ __all__ = ["MultivariateGaussian"]
 
 
 class MultivariateGaussian(Density):
-    """Gaussian ``N(mean, cov)`` with energy, score, exact log Z and exact sampling.
+    """Gaussian ``N(mean, cov)`` with energy, grad_log_prob, exact log Z and exact sampling.
 
     Parameters
     ----------
@@ -39,7 +39,7 @@ class MultivariateGaussian(Density):
     >>> g = MultivariateGaussian([0.0, 0.0], np.eye(2))
     >>> round(g.log_partition(), 6)  # log(2 pi)
     1.837877
-    >>> g.score(np.array([[1.0, 2.0]])).tolist()
+    >>> g.grad_log_prob(np.array([[1.0, 2.0]])).tolist()
     [[-1.0, -2.0]]
     """
 
@@ -68,7 +68,7 @@ class MultivariateGaussian(Density):
         d = x - self.mean
         return 0.5 * np.einsum("ni,ij,nj->n", d, self.precision, d)
 
-    def score(self, x):
+    def grad_log_prob(self, x):
         x = self._check_batch(x)
         return -(x - self.mean) @ self.precision
 

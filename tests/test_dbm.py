@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from scipy import special
+from sklearn.exceptions import NotFittedError
 
 from boltz.dbm import (
     DeepBoltzmannMachine,
@@ -227,7 +228,7 @@ def test_bad_input(tiny):
         exact_log_partition(random_dbm((30, 30, 30)))
     with pytest.raises(TypeError, match="DeepBoltzmannMachine"):
         exact_log_partition("model")
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         DeepBoltzmannMachine((3, 2)).mean_field(np.ones((1, 3)))
     with pytest.raises(ValueError, match="n_betas"):
         ais_log_partition(tiny, n_betas=2)

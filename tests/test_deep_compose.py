@@ -19,15 +19,16 @@ def test_composition_adds_energies_and_scores():
     poe = a + b
     assert isinstance(poe, SumEnergy)
     torch.testing.assert_close(poe.energy(x), a.energy(x) + b.energy(x))
-    torch.testing.assert_close(poe.score(x), a.score(x) + b.score(x))
+    torch.testing.assert_close(poe.grad_log_prob(x), a.grad_log_prob(x) + b.grad_log_prob(x))
     w = SumEnergy([a, b], weights=[2.0, 0.5])
-    torch.testing.assert_close(w.score(x), 2.0 * a.score(x) + 0.5 * b.score(x))
+    torch.testing.assert_close(w.grad_log_prob(x),
+                               2.0 * a.grad_log_prob(x) + 0.5 * b.grad_log_prob(x))
     nested = poe + b
     assert len(nested.experts) == 3                     # flattened
     assert sum([a, b]).energy(x).shape == (6,)
     t = 0.25 * poe
     assert isinstance(t, TemperedEnergy)
-    torch.testing.assert_close(t.score(x), 0.25 * poe.score(x))
+    torch.testing.assert_close(t.grad_log_prob(x), 0.25 * poe.grad_log_prob(x))
     assert (2.0 * t).beta == pytest.approx(0.5)
 
 
@@ -35,8 +36,8 @@ def test_composition_with_classical_density():
     ref = MultivariateGaussian([0.0, 1.0], np.eye(2))
     g = GaussianEnergy([1.0, 0.0], np.eye(2))
     x = torch.randn(3, 2, dtype=torch.float64)
-    want = g.score(x) + torch.as_tensor(ref.score(x.numpy()))
-    torch.testing.assert_close((g + ref).score(x), want)
+    want = g.grad_log_prob(x) + torch.as_tensor(ref.grad_log_prob(x.numpy()))
+    torch.testing.assert_close((g + ref).grad_log_prob(x), want)
 
 
 def test_product_of_gaussian_experts_samples_analytic_product():
@@ -61,7 +62,7 @@ def test_conditioning_gives_the_conditional_gaussian():
     # x0 | x1=3 ~ N(0.8/2 * (3-1), 1 - 0.64/2)
     mean, var = 0.8, 1 - 0.32
     x = torch.linspace(-2, 2, 5, dtype=torch.float64)[:, None]
-    torch.testing.assert_close(c.score(x)[:, 0], -(x[:, 0] - mean) / var)
+    torch.testing.assert_close(c.grad_log_prob(x)[:, 0], -(x[:, 0] - mean) / var)
     full = c.complete(x)
     torch.testing.assert_close(c.energy(x), g.energy(full))
     with pytest.raises(ValueError, match="distinct indices"):

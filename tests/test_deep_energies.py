@@ -29,7 +29,7 @@ def test_gaussian_energy_score_and_log_z_match_multivariate_gaussian():
     ref = MultivariateGaussian(MEAN, COV)
     x = np.random.default_rng(0).normal(size=(7, 2))
     np.testing.assert_allclose(g.energy(x), ref.energy(x), rtol=1e-12)
-    np.testing.assert_allclose(g.score(x), ref.score(x), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(g.grad_log_prob(x), ref.grad_log_prob(x), rtol=1e-10, atol=1e-12)
     assert g.log_partition() == pytest.approx(ref.log_partition(), rel=1e-12)
     assert isinstance(g.energy(x), np.ndarray)          # numpy in, numpy out
     assert isinstance(g.energy(torch.as_tensor(x)), torch.Tensor)
@@ -40,7 +40,7 @@ def test_score_is_minus_energy_gradient_for_mlp():
     torch.manual_seed(0)
     m = MLPEnergy(3, hidden=(16, 16)).double()
     x = torch.randn(5, 3, dtype=torch.float64)
-    s = m.score(x)
+    s = m.grad_log_prob(x)
     h = 1e-6
     fd = torch.zeros_like(x)
     for i in range(3):
@@ -74,7 +74,7 @@ def test_density_adapter_and_as_energy():
     a = DensityEnergy(ref)
     x = torch.randn(4, 2, dtype=torch.float64)
     torch.testing.assert_close(a.energy(x), torch.as_tensor(ref.energy(x.numpy())))
-    torch.testing.assert_close(a.score(x), torch.as_tensor(ref.score(x.numpy())))
+    torch.testing.assert_close(a.grad_log_prob(x), torch.as_tensor(ref.grad_log_prob(x.numpy())))
     assert a.log_partition() == pytest.approx(ref.log_partition())
     assert isinstance(as_energy(ref), GaussianEnergy)
     assert as_energy(a) is a
@@ -93,7 +93,7 @@ def test_rbm_free_energy_adapter_matches_numpy_rbm():
     np.testing.assert_allclose(e.energy(v), rbm.free_energy(v), rtol=1e-10)
     # composes with torch energies and has an autograd score on real-valued v
     both = e + GaussianEnergy(np.zeros(5), np.eye(5))
-    assert both.score(torch.rand(4, 5, dtype=torch.float64)).shape == (4, 5)
+    assert both.grad_log_prob(torch.rand(4, 5, dtype=torch.float64)).shape == (4, 5)
 
 
 def test_other_energies_shapes():
@@ -103,7 +103,7 @@ def test_other_energies_shapes():
     nc = NoiseConditionalMLPEnergy(2, sigmas=[1.0, 0.1], hidden=(8,))
     x = torch.randn(5, 2)
     torch.testing.assert_close(nc(x), nc.energy_at(x, 0.1))
-    assert nc.at_noise(1.0).score(x).shape == (5, 2)
+    assert nc.at_noise(1.0).grad_log_prob(x).shape == (5, 2)
 
 
 def test_bad_input_raises_clearly():
@@ -113,7 +113,7 @@ def test_bad_input_raises_clearly():
     with pytest.raises(ValueError, match=r"shape"):
         g.energy(np.zeros(2))
     with pytest.raises(ValueError, match="NaN"):
-        g.score(torch.tensor([[0.0, float("nan")]]))
+        g.grad_log_prob(torch.tensor([[0.0, float("nan")]]))
     with pytest.raises(ValueError, match="inf"):
         g.energy(np.array([[np.inf, 0.0]]))
     with pytest.raises(TypeError, match="numeric"):

@@ -76,13 +76,19 @@ def test_import_boltz_does_not_import_torch_and_lazy_has_no_torch_names():
 
 
 def test_cli_help_without_torch():
-    # a torch that cannot be imported must not break `boltz --help`
-    code = ("import sys; sys.modules['torch'] = None; from boltz.cli import main;"
-            "sys.exit(main(['--help']))")
+    # a torch that cannot be imported must not break `boltz --help`; simulated by a finder
+    # that refuses torch (sys.modules['torch'] = None also breaks scipy's array-API helper,
+    # which scikit-learn, a core dependency since #19, imports)
+    no_torch = ("import sys\n"
+                "class NoTorch:\n"
+                "    def find_spec(self, name, path=None, target=None):\n"
+                "        if name.split('.')[0] == 'torch':\n"
+                "            raise ModuleNotFoundError('No module named torch', name=name)\n"
+                "sys.meta_path.insert(0, NoTorch())\n")
+    code = no_torch + "from boltz.cli import main; sys.exit(main(['--help']))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and "ebm" in out.stdout
-    code = ("import sys; sys.modules['torch'] = None; from boltz.cli import main;"
-            "sys.exit(main(['ebm', 'pitfall']))")
+    code = no_torch + "from boltz.cli import main; sys.exit(main(['ebm', 'pitfall']))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 2 and "needs PyTorch" in out.stderr
 

@@ -146,5 +146,5 @@ def test_init_state_is_consistent():
     g = GaussianEnergy(MEAN, COV)
     x = torch.randn(3, 2, dtype=torch.float64)
     s = init(g, x)
-    torch.testing.assert_close(s.grad, -g.score(x))
+    torch.testing.assert_close(s.grad, -g.grad_log_prob(x))
     torch.testing.assert_close(s.energy, g.energy(x))

@@ -7,7 +7,7 @@ from boltz.gaussian import MultivariateGaussian
 
 def quadratic(center):
     c = np.asarray(center, dtype=float)
-    return EnergyFunction(lambda x: 0.5 * ((x - c) ** 2).sum(1), score=lambda x: -(x - c),
+    return EnergyFunction(lambda x: 0.5 * ((x - c) ** 2).sum(1), grad_log_prob=lambda x: -(x - c),
                           event_shape=(c.size,))
 
 
@@ -19,9 +19,9 @@ def test_log_unnormalized_is_minus_energy(rng):
 
 def test_capabilities():
     e = quadratic([0.0])
-    assert e.has("score") and not e.has("log_partition") and not e.has("sample")
+    assert e.has("grad_log_prob") and not e.has("log_partition") and not e.has("sample")
     g = MultivariateGaussian([0.0], [[1.0]])
-    assert all(g.has(c) for c in ("score", "log_partition", "sample"))
+    assert all(g.has(c) for c in ("grad_log_prob", "log_partition", "sample"))
     with pytest.raises(NotImplementedError):
         e.log_partition()
     with pytest.raises(ValueError, match="capability"):
@@ -33,7 +33,7 @@ def test_product_of_experts_adds_energies_and_scores(rng):
     poe = ProductOfExperts([a, b], weights=[1.0, 3.0])
     x = rng.normal(size=(7, 2))
     np.testing.assert_allclose(poe.energy(x), a.energy(x) + 3 * b.energy(x))
-    np.testing.assert_allclose(poe.score(x), a.score(x) + 3 * b.score(x))
+    np.testing.assert_allclose(poe.grad_log_prob(x), a.grad_log_prob(x) + 3 * b.grad_log_prob(x))
     s = a + b
     assert isinstance(s, ProductOfExperts) and s.weights == (1.0, 1.0)
     nested = (a + b) + a
@@ -48,7 +48,7 @@ def test_product_of_gaussian_experts_matches_analytic_product(rng):
     # Energies of the sum and of the normalised product differ by a constant.
     diff = (a + b).energy(x) - prod.energy(x)
     np.testing.assert_allclose(diff, diff[0], atol=1e-10)
-    np.testing.assert_allclose((a + b).score(x), prod.score(x), atol=1e-10)
+    np.testing.assert_allclose((a + b).grad_log_prob(x), prod.grad_log_prob(x), atol=1e-10)
 
 
 def test_tempering_scales_energy_and_score(rng):
@@ -57,7 +57,7 @@ def test_tempering_scales_energy_and_score(rng):
     assert isinstance(t, Tempered)
     x = rng.normal(size=(4, 1))
     np.testing.assert_allclose(t.energy(x), 0.25 * a.energy(x))
-    np.testing.assert_allclose(t.score(x), 0.25 * a.score(x))
+    np.testing.assert_allclose(t.grad_log_prob(x), 0.25 * a.grad_log_prob(x))
     assert (2.0 * t).beta == 0.5
     with pytest.raises(ValueError, match="beta"):
         Tempered(a, -1.0)

@@ -171,7 +171,7 @@ def test_from_params_and_density_interface():
         BernoulliRBM(3).free_energy(np.zeros((1, 3)))
 
 
-def test_score_is_the_gradient_for_gaussian_visibles_only():
+def test_grad_log_prob_for_gaussian_visibles_only():
     rng = np.random.default_rng(4)
     W = rng.normal(0, 0.5, size=(3, 2))
     m = GaussianBernoulliRBM.from_params(W, rng.normal(size=3), rng.normal(size=2),
@@ -181,9 +181,11 @@ def test_score_is_the_gradient_for_gaussian_visibles_only():
     numeric = np.stack([
         (-m.free_energy(v + eps * e) + m.free_energy(v - eps * e)) / (2 * eps)
         for e in np.eye(3)], axis=1)
-    np.testing.assert_allclose(m.score(v), numeric, rtol=1e-5, atol=1e-6)
-    assert m.has("score")
+    np.testing.assert_allclose(m.grad_log_prob(v), numeric, rtol=1e-5, atol=1e-6)
+    assert m.has("grad_log_prob")
     b = BernoulliRBM.from_params(W, np.zeros(3), np.zeros(2))
-    assert not b.has("score")
+    assert not b.has("grad_log_prob")
     with pytest.raises(NotImplementedError):
-        b.score(np.zeros((1, 3)))
+        b.grad_log_prob(np.zeros((1, 3)))
+    # score is the estimators' mean log-likelihood (a float), for every kind
+    assert isinstance(m.score(v), float) and isinstance(b.score(np.zeros((2, 3))), float)

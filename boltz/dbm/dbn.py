@@ -34,10 +34,12 @@ from scipy import special
 from .._validation import (
     check_binary,
     check_choice,
+    check_finite_scalar,
     check_nonnegative_int,
     check_positive_int,
     check_rng,
 )
+from .estimator import LayeredEstimatorMixin
 from .formulas import check_hidden_sizes, sigmoid
 
 __all__ = ["DeepBeliefNet"]
@@ -51,8 +53,13 @@ def _log_bernoulli(x, logits):
     return -(x * np.logaddexp(0.0, -logits) + (1.0 - x) * np.logaddexp(0.0, logits)).sum(axis=-1)
 
 
-class DeepBeliefNet:
+class DeepBeliefNet(LayeredEstimatorMixin):
     """Greedy stack of :class:`boltz.rbm.BernoulliRBM` (Bernoulli units throughout).
+
+    A scikit-learn transformer (:mod:`boltz.dbm.estimator`): ``fit(X, y=None)``,
+    ``transform`` (the up-pass), ``score`` (mean exact log-likelihood, small
+    nets only: each layer below the top at most 16 units and the top RBM's
+    ``log Z`` exact).
 
     Parameters
     ----------
@@ -64,6 +71,9 @@ class DeepBeliefNet:
     seed : int, Generator or None
     verbose : bool
         Progress bars of the RBMs' training.
+    binarize : float or None
+        ``None``: ``X`` must be binary. A number ``t``: ``X`` (any reals) is
+        replaced by ``X > t`` in ``fit``, ``transform`` and ``score``.
 
     Attributes
     ----------
@@ -73,7 +83,8 @@ class DeepBeliefNet:
 
     def __init__(self, n_hidden=(500, 500), *, n_epochs: int = 10, learning_rate: float = 0.05,
                  batch_size: int = 100, method: str = "cd", k: int = 1, momentum: float = 0.5,
-                 weight_decay: float = 0.0, seed=None, verbose: bool = False):
+                 weight_decay: float = 0.0, seed=None, verbose: bool = False, binarize=None):
+        self.binarize = binarize
         self.n_hidden = n_hidden
         self.n_epochs = n_epochs
         self.learning_rate = learning_rate
@@ -85,13 +96,6 @@ class DeepBeliefNet:
         self.seed = seed
         self.verbose = verbose
 
-    _PARAM_NAMES = ("n_hidden", "n_epochs", "learning_rate", "batch_size", "method", "k",
-                    "momentum", "weight_decay", "seed", "verbose")
-
-    def get_params(self) -> dict:
-        """Constructor parameters as a dict."""
-        return {k: getattr(self, k) for k in self._PARAM_NAMES}
-
     # ------------------------------------------------------------------
     def _rbm_params(self, n_epochs=None):
         return dict(method=check_choice(self.method, "method", {"cd", "pcd"}), k=self.k,
@@ -100,9 +104,8 @@ class DeepBeliefNet:
                     n_epochs=self.n_epochs if n_epochs is None else n_epochs,
                     monitor_every=0, verbose=self.verbose)
 
-    def _check_fitted(self):
-        if not getattr(self, "rbms_", None):
-            raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit first")
+    def _is_fitted(self) -> bool:
+        return bool(getattr(self, "rbms_", None))
 
     @property
     def layer_sizes_(self) -> tuple:
@@ -118,7 +121,8 @@ class DeepBeliefNet:
 
     def _check_input(self, X, name="X"):
         self._check_fitted()
-        return check_binary(X, name, shape=(None, self.layer_sizes_[0]))
+        X = check_binary(X, name, shape=(None, self.layer_sizes_[0]))
+        return X
 
     def _propagate(self, data, rbm, rng):
         """Samples of ``q(h | data)`` under ``rbm`` (the next layer's training data)."""
@@ -126,10 +130,12 @@ class DeepBeliefNet:
         return (rng.random(p.shape) < p).astype(np.float64)
 
     # ------------------------------------------------------------------
-    def fit(self, X):
-        """Train the stack greedily, bottom first; returns ``self``."""
+    def _fit_binary(self, X):
+        """Train the stack greedily, bottom first, on binary ``X`` (see ``fit``)."""
         sizes = check_hidden_sizes(self.n_hidden, min_layers=1)
-        X = check_binary(X, "X", ndim=2)
+        if self.binarize is not None:
+            check_finite_scalar(self.binarize, "binarize")
+        X = np.asarray(X, np.float64)
         check_nonnegative_int(self.n_epochs, "n_epochs")
         rng = check_rng(self.seed)
         self.rbms_ = []
@@ -179,9 +185,9 @@ class DeepBeliefNet:
         self.n_hidden = (*tuple(self.n_hidden), n_hidden)
         return self
 
-    def transform(self, X) -> np.ndarray:
+    def _features(self, X) -> np.ndarray:
         """Top-layer features: the up-pass of hidden probabilities through the stack."""
-        x = self._check_input(X)
+        x = np.asarray(X, np.float64)
         for rbm in self.rbms_:
             x = sigmoid(x @ rbm.W_.astype(np.float64) + rbm.hidden_bias_)
         return x
@@ -244,9 +250,12 @@ class DeepBeliefNet:
         ``log p_l(x) = logsumexp_h [log p_l(x | h) + log p_{l+1}(h)]`` down the
         stack, with the top RBM's exact marginal at the top.
         """
+
+        return self._log_likelihood(self._check_input(X))
+
+    def _log_likelihood(self, x):
         from ..exact import all_states
 
-        x = self._check_input(X)
         self._check_enumerable()
 
         def loglik(level, data):

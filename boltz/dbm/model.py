@@ -39,6 +39,7 @@ from .._validation import (
 from ..density import DiscreteDensity
 from . import formulas as F
 from .backend import NumpyBackend
+from .estimator import LayeredEstimatorMixin
 from .exact import exact_free_energy, exact_log_partition
 from .persistence import MODEL_KIND, check_parameters, load_dbm, save_dbm
 from .presets import PRESETS, get_preset
@@ -48,7 +49,7 @@ __all__ = ["DeepBoltzmannMachine"]
 _DEFAULT = PRESETS["default"]
 
 
-class DeepBoltzmannMachine(DiscreteDensity):
+class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
     """Deep Boltzmann machine with Bernoulli visible and hidden layers.
 
     The constructor stores hyper-parameters only (scikit-learn style);
@@ -96,11 +97,12 @@ class DeepBoltzmannMachine(DiscreteDensity):
         ``lr_schedule="linear_time"``.
     centering : bool
         Train in the centred parametrisation (Montavon & Mueller 2012).
-    binarize : {None, "dynamic"}
+    binarize : {None, "dynamic"} or float
         ``None``: ``X`` is binary. ``"dynamic"``: ``X`` holds probabilities in
         ``[0, 1]`` (e.g. MNIST grey levels); pretraining and joint training
         draw every minibatch afresh from them (less overfitting than one
-        fixed binarization).
+        fixed binarization), and ``transform`` runs mean field on them. A
+        number ``t``: any real ``X`` is replaced by ``X > t``.
     pretrain_epochs : int
         Epochs of CD training per RBM of the greedy stack (0: random init).
     pretrain_learning_rate : float
@@ -134,6 +136,7 @@ class DeepBoltzmannMachine(DiscreteDensity):
 
     support = (0, 1)
     model_kind = MODEL_KIND
+    _binarize_modes = ("dynamic",)
 
     def __init__(
         self,
@@ -162,21 +165,9 @@ class DeepBoltzmannMachine(DiscreteDensity):
         seed=None,
         verbose: bool = False,
     ):
-        params = locals()  # scikit-learn style: store every argument as given
-        for name in self._PARAM_NAMES:
-            setattr(self, name, params[name])
-
-    _PARAM_NAMES = (
-        "n_hidden", "learning_rate", "n_epochs", "batch_size", "n_chains", "gibbs_steps",
-        "mean_field_iters", "mean_field_init", "weight_decay", "momentum", "lr_decay_steps",
-        "lr_schedule", "final_lr_fraction", "max_seconds", "centering", "binarize",
-        "pretrain_epochs", "pretrain_learning_rate", "dtype", "n_threads", "device", "seed",
-        "verbose",
-    )
-
-    def get_params(self) -> dict:
-        """Constructor parameters as a dict (scikit-learn convention)."""
-        return {k: getattr(self, k) for k in self._PARAM_NAMES}
+        for name, value in locals().items():  # scikit-learn style: store every argument
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
 
     # ------------------------------------------------------------------
     # construction
@@ -221,10 +212,10 @@ class DeepBoltzmannMachine(DiscreteDensity):
         self.weights_ = [np.array(w) for w in weights]
         self.biases_ = [np.array(b) for b in biases]
         self.n_visible_ = self.weights_[0].shape[0]
+        self.n_features_in_ = self.n_visible_
 
-    def _check_fitted(self):
-        if not hasattr(self, "weights_"):
-            raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit first")
+    def _is_fitted(self) -> bool:
+        return hasattr(self, "weights_")
 
     # ------------------------------------------------------------------
     # shapes and layouts
@@ -448,22 +439,38 @@ class DeepBoltzmannMachine(DiscreteDensity):
         v = self.check_visible(v)
         return F.bound_unnormalized(self._ops(), self.weights_, self.biases_, v, mus)
 
-    def transform(self, v, **mean_field_kwargs) -> np.ndarray:
-        """Mean-field means of the top hidden layer (features)."""
-        return self.mean_field(v, **mean_field_kwargs)[-1]
+    def _features(self, X) -> np.ndarray:
+        """Mean-field means of the top hidden layer (``transform``); ``X`` validated
+        (binary, or probabilities with ``binarize="dynamic"``: mean field takes them as given)."""
+        v = np.asarray(X, self.weights_[0].dtype)
+        mus, _, _ = F.mean_field_sweeps(self._ops(), self.weights_, self.biases_, v,
+                                        self.bottom_up_init(v), 50, 1e-6, 0.0)
+        return mus[-1]
+
+    def _log_likelihood(self, X) -> np.ndarray:
+        """``score_samples``: see :func:`boltz.dbm.estimator.dbm_log_likelihood`."""
+        from .estimator import dbm_log_likelihood
+
+        return dbm_log_likelihood(self, X)
 
     # ------------------------------------------------------------------
     # training
     # ------------------------------------------------------------------
-    def fit(self, X, X_val=None):
-        """Greedy pretraining with weight doubling, then joint training; returns ``self``.
+    def _fit_binary(self, X, X_val=None):
+        """Greedy pretraining with weight doubling, then joint training (``fit``).
 
-        ``X`` is a binary ``(n_samples, n_visible)`` array, or probabilities
-        with ``binarize="dynamic"``. See
-        :func:`boltz.dbm.training.pretrain_dbm` and :func:`boltz.dbm.training.train_dbm`.
+        ``X`` is validated: binary, or probabilities with ``binarize="dynamic"``.
+        See :func:`boltz.dbm.training.pretrain_dbm` and
+        :func:`boltz.dbm.training.train_dbm`.
         """
         F.check_hidden_sizes(self.n_hidden)
+        from ..backend import is_torch_device
         from .training import fit_dbm
+
+        if is_torch_device(self.device):
+            from .._validation import import_torch
+
+            import_torch(f"DeepBoltzmannMachine(device={self.device!r})")
 
         return fit_dbm(self, X, X_val=X_val)
 
@@ -489,6 +496,3 @@ class DeepBoltzmannMachine(DiscreteDensity):
         """Load a model written by :meth:`save`; raises ``ModelFileError`` for bad files."""
         return load_dbm(cls, path)
 
-    def __repr__(self):
-        sizes = self.layer_sizes_ if hasattr(self, "weights_") else ("?", *self.n_hidden)
-        return f"{type(self).__name__}({'-'.join(str(s) for s in sizes)})"

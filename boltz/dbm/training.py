@@ -288,6 +288,8 @@ def fit_dbm(model, X, X_val=None):
     check_choice(model.dtype, "dtype", {"float32", "float64"})
     dt = np.dtype(model.dtype)
     binarize = getattr(model, "binarize", None)
+    if binarize is not None and not isinstance(binarize, str):
+        binarize = None  # a threshold: X arrives binarized by DeepBoltzmannMachine.fit
     X = check_training_data(X, binarize, None, dt)
     pretrain_epochs = check_nonnegative_int(model.pretrain_epochs, "pretrain_epochs")
     rng = check_rng(model.seed)

@@ -22,10 +22,14 @@ Examples
 torch.Size([10, 2])
 """
 
-from ._utils import NonFiniteEnergyError, TrainingDivergedError, make_generator
-from .buffers import ReplayBuffer
-from .compose import ConditionedEnergy, SumEnergy, TemperedEnergy, product_of_experts
-from .energies import (
+from .._validation import import_torch
+
+import_torch("boltz.deep")  # a clear message naming the extra when torch is missing
+
+from ._utils import NonFiniteEnergyError, TrainingDivergedError, make_generator  # noqa: E402
+from .buffers import ReplayBuffer  # noqa: E402
+from .compose import ConditionedEnergy, SumEnergy, TemperedEnergy, product_of_experts  # noqa: E402
+from .energies import (  # noqa: E402
     ConvEnergy,
     DensityEnergy,
     DoubleWellEnergy,
@@ -39,7 +43,7 @@ from .energies import (
     RingsEnergy,
     as_energy,
 )
-from .objectives import (
+from .objectives import (  # noqa: E402
     ContrastiveDivergence,
     DenoisingScoreMatching,
     NoiseContrastiveEstimation,
@@ -47,8 +51,8 @@ from .objectives import (
     SlicedScoreMatching,
     make_objective,
 )
-from .samplers import AnnealedLangevinSampler, HMCSampler, LangevinSampler, MALASampler
-from .training import FitResult, fit, load_checkpoint, save_checkpoint
+from .samplers import AnnealedLangevinSampler, HMCSampler, LangevinSampler, MALASampler  # noqa: E402
+from .training import FitResult, fit, load_checkpoint, save_checkpoint  # noqa: E402
 
 __all__ = [
     "AnnealedLangevinSampler", "ConditionedEnergy", "ContrastiveDivergence", "ConvEnergy",

@@ -3,7 +3,7 @@
 A :class:`boltz.gaussian.MultivariateGaussian` becomes a torch-native
 :class:`~boltz.deep.analytic.GaussianEnergy`, a fitted ``BernoulliRBM`` its
 :class:`RBMFreeEnergy`, and any other :class:`boltz.density.Density` a
-:class:`DensityEnergy` (energy in numpy, gradient from the density's score).
+:class:`DensityEnergy` (energy in numpy, gradient from the density's grad_log_prob).
 
 Example
 -------
@@ -39,15 +39,16 @@ class _NumpyEnergyFn(torch.autograd.Function):
     def backward(ctx, grad_out):
         (x,) = ctx.saved_tensors
         density = ctx.density
-        if not density.has("score"):
+        if not density.has("grad_log_prob"):
             raise NotImplementedError(
-                f"{type(density).__name__} has no score, so its energy cannot be differentiated"
+                f"{type(density).__name__} has no grad_log_prob, so its energy cannot be "
+                "differentiated"
             )
-        s = np.asarray(density.score(x.detach().cpu().double().numpy()), dtype=np.float64)
+        s = np.asarray(density.grad_log_prob(x.detach().cpu().double().numpy()), dtype=np.float64)
         if s.shape != tuple(x.shape):
             raise TypeError(
-                f"{type(density).__name__}.score returned shape {s.shape}, not the gradient "
-                f"shape {tuple(x.shape)}; it is not a density score"
+                f"{type(density).__name__}.grad_log_prob returned shape {s.shape}, not the "
+                f"gradient shape {tuple(x.shape)}; it is not a density gradient"
             )
         g = -torch.as_tensor(s, dtype=x.dtype, device=x.device)
         return grad_out.reshape(-1, *([1] * (x.ndim - 1))) * g, None
@@ -57,14 +58,15 @@ class DensityEnergy(EnergyModule):
     """Use a numpy :class:`boltz.density.Density` as a torch energy.
 
     The energy runs in numpy (float64); gradients come from the density's
-    ``score`` (so sampling and score-based use need ``density.has("score")``).
+    ``grad_log_prob`` (so sampling and gradient-based use need
+    ``density.has("grad_log_prob")``).
     Any classical boltz model with an ``energy`` works, e.g. an RBM's free energy.
 
     Example
     -------
     >>> from boltz.gaussian import MultivariateGaussian
     >>> g = DensityEnergy(MultivariateGaussian([0.0, 0.0], np.eye(2)))
-    >>> g.score(torch.ones(1, 2, dtype=torch.float64)).tolist()
+    >>> g.grad_log_prob(torch.ones(1, 2, dtype=torch.float64)).tolist()
     [[-1.0, -1.0]]
     """
 
@@ -88,8 +90,8 @@ class DensityEnergy(EnergyModule):
         return float(self.density.log_partition())
 
     def has(self, capability):
-        if capability == "score":
-            return self.density.has("score")
+        if capability == "grad_log_prob":
+            return self.density.has("grad_log_prob")
         if capability in ("log_partition", "sample"):
             return self.density.has(capability)
         return super().has(capability)

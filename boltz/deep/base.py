@@ -2,11 +2,11 @@
 
 :class:`EnergyModule` implements the shared density interface of
 :class:`boltz.density.Density` in torch: ``energy``, ``log_unnormalized``,
-``score`` (``-grad E`` by autograd), optional ``log_partition`` and ``sample``,
+``grad_log_prob`` (``-grad E`` by autograd), optional ``log_partition`` and ``sample``,
 ``has(capability)``, and composition (``a + b`` is a product of experts,
 ``beta * a`` a tempered energy).
 
-``energy``/``score`` validate their input (shape, NaN/inf) and accept numpy
+``energy``/``grad_log_prob`` validate their input (shape, NaN/inf) and accept numpy
 arrays as well as tensors; numpy in gives numpy out. Calling the module
 directly (``model(x)``) skips the checks and is what samplers and training
 objectives use in their inner loops.
@@ -22,7 +22,7 @@ Example
 >>> from boltz.deep.analytic import GaussianEnergy
 >>> g = GaussianEnergy(mean=[0.0, 0.0], cov=[[1.0, 0.0], [0.0, 1.0]])
 >>> x = torch.tensor([[1.0, 2.0]], dtype=torch.float64)
->>> g.energy(x).tolist(), g.score(x).tolist()
+>>> g.energy(x).tolist(), g.grad_log_prob(x).tolist()
 ([2.5], [[-1.0, -2.0]])
 >>> type(g + g).__name__, type(0.5 * g).__name__
 ('SumEnergy', 'TemperedEnergy')
@@ -38,7 +38,7 @@ from ._utils import as_batch
 
 __all__ = ["EnergyModule", "CAPABILITIES", "COMPOSITION"]
 
-CAPABILITIES = ("score", "log_partition", "sample")
+CAPABILITIES = ("grad_log_prob", "log_partition", "sample")
 
 #: ``"sum"`` (experts -> energy), ``"temper"`` ((energy, beta) -> energy) and
 #: ``"as_energy"`` (model -> energy), installed by :mod:`boltz.deep.compose`.
@@ -96,7 +96,7 @@ class EnergyModule(nn.Module):
         """``log p~(x) = -E(x)``; shape ``(n,)``."""
         return -self.energy(x)
 
-    def score(self, x, create_graph: bool = False):
+    def grad_log_prob(self, x, create_graph: bool = False):
         """Score ``grad_x log p~(x) = -grad_x E(x)`` by autograd; same shape as ``x``."""
         xt = self.check_input(x)
         with torch.enable_grad():
@@ -126,10 +126,10 @@ class EnergyModule(nn.Module):
         )
 
     def has(self, capability: str) -> bool:
-        """Whether the model offers ``capability`` (``score`` always, by autograd)."""
+        """Whether the model offers ``capability`` (``grad_log_prob`` always, by autograd)."""
         if capability not in CAPABILITIES:
             raise ValueError(f"capability must be one of {CAPABILITIES}, got {capability!r}")
-        if capability == "score":
+        if capability == "grad_log_prob":
             return True
         return getattr(type(self), capability) is not getattr(EnergyModule, capability)
 

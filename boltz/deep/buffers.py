@@ -5,6 +5,11 @@ Published EBM recipes (Du & Mordatch 2019, "IGEBM"; Grathwohl et al. 2020,
 from a buffer entry, and restart a small fraction (5%) of the chains from
 noise so that the buffer keeps exploring.
 
+The buffer is a ``torch.nn.Module``: the chains are a registered buffer
+(``states``) and the random generator's state, ``low``, ``high`` and
+``reinit_prob`` are its extra state, so ``state_dict()`` carries everything
+needed to resume, and ``.to(device)`` moves the chains.
+
 Examples
 --------
 >>> import torch
@@ -25,7 +30,7 @@ from ._utils import make_generator
 __all__ = ["ReplayBuffer"]
 
 
-class ReplayBuffer:
+class ReplayBuffer(torch.nn.Module):
     """A fixed-size store of chain states with reinitialisation from noise.
 
     Parameters
@@ -52,6 +57,7 @@ class ReplayBuffer:
 
     def __init__(self, capacity: int, event_shape, *, low: float = -1.0, high: float = 1.0,
                  reinit_prob: float = 0.05, seed=None, dtype=torch.float32, device=None):
+        super().__init__()
         self.capacity = check_positive_int(capacity, "capacity")
         self.event_shape = tuple(event_shape)
         self.low = check_finite_scalar(low, "low")
@@ -61,15 +67,16 @@ class ReplayBuffer:
         self.reinit_prob = check_probability(reinit_prob, "reinit_prob")
         device = torch.device("cpu") if device is None else torch.device(device)
         self.generator = make_generator(seed, device)
-        self.states = self.noise(self.capacity, dtype=dtype, device=device)
+        self.register_buffer("states", self._uniform(self.capacity, dtype, device))
 
     def __len__(self) -> int:
         return self.capacity
 
     def noise(self, n: int, dtype=None, device=None) -> torch.Tensor:
         """``n`` fresh uniform states."""
-        dtype = dtype or self.states.dtype
-        device = device or self.states.device
+        return self._uniform(n, dtype or self.states.dtype, device or self.states.device)
+
+    def _uniform(self, n, dtype, device):
         u = torch.rand((n, *self.event_shape), generator=self.generator, dtype=dtype,
                        device=device)
         return self.low + (self.high - self.low) * u
@@ -93,3 +100,14 @@ class ReplayBuffer:
                 f"x must have shape ({idx.shape[0]}, *{self.event_shape}), got {tuple(x.shape)}"
             )
         self.states[idx] = x.detach().to(self.states.dtype)
+
+    def get_extra_state(self) -> dict:
+        """What ``state_dict`` stores besides ``states``: the generator and the noise box."""
+        return {"generator": self.generator.get_state(), "low": self.low, "high": self.high,
+                "reinit_prob": self.reinit_prob}
+
+    def set_extra_state(self, state: dict) -> None:
+        """Restore :meth:`get_extra_state` (called by ``load_state_dict``)."""
+        self.generator.set_state(state["generator"])
+        self.low, self.high = float(state["low"]), float(state["high"])
+        self.reinit_prob = float(state["reinit_prob"])

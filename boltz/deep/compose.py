@@ -14,7 +14,7 @@ Example
 >>> b = GaussianEnergy([2.0, 0.0], [[1.0, 0.0], [0.0, 1.0]])
 >>> poe = a + b                       # SumEnergy: E = E_a + E_b
 >>> x = torch.tensor([[0.0, 1.0]], dtype=torch.float64)
->>> poe.score(x).tolist()             # = score_a + score_b
+>>> poe.grad_log_prob(x).tolist()             # = grad_a + grad_b
 [[2.0, -2.0]]
 >>> (0.5 * poe).energy(x).tolist()   # (0.5 + 2.5) / 2
 [1.5]

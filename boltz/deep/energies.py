@@ -3,7 +3,8 @@
 One import for every energy; each lives in the module of its kind:
 
 - :mod:`boltz.deep.base`      :class:`EnergyModule`, the torch density interface
-  (``energy``, ``score`` by autograd, ``log_partition``, ``sample``, ``a + b``, ``beta * a``)
+  (``energy``, ``grad_log_prob`` by autograd, ``log_partition``, ``sample``,
+  ``a + b``, ``beta * a``)
 - :mod:`boltz.deep.networks`  learnable energies: :class:`FunctionEnergy`,
   :class:`MLPEnergy`, :class:`NoiseConditionalMLPEnergy`, :class:`ConvEnergy`
 - :mod:`boltz.deep.analytic`  exact log Z: :class:`GaussianEnergy`,
@@ -17,7 +18,7 @@ Example
 >>> from boltz.deep.energies import GaussianEnergy
 >>> g = GaussianEnergy(mean=[0.0, 0.0], cov=[[1.0, 0.0], [0.0, 1.0]])
 >>> x = torch.tensor([[1.0, 2.0]], dtype=torch.float64)
->>> g.energy(x).tolist(), g.score(x).tolist()
+>>> g.energy(x).tolist(), g.grad_log_prob(x).tolist()
 ([2.5], [[-1.0, -2.0]])
 """
 

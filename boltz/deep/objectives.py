@@ -165,6 +165,17 @@ class ContrastiveDivergence(Objective):
         if self.persistent:
             self.name = "pcd"
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """A fresh persistent objective loads the replay buffer of a checkpoint: the
+        buffer (a submodule, created lazily at the first batch) is created here first."""
+        key = prefix + "buffer.states"
+        if self.persistent and self.buffer is None and key in state_dict:
+            states = state_dict[key]
+            self.buffer = ReplayBuffer(states.shape[0], tuple(states.shape[1:]),
+                                       reinit_prob=self.reinit_prob, dtype=states.dtype,
+                                       device=states.device)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def _start(self, x, generator):
         if not self.persistent:
             return None, x

@@ -133,8 +133,11 @@ def train_toy(density: str, objective: str, *, n_steps: int | None = None,
     n_steps = n_steps or TOY_TRAINING[objective]["n_steps"]
     batch_size = batch_size or TOY_TRAINING[objective]["batch_size"]
     toy = make_toy(density)
-    torch.manual_seed(0 if seed is None else int(seed) if isinstance(seed, int) else 0)
-    model = toy_model(hidden)
+    # the initial weights come from torch's global generator (nn.Linear has no generator
+    # argument): seed it only inside fork_rng, which restores the caller's state afterwards
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0 if seed is None else int(seed) if isinstance(seed, int) else 0)
+        model = toy_model(hidden)
     obj = toy_objective(objective)
     result = fit(model, obj, toy.sampler(), n_steps=n_steps, batch_size=batch_size, lr=lr,
                  seed=seed, progress=progress, device=device, lr_schedule="cosine",

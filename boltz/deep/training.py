@@ -56,66 +56,70 @@ class FitResult:
     info: list = field(default_factory=list)
 
 
-def save_checkpoint(path, model, objective=None) -> Path:
-    """Save the state dicts (only tensors, never pickled objects) of model and objective.
+def save_checkpoint(path, model, objective=None, optimizer=None, scheduler=None,
+                    step: int | None = None) -> Path:
+    """Save the state dicts (tensors and plain values, never pickled objects).
 
     Parameters
     ----------
-    path : str or path-like
-        Destination (written atomically).
+    path : str or Path
+        Written atomically (a temporary file, then renamed).
     model : torch.nn.Module
-        The model.
     objective : Objective, optional
-        Its objective (for learned parameters such as NCE's ``log Z``).
+        With a persistent objective its replay buffer (chains and generator) is included.
+    optimizer, scheduler : optional
+        ``torch.optim`` optimizer and learning-rate scheduler, to resume training.
+    step : int, optional
+        Training steps done.
 
     Returns
     -------
-    pathlib.Path
+    Path
 
     Examples
     --------
-    >>> import tempfile
-    >>> from boltz.deep import MLPEnergy
-    >>> path = save_checkpoint(tempfile.mkdtemp() + "/m.pt", MLPEnergy(2, hidden=(4,)))
-    >>> path.name
-    'm.pt'
+    >>> import tempfile, torch
+    >>> from boltz.deep.energies import MLPEnergy
+    >>> m = MLPEnergy(2, hidden=(4,))
+    >>> opt = torch.optim.Adam(m.parameters())
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = save_checkpoint(d + "/c.pt", m, optimizer=opt, step=3)
+    ...     sorted(torch.load(p, weights_only=True))
+    ['model', 'optimizer', 'step']
     """
     path = Path(path)
     state = {"model": model.state_dict()}
     if objective is not None:
         state["objective"] = objective.state_dict()
+    if optimizer is not None:
+        state["optimizer"] = optimizer.state_dict()
+    if scheduler is not None:
+        state["scheduler"] = scheduler.state_dict()
+    if step is not None:
+        state["step"] = int(step)
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(state, tmp)
     os.replace(tmp, path)
     return path
 
 
-def load_checkpoint(path, model, objective=None, map_location="cpu"):
+def load_checkpoint(path, model, objective=None, map_location="cpu", optimizer=None,
+                    scheduler=None):
     """Load a checkpoint written by :func:`save_checkpoint` with ``weights_only=True``.
 
     Parameters
     ----------
-    path : str or path-like
-        A file written by :func:`save_checkpoint`.
+    path : str or Path
     model : torch.nn.Module
-        A model of the same architecture, loaded in place.
-    objective : Objective, optional
-        Loaded in place when the file holds its state.
-    map_location : str
-        Device to load tensors onto.
+        Receives the model state.
+    objective, optimizer, scheduler : optional
+        Receive their states when the checkpoint has them.
+    map_location : str or torch.device
 
     Returns
     -------
     torch.nn.Module
         ``model``.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from boltz.deep import MLPEnergy
-    >>> path = save_checkpoint(tempfile.mkdtemp() + "/m.pt", MLPEnergy(2, hidden=(4,)))
-    >>> type(load_checkpoint(path, MLPEnergy(2, hidden=(4,)))).__name__
-    'MLPEnergy'
     """
     path = Path(path)
     if not path.exists():
@@ -129,6 +133,10 @@ def load_checkpoint(path, model, objective=None, map_location="cpu"):
     model.load_state_dict(state["model"])
     if objective is not None and "objective" in state:
         objective.load_state_dict(state["objective"])
+    if optimizer is not None and "optimizer" in state:
+        optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and "scheduler" in state:
+        scheduler.load_state_dict(state["scheduler"])
     return model
 
 
@@ -174,7 +182,8 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
     progress : bool
         tqdm progress bar.
     checkpoint : path, optional
-        Where to save state dicts (every ``checkpoint_every`` steps and at the end).
+        Where to save state dicts (every ``checkpoint_every`` steps and at the end):
+        model, objective (with its replay buffer), optimizer, scheduler and step.
     lr_schedule : {"constant", "cosine"}
         ``"cosine"`` decays the learning rate to zero, which averages out the
         gradient noise of stochastic objectives at the end of training.
@@ -243,7 +252,7 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
             if bar is not None and t % 25 == 0:
                 bar.set_postfix(loss=f"{result.losses[-1]:.4g}")
             if checkpoint is not None and checkpoint_every and (t + 1) % checkpoint_every == 0:
-                save_checkpoint(checkpoint, model, objective)
+                save_checkpoint(checkpoint, model, objective, opt, sched, step=t + 1)
     except TrainingDivergedError as exc:
         msg = f"training diverged at step {result.n_steps + 1}: {exc}"
         if on_divergence == "raise":
@@ -254,5 +263,5 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
             bar.close()
         model.eval()
     if checkpoint is not None and not result.diverged:
-        save_checkpoint(checkpoint, model, objective)
+        save_checkpoint(checkpoint, model, objective, opt, sched, step=result.n_steps)
     return result

@@ -155,7 +155,7 @@ def _anneal(model, v, betas, base_bias, rng, progress, bk=None):
     a_base = base_bias
     params = {k: bk.asarray(arr) for k, arr in model._param_arrays().items()}
     logw = bk.full(n, 0.0, np.float64)
-    h = bk.full((n, model.n_hidden), 0.0)
+    h = bk.full((n, model.n_hidden_), 0.0)
     scale = bk.full(n, 0.0)
     steps = len(betas) - 1
     bar = tqdm(range(1, steps + 1), desc="AIS", disable=not progress, mininterval=0.5)
@@ -273,7 +273,7 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
                                           bias=base.astype(np.float32))
     with blas_threads(model.n_threads if n_threads == "model" else n_threads):
         logw = _anneal_chunks(model, v, betas, base, rng, progress, n_workers, device)
-    log_z0 = model.n_hidden * np.log(2.0) + model._visible_log_partition_base(base)
+    log_z0 = model.n_hidden_ * np.log(2.0) + model._visible_log_partition_base(base)
     return _result(logw, log_z0, +1, len(betas) - 1, "forward", time.perf_counter() - t0)
 
 
@@ -305,7 +305,7 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
     with blas_threads(model.n_threads if n_threads == "model" else n_threads):
         logw = _anneal_chunks(model, v.astype(np.float32), betas, base, rng, progress,
                               n_workers, device)
-    log_z0 = model.n_hidden * np.log(2.0) + model._visible_log_partition_base(base)
+    log_z0 = model.n_hidden_ * np.log(2.0) + model._visible_log_partition_base(base)
     return _result(logw, log_z0, -1, len(betas) - 1, "reverse", time.perf_counter() - t0)
 
 

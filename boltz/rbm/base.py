@@ -59,6 +59,14 @@ def one_hot(codes, n_categories: int) -> np.ndarray:
     return out.reshape(n, g * k)
 
 
+def store_arguments(model, arguments: dict) -> None:
+    """Store every constructor argument as given (scikit-learn's convention: ``__init__``
+    only stores; validation happens in ``fit``)."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(model, name, value)
+
+
 def _bits(idx: np.ndarray, n: int) -> np.ndarray:
     return ((idx[:, None] >> np.arange(n, dtype=np.int64)[None, :]) & 1).astype(np.float64)
 
@@ -112,37 +120,11 @@ class RBMBase(RBMEstimatorMixin, Density):
         device=None,
         verbose: bool = False,
         seed=None,
+        n_components: int | None = None,
+        n_iter: int | None = None,
+        random_state=None,
     ):
-        self.n_hidden = n_hidden
-        self.method = method
-        self.k = k
-        self.learning_rate = learning_rate
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.n_chains = n_chains
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.centering = centering
-        self.binarize = binarize
-        self.sparsity_target = sparsity_target
-        self.sparsity_cost = sparsity_cost
-        self.lr_schedule = lr_schedule
-        self.final_lr_fraction = final_lr_fraction
-        self.max_seconds = max_seconds
-        self.n_temperatures = n_temperatures
-        self.init_std = init_std
-        self.monitor_every = monitor_every
-        self.monitor_size = monitor_size
-        self.ais_every = ais_every
-        self.ais_runs = ais_runs
-        self.ais_betas = ais_betas
-        self.early_stopping = early_stopping
-        self.patience = patience
-        self.max_weight = max_weight
-        self.n_threads = n_threads
-        self.device = device
-        self.verbose = verbose
-        self.seed = seed
+        store_arguments(self, locals())
 
     # ------------------------------------------------------------------
     # parameters
@@ -153,22 +135,29 @@ class RBMBase(RBMEstimatorMixin, Density):
         return getattr(self, "W_", None) is not None
 
     def _check_fitted(self):
+        """Raise scikit-learn's ``NotFittedError`` (a ``ValueError`` and an
+        ``AttributeError``, so ``hasattr(model, "n_visible_")`` is False) when unfitted."""
         if not self.is_fitted:
-            raise ValueError(
-                f"this {type(self).__name__} has no parameters yet; call fit(X) or from_params(...)"
-            )
+            raise self._not_fitted()
 
     @property
     def n_visible_(self) -> int:
+        """Number of visible units."""
         self._check_fitted()
         return int(self.W_.shape[0])
+
+    @property
+    def n_hidden_(self) -> int:
+        """Number of hidden units of the fitted model (``n_hidden``, or ``n_components``)."""
+        self._check_fitted()
+        return int(self.W_.shape[1])
 
     @property
     def event_shape(self) -> tuple:  # type: ignore[override]
         return (self.n_visible_,) if self.is_fitted else ()
 
     def _check_hyper(self):
-        check_positive_int(self.n_hidden, "n_hidden")
+        self._hidden_size()
 
     def init_params(self, n_visible: int, X=None, seed=None):
         """Initialise ``W_ ~ N(0, init_std^2)``, hidden biases 0 and visible biases from ``X``.
@@ -177,12 +166,15 @@ class RBMBase(RBMEstimatorMixin, Density):
         practical guide, section 8); returns ``self``.
         """
         self._check_hyper()
+        n_hidden = self._hidden_size()
         n_visible = check_positive_int(n_visible, "n_visible")
-        rng = check_rng(self.seed if seed is None else seed)
+        rng = self._rng() if seed is None else check_rng(seed)
         std = check_positive_scalar(self.init_std, "init_std", allow_zero=True)
-        self.W_ = (std * rng.standard_normal((n_visible, self.n_hidden))).astype(np.float32)
-        self.hidden_bias_ = np.zeros(self.n_hidden, dtype=np.float32)
+        self.W_ = (std * rng.standard_normal((n_visible, n_hidden))).astype(np.float32)
+        self.hidden_bias_ = np.zeros(n_hidden, dtype=np.float32)
         self.visible_bias_ = np.zeros(n_visible, dtype=np.float32)
+        self.log_z_ = None  # a log Z estimated for earlier parameters is stale
+        self.n_features_in_ = self._n_input_features(n_visible)
         self._init_visible(n_visible, X)
         return self
 
@@ -210,8 +202,8 @@ class RBMBase(RBMEstimatorMixin, Density):
         n_vis, n_hid = W.shape
         kwargs.setdefault("n_hidden", n_hid)
         model = cls(**kwargs)
-        if model.n_hidden != n_hid:
-            raise ValueError(f"n_hidden={model.n_hidden} does not match W's {n_hid} columns")
+        if model._hidden_size() != n_hid:
+            raise ValueError(f"n_hidden={model._hidden_size()} does not match W's {n_hid} columns")
         model._set_params(
             W,
             check_array(visible_bias, "visible_bias", shape=(n_vis,)),
@@ -232,6 +224,8 @@ class RBMBase(RBMEstimatorMixin, Density):
             )
         if extra:
             raise TypeError(f"unexpected parameters for {type(self).__name__}: {sorted(extra)}")
+        self.log_z_ = None
+        self.n_features_in_ = self._n_input_features(self.n_visible_)
 
     def _param_arrays(self) -> dict:
         """Named parameter arrays (what is saved and what training updates)."""
@@ -265,8 +259,8 @@ class RBMBase(RBMEstimatorMixin, Density):
         arr = check_array(h, name, ndim=(1, 2))
         if arr.ndim == 1:
             arr = arr[None, :]
-        if arr.shape[1] != self.n_hidden:
-            raise ValueError(f"{name} must have shape (n, {self.n_hidden}), got {arr.shape}")
+        if arr.shape[1] != self.n_hidden_:
+            raise ValueError(f"{name} must have shape (n, {self.n_hidden_}), got {arr.shape}")
         return check_binary(arr, name)
 
     def _base_rate_bias(self, X, eps=None):
@@ -334,8 +328,8 @@ class RBMBase(RBMEstimatorMixin, Density):
         h = check_array(h, "h", ndim=(1, 2))
         if h.ndim == 1:
             h = h[None, :]
-        if h.shape[1] != self.n_hidden:
-            raise ValueError(f"h must have shape (n, {self.n_hidden}), got {h.shape}")
+        if h.shape[1] != self.n_hidden_:
+            raise ValueError(f"h must have shape (n, {self.n_hidden_}), got {h.shape}")
         return h @ self._w64().T + self.visible_bias_.astype(np.float64)
 
     def visible_mean(self, h) -> np.ndarray:
@@ -400,7 +394,10 @@ class RBMBase(RBMEstimatorMixin, Density):
 
     def free_energy(self, v) -> np.ndarray:
         """``F(v) = -a.T(v) - log h(v) - sum_j softplus(c_j + T(v).W[:, j])`` (float64)."""
-        v = self._check_visible(v)
+        return self._free_energy(self._check_visible(v))
+
+    def _free_energy(self, v):
+        """:meth:`free_energy` of checked float64 rows ``v``."""
         x = self._stats(v) @ self._w64() + self.hidden_bias_.astype(np.float64)
         return -self._visible_linear(v) - K.softplus_rowsum(x)
 
@@ -437,7 +434,7 @@ class RBMBase(RBMEstimatorMixin, Density):
     def exact_layer(self, max_units: int = MAX_EXACT_UNITS) -> str | None:
         """Which layer :meth:`log_partition` enumerates (``"hidden"``/``"visible"``), or None."""
         self._check_fitted()
-        n_h = self.n_hidden
+        n_h = self.n_hidden_
         n_v = self.n_visible_ if self._can_enumerate_visible() else None
         if n_v is not None and n_v < n_h and n_v <= max_units:
             return "visible"
@@ -457,9 +454,9 @@ class RBMBase(RBMEstimatorMixin, Density):
         if layer is None:
             raise ValueError(
                 f"exact log Z needs a layer with at most {max_units} units; this model has "
-                f"n_hidden={self.n_hidden} and n_visible={self.n_visible_}; use boltz.rbm.ais"
+                f"n_hidden={self.n_hidden_} and n_visible={self.n_visible_}; use boltz.rbm.ais"
             )
-        n = self.n_hidden if layer == "hidden" else self.n_visible_
+        n = self.n_hidden_ if layer == "hidden" else self.n_visible_
         fn = self._hidden_log_unnormalized if layer == "hidden" else (
             lambda v: -self.free_energy(v))
         total = -np.inf

@@ -1,11 +1,30 @@
-"""scikit-learn-style interface shared by every RBM class (a mixin of :class:`RBMBase`).
+"""The scikit-learn estimator surface shared by every RBM (a base of :class:`RBMBase`).
 
-``fit``, ``partial_fit``, ``transform``, ``fit_transform``, ``score_samples``,
-``score``, ``sample``, ``get_params``/``set_params`` and ``save``/``load``
-follow scikit-learn's conventions (the constructor only stores its
-arguments, ``fit`` returns ``self``, fitted attributes end in ``_``), so an
-RBM drops into a ``sklearn.pipeline.Pipeline`` as a feature extractor;
-scikit-learn itself is never imported.
+The RBMs are scikit-learn estimators built on scikit-learn's own machinery
+(``BaseEstimator``, ``TransformerMixin``, ``validate_data``, tags): they pass
+``sklearn.utils.estimator_checks``, clone, grid-search and pipeline like any
+transformer. What they take as ``X``:
+
+- scipy.sparse input is accepted and densified (float32 for training; the
+  model's products are dense anyway);
+- float32 input stays float32 through ``transform``; integers become float64;
+- :class:`BernoulliRBM`: values in ``[0, 1]`` (``ValueError`` naming ``X``
+  otherwise). Binary rows are data; grey values are probabilities: ``fit``
+  uses them as given in the positive phase (mean-field data, as scikit-learn's
+  ``BernoulliRBM``), or draws them afresh every minibatch with
+  ``binarize="dynamic"``; a number ``binarize=t`` maps any real ``X`` to
+  ``X > t`` first (as scikit-learn's ``BernoulliNB(binarize=t)``);
+- :class:`GaussianBernoulliRBM`: any finite real ``X``;
+- :class:`CategoricalRBM`: one-hot groups, or with ``bin_edges`` one real or
+  integer-coded column per group.
+
+``score(X)`` is the mean log-likelihood (float): exact when the smaller layer
+has at most 20 units, else with the AIS estimate of ``log Z`` (cached in
+``log_z_`` by :meth:`~RBMEstimatorMixin.estimate_log_partition`, else run
+with ``ais_runs``/``ais_betas``). scikit-learn's names ``n_components``,
+``n_iter`` and ``random_state`` are accepted as aliases of ``n_hidden``,
+``n_epochs`` and ``seed`` (when not ``None`` they take precedence), so code
+written for ``sklearn.neural_network.BernoulliRBM`` runs unchanged.
 
 Example
 -------
@@ -17,63 +36,47 @@ Example
 4
 >>> rbm.set_params(learning_rate=0.1).fit(X).transform(X).shape
 (100, 4)
+>>> isinstance(rbm.score(X), float)
+True
 """
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
+from scipy import sparse, special
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import (
-    check_array,
-    check_choice,
-    check_positive_int,
-    check_rng,
-    check_unit_interval,
-)
-from ..backend import blas_threads
+from .._validation import check_choice, check_positive_int, check_rng, import_torch
+from ..backend import blas_threads, is_torch_device
 
 __all__ = ["RBMEstimatorMixin"]
 
-
-def _param_names(cls) -> list[str]:
-    names = []
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        for p in inspect.signature(init).parameters.values():
-            if p.name == "self" or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
-                continue
-            if p.name not in names:
-                names.append(p.name)
-    return sorted(names)
+_SPARSE_FORMATS = ("csr", "csc", "coo")
 
 
-class RBMEstimatorMixin:
-    """Estimator methods; relies on the model math of :class:`~boltz.rbm.model.RBMBase`."""
+class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Estimator methods; relies on the model math of :class:`~boltz.rbm.base.RBMBase`."""
 
-    # -- parameters -------------------------------------------------------
-    @classmethod
-    def _get_param_names(cls):
-        return _param_names(cls)
+    # -- scikit-learn aliases -------------------------------------------------
+    def _hidden_size(self) -> int:
+        """``n_components`` when given (scikit-learn's name), else ``n_hidden``."""
+        if getattr(self, "n_components", None) is not None:
+            return check_positive_int(self.n_components, "n_components")
+        return check_positive_int(self.n_hidden, "n_hidden")
 
-    def get_params(self, deep: bool = True) -> dict:
-        """Constructor arguments as a dict (scikit-learn convention)."""
-        return {name: getattr(self, name) for name in self._get_param_names()}
+    def _epochs(self) -> int:
+        """``n_iter`` when given (scikit-learn's name), else ``n_epochs``."""
+        if getattr(self, "n_iter", None) is not None:
+            return check_positive_int(self.n_iter, "n_iter")
+        return check_positive_int(self.n_epochs, "n_epochs")
 
-    def set_params(self, **params):
-        """Set constructor arguments; returns ``self``."""
-        valid = set(self._get_param_names())
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(
-                    f"invalid parameter {name!r} for {type(self).__name__}; "
-                    f"valid parameters: {sorted(valid)}"
-                )
-            setattr(self, name, value)
-        return self
+    def _rng(self) -> np.random.Generator:
+        """A generator from ``random_state`` when given (scikit-learn's name), else ``seed``."""
+        if getattr(self, "random_state", None) is not None:
+            return check_rng(self.random_state, "random_state")
+        return check_rng(self.seed, "seed")
 
     @classmethod
     def from_preset(cls, name: str, **overrides):
@@ -105,55 +108,104 @@ class RBMEstimatorMixin:
             raise ValueError(f"preset {name!r} is for kind {kind!r}, not {cls.__name__}")
         return cls(**settings)
 
-    def __repr__(self):
-        return f"{type(self).__name__}(n_hidden={self.n_hidden!r})"
+    # -- scikit-learn protocol -------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = False
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
 
-    # -- training ---------------------------------------------------------
+    def __sklearn_is_fitted__(self) -> bool:
+        return self.is_fitted
+
+    @property
+    def _n_features_out(self) -> int:
+        """Number of features ``transform`` returns (the hidden units)."""
+        return int(self.W_.shape[1])
+
+    def _not_fitted(self):
+        return NotFittedError(
+            f"this {type(self).__name__} has no parameters yet; call fit(X) or from_params(...)")
+
+    # -- input ------------------------------------------------------------------
     def _dynamic_binarization(self) -> bool:
-        """Whether ``binarize="dynamic"`` is set (checked: ``None`` or ``"dynamic"``)."""
-        if self.binarize is None:
+        """Whether ``binarize="dynamic"`` is set."""
+        b = self.binarize
+        if b is None or (isinstance(b, (int, float, np.number)) and not isinstance(b, bool)):
             return False
-        check_choice(self.binarize, "binarize", {"dynamic"})
+        check_choice(b, "binarize", {"dynamic"})
         if not self._supports_dynamic_binarization:
             raise ValueError(f"binarize='dynamic' needs Bernoulli visible units; "
                              f"{type(self).__name__} does not support it")
         return True
 
-    def _check_training_data(self, X, name="X"):
-        """``X`` (or ``X_val``) as float32: binary, or for ``X`` with
-        ``binarize="dynamic"`` probabilities in [0, 1]."""
-        # Validate in float32, the training dtype: a float64 copy of MNIST alone
-        # is 376 MB and took about a quarter of a 60k-image epoch.
-        if name == "X" and self._dynamic_binarization():
-            X = check_unit_interval(X, name, ndim=2, dtype=np.float32)
-            if self.is_fitted and X.shape[1] != self.n_visible_:
-                raise ValueError(f"{name} must have shape (n, {self.n_visible_}) for this "
-                                 f"model, got {X.shape}")
-            return X
-        X = check_array(X, name, ndim=2, dtype=np.float32)
-        if self.is_fitted:
-            X = self._check_visible(X, name, dtype=np.float32)
+    def _validate_X(self, X, *, reset: bool, name: str = "X"):
+        """``X`` checked by scikit-learn (2-D, finite, not complex, feature count and names),
+        densified, then mapped to the visible units of this kind (:meth:`_prepare_visible`)."""
+        if name == "X":
+            X = validate_data(self, X, reset=reset, accept_sparse=_SPARSE_FORMATS,
+                              dtype=(np.float64, np.float32))
         else:
-            X = self._check_visible_values(X, name)
+            from sklearn.utils import check_array as sk_check_array
+
+            X = sk_check_array(X, accept_sparse=_SPARSE_FORMATS, dtype=(np.float64, np.float32),
+                               input_name=name)
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(f"{name} has {X.shape[1]} features, but {type(self).__name__} "
+                                 f"is expecting {self.n_features_in_} features as input")
+        if sparse.issparse(X):
+            X = X.toarray()
+        return self._prepare_visible(X, name)
+
+    def _prepare_visible(self, X, name):
+        """Map validated input to visible units (identity; kinds override)."""
         return X
 
-    def fit(self, X, y=None, *, X_val=None, callbacks=None):
-        """Initialise and train for ``n_epochs`` epochs on ``X`` ``(n_samples, n_visible)``.
+    def _n_input_features(self, n_visible: int) -> int:
+        """Input columns that map to ``n_visible`` visible units (equal; kinds override)."""
+        return n_visible
 
-        ``X_val`` (optional) is monitored each ``monitor_every`` epochs and, with
-        ``ais_every > 0``, scored by AIS every ``ais_every`` epochs; it drives
-        early stopping. ``callbacks`` are ``cb(model, epoch, metrics) -> bool``
-        (``True`` stops). Raises :class:`~boltz.rbm.limits.DivergenceError` if
-        training diverges. Returns ``self``.
+    # -- training ---------------------------------------------------------------
+    def _check_device(self):
+        """A torch ``device`` needs torch: a clear ``ImportError`` before any work."""
+        if is_torch_device(self.device):
+            import_torch(f"{type(self).__name__}(device={self.device!r})")
+
+    def _note_training_data(self, X32):
+        """Hook: what the data says about the training path (see BernoulliRBM)."""
+
+    def fit(self, X, y=None, *, X_val=None, callbacks=None):
+        """Initialise and train for ``n_epochs`` (alias ``n_iter``) epochs on ``X``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix, shape (n_samples, n_features)
+            Training data (see the module docstring for what each kind takes).
+        y : ignored
+            Accepted for scikit-learn's API.
+        X_val : array-like, optional
+            Monitored each ``monitor_every`` epochs and, with ``ais_every > 0``,
+            scored by AIS every ``ais_every`` epochs; drives early stopping.
+        callbacks : sequence of callables, optional
+            ``cb(model, epoch, metrics) -> bool`` (``True`` stops).
+
+        Returns
+        -------
+        self
+            Raises :class:`~boltz.rbm.limits.DivergenceError` if training diverges.
         """
         from .training import train
 
         self._check_hyper()
-        n_epochs = check_positive_int(self.n_epochs, "n_epochs")
-        X32 = self._check_training_data(X, "X")
-        rng = check_rng(self.seed)
+        self._check_device()
+        n_epochs = self._epochs()
+        X32 = np.asarray(self._validate_X(X, reset=True), np.float32)
+        rng = self._rng()
         self.init_params(X32.shape[1], X32, seed=rng)
-        X_val32 = None if X_val is None else self._check_training_data(X_val, "X_val")
+        self._note_training_data(X32)
+        X_val32 = None if X_val is None else np.asarray(
+            self._validate_X(X_val, reset=False, name="X_val"), np.float32)
         self.history_ = []
         self.n_iter_ = 0
         with blas_threads(self.n_threads):
@@ -162,76 +214,128 @@ class RBMEstimatorMixin:
         return self
 
     def partial_fit(self, X, y=None):
-        """One epoch over ``X`` (initialising on the first call); chains and momentum persist."""
+        """One epoch over ``X`` (initialising on the first call); chains and momentum persist.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix, shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
         from .training import make_trainer, train
 
         if self.lr_schedule == "linear_time":
             raise ValueError("lr_schedule='linear_time' decays over the time budget of one fit "
                              "call; partial_fit trains one epoch per call (use fit)")
-        if not self.is_fitted:
-            X = (self._check_training_data(X) if self._dynamic_binarization()
-                 else self._check_visible_values(check_array(X, "X", ndim=2), "X"))
-            self.init_params(X.shape[1], X, seed=check_rng(self.seed))
+        self._check_device()
+        first = not self.is_fitted
+        X32 = np.asarray(self._validate_X(X, reset=first), np.float32)
+        if first:
+            self.init_params(X32.shape[1], X32, seed=self._rng())
             self.history_ = []
             self.n_iter_ = 0
         if not hasattr(self, "history_"):  # fitted by from_params or load
             self.history_ = []
-        X32 = self._check_training_data(X)
+        self._note_training_data(X32)
         trainer = getattr(self, "_trainer", None)
         if (trainer is None or trainer.model is not self
                 or trainer.device != self.device):
-            trainer = make_trainer(self, X32, check_rng(self.seed))
+            trainer = make_trainer(self, X32, self._rng())
+        trainer.binary = trainer.binary and bool(self._binary_visible)
         with blas_threads(self.n_threads):
             self._trainer = train(self, X32, 1, trainer=trainer,
                                   epoch_offset=getattr(self, "n_iter_", 0))
         return self
 
-    # -- inference --------------------------------------------------------
-    def transform(self, X) -> np.ndarray:
-        """Hidden-unit probabilities ``p(h = 1 | X)``: features for a downstream model."""
-        return self.hidden_probabilities(X)
+    # -- inference --------------------------------------------------------------
+    def transform(self, X):
+        """Hidden-unit probabilities ``p(h = 1 | X)``: features for a downstream model.
 
-    def fit_transform(self, X, y=None, **fit_params):
-        """``fit(X)`` then ``transform(X)``."""
-        return self.fit(X, **fit_params).transform(X)
+        Parameters
+        ----------
+        X : array-like or sparse matrix, shape (n_samples, n_features)
+            For :class:`BernoulliRBM`, grey values in ``[0, 1]`` are mean-field
+            input (the same formula with probabilities in place of bits).
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_hidden)
+            float32 for float32 input, else float64.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        if X.dtype == np.float32:
+            pre = self._stats(X) @ self.W_ + self.hidden_bias_
+            return special.expit(pre).astype(np.float32, copy=False)
+        X = np.asarray(X, np.float64)
+        return special.expit(self._stats(X) @ self._w64() + self.hidden_bias_.astype(np.float64))
+
+    def _log_z_for_scoring(self, log_z):
+        from .limits import AUTO_EXACT_UNITS
+
+        if log_z is not None:
+            return float(log_z)
+        if self.exact_layer(AUTO_EXACT_UNITS) is not None:
+            return self.log_partition()
+        if getattr(self, "log_z_", None) is not None:
+            return float(self.log_z_)
+        from .ais import ais_log_partition
+
+        return ais_log_partition(self, n_runs=self.ais_runs, n_betas=self.ais_betas,
+                                 seed=self._rng(), device=self.device).log_z
 
     def score_samples(self, X, log_z: float | None = None) -> np.ndarray:
         """Log-likelihood ``-F(x) - log Z`` of each row (float64).
 
-        ``log Z`` is exact when a layer has at most 20 units; otherwise pass
-        ``log_z`` (e.g. from :func:`boltz.rbm.ais.ais_log_partition`) or call
-        :meth:`estimate_log_partition` first, whose AIS estimate is cached as
-        ``log_z_`` (note AIS tends to underestimate ``log Z``, so these
-        log-likelihoods lean optimistic).
+        ``log Z`` is exact when a layer has at most 20 units; otherwise it is
+        ``log_z`` if given, else the AIS estimate cached by
+        :meth:`estimate_log_partition`, else a fresh AIS estimate with
+        ``ais_runs`` runs and ``ais_betas`` temperatures (AIS tends to
+        underestimate ``log Z``, so these log-likelihoods lean optimistic).
+        For :class:`BernoulliRBM` rows of grey values the same formula is
+        evaluated at the probabilities (binarize them first for a likelihood).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix, shape (n_samples, n_features)
+        log_z : float, optional
+
+        Returns
+        -------
+        ndarray, shape (n_samples,)
         """
-        if log_z is None:
-            from .limits import AUTO_EXACT_UNITS
+        check_is_fitted(self)
+        v = np.asarray(self._validate_X(X, reset=False), np.float64)
+        return -self._free_energy(v) - self._log_z_for_scoring(log_z)
 
-            if self.exact_layer(AUTO_EXACT_UNITS) is not None:
-                log_z = self.log_partition()
-            elif getattr(self, "log_z_", None) is not None:
-                log_z = self.log_z_
-            else:
-                raise ValueError(
-                    "log Z is intractable for this model size; pass log_z= or call "
-                    "estimate_log_partition(X_train) first"
-                )
-        return -self.free_energy(X) - float(log_z)
+    def score(self, X, y=None, log_z: float | None = None) -> float:
+        """Mean log-likelihood of the rows of ``X`` (see :meth:`score_samples`).
 
-    def mean_log_likelihood(self, X, log_z: float | None = None) -> float:
-        """Average log-likelihood of the rows of ``X`` (see :meth:`score_samples`).
+        Parameters
+        ----------
+        X : array-like or sparse matrix, shape (n_samples, n_features)
+        y : ignored
+        log_z : float, optional
 
-        Not called ``score``: in boltz ``score(x)`` is always the gradient
-        ``grad_x log p~(x)`` of the shared density interface (which only the
-        real-valued :class:`GaussianBernoulliRBM` has).
+        Returns
+        -------
+        float
         """
         return float(np.mean(self.score_samples(X, log_z=log_z)))
+
+    def mean_log_likelihood(self, X, log_z: float | None = None) -> float:
+        """Same as :meth:`score` (kept for existing callers)."""
+        return self.score(X, log_z=log_z)
 
     def estimate_log_partition(self, data=None, n_runs: int = 100, n_betas: int = 14500,
                                seed=None):
         """Estimate ``log Z`` by AIS, store it as ``log_z_`` and return the AIS result."""
         from .ais import ais_log_partition
 
+        self._check_device()
         res = ais_log_partition(self, n_runs=n_runs, n_betas=n_betas, data=data, seed=seed,
                                 device=self.device)
         self.log_z_ = res.log_z
@@ -249,7 +353,7 @@ class RBMEstimatorMixin:
         rng = check_rng(seed)
         n = check_positive_int(n, "n")
         if init is None:
-            h0 = np.zeros((n, self.n_hidden), np.float32)
+            h0 = np.zeros((n, self.n_hidden_), np.float32)
             init, _ = self._sample_visible_from_pre(h0 @ self.W_.T, rng)
         else:
             init = self._check_visible(init, "init")
@@ -257,7 +361,7 @@ class RBMEstimatorMixin:
                 raise ValueError(f"init must have n={n} rows, got {init.shape[0]}")
         return self.gibbs(init, n_steps=n_steps, seed=rng, progress=progress)
 
-    # -- persistence ------------------------------------------------------
+    # -- persistence --------------------------------------------------------------
     def save(self, path):
         """Save parameters and constructor arguments to ``path`` (``.npz`` + JSON, no pickle)."""
         from ..io import save_model
@@ -266,6 +370,8 @@ class RBMEstimatorMixin:
         # where it ran (device) is not part of the model: a file loads and runs anywhere
         params = {k: v for k, v in self.get_params().items()
                   if (v is None or isinstance(v, (bool, int, float, str))) and k != "device"}
+        if getattr(self, "bin_edges", None) is not None:
+            params["bin_edges"] = [float(e) for e in self.bin_edges]
         extra = {"history": getattr(self, "history_", []), "n_iter": getattr(self, "n_iter_", 0)}
         return save_model(path, self.kind, self._param_arrays(), params, extra)
 

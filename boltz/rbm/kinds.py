@@ -18,10 +18,17 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .._validation import check_array, check_binary, check_positive_int, check_positive_scalar
+from .._validation import (
+    check_array,
+    check_binary,
+    check_finite_scalar,
+    check_positive_int,
+    check_positive_scalar,
+    check_unit_interval,
+)
 from ..backend import _kernels as K
 from ..expfam import Bernoulli, Categorical, Gaussian, GaussianLearnedVariance
-from .base import _NUMPY, RBMBase
+from .base import _NUMPY, RBMBase, store_arguments
 
 __all__ = ["BernoulliRBM", "GaussianBernoulliRBM", "CategoricalRBM"]
 
@@ -45,13 +52,59 @@ class BernoulliRBM(RBMBase):
     preset_kind = "bernoulli"
     visible_family = Bernoulli
     support = (0, 1)
-    _has_pseudo_likelihood = True
     _supports_dynamic_binarization = True
-    _binary_visible = True
 
     @property
     def n_variables(self) -> int:
         return self.n_visible_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # without a threshold, X holds probabilities: negative values are an error
+        tags.input_tags.positive_only = self._threshold() is None
+        return tags
+
+    def _threshold(self) -> float | None:
+        """``binarize`` when it is a number (the threshold of ``X > t``), else ``None``."""
+        b = self.binarize
+        if isinstance(b, (int, float, np.number)) and not isinstance(b, bool):
+            return check_finite_scalar(b, "binarize")
+        return None
+
+    def _prepare_visible(self, X, name):
+        """``X > binarize`` with a numeric ``binarize``; else ``X`` checked to lie in [0, 1]."""
+        t = self._threshold()
+        if t is not None:
+            return (X > t).astype(X.dtype)
+        if np.any(X < 0):
+            raise ValueError(f"Negative values in data passed to {type(self).__name__} ({name}): "
+                             f"{name} must hold binary values or probabilities in [0, 1] "
+                             "(or set binarize to a threshold)")
+        return check_unit_interval(X, name, dtype=X.dtype)
+
+    def _check_visible_values(self, arr, name):
+        # binary rows, or probabilities (mean-field input: the formulas take them as given)
+        return check_unit_interval(arr, name, dtype=arr.dtype)
+
+    @property
+    def _has_pseudo_likelihood(self) -> bool:
+        """Whether the training monitor reports the pseudo-likelihood: not for grey
+        training rows (flipping a probability is not a state change)."""
+        return not getattr(self, "_probabilities_as_data", False)
+
+    @property
+    def _binary_visible(self) -> bool:
+        """Whether the trainer may use 0/1 sparse products (not after grey training data)."""
+        return not getattr(self, "_probabilities_as_data", False)
+
+    def _note_training_data(self, X32):
+        """Grey values trained on as given (no ``binarize``) need dense products."""
+        grey = not self._dynamic_binarization() and not np.all((X32 == 0) | (X32 == 1))
+        self._probabilities_as_data = grey or getattr(self, "_probabilities_as_data", False)
+
+    def init_params(self, n_visible, X=None, seed=None):
+        self._probabilities_as_data = False
+        return super().init_params(n_visible, X, seed)
 
     def _can_enumerate_visible(self):
         return True
@@ -71,9 +124,10 @@ class GaussianBernoulliRBM(RBMBase):
     softplus(c_j + v.W[:, j]) + const`` (the constant is ``log h`` of
     :class:`~boltz.expfam.Gaussian`, or ``V log(2 pi) / 2`` when the variance
     is learned, as in :class:`~boltz.expfam.GaussianLearnedVariance`).
-    Standardise the data first when the variance is fixed.
+    Standardise the data first when the variance is fixed. The constructor's
+    other parameters are those of :class:`BernoulliRBM`.
 
-    Parameters (besides the shared ones)
+    Parameters
     ----------
     variance : float
         The (initial) visible variance.
@@ -93,12 +147,46 @@ class GaussianBernoulliRBM(RBMBase):
     preset_kind = "gaussian"
     visible_family = Gaussian(1.0)
 
-    def __init__(self, n_hidden: int = 256, *, variance: float = 1.0,
-                 learn_variance: bool = False, **kwargs):
-        kwargs.setdefault("learning_rate", 0.01)
-        super().__init__(n_hidden, **kwargs)
-        self.variance = variance
-        self.learn_variance = learn_variance
+    def __init__(
+        self,
+        n_hidden: int = 256,
+        *,
+        variance: float = 1.0,
+        learn_variance: bool = False,
+        method: str = "pcd",
+        k: int = 1,
+        learning_rate: float = 0.01,
+        n_epochs: int = 10,
+        batch_size: int = 100,
+        n_chains: int | None = None,
+        momentum=0.5,
+        weight_decay: float = 0.0,
+        centering: bool = False,
+        binarize: str | None = None,
+        sparsity_target: float | None = None,
+        sparsity_cost: float = 0.0,
+        lr_schedule="constant",
+        final_lr_fraction: float = 0.01,
+        max_seconds: float | None = None,
+        n_temperatures: int = 10,
+        init_std: float = 0.01,
+        monitor_every: int = 1,
+        monitor_size: int = 256,
+        ais_every: int = 0,
+        ais_runs: int = 100,
+        ais_betas: int = 1000,
+        early_stopping: bool = False,
+        patience: int = 5,
+        max_weight: float = 500.0,
+        n_threads: int | None = 1,
+        device=None,
+        verbose: bool = False,
+        seed=None,
+        n_components: int | None = None,
+        n_iter: int | None = None,
+        random_state=None,
+    ):
+        store_arguments(self, locals())
 
     def _check_hyper(self):
         super()._check_hyper()
@@ -168,8 +256,8 @@ class GaussianBernoulliRBM(RBMBase):
         noise = bk.normal(pre.shape, rng)
         return mean + noise * bk.sqrt(var), mean
 
-    def score(self, v) -> np.ndarray:
-        """Score ``grad_v log p~(v) = a - v / var + W sigmoid(c + v W)`` (float64).
+    def grad_log_prob(self, v) -> np.ndarray:
+        """Gradient ``grad_v log p~(v) = a - v / var + W sigmoid(c + v W)`` (float64).
 
         Real-valued visibles make the GB-RBM a continuous density, so gradient
         samplers (e.g. Langevin in :mod:`boltz.deep`) can run on its free energy.
@@ -217,9 +305,73 @@ class CategoricalRBM(RBMBase):
     visible_family = Categorical
     _binary_visible = True
 
-    def __init__(self, n_hidden: int = 256, *, n_categories: int = 2, **kwargs):
-        super().__init__(n_hidden, **kwargs)
-        self.n_categories = n_categories
+    def _edges(self):
+        """``bin_edges`` checked: ``n_categories - 1`` increasing finite numbers, or None."""
+        if self.bin_edges is None:
+            return None
+        k = check_positive_int(self.n_categories, "n_categories")
+        edges = check_array(self.bin_edges, "bin_edges", ndim=1, allow_empty=True)
+        if edges.shape != (k - 1,) or np.any(np.diff(edges) <= 0):
+            raise ValueError(f"bin_edges must be {k - 1} increasing numbers (n_categories - 1), "
+                             f"got {edges.tolist()}")
+        return edges
+
+    def _prepare_visible(self, X, name):
+        """With ``bin_edges``: column values -> categories ``searchsorted(edges, x, "right")``
+        -> one-hot groups; else ``X`` is already one-hot (checked)."""
+        edges = self._edges()
+        if edges is None:
+            return self._check_visible_values(X, name)
+        codes = np.searchsorted(edges, X, side="right")
+        n, g = codes.shape
+        k = int(self.n_categories)
+        out = np.zeros((n, g * k), X.dtype)
+        out[np.arange(n)[:, None], np.arange(g)[None, :] * k + codes] = 1
+        return out
+
+    def _n_input_features(self, n_visible):
+        return n_visible // int(self.n_categories) if self.bin_edges is not None else n_visible
+
+    def __init__(
+        self,
+        n_hidden: int = 256,
+        *,
+        n_categories: int = 2,
+        bin_edges=None,
+        method: str = "pcd",
+        k: int = 1,
+        learning_rate: float = 0.05,
+        n_epochs: int = 10,
+        batch_size: int = 100,
+        n_chains: int | None = None,
+        momentum=0.5,
+        weight_decay: float = 0.0,
+        centering: bool = False,
+        binarize: str | None = None,
+        sparsity_target: float | None = None,
+        sparsity_cost: float = 0.0,
+        lr_schedule="constant",
+        final_lr_fraction: float = 0.01,
+        max_seconds: float | None = None,
+        n_temperatures: int = 10,
+        init_std: float = 0.01,
+        monitor_every: int = 1,
+        monitor_size: int = 256,
+        ais_every: int = 0,
+        ais_runs: int = 100,
+        ais_betas: int = 1000,
+        early_stopping: bool = False,
+        patience: int = 5,
+        max_weight: float = 500.0,
+        n_threads: int | None = 1,
+        device=None,
+        verbose: bool = False,
+        seed=None,
+        n_components: int | None = None,
+        n_iter: int | None = None,
+        random_state=None,
+    ):
+        store_arguments(self, locals())
 
     def _check_hyper(self):
         super()._check_hyper()

@@ -32,9 +32,10 @@ Constructor (shared by all three; scikit-learn style, it only stores values)::
                  max_seconds=None, n_temperatures=10, init_std=0.01, monitor_every=1,
                  monitor_size=256, ais_every=0, ais_runs=100, ais_betas=1000,
                  early_stopping=False, patience=5, max_weight=500.0,
-                 n_threads=1, device=None, verbose=False, seed=None)
+                 n_threads=1, device=None, verbose=False, seed=None,
+                 n_components=None, n_iter=None, random_state=None)
     GaussianBernoulliRBM(n_hidden, *, variance=1.0, learn_variance=False, ...)
-    CategoricalRBM(n_hidden, *, n_categories=2, ...)
+    CategoricalRBM(n_hidden, *, n_categories=2, bin_edges=None, ...)
 
 ``method`` is ``"cd"``, ``"pcd"`` or ``"pt"`` (parallel tempering), for every
 visible family. ``n_threads`` caps BLAS threads in training, sampling and AIS
@@ -58,16 +59,30 @@ attributes: ``W_`` (float32, ``(n_visible, n_hidden)``),
 recipe of :mod:`boltz.rbm.presets`. The classes live in :mod:`boltz.rbm.base`
 (shared math) and :mod:`boltz.rbm.kinds` (one per visible family).
 
-Methods: ``fit(X, X_val=None, callbacks=None)``, ``partial_fit(X)``,
-``transform(X)`` (= ``hidden_probabilities``), ``score_samples(X)``,
-``score(X)``, ``sample(n, seed, n_steps, init)``, ``get_params``/``set_params``,
+The classes are scikit-learn estimators (:mod:`boltz.rbm.estimator`:
+``BaseEstimator``, ``TransformerMixin``, ``validate_data``, tags; they pass
+``sklearn.utils.estimator_checks``). scikit-learn's names ``n_components``,
+``n_iter`` and ``random_state`` are aliases of ``n_hidden``, ``n_epochs`` and
+``seed`` (when given they win). ``BernoulliRBM`` takes ``X`` in ``[0, 1]``:
+grey values are probabilities, used as given in the positive phase (as
+scikit-learn's ``BernoulliRBM``) or drawn afresh with ``binarize="dynamic"``;
+``binarize=t`` (a number) maps any real ``X`` to ``X > t``.
+``CategoricalRBM(bin_edges=...)`` takes one real or integer-coded column per
+group. scipy.sparse input is densified; float32 stays float32 in ``transform``.
+
+Methods: ``fit(X, y=None, X_val=None, callbacks=None)``, ``partial_fit(X)``,
+``transform(X)`` (= ``hidden_probabilities``, mean field for grey input),
+``score_samples(X)`` (log-likelihood per row), ``score(X, y=None)`` (their
+mean, a float: exact ``log Z`` when a layer has at most 20 units, else AIS),
+``sample(n, seed, n_steps, init)``, ``get_params``/``set_params``,
 ``save(path)``/``load(path)``; model math: ``free_energy(v)``,
 ``energy(v, h=None)`` (joint energy, or the free energy without ``h``),
 ``log_unnormalized(v)``, ``hidden_input(v)``, ``hidden_probabilities(v)``,
 ``visible_natural(h)``, ``visible_mean(h)``, ``sample_hidden(v, seed)``,
 ``sample_visible(h, seed)``, ``gibbs(v, n_steps, seed)``, ``reconstruct(v)``,
 ``hidden_log_unnormalized(h)``, ``log_partition()`` (exact, smaller layer
-<= 25 units), ``pseudo_log_likelihood(v)`` (Bernoulli visibles).
+<= 25 units), ``pseudo_log_likelihood(v)`` (Bernoulli visibles),
+``grad_log_prob(v)`` (``GaussianBernoulliRBM``: the gradient in ``v``).
 
 Example
 -------

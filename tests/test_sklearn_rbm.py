@@ -1,0 +1,112 @@
+"""Behaviours of scikit-learn's own BernoulliRBM tests (neural_network/tests/test_rbm.py)
+that apply to boltz's BernoulliRBM, written for boltz (grey digits in [0, 1])."""
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.datasets import load_digits
+
+from boltz.rbm import BernoulliRBM
+
+DIGITS = load_digits().data[:300] / 16.0
+
+
+def test_fit_partial_fit_and_transform_leave_X_unchanged():
+    X = DIGITS.copy()
+    rbm = BernoulliRBM(n_components=8, n_iter=2, random_state=0).fit(X)
+    rbm.partial_fit(X)
+    rbm.transform(X)
+    rbm.score_samples(X)
+    np.testing.assert_array_equal(X, DIGITS)
+
+
+def test_training_raises_the_exact_log_likelihood_fit_and_partial_fit():
+    """8 hidden units: log Z is exact, so score is the exact mean log-likelihood; training
+    (by fit, or by partial_fit over minibatches) must raise it clearly above the
+    independent-units model it starts from (-23.5 nats here; the fits reach about -21)."""
+    Xb = (DIGITS > 0.5).astype(float)
+    kw = dict(n_components=8, learning_rate=0.1, batch_size=10, momentum=0.0, monitor_every=0,
+              random_state=9)
+    start = BernoulliRBM(**kw).init_params(64, Xb).score(Xb)
+    fitted = BernoulliRBM(**kw, n_iter=20).fit(Xb).score(Xb)
+    rbm = BernoulliRBM(**kw)
+    for _ in range(20):
+        for batch in np.array_split(Xb, 15):
+            rbm.partial_fit(batch)
+    partial = rbm.score(Xb)
+    assert fitted > start + 1.5 and partial > start + 1.5, (start, fitted, partial)
+    assert abs(fitted - partial) < 1.5
+
+
+def test_transform_is_the_mean_field_hidden_probabilities():
+    rbm = BernoulliRBM(n_components=16, batch_size=5, n_iter=2, random_state=42).fit(DIGITS)
+    np.testing.assert_allclose(rbm.transform(DIGITS), rbm.hidden_probabilities(DIGITS),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_sparse_input_equals_dense(fmt):
+    Xs = sparse.random(40, 64, density=0.2, format=fmt, random_state=0)
+    Xd = Xs.toarray()
+    BernoulliRBM(n_iter=1).fit(Xs[:4] if fmt != "coo" else sparse.coo_matrix(Xd[:4]))
+    a = BernoulliRBM(n_components=8, batch_size=10, n_iter=2, random_state=9).partial_fit(Xs)
+    b = BernoulliRBM(n_components=8, batch_size=10, n_iter=2, random_state=9).partial_fit(Xd)
+    np.testing.assert_array_equal(a.W_, b.W_)
+    np.testing.assert_array_equal(a.transform(Xs), b.transform(Xd))
+    np.testing.assert_array_equal(a.score_samples(Xs), b.score_samples(Xd))
+
+
+def test_sampled_hiddens_average_to_their_probabilities():
+    rbm = BernoulliRBM(n_components=2, batch_size=5, n_iter=5, random_state=42).fit(DIGITS)
+    x = np.repeat(DIGITS[:1], 2000, axis=0)
+    p = rbm.hidden_probabilities(DIGITS[:1])[0]
+    mean = rbm.sample_hidden(x, seed=0).mean(axis=0)
+    tol = 5 * np.sqrt(p * (1 - p) / 2000) + 1e-9             # 5 standard errors
+    assert np.all(np.abs(mean - p) < tol)
+    assert not np.all(np.abs(mean - (p + 0.1)) < tol)           # control
+
+
+def test_gibbs_on_the_digits_is_finite_and_random():
+    rbm = BernoulliRBM(n_components=42, batch_size=40, n_iter=3, random_state=42).fit(DIGITS)
+    v1 = rbm.gibbs(DIGITS, seed=1)
+    v2 = rbm.gibbs(DIGITS, seed=2)
+    assert np.all(np.isfinite(v1)) and set(np.unique(v1)) <= {0.0, 1.0}
+    assert np.all((v1 != v2).any(axis=1))
+
+
+def test_score_samples_is_unclipped_and_stable_for_wide_rows():
+    X = np.vstack([np.zeros(1000), np.ones(1000)])
+    rbm = BernoulliRBM(n_components=10, batch_size=2, n_iter=3, random_state=42).fit(X)
+    s = rbm.score_samples(X)            # exact: 10 hidden units; ~ -1000 log 2 untrained
+    assert np.all(np.isfinite(s)) and np.all(s < -300)
+    np.testing.assert_array_equal(s, rbm.score_samples(sparse.lil_matrix(X)))
+    with pytest.raises(ValueError, match=r"X must hold probabilities in \[0, 1\]"):
+        rbm.score_samples([np.arange(1000) * 100])     # boltz rejects what is not [0, 1]
+    big = BernoulliRBM(n_components=10, n_iter=1, binarize=0.5, random_state=0).fit(X)
+    assert np.all(np.isfinite(big.score_samples([np.arange(1000) * 100])))
+
+
+@pytest.mark.parametrize("dtype_in, dtype_out",
+                         [(np.float32, np.float32), (np.float64, np.float64),
+                          (np.int64, np.float64)])
+def test_transform_dtype(dtype_in, dtype_out):
+    X = (DIGITS[:100] > 0.5).astype(dtype_in)
+    Xt = BernoulliRBM(n_components=16, batch_size=5, n_iter=2, random_state=42).fit_transform(X)
+    assert Xt.dtype == dtype_out
+
+
+def test_float32_and_float64_input_train_the_same_model():
+    """boltz trains in float32 whatever the input: the same parameters, bit for bit."""
+    kw = dict(n_components=16, batch_size=5, n_iter=2, random_state=42)
+    r64 = BernoulliRBM(**kw).fit(DIGITS[:100].astype(np.float64))
+    r32 = BernoulliRBM(**kw).fit(DIGITS[:100].astype(np.float32))
+    np.testing.assert_array_equal(r64.W_, r32.W_)
+    np.testing.assert_allclose(r64.transform(DIGITS[:100]),
+                               r32.transform(DIGITS[:100].astype(np.float32)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_feature_names_out(method):
+    rbm = BernoulliRBM(n_components=10, n_iter=1, random_state=0)
+    getattr(rbm, method)(DIGITS)
+    assert rbm.get_feature_names_out().tolist() == [f"bernoullirbm{i}" for i in range(10)]
