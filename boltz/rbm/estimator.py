@@ -137,7 +137,8 @@ class RBMEstimatorMixin:
             X = self._check_visible_values(X, name)
         return X
 
-    def fit(self, X, y=None, *, X_val=None, callbacks=None):
+    def fit(self, X, y=None, *, X_val=None, callbacks=None, checkpoint=None,
+            checkpoint_every=1, resume=False):
         """Initialise and train for ``n_epochs`` epochs on ``X`` ``(n_samples, n_visible)``.
 
         ``X_val`` (optional) is monitored each ``monitor_every`` epochs and, with
@@ -145,6 +146,14 @@ class RBMEstimatorMixin:
         early stopping. ``callbacks`` are ``cb(model, epoch, metrics) -> bool``
         (``True`` stops). Raises :class:`~boltz.rbm.limits.DivergenceError` if
         training diverges. Returns ``self``.
+
+        ``checkpoint`` (a path) saves the whole run every ``checkpoint_every``
+        epochs, at the end, and on Ctrl-C; ``resume=True`` continues the run
+        saved there (or starts afresh when no file exists yet), bit for bit the
+        run that was interrupted (:mod:`boltz.rbm.checkpoint`). Ctrl-C stops at a
+        minibatch boundary with the parameters of the last complete update and
+        raises :class:`~boltz.checkpoint.TrainingInterrupted` (a
+        ``KeyboardInterrupt``; its ``checkpoint`` attribute is the file written).
         """
         from .training import train
 
@@ -158,7 +167,8 @@ class RBMEstimatorMixin:
         self.n_iter_ = 0
         with blas_threads(self.n_threads):
             self._trainer = train(self, X32, n_epochs, X_val=X_val32, callbacks=callbacks,
-                                  rng=rng)
+                                  rng=rng, checkpoint=checkpoint,
+                                  checkpoint_every=checkpoint_every, resume=resume)
         return self
 
     def partial_fit(self, X, y=None):

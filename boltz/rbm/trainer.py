@@ -374,19 +374,42 @@ class Trainer:
         self.n_updates += 1
         return max_w
 
-    def run_epoch(self, X32, lr: float, momentum: float, epoch: int):
+    def run_epoch(self, X32, lr: float, momentum: float, epoch: int, *, start_batch: int = 0,
+                  order=None):
         """One pass over ``X32`` in shuffled minibatches; raises
-        :class:`~boltz.rbm.limits.DivergenceError` on divergence."""
+        :class:`~boltz.rbm.limits.DivergenceError` on divergence.
+
+        ``order`` and ``start_batch`` continue an epoch from a checkpoint (its
+        minibatch order, the minibatches done). A stop request
+        (:data:`boltz.checkpoint.INTERRUPT`, set by Ctrl-C during ``fit``) is
+        honoured between minibatches: the parameters are written back and
+        :class:`~boltz.checkpoint.TrainingInterrupted` is raised with the position
+        (its ``order`` attribute holds the epoch's order).
+        """
+        from ..checkpoint import INTERRUPT, TrainingInterrupted
         from .limits import DivergenceError
 
         bk = self.bk
         self.params = self._upload()
         bk.weights_changed()  # W_ may have been changed between epochs (callbacks, users)
         X = self._data(X32)
-        order = bk.permutation(X32.shape[0], self.stream)
+        if order is None:
+            order = bk.permutation(X32.shape[0], self.stream)
+        elif bk.name != "numpy":
+            import torch
+
+            order = torch.as_tensor(np.asarray(order), device=bk.device)
         max_w = 0.0
         with self._fixed_blas():
             for b, start in enumerate(range(0, X32.shape[0], self.batch_size)):
+                if b < start_batch:
+                    continue
+                if INTERRUPT.pending():
+                    self._download()
+                    exc = TrainingInterrupted(f"training interrupted at epoch {epoch + 1}, "
+                                              f"batch {b}", epoch=epoch, batch=b)
+                    exc.order = order
+                    raise exc
                 max_w = self.step(self.draw(X[order[start:start + self.batch_size]]), lr,
                                   momentum)
                 if bk.checks_each_step and not (max_w <= self.max_weight):
