@@ -125,3 +125,64 @@ def test_rbm_torch_cpu_pcd_interrupted_and_resumed(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert read_position(path)["batch"] == 2
     _same(ref, _rbm("pcd", device="cpu-torch").fit(X, checkpoint=path, resume=True))
+
+
+# -- DBM joint training (NumPy) ---------------------------------------------------------------
+XD = (np.random.default_rng(2).random((60, 8)) < 0.4).astype(np.float32)
+
+
+def _dbm(**kw):
+    from boltz.dbm import DeepBoltzmannMachine
+
+    kw.setdefault("n_chains", 10)
+    return DeepBoltzmannMachine((5, 3), n_epochs=4, pretrain_epochs=1, batch_size=20,
+                                mean_field_iters=3, centering=True, seed=4, **kw)
+
+
+def _stop_dbm_after(monkeypatch, n):
+    from boltz.dbm.joint import JointState
+
+    original = JointState.update
+    calls = {"n": 0}
+
+    def update(self, *args, **kw):
+        out = original(self, *args, **kw)
+        calls["n"] += 1
+        if calls["n"] == n:
+            INTERRUPT.request()
+        return out
+
+    monkeypatch.setattr(JointState, "update", update)
+
+
+def _same_dbm(a, b):
+    for x, y in zip(a.weights_ + a.biases_, b.weights_ + b.biases_, strict=True):
+        np.testing.assert_array_equal(x, y)
+    for x, y in zip(a.chains_, b.chains_, strict=True):
+        np.testing.assert_array_equal(x, y)
+    strip = [{k: v for k, v in h.items() if k != "seconds"} for h in a.history_]
+    assert strip == [{k: v for k, v in h.items() if k != "seconds"} for h in b.history_]
+
+
+@pytest.mark.parametrize("n_updates, position", [(6, (2, 0)), (7, (2, 1))])
+@pytest.mark.parametrize("init", ["bottom_up", "persistent"])
+def test_dbm_interrupted_and_resumed_equals_uninterrupted(n_updates, position, init, tmp_path,
+                                                          monkeypatch):
+    from boltz.dbm.checkpoint import read_position
+
+    ref = _dbm(mean_field_init=init).fit(XD)
+    path = tmp_path / "dbm.npz"
+    _stop_dbm_after(monkeypatch, n_updates)  # 3 updates per epoch
+    m = _dbm(mean_field_init=init)
+    with pytest.raises(TrainingInterrupted) as info:
+        m.fit(XD, checkpoint=path)
+    monkeypatch.undo()
+    assert (info.value.epoch, info.value.batch) == position
+    assert len(m.history_) == 2 and all(np.all(np.isfinite(w)) for w in m.weights_)
+    pos = read_position(path)
+    assert (pos["epoch"], pos["batch"], pos["step"]) == (*position, n_updates)
+    resumed = _dbm(mean_field_init=init).fit(XD, checkpoint=path, resume=True)
+    _same_dbm(ref, resumed)
+    assert read_position(path)["epoch"] == 4
+    with pytest.raises(ValueError, match="n_chains"):
+        _dbm(mean_field_init=init, n_chains=12).fit(XD, checkpoint=path, resume=True)

@@ -455,17 +455,21 @@ class DeepBoltzmannMachine(DiscreteDensity):
     # ------------------------------------------------------------------
     # training
     # ------------------------------------------------------------------
-    def fit(self, X, X_val=None):
+    def fit(self, X, X_val=None, *, checkpoint=None, checkpoint_every=1, resume=False):
         """Greedy pretraining with weight doubling, then joint training; returns ``self``.
 
         ``X`` is a binary ``(n_samples, n_visible)`` array, or probabilities
         with ``binarize="dynamic"``. See
         :func:`boltz.dbm.training.pretrain_dbm` and :func:`boltz.dbm.training.train_dbm`.
+        ``checkpoint``/``checkpoint_every``/``resume``: checkpoints of joint
+        training, written every ``checkpoint_every`` epochs, at the end and on
+        Ctrl-C, resumed bit for bit (:mod:`boltz.dbm.checkpoint`).
         """
         F.check_hidden_sizes(self.n_hidden)
         from .training import fit_dbm
 
-        return fit_dbm(self, X, X_val=X_val)
+        return fit_dbm(self, X, X_val=X_val, checkpoint=checkpoint,
+                       checkpoint_every=checkpoint_every, resume=resume)
 
     # ------------------------------------------------------------------
     # persistence
