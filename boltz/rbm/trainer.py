@@ -55,6 +55,19 @@ __all__ = ["Trainer", "METHODS"]
 METHODS = ("cd", "pcd", "pt")
 
 
+@contextlib.contextmanager
+def _torch_threads(n: int):
+    """torch's intra-op CPU threads set to ``n`` inside, restored on exit."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 class Trainer:
     """Training state of one model on one backend (chains, velocities, centring offsets).
 
@@ -148,8 +161,20 @@ class Trainer:
         that followed ``n_threads`` would make the result depend on it. The NumPy
         backend's own kernels give the threads their work instead
         (:meth:`~boltz.backend.numpy_backend.NumpyBackend.set_threads`), bit-identically.
+
+        On a torch CPU device, torch's intra-op pool is held at one thread for the
+        same reason: its vectorised ``sigmoid`` rounds the scalar tail of each
+        thread's chunk differently from the SIMD body (measured: one element of a
+        ``(100, 500)`` sigmoid differs by 1 ulp between 1 and 2 threads), so a fit
+        on ``"cpu-torch"`` gives the same bits whatever ``torch.set_num_threads``
+        says (the setting is restored afterwards). On CUDA the result is repeatable
+        on the same device and software, not across devices.
         """
-        return blas_threads(1) if hasattr(self.bk, "set_threads") else contextlib.nullcontext()
+        if hasattr(self.bk, "set_threads"):
+            return blas_threads(1)
+        if self.bk.device.type == "cpu":
+            return _torch_threads(1)
+        return contextlib.nullcontext()
 
     def _init_chains(self, X32, n_t):
         """The persistent (PCD) or tempered (PT) chains, started from data rows."""
