@@ -186,3 +186,14 @@ def test_dbm_interrupted_and_resumed_equals_uninterrupted(n_updates, position, i
     assert read_position(path)["epoch"] == 4
     with pytest.raises(ValueError, match="n_chains"):
         _dbm(mean_field_init=init, n_chains=12).fit(XD, checkpoint=path, resume=True)
+
+
+def test_dbm_torch_cpu_interrupted_mid_epoch_and_resumed(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    ref = _dbm(device="cpu-torch").fit(XD)
+    path = tmp_path / "dbm.npz"
+    _stop_dbm_after(monkeypatch, 7)
+    with pytest.raises(TrainingInterrupted):
+        _dbm(device="cpu-torch").fit(XD, checkpoint=path)
+    monkeypatch.undo()
+    _same_dbm(ref, _dbm(device="cpu-torch").fit(XD, checkpoint=path, resume=True))

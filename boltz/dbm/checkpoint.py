@@ -71,9 +71,11 @@ def save_dbm_checkpoint(path, state, rng, X, settings: dict, loop: dict):
     ops, model = state.ops, state.model
     state.download()
     arrays = {}
-    for prefix, arrs in (("W", model.weights_), ("b", model.biases_), ("vel_W", state.vel_W),
-                         ("vel_b", state.vel_b), ("offset", state.offsets),
-                         ("chain", state.chains)):
+    for prefix, arrs in (("W", model.weights_), ("b", model.biases_)):
+        for i, a in enumerate(arrs):
+            arrays[f"{prefix}{i}"] = np.array(a)
+    for prefix, arrs in (("vel_W", state.vel_W), ("vel_b", state.vel_b),
+                         ("offset", state.offsets), ("chain", state.chains)):
         for i, a in enumerate(arrs):
             arrays[f"{prefix}{i}"] = np.array(ops.to_numpy(a))
     if state.warm is not None:

@@ -225,7 +225,12 @@ class JointState:
 
         ops = self.ops
         tol = None if ops.asynchronous else tol
-        order = ops.permutation(self.X.shape[0]) if order is None else ops.asarray(order)
+        if order is None:
+            order = ops.permutation(self.X.shape[0])
+        elif ops.name != "numpy":  # int64 indices from a checkpoint, onto the device
+            import torch
+
+            order = torch.as_tensor(np.asarray(order), device=ops.device)
         lr = None
         bar = tqdm(range(start_batch, n_batches), disable=not progress, desc=desc, leave=False)
         for i in bar:
