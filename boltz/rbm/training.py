@@ -186,7 +186,7 @@ def _train(model, X32, n_epochs, *, X_val, callbacks, trainer, epoch_offset, X_v
     X_val_mon = None
     if X_val is not None:
         X_val_mon = X_val[:monitor_size].astype(np.float64)
-    loop = {"epoch": 0, "batch": 0, "order": None, "elapsed": 0.0, "best": -np.inf,
+    loop = {"epoch": epoch_offset, "batch": 0, "order": None, "elapsed": 0.0, "best": -np.inf,
             "bad": 0, "best_params": None}
     if resume and checkpoint.is_file():
         loop = restore_rbm_checkpoint(checkpoint, model, trainer, X32)
