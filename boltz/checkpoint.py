@@ -131,13 +131,41 @@ def deferred_interrupt():
 
 
 def generator_state(rng: np.random.Generator) -> dict:
-    """The JSON-serialisable state of a NumPy ``Generator`` (``bit_generator.state``)."""
+    """The JSON-serialisable state of a NumPy ``Generator`` (``bit_generator.state``).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    dict
+        Plain ints and strings (Python's ints hold the 128-bit PCG64 state exactly).
+
+    Examples
+    --------
+    >>> generator_state(np.random.default_rng(0))["bit_generator"]
+    'PCG64'
+    """
     state = rng.bit_generator.state
     return json.loads(json.dumps(state, default=int))
 
 
 def set_generator_state(rng: np.random.Generator, state: dict):
-    """Put ``rng`` back in ``state`` (from :func:`generator_state`); checks the bit generator."""
+    """Put ``rng`` back in ``state`` (from :func:`generator_state`); checks the bit generator.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    state : dict
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> set_generator_state(rng, generator_state(np.random.default_rng(0)))
+    >>> rng.random() == np.random.default_rng(0).random()
+    True
+    """
     name = type(rng.bit_generator).__name__
     if state.get("bit_generator") != name:
         raise ValueError(f"checkpoint holds a {state.get('bit_generator')} stream, "
@@ -146,7 +174,21 @@ def set_generator_state(rng: np.random.Generator, state: dict):
 
 
 def data_fingerprint(X) -> dict:
-    """Shape and CRC-32 of the training data: a resumed run must see the same data."""
+    """Shape, dtype and CRC-32 of the training data: a resumed run must see the same data.
+
+    Parameters
+    ----------
+    X : ndarray
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> data_fingerprint(np.zeros((2, 3), np.float32))["shape"]
+    [2, 3]
+    """
     X = np.ascontiguousarray(X)
     return {"shape": list(X.shape), "dtype": str(X.dtype),
             "crc32": zlib.crc32(memoryview(X).cast("B"))}
@@ -174,6 +216,12 @@ def check_checkpoint_args(checkpoint, checkpoint_every, resume):
 
 
 def checkpoint_path(path) -> Path:
-    """``path`` with the ``.npz`` suffix :func:`boltz.io.save_model` gives it."""
+    """``path`` with the ``.npz`` suffix :func:`boltz.io.save_model` gives it.
+
+    Examples
+    --------
+    >>> checkpoint_path("run").name
+    'run.npz'
+    """
     path = Path(path)
     return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")

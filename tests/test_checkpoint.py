@@ -197,3 +197,10 @@ def test_dbm_torch_cpu_interrupted_mid_epoch_and_resumed(tmp_path, monkeypatch):
         _dbm(device="cpu-torch").fit(XD, checkpoint=path)
     monkeypatch.undo()
     _same_dbm(ref, _dbm(device="cpu-torch").fit(XD, checkpoint=path, resume=True))
+
+
+def test_partial_fit_still_one_epoch_per_call():
+    m = _rbm("pcd")
+    for i in range(1, 4):
+        m.partial_fit(X)
+        assert m.n_iter_ == i and len(m.history_) == i

@@ -73,6 +73,10 @@ def resume_command(args) -> str:
 
 def interrupted(args, exc) -> int:
     """Report a Ctrl-C that stopped training (``exc``: a ``TrainingInterrupted``); returns 130."""
+    if exc.checkpoint is None:  # e.g. in the DBM's greedy pretraining, which is not saved
+        print(f"boltz {args.command}: interrupted before any checkpoint could be written "
+              f"({exc}); nothing to resume", file=sys.stderr)
+        return 130
     where = (f"epoch {exc.epoch + 1} after minibatch {exc.batch}" if exc.batch
              else f"the end of epoch {exc.epoch}")
     print(f"boltz {args.command}: interrupted at {where}; checkpoint written to "
