@@ -75,3 +75,37 @@ def test_checkpoint_options_are_checked(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(dbm)
     assert "--checkpoint-every" in capsys.readouterr().out
+
+
+def test_dbm_train_interrupted_prints_resume_command_and_resumes(tmp_path, capsys,
+                                                                 monkeypatch):
+    from boltz.checkpoint import INTERRUPT
+    from boltz.dbm import DeepBoltzmannMachine
+    from boltz.dbm.joint import JointState
+
+    X = (np.random.default_rng(0).random((60, 8)) < 0.4).astype(np.float32)
+    np.save(tmp_path / "x.npy", X)
+    base = ["dbm", "train", "--data", str(tmp_path / "x.npy"), "--hidden", "5", "3",
+            "--epochs", "3", "--pretrain-epochs", "1", "--batch-size", "20", "--chains", "10",
+            "--quiet", "--json"]
+    assert main([*base, "--out", str(tmp_path / "ref.npz")]) == 0
+    original, calls = JointState.update, {"n": 0}
+
+    def update(self, *a, **kw):
+        original(self, *a, **kw)
+        calls["n"] += 1
+        if calls["n"] == 4:
+            INTERRUPT.request()
+
+    monkeypatch.setattr(JointState, "update", update)
+    capsys.readouterr()
+    assert main([*base, "--out", str(tmp_path / "run.npz")]) == 130
+    err = capsys.readouterr().err
+    assert "epoch 2 after minibatch 1" in err and "Resume with:" in err
+    monkeypatch.undo()
+    parts = shlex.split(err.strip().splitlines()[-1])
+    assert main(parts[3:]) == 0
+    a = DeepBoltzmannMachine.load(tmp_path / "ref.npz")
+    b = DeepBoltzmannMachine.load(tmp_path / "run.npz")
+    for x, y in zip(a.weights_ + a.biases_, b.weights_ + b.biases_, strict=True):
+        np.testing.assert_array_equal(x, y)
