@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for the resume command
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 0 if args.command is None else 2

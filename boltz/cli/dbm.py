@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 
+from ..checkpoint import TrainingInterrupted
 from ..dbm.presets import get_preset, preset_names
+from ._checkpoint import add_checkpoint_options, checkpoint_options, finished, interrupted
 from ._common import (
     add_json_option,
     add_output_options,
@@ -145,6 +147,7 @@ def register(subparsers):
     t.add_argument("--seed", type=int, default=0, help="random seed")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
     add_output_options(t, "dbm", "dbm.npz", "model file (.npz)")
+    add_checkpoint_options(t)
 
     e = sub.add_parser("eval", help="AIS log Z and the variational bound on test data",
                        description="Estimate log Z by AIS and report the mean variational "
@@ -225,8 +228,12 @@ def run(args) -> int:
         x = _load_data(args.data, args.split, args.max_samples, grey=dynamic)
         dbm = DeepBoltzmannMachine(**params, seed=args.seed, device=args.device,
                                    verbose=not args.quiet)
-        dbm.fit(x)
+        try:
+            dbm.fit(x, **checkpoint_options(args, out))
+        except TrainingInterrupted as exc:
+            return interrupted(args, exc)
         path = dbm.save(out)
+        finished(args)
         last = dbm.history_[-1] if dbm.history_ else {}
         sizes = "-".join(str(s) for s in dbm.layer_sizes_)
         lines = [f"trained a {sizes} DBM on {x.shape[0]} samples: {args.pretrain_epochs} "

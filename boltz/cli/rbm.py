@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import sys
 
+from ..checkpoint import TrainingInterrupted
+from ._checkpoint import add_checkpoint_options, checkpoint_options, finished, interrupted
 from ._common import (
     add_json_option,
     add_output_options,
@@ -92,6 +94,7 @@ def register(subparsers):
     t.add_argument("--seed", type=int, default=0, help="random seed")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     add_output_options(t, "rbm", "rbm.npz", "model file (.npz)")
+    add_checkpoint_options(t)
 
     e = sub.add_parser("eval", help="log-likelihood of data under a saved RBM (exact or AIS)",
                        description="Mean log-likelihood of data under a saved RBM: exact when "
@@ -188,8 +191,12 @@ def _train(args):
     cls = BernoulliRBM if kind == "bernoulli" else GaussianBernoulliRBM
     model = cls(**settings, n_threads=args.threads, seed=args.seed, device=args.device,
                 verbose=not args.quiet)
-    model.fit(X)
+    try:
+        model.fit(X, **checkpoint_options(args, out))
+    except TrainingInterrupted as exc:
+        return interrupted(args, exc)
     path = model.save(out)
+    finished(args)
     last = dict(model.history_[-1]) if model.history_ else {}
     lines = [f"trained a {type(model).__name__} {X.shape[1]}-{model.n_hidden} on {X.shape[0]} "
              f"samples for {model.n_iter_} epochs ({model.method}-{model.k})"]

@@ -200,13 +200,19 @@ class JointState:
 
     def run_epoch(self, n_batches, batch_size, lr_at, step, *, momentum, weight_decay,
                   mean_field_iters, gibbs_steps, centering=False, offset_rate=0.01,
-                  tol=1e-4, progress=False, label="epoch 1", desc="DBM epoch"):
+                  tol=1e-4, progress=False, label="epoch 1", desc="DBM epoch", start_batch=0,
+                  order=None):
         """The minibatch updates of one epoch from update number ``step``.
 
         ``lr_at(step)`` gives each update's learning rate. The mean field stops at
         ``tol`` (never read on an asynchronous device, which runs all
         ``mean_field_iters`` sweeps). Divergence is checked every 50 updates (its
         message names ``label``); ``progress`` shows a tqdm bar titled ``desc``.
+        ``order`` and ``start_batch`` continue an epoch from a checkpoint. A stop
+        request (:data:`boltz.checkpoint.INTERRUPT`, Ctrl-C during ``fit``) is
+        honoured between minibatches: the parameters are written back and
+        :class:`~boltz.checkpoint.TrainingInterrupted` is raised (``batch``: the
+        minibatches done; ``order``, ``step``: the epoch's order and the update count).
 
         Returns
         -------
@@ -215,12 +221,25 @@ class JointState:
         """
         from tqdm.auto import tqdm
 
+        from ..checkpoint import INTERRUPT, TrainingInterrupted
+
         ops = self.ops
         tol = None if ops.asynchronous else tol
-        order = ops.permutation(self.X.shape[0])
+        if order is None:
+            order = ops.permutation(self.X.shape[0])
+        elif ops.name != "numpy":  # int64 indices from a checkpoint, onto the device
+            import torch
+
+            order = torch.as_tensor(np.asarray(order), device=ops.device)
         lr = None
-        bar = tqdm(range(n_batches), disable=not progress, desc=desc, leave=False)
+        bar = tqdm(range(start_batch, n_batches), disable=not progress, desc=desc, leave=False)
         for i in bar:
+            if INTERRUPT.pending():
+                bar.close()
+                self.download()
+                exc = TrainingInterrupted(f"training interrupted at {label}, batch {i}", batch=i)
+                exc.order, exc.step = order, step
+                raise exc
             lr = lr_at(step)
             data = self.data_statistics(order[i * batch_size:(i + 1) * batch_size],
                                         mean_field_iters, tol)

@@ -456,12 +456,15 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
     # ------------------------------------------------------------------
     # training
     # ------------------------------------------------------------------
-    def _fit_binary(self, X, X_val=None):
+    def _fit_binary(self, X, X_val=None, *, checkpoint=None, checkpoint_every=1, resume=False):
         """Greedy pretraining with weight doubling, then joint training (``fit``).
 
         ``X`` is validated: binary, or probabilities with ``binarize="dynamic"``.
         See :func:`boltz.dbm.training.pretrain_dbm` and
-        :func:`boltz.dbm.training.train_dbm`.
+        :func:`boltz.dbm.training.train_dbm`. ``checkpoint``/``checkpoint_every``/
+        ``resume``: checkpoints of joint training, written every
+        ``checkpoint_every`` epochs, at the end and on Ctrl-C, resumed bit for bit
+        (:mod:`boltz.dbm.checkpoint`); pass them to ``fit``.
         """
         F.check_hidden_sizes(self.n_hidden)
         from ..backend import is_torch_device
@@ -472,7 +475,8 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
 
             import_torch(f"DeepBoltzmannMachine(device={self.device!r})")
 
-        return fit_dbm(self, X, X_val=X_val)
+        return fit_dbm(self, X, X_val=X_val, checkpoint=checkpoint,
+                       checkpoint_every=checkpoint_every, resume=resume)
 
     # ------------------------------------------------------------------
     # persistence

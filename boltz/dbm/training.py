@@ -41,8 +41,10 @@ from .._validation import (
     check_probability,
     check_rng,
 )
+from ..checkpoint import TrainingInterrupted
 from ..datasets import draw_binary
 from .backend import get_backend
+from .checkpoint import restore_dbm_checkpoint, save_dbm_checkpoint
 from .exact import check_dbm
 from .formulas import check_hidden_sizes
 from .joint import JointState, TrainingDivergedError, WarmStarts, check_diverged
@@ -98,7 +100,8 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
               offset_rate: float = 0.01, seed=None, verbose: bool = False, X_val=None,
               monitor_size: int = 500, max_seconds: float | None = None,
               max_batches: int | None = None, n_threads: int | None = None, device=None,
-              binarize: str | None = None):
+              binarize: str | None = None, checkpoint=None, checkpoint_every: int = 1,
+              resume: bool = False):
     """Joint training of a DBM whose parameters are set (mean field + persistent chains).
 
     Updates ``model.weights_``/``model.biases_`` in place, appends one dict per
@@ -139,10 +142,18 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
     and 5 cold ones 0.002. Closer inference did not give a better model: a
     2-hour MNIST run with 3 warm sweeps scored -85.57 nats against -85.18 with
     5 cold ones (within the AIS error bars; see the README).
+
+    ``checkpoint`` (a path) saves the run every ``checkpoint_every`` epochs, at
+    the end and on Ctrl-C; ``resume=True`` continues the run saved there (or
+    starts afresh when there is no file yet), bit for bit
+    (:mod:`boltz.dbm.checkpoint`). Ctrl-C stops at a minibatch boundary and
+    raises :class:`~boltz.checkpoint.TrainingInterrupted` (a ``KeyboardInterrupt``).
     """
     from ..backend import blas_threads
+    from ..checkpoint import check_checkpoint_args, deferred_interrupt
 
-    with blas_threads(n_threads):
+    ckpt = check_checkpoint_args(checkpoint, checkpoint_every, resume)
+    with blas_threads(n_threads), deferred_interrupt():
         return _train(model, X, n_epochs=n_epochs, learning_rate=learning_rate,
                       batch_size=batch_size, n_chains=n_chains, gibbs_steps=gibbs_steps,
                       mean_field_iters=mean_field_iters, mean_field_init=mean_field_init,
@@ -151,13 +162,13 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
                       final_lr_fraction=final_lr_fraction, centering=centering,
                       offset_rate=offset_rate, seed=seed, verbose=verbose, X_val=X_val,
                       monitor_size=monitor_size, max_seconds=max_seconds,
-                      max_batches=max_batches, device=device, binarize=binarize)
+                      max_batches=max_batches, device=device, binarize=binarize, ckpt=ckpt)
 
 
 def _train(model, X, *, n_epochs, learning_rate, batch_size, n_chains, gibbs_steps,
            mean_field_iters, mean_field_init, weight_decay, momentum, lr_decay_steps,
            lr_schedule, final_lr_fraction, centering, offset_rate, seed, verbose, X_val,
-           monitor_size, max_seconds, max_batches, device, binarize):
+           monitor_size, max_seconds, max_batches, device, binarize, ckpt):
     from tqdm.auto import tqdm
 
     model = check_dbm(model)
@@ -223,14 +234,43 @@ def _train(model, X, *, n_epochs, learning_rate, batch_size, n_chains, gibbs_ste
     ops = get_backend(device, rng)
     state = JointState(ops, model, X, chains, offsets, binarize=binarize,
                        warm_start=mean_field_init == "persistent", warm_starts=WarmStarts)
-    step = 0
-    for epoch in range(1, n_epochs + 1):
+    path, every, resume = ckpt
+    settings = {"layer_sizes": list(model.layer_sizes_), "dtype": str(dt), "n_chains": n_chains,
+                "batch_size": batch_size, "n_batches": n_batches, "gibbs_steps": gibbs_steps,
+                "mean_field_init": mean_field_init, "centering": bool(centering),
+                "binarize": binarize}
+    loop = {"epoch": 0, "batch": 0, "order": None, "step": 0, "elapsed": 0.0,
+            "history": history}
+    if resume and path.is_file():
+        loop = restore_dbm_checkpoint(path, state, rng, X, settings)
+        monitor, history = loop["monitor"], loop["history"]
+    t_start = time.perf_counter() - loop["elapsed"]
+
+    def save(epoch, batch=0, order=None, at_step=None):
+        if path is not None:
+            save_dbm_checkpoint(path, state, rng, X, settings, {
+                "epoch": epoch, "batch": batch, "order": order, "monitor": monitor,
+                "step": step if at_step is None else at_step, "history": history,
+                "elapsed": time.perf_counter() - t_start})
+        return path
+
+    step, done = loop["step"], loop["epoch"]
+    chains = state.download()
+    for epoch in range(loop["epoch"] + 1, n_epochs + 1):
         t0 = time.perf_counter()
-        step, lr = state.run_epoch(
-            n_batches, batch_size, lr_at, step, momentum=momentum, weight_decay=weight_decay,
-            mean_field_iters=mean_field_iters, gibbs_steps=gibbs_steps, centering=centering,
-            offset_rate=offset_rate, progress=verbose, label=f"epoch {epoch}",
-            desc=f"DBM epoch {epoch}/{n_epochs}")
+        try:
+            step, lr = state.run_epoch(
+                n_batches, batch_size, lr_at, step, momentum=momentum,
+                weight_decay=weight_decay, mean_field_iters=mean_field_iters,
+                gibbs_steps=gibbs_steps, centering=centering, offset_rate=offset_rate,
+                progress=verbose, label=f"epoch {epoch}", desc=f"DBM epoch {epoch}/{n_epochs}",
+                start_batch=loop["batch"], order=loop["order"])
+        except TrainingInterrupted as exc:
+            model.history_, model.chains_ = history, state.download()
+            exc.epoch = epoch - 1
+            exc.checkpoint = save(epoch - 1, exc.batch, exc.order, exc.step)
+            raise
+        loop["batch"], loop["order"], done = 0, None, epoch
         chains = state.download()
         check_diverged(_HOST, model.weights_, model.biases_,
                        f"the end of epoch {epoch}", lr)
@@ -247,8 +287,11 @@ def _train(model, X, *, n_epochs, learning_rate, batch_size, n_chains, gibbs_ste
                        f"-E_q + H = {record['train_bound_unnormalized']:.2f}")
         if max_seconds is not None and time.perf_counter() - t_start >= max_seconds:
             break
+        if epoch % every == 0 and epoch < n_epochs:
+            save(epoch)
     model.history_ = history
     model.chains_ = chains
+    save(done)
     return model
 
 
@@ -260,7 +303,7 @@ def _mean_bound(model, v, n_iter):
     return value
 
 
-def fit_dbm(model, X, X_val=None):
+def fit_dbm(model, X, X_val=None, *, checkpoint=None, checkpoint_every=1, resume=False):
     """Pretrain (when ``model.pretrain_epochs > 0``) and jointly train ``model`` on ``X``.
 
     Parameters
@@ -270,6 +313,9 @@ def fit_dbm(model, X, X_val=None):
     X : (n, n_visible) array
     X_val : binary array, optional
         Monitored each epoch.
+    checkpoint, checkpoint_every, resume
+        Checkpoints of joint training (see :func:`train_dbm`); a resumed run
+        skips pretraining and starts from the checkpoint's parameters.
 
     Returns
     -------
@@ -293,7 +339,14 @@ def fit_dbm(model, X, X_val=None):
     X = check_training_data(X, binarize, None, dt)
     pretrain_epochs = check_nonnegative_int(model.pretrain_epochs, "pretrain_epochs")
     rng = check_rng(model.seed)
-    if pretrain_epochs > 0:
+    from ..checkpoint import check_checkpoint_args
+
+    path, _, resume = check_checkpoint_args(checkpoint, checkpoint_every, resume)
+    if resume and path.is_file():
+        from .checkpoint import checkpoint_parameters
+
+        weights, biases = checkpoint_parameters(path)
+    elif pretrain_epochs > 0:
         weights, biases = pretrain_dbm(
             X, n_hidden, n_epochs=pretrain_epochs, binarize=binarize,
             learning_rate=model.pretrain_learning_rate,
@@ -318,4 +371,5 @@ def fit_dbm(model, X, X_val=None):
         max_seconds=getattr(model, "max_seconds", None),
         centering=model.centering, seed=rng, verbose=model.verbose, X_val=X_val,
         n_threads=getattr(model, "n_threads", None), device=getattr(model, "device", None),
-        binarize=binarize)
+        binarize=binarize, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+        resume=resume)

@@ -175,7 +175,8 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     def _note_training_data(self, X32):
         """Hook: what the data says about the training path (see BernoulliRBM)."""
 
-    def fit(self, X, y=None, *, X_val=None, callbacks=None):
+    def fit(self, X, y=None, *, X_val=None, callbacks=None, checkpoint=None,
+            checkpoint_every=1, resume=False):
         """Initialise and train for ``n_epochs`` (alias ``n_iter``) epochs on ``X``.
 
         Parameters
@@ -189,11 +190,22 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             scored by AIS every ``ais_every`` epochs; drives early stopping.
         callbacks : sequence of callables, optional
             ``cb(model, epoch, metrics) -> bool`` (``True`` stops).
+        checkpoint : str or path-like, optional
+            Save the whole run there every ``checkpoint_every`` epochs, at the end
+            and on Ctrl-C (:mod:`boltz.rbm.checkpoint`).
+        checkpoint_every : int
+            Epochs between checkpoints.
+        resume : bool
+            Continue the run saved at ``checkpoint`` (or start afresh when no file
+            exists yet), bit for bit the run that was interrupted.
 
         Returns
         -------
         self
             Raises :class:`~boltz.rbm.limits.DivergenceError` if training diverges.
+            Ctrl-C stops at a minibatch boundary with the parameters of the last
+            complete update and raises :class:`~boltz.checkpoint.TrainingInterrupted`
+            (a ``KeyboardInterrupt``; its ``checkpoint`` attribute is the file written).
         """
         from .training import train
 
@@ -210,7 +222,8 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self.n_iter_ = 0
         with blas_threads(self.n_threads):
             self._trainer = train(self, X32, n_epochs, X_val=X_val32, callbacks=callbacks,
-                                  rng=rng)
+                                  rng=rng, checkpoint=checkpoint,
+                                  checkpoint_every=checkpoint_every, resume=resume)
         return self
 
     def partial_fit(self, X, y=None):

@@ -55,6 +55,19 @@ __all__ = ["Trainer", "METHODS"]
 METHODS = ("cd", "pcd", "pt")
 
 
+@contextlib.contextmanager
+def _torch_threads(n: int):
+    """torch's intra-op CPU threads set to ``n`` inside, restored on exit."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 class Trainer:
     """Training state of one model on one backend (chains, velocities, centring offsets).
 
@@ -148,8 +161,20 @@ class Trainer:
         that followed ``n_threads`` would make the result depend on it. The NumPy
         backend's own kernels give the threads their work instead
         (:meth:`~boltz.backend.numpy_backend.NumpyBackend.set_threads`), bit-identically.
+
+        On a torch CPU device, torch's intra-op pool is held at one thread for the
+        same reason: its vectorised ``sigmoid`` rounds the scalar tail of each
+        thread's chunk differently from the SIMD body (measured: one element of a
+        ``(100, 500)`` sigmoid differs by 1 ulp between 1 and 2 threads), so a fit
+        on ``"cpu-torch"`` gives the same bits whatever ``torch.set_num_threads``
+        says (the setting is restored afterwards). On CUDA the result is repeatable
+        on the same device and software, not across devices.
         """
-        return blas_threads(1) if hasattr(self.bk, "set_threads") else contextlib.nullcontext()
+        if hasattr(self.bk, "set_threads"):
+            return blas_threads(1)
+        if self.bk.device.type == "cpu":
+            return _torch_threads(1)
+        return contextlib.nullcontext()
 
     def _init_chains(self, X32, n_t):
         """The persistent (PCD) or tempered (PT) chains, started from data rows."""
@@ -374,19 +399,42 @@ class Trainer:
         self.n_updates += 1
         return max_w
 
-    def run_epoch(self, X32, lr: float, momentum: float, epoch: int):
+    def run_epoch(self, X32, lr: float, momentum: float, epoch: int, *, start_batch: int = 0,
+                  order=None):
         """One pass over ``X32`` in shuffled minibatches; raises
-        :class:`~boltz.rbm.limits.DivergenceError` on divergence."""
+        :class:`~boltz.rbm.limits.DivergenceError` on divergence.
+
+        ``order`` and ``start_batch`` continue an epoch from a checkpoint (its
+        minibatch order, the minibatches done). A stop request
+        (:data:`boltz.checkpoint.INTERRUPT`, set by Ctrl-C during ``fit``) is
+        honoured between minibatches: the parameters are written back and
+        :class:`~boltz.checkpoint.TrainingInterrupted` is raised with the position
+        (its ``order`` attribute holds the epoch's order).
+        """
+        from ..checkpoint import INTERRUPT, TrainingInterrupted
         from .limits import DivergenceError
 
         bk = self.bk
         self.params = self._upload()
         bk.weights_changed()  # W_ may have been changed between epochs (callbacks, users)
         X = self._data(X32)
-        order = bk.permutation(X32.shape[0], self.stream)
+        if order is None:
+            order = bk.permutation(X32.shape[0], self.stream)
+        elif bk.name != "numpy":
+            import torch
+
+            order = torch.as_tensor(np.asarray(order), device=bk.device)
         max_w = 0.0
         with self._fixed_blas():
             for b, start in enumerate(range(0, X32.shape[0], self.batch_size)):
+                if b < start_batch:
+                    continue
+                if INTERRUPT.pending():
+                    self._download()
+                    exc = TrainingInterrupted(f"training interrupted at epoch {epoch + 1}, "
+                                              f"batch {b}", epoch=epoch, batch=b)
+                    exc.order = order
+                    raise exc
                 max_w = self.step(self.draw(X[order[start:start + self.batch_size]]), lr,
                                   momentum)
                 if bk.checks_each_step and not (max_w <= self.max_weight):

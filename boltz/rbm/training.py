@@ -135,7 +135,7 @@ def epoch_metrics(model, X_monitor, X_val, epoch, rng) -> dict:
 
 
 def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch_offset=0,
-          X_val_full=None, rng=None):
+          X_val_full=None, rng=None, checkpoint=None, checkpoint_every=1, resume=False):
     """Train ``model`` in place for ``n_epochs`` passes over ``X32``; returns the trainer.
 
     Appends one dict of metrics per epoch to ``model.history_``. ``callbacks``
@@ -146,9 +146,31 @@ def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch
     log-likelihood when computed, else the validation pseudo-likelihood, else
     minus the validation reconstruction error, and
     restores the best parameters seen.
+
+    ``checkpoint`` (a path) is written every ``checkpoint_every`` epochs, at the
+    end and on Ctrl-C (:mod:`boltz.rbm.checkpoint`); with ``resume`` an existing
+    checkpoint is loaded first and the run continues from its position. Ctrl-C
+    stops at a minibatch boundary and raises
+    :class:`~boltz.checkpoint.TrainingInterrupted` (a ``KeyboardInterrupt``).
     """
+    from ..checkpoint import deferred_interrupt
+
+    with deferred_interrupt():
+        return _train(model, X32, n_epochs, X_val=X_val, callbacks=callbacks, trainer=trainer,
+                      epoch_offset=epoch_offset, X_val_full=X_val_full, rng=rng,
+                      checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                      resume=resume)
+
+
+def _train(model, X32, n_epochs, *, X_val, callbacks, trainer, epoch_offset, X_val_full, rng,
+           checkpoint, checkpoint_every, resume):
     from tqdm.auto import tqdm
 
+    from ..checkpoint import TrainingInterrupted, check_checkpoint_args
+    from .checkpoint import restore_rbm_checkpoint, save_rbm_checkpoint
+
+    checkpoint, checkpoint_every, resume = check_checkpoint_args(checkpoint, checkpoint_every,
+                                                                  resume)
     rng = check_rng(model.seed if rng is None else rng)
     if trainer is None:
         trainer = make_trainer(model, X32, rng)
@@ -164,17 +186,40 @@ def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch
     X_val_mon = None
     if X_val is not None:
         X_val_mon = X_val[:monitor_size].astype(np.float64)
-    best, best_params, bad = -np.inf, None, 0
-    bar = tqdm(range(n_epochs), desc=type(model).__name__, disable=not model.verbose,
+    loop = {"epoch": epoch_offset, "batch": 0, "order": None, "elapsed": 0.0, "best": -np.inf,
+            "bad": 0, "best_params": None}
+    if resume and checkpoint.is_file():
+        loop = restore_rbm_checkpoint(checkpoint, model, trainer, X32)
+        X_mon = loop["X_mon"]
+        epoch_offset = 0
+    best, best_params, bad = loop["best"], loop["best_params"], loop["bad"]
+    first = loop["epoch"] - epoch_offset
+
+    def save(epoch, batch=0, order=None):
+        if checkpoint is not None:
+            save_rbm_checkpoint(checkpoint, model, trainer, X32, {
+                "epoch": epoch, "batch": batch, "order": order, "X_mon": X_mon,
+                "elapsed": time.perf_counter() - t_start, "best": best, "bad": bad,
+                "best_params": best_params})
+        return checkpoint
+
+    bar = tqdm(range(first, n_epochs), desc=type(model).__name__, disable=not model.verbose,
                leave=True)
-    t_start = time.perf_counter()
+    t_start = time.perf_counter() - loop["elapsed"]
     for e in bar:
         epoch = epoch_offset + e
         lr = learning_rate_at(model, epoch, max(n_epochs + epoch_offset, 1),
                               elapsed=time.perf_counter() - t_start)
         mom = momentum_at(model, epoch)
         t0 = time.perf_counter()
-        run_epoch(trainer, X32, lr, mom, epoch)
+        try:
+            trainer.run_epoch(X32, lr, mom, epoch, start_batch=loop["batch"],
+                              order=loop["order"])
+        except TrainingInterrupted as exc:
+            bar.close()
+            exc.checkpoint = save(epoch, exc.batch, exc.order)
+            raise
+        loop["batch"], loop["order"] = 0, None
         metrics = {"epoch": epoch + 1, "seconds": time.perf_counter() - t0,
                    "learning_rate": lr, "momentum": mom}
         if monitor_every and (epoch + 1) % monitor_every == 0:
@@ -194,9 +239,6 @@ def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch
         bar.set_postfix({k: round(v, 3) for k, v in metrics.items()
                          if k not in ("epoch", "momentum")})
         stop = budget is not None and time.perf_counter() - t_start >= budget
-        for cb in callbacks or ():
-            if cb(model, epoch + 1, metrics):
-                stop = True
         if model.early_stopping:
             score = next((metrics[k] for k in ("val_loglik_ais", "val_pseudo_loglik")
                           if k in metrics), None)
@@ -210,9 +252,21 @@ def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch
                     bad += 1
                     if bad >= patience:
                         stop = True
+        try:
+            for cb in callbacks or ():
+                if cb(model, epoch + 1, metrics):
+                    stop = True
+        except KeyboardInterrupt as exc:  # e.g. Ctrl-C in a callback: the epoch is complete
+            bar.close()
+            path = save(epoch + 1)
+            raise TrainingInterrupted(f"training interrupted after epoch {epoch + 1}",
+                                      checkpoint=path, epoch=epoch + 1) from exc
         if stop:
             break
+        if (epoch + 1) % checkpoint_every == 0 and e + 1 < n_epochs:
+            save(epoch + 1)
     bar.close()
+    save(model.n_iter_)
     if model.early_stopping and best_params is not None:
         for name, arr in best_params.items():
             getattr(model, name + "_")[...] = arr
