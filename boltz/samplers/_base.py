@@ -18,7 +18,7 @@ from .._validation import (
 )
 
 __all__ = ["ChainState", "SamplingAlgorithm", "check_betas", "initial_spins", "parallel_ok",
-           "PARALLEL_MIN_WORK", "save_state", "load_state"]
+           "PARALLEL_MIN_WORK", "save_state", "load_state", "check_state", "check_buffer"]
 
 #: Smallest number of site updates per parallel region worth the cost of waking threads.
 #: Below it (or with one numba thread) the serial build of a kernel runs; results are
@@ -116,6 +116,161 @@ def initial_spins(initial, n_chains: int, site_shape: tuple, seed) -> np.ndarray
             f"(one per chain), got shape {np.shape(initial)}"
         )
     return np.ascontiguousarray(arr, dtype=np.int8).copy()
+
+
+def _first_bad_spin_py(flat):
+    bad = np.flatnonzero((flat != 1) & (flat != -1))
+    return int(bad[0]) if bad.size else -1
+
+
+_first_bad_spin_jit = None
+
+
+def first_bad_spin(spins: np.ndarray) -> int:
+    """Flat index of the first entry of ``spins`` (int8) that is not -1 or +1, else -1.
+
+    One pass, no temporaries (numba), so checking a large lattice costs far less
+    than one sweep of it.
+
+    Parameters
+    ----------
+    spins : ndarray of int8
+        Any shape, C-contiguous.
+
+    Returns
+    -------
+    int
+        The flat index, or -1 when every entry is ±1.
+
+    Examples
+    --------
+    >>> first_bad_spin(np.array([1, -1, 5], dtype=np.int8))
+    2
+    """
+    global _first_bad_spin_jit
+    flat = spins.reshape(-1)
+    if flat.size < 4096:
+        return _first_bad_spin_py(flat)
+    if _first_bad_spin_jit is None:
+        from numba import njit
+
+        @njit(cache=True, nogil=True)
+        def _scan(a):
+            for i in range(a.shape[0]):
+                if a[i] != 1 and a[i] != -1:
+                    return i
+            return -1
+
+        _first_bad_spin_jit = _scan
+    return int(_first_bad_spin_jit(flat))
+
+
+def check_buffer(arr, name: str, dtype, shape: tuple) -> np.ndarray:
+    """``arr`` must be a C-contiguous, writeable numpy array of ``dtype`` and ``shape``.
+
+    The arrays a kernel updates in place go through here before it runs: a wrong
+    type or dtype is a TypeError, a wrong shape or layout a ValueError, each naming
+    ``name`` and what was expected.
+
+    Parameters
+    ----------
+    arr : object
+        The candidate array.
+    name : str
+        Its name in messages (e.g. ``"state.spins"``).
+    dtype : numpy dtype
+        The required dtype.
+    shape : tuple of int
+        The required shape.
+
+    Returns
+    -------
+    ndarray
+        ``arr`` itself.
+
+    Examples
+    --------
+    >>> check_buffer(np.zeros((2, 3), dtype=np.int8), "spins", np.int8, (2, 3)).shape
+    (2, 3)
+    """
+    dtype = np.dtype(dtype)
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"{name} must be a numpy {dtype} array of shape {shape}, "
+                        f"got {type(arr).__name__}")
+    if arr.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype}, got {arr.dtype}")
+    if arr.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)} for this sampler, "
+                         f"got {arr.shape} (a state from another sampler or model?)")
+    if not (arr.flags.c_contiguous and arr.flags.writeable):
+        raise ValueError(f"{name} must be C-contiguous and writeable (it is updated in place)")
+    return arr
+
+
+def check_state(state, algorithm: str, site_shape: tuple, streams_shape=None, *,
+                packed: bool = False) -> ChainState:
+    """Check that ``state`` belongs to sampler ``algorithm`` before any kernel touches it.
+
+    Verifies the type, ``betas`` (1-D float64, finite, >= 0, at least one chain),
+    ``spins`` (int8 ``(n_chains, *site_shape)`` with values ±1, or for ``packed``
+    uint64 words ``(ceil(n_chains / 64), *site_shape)``) and ``streams``.
+
+    Parameters
+    ----------
+    state : ChainState
+        The state passed to ``step``.
+    algorithm : str
+        The sampler's name, for messages.
+    site_shape : tuple of int
+        Sites of one chain.
+    streams_shape : callable, optional
+        ``n_rows -> shape`` of ``state.streams`` (``n_rows``: chains, or packed
+        groups); None skips the streams check.
+    packed : bool
+        Spins are multi-spin words.
+
+    Returns
+    -------
+    ChainState
+        ``state`` itself.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the field of ``state`` and what was expected.
+
+    Examples
+    --------
+    >>> st = ChainState(np.ones((2, 3), np.int8), np.zeros(2, np.uint64), np.ones(2))
+    >>> check_state(st, "wolff", (3,), lambda c: (c,)).n_chains
+    2
+    """
+    if not isinstance(state, ChainState):
+        raise TypeError(f"state must be a ChainState made by {algorithm}.init, "
+                        f"got {type(state).__name__}")
+    betas = state.betas
+    if not isinstance(betas, np.ndarray) or betas.dtype != np.float64 or betas.ndim != 1:
+        got = (f"{betas.dtype} array of shape {betas.shape}" if isinstance(betas, np.ndarray)
+               else type(betas).__name__)
+        raise TypeError(f"state.betas must be a 1-D float64 array (one per chain), got {got}")
+    if betas.shape[0] == 0:
+        raise ValueError("state.betas must hold at least one chain, got an empty array")
+    if not np.all(np.isfinite(betas)) or np.any(betas < 0):
+        raise ValueError("state.betas must be finite and >= 0, got "
+                         f"{betas[~(np.isfinite(betas) & (betas >= 0))][:3].tolist()}")
+    n_rows = -(-betas.shape[0] // 64) if packed else betas.shape[0]
+    dtype = np.uint64 if packed else np.int8
+    spins = check_buffer(state.spins, "state.spins", dtype, (n_rows, *site_shape))
+    if not packed:
+        bad = first_bad_spin(spins)
+        if bad >= 0:
+            raise ValueError(f"state.spins must hold -1 or +1, got {int(spins.flat[bad])} "
+                             f"at flat index {bad}")
+    if streams_shape is not None:
+        check_buffer(state.streams, "state.streams", np.uint64, streams_shape(n_rows))
+    if not isinstance(state.info, dict):
+        raise TypeError(f"state.info must be a dict, got {type(state.info).__name__}")
+    return state
 
 
 def check_sweeps(n_sweeps) -> int:

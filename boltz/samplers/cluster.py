@@ -33,6 +33,7 @@ from ._base import (
     ChainState,
     SamplingAlgorithm,
     check_betas,
+    check_state,
     check_sweeps,
     initial_spins,
     parallel_ok,
@@ -178,7 +179,8 @@ def swendsen_wang_sweeps(spins, streams, indptr, indices, data, betas, n_sweeps,
 
 
 def _cached_padd(state, data):
-    key = state.betas.tobytes()
+    # keyed on the bonds too: a cached row from another model would index past its end
+    key = (state.betas.tobytes(), id(data), data.shape[0])
     if state.info.get("_padd_key") != key:
         state.info["_padd"] = bond_probabilities(data, state.betas)
         state.info["_padd_key"] = key
@@ -227,6 +229,12 @@ def wolff(model, clusters_per_sweep: int | None = None) -> SamplingAlgorithm:
         raise ValueError(f"clusters_per_sweep must be a positive integer, got {cps}")
 
     def step(state, n_sweeps=1):
+        check_state(state, "wolff", (n,), lambda c: (c,))
+        cps_now = state.info.get("clusters_per_sweep")
+        if (isinstance(cps_now, bool) or not isinstance(cps_now, (int, np.integer))
+                or cps_now < 1):
+            raise ValueError("state.info['clusters_per_sweep'] must be a positive integer, "
+                             f"got {cps_now!r}")
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
             flipped = wolff_clusters(state.spins, state.streams, indptr, indices, data,
@@ -278,6 +286,7 @@ def swendsen_wang(model) -> SamplingAlgorithm:
     n = int(np.prod(site_shape))
 
     def step(state, n_sweeps=1):
+        check_state(state, "swendsen_wang", (n,), lambda c: (c,))
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
             swendsen_wang_sweeps(state.spins, state.streams, indptr, indices, data, state.betas,

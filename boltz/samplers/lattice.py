@@ -46,6 +46,7 @@ from ._base import (
     ChainState,
     SamplingAlgorithm,
     check_betas,
+    check_state,
     check_sweeps,
     initial_spins,
     parallel_ok,
@@ -371,6 +372,7 @@ def _single_spin_algorithm(model, kind):
         return ChainState(spins, streams, betas)
 
     def step(state, n_sweeps=1):
+        check_state(state, kind, site_shape, lambda c: (c, site_shape[0]))
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
             lattice_sweeps(model, state.spins, state.streams, state.betas, n_sweeps, kind)

@@ -38,6 +38,7 @@ from ._base import (
     ChainState,
     SamplingAlgorithm,
     check_betas,
+    check_state,
     check_sweeps,
     initial_spins,
     parallel_ok,
@@ -252,15 +253,17 @@ def _single_site(model, gibbs, scan):
     if scan not in ("systematic", "random"):
         raise ValueError(f"scan must be 'systematic' or 'random', got {scan!r}")
     indptr, indices, data, h = _csr(model)
+    n_sites = int(model.n_variables)
+    name = ("gibbs" if gibbs else "metropolis") + ("" if scan == "systematic" else "_random")
 
     def step(state, n_sweeps=1):
+        check_state(state, name, (n_sites,), lambda c: (c, 1))
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
             csr_sweeps(state.spins, state.streams[:, 0], indptr, indices, data, h, state.betas,
                        n_sweeps, gibbs, scan == "random")
         return state
 
-    name = ("gibbs" if gibbs else "metropolis") + ("" if scan == "systematic" else "_random")
     return SamplingAlgorithm(name, _init_factory(model, 1), step, lambda s: s.spins)
 
 
@@ -289,7 +292,10 @@ def chromatic_gibbs(model, colours=None) -> SamplingAlgorithm:
                          "colour with a neighbour")
     order, block_start, block_ptr = colour_blocks(colours)
 
+    n_sites, n_blocks = int(model.n_variables), block_start.shape[0] - 1
+
     def step(state, n_sweeps=1):
+        check_state(state, "chromatic_gibbs", (n_sites,), lambda c: (c, n_blocks))
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
             chromatic_sweeps(state.spins, state.streams, indptr, indices, data, h, state.betas,

@@ -27,6 +27,8 @@ from ._base import (
     ChainState,
     SamplingAlgorithm,
     check_betas,
+    check_buffer,
+    check_state,
     check_sweeps,
     initial_spins,
     parallel_ok,
@@ -285,6 +287,10 @@ def multispin_metropolis(model) -> SamplingAlgorithm:
         return ChainState(words, streams, betas, {"p_int": thresholds(group_betas)})
 
     def step(state, n_sweeps=1):
+        check_state(state, "multispin_metropolis", site_shape, lambda g: (g, site_shape[0]),
+                    packed=True)
+        check_buffer(state.info.get("p_int"), "state.info['p_int']", np.uint64,
+                     (state.spins.shape[0], 2))
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
             import numba
