@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["available_memory", "check_memory", "format_bytes"]
+import numpy as np
+
+__all__ = ["available_memory", "check_memory", "format_bytes", "GrowingSeries"]
 
 
 def available_memory() -> int | None:
@@ -112,3 +114,53 @@ def check_memory(n_bytes, name: str, what: str, fraction: float = 0.9) -> int:
                          f"more than the {format_bytes(avail)} of memory available; "
                          "ask for less")
     return n_bytes
+
+
+class GrowingSeries:
+    """Named float64 arrays ``(rows, *width)`` that double (up to ``n_max`` rows) as
+    they fill, so that a huge requested length costs memory only for what is written.
+
+    Parameters
+    ----------
+    widths : dict
+        ``name -> trailing shape`` of each array.
+    n_max : int
+        The most rows ever needed.
+    name : str
+        The argument behind ``n_max``, named when growing would not fit in memory.
+
+    Examples
+    --------
+    >>> s = GrowingSeries({"e": (2,)}, 10**15, "n_sweeps")
+    >>> s.capacity, s["e"].shape
+    (4096, (4096, 2))
+    >>> s.grow(); s.truncate(5); s["e"].shape
+    (5, 2)
+    """
+
+    def __init__(self, widths: dict, n_max: int, name: str):
+        self.n_max, self.name = int(n_max), name
+        self.capacity = min(self.n_max, 1 << 12)
+        self.arrays = {k: np.empty((self.capacity, *w)) for k, w in widths.items()}
+
+    def __getitem__(self, key):
+        return self.arrays[key]
+
+    def get(self, key):
+        """The array ``key``, or None."""
+        return self.arrays.get(key)
+
+    def grow(self):
+        """Double the rows (up to ``n_max``), keeping the contents."""
+        new = min(self.n_max, 2 * self.capacity)
+        row = sum(int(np.prod(a.shape[1:])) * 8 for a in self.arrays.values())
+        check_memory(new * row, f"{self.name}={self.n_max}", f"{new} rows of measurements")
+        for k, a in self.arrays.items():
+            grown = np.empty((new, *a.shape[1:]))
+            grown[:self.capacity] = a
+            self.arrays[k] = grown
+        self.capacity = new
+
+    def truncate(self, n: int):
+        """Keep the first ``n`` rows."""
+        self.arrays = {k: a[:n].copy() if n < a.shape[0] else a for k, a in self.arrays.items()}
