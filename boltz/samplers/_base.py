@@ -207,6 +207,49 @@ def check_buffer(arr, name: str, dtype, shape: tuple) -> np.ndarray:
     return arr
 
 
+def check_csr_chains(spins, streams, streams_tail: tuple, indptr, indices, data) -> None:
+    """Arguments of a CSR kernel (:mod:`~boltz.samplers.mrf`, :mod:`~boltz.samplers.cluster`)
+    checked so that no index can leave its array: ``spins`` (C, n) int8, ``streams``
+    ``(C, *streams_tail)`` uint64, ``indptr`` (n+1,) int64 non-decreasing from 0 to
+    ``nnz``, ``indices`` int64 in ``[0, n)``, ``data`` float64 of length ``nnz``.
+
+    Parameters
+    ----------
+    spins, streams : ndarray
+        The chains and their random streams (updated in place).
+    streams_tail : tuple of int
+        Trailing shape of ``streams`` after the chain axis.
+    indptr, indices, data : ndarray
+        The couplings in CSR form.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> check_csr_chains(np.ones((1, 2), np.int8), np.zeros(1, np.uint64), (),
+    ...                  np.array([0, 1, 2]), np.array([1, 0]), np.ones(2))
+    """
+    if not isinstance(spins, np.ndarray) or spins.ndim != 2:
+        raise TypeError("spins must be a 2-D int8 array (n_chains, n_sites)")
+    C, n = spins.shape
+    check_buffer(spins, "spins", np.int8, (C, n))
+    check_buffer(streams, "streams", np.uint64, (C, *streams_tail))
+    for name, arr, dtype in (("indptr", indptr, np.int64), ("indices", indices, np.int64),
+                             ("data", data, np.float64)):
+        if not isinstance(arr, np.ndarray) or arr.dtype != dtype or arr.ndim != 1:
+            raise TypeError(f"{name} must be a 1-D {np.dtype(dtype)} array")
+    if indptr.shape[0] != n + 1 or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+        raise ValueError(f"indptr must be non-decreasing from 0 with {n + 1} entries")
+    nnz = int(indptr[-1])
+    if indices.shape[0] != nnz or data.shape[0] != nnz:
+        raise ValueError(f"indices and data must hold indptr[-1] = {nnz} entries, got "
+                         f"{indices.shape[0]} and {data.shape[0]}")
+    if nnz and (indices.min() < 0 or indices.max() >= n):
+        raise ValueError(f"indices must lie in [0, {n})")
+
+
 def check_state(state, algorithm: str, site_shape: tuple, streams_shape=None, *,
                 packed: bool = False) -> ChainState:
     """Check that ``state`` belongs to sampler ``algorithm`` before any kernel touches it.
