@@ -196,3 +196,40 @@ def test_malformed_states_under_numba_boundscheck():
         r = _run(BOUNDSCHECK, NUMBA_BOUNDSCHECK="1", NUMBA_CACHE_DIR=cache)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "REFUSED 15" in r.stdout
+
+
+def test_public_csr_kernels_check_their_arrays():
+    from boltz.samplers._rng import make_streams
+    from boltz.samplers.cluster import swendsen_wang_sweeps, wolff_clusters
+    from boltz.samplers.mrf import chromatic_sweeps, colour_blocks, csr_sweeps, greedy_coloring
+
+    mrf = IsingLattice(4, beta=0.4).to_mrf()
+    indptr = np.asarray(mrf.indptr, np.int64)
+    indices = np.asarray(mrf.indices, np.int64)
+    data = np.asarray(mrf.data, np.float64)
+    spins = np.ones((2, 16), np.int8)
+    streams = make_streams(0, (2,))
+    betas = np.full(2, 0.4)
+    h = np.zeros(16)
+    wolff_clusters(spins, streams, indptr, indices, data, betas, 3)     # well formed: runs
+    bad_indices = indices.copy()
+    bad_indices[5] = 16
+    with pytest.raises(ValueError, match="indices must lie in"):
+        wolff_clusters(spins, streams, indptr, bad_indices, data, betas, 3)
+    with pytest.raises(ValueError, match="streams must have shape"):
+        swendsen_wang_sweeps(spins, streams[:1].copy(), indptr, indices, data, betas, 1)
+    with pytest.raises(ValueError, match="indptr"):
+        csr_sweeps(spins, streams, indptr[:-1].copy(), indices, data, h, betas, 1)
+    with pytest.raises(ValueError, match="padd"):
+        wolff_clusters(spins, streams, indptr, indices, data, betas, 1, padd=np.ones((1, 3)))
+    order, block_start, block_ptr = colour_blocks(greedy_coloring(indptr, indices))
+    n_blocks = block_start.shape[0] - 1
+    block_streams = make_streams(0, (2, n_blocks))
+    chromatic_sweeps(spins, block_streams, indptr, indices, data, h, betas, 1, order,
+                     block_start, block_ptr)
+    bad_order = order.copy()
+    bad_order[0] = -1
+    with pytest.raises(ValueError, match="order"):
+        chromatic_sweeps(spins, block_streams, indptr, indices, data, h, betas, 1, bad_order,
+                         block_start, block_ptr)
+    assert np.all(np.abs(spins) == 1)
