@@ -233,3 +233,22 @@ def test_public_csr_kernels_check_their_arrays():
         chromatic_sweeps(spins, block_streams, indptr, indices, data, h, betas, 1, bad_order,
                          block_start, block_ptr)
     assert np.all(np.abs(spins) == 1)
+
+
+def test_public_lattice_kernels_check_their_arrays():
+    from boltz.samplers.lattice import lattice_sweeps, multispin_observables, unpack_spins
+
+    words = np.zeros((1, 4, 4), np.uint64)
+    assert unpack_spins(words, 64).shape == (64, 4, 4)
+    with pytest.raises(ValueError, match="n_chains must be at most 64"):
+        unpack_spins(words, 65)
+    with pytest.raises(ValueError, match="n_chains must be at most 64"):
+        multispin_observables(words, 1000)
+    lat = IsingLattice(4, beta=0.4)
+    state = get_algorithm(lat, "gibbs").init(n_chains=2, seed=0)
+    lattice_sweeps(lat, state.spins, state.streams, state.betas, 2, "checkerboard_gibbs")
+    with pytest.raises(ValueError, match="state.streams must have shape"):
+        lattice_sweeps(lat, state.spins, state.streams[:1].copy(), state.betas, 1,
+                       "checkerboard_gibbs")
+    with pytest.raises(ValueError, match="kind"):
+        lattice_sweeps(lat, state.spins, state.streams, state.betas, 1, "wolff")
