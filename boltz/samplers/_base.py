@@ -154,15 +154,18 @@ def first_bad_spin(spins: np.ndarray) -> int:
     if _first_bad_spin_jit is None:
         from numba import njit
 
-        @njit(cache=True, nogil=True)
-        def _scan(a):
-            for i in range(a.shape[0]):
-                if a[i] != 1 and a[i] != -1:
-                    return i
-            return -1
+        @njit(nogil=True)
+        def _any_bad(u):
+            # branch-free, so it vectorises: (x + 1) & 0xFD is 0 exactly for x = -1, +1
+            acc = np.uint8(0)
+            for i in range(u.shape[0]):
+                acc |= np.uint8(u[i] + np.uint8(1)) & np.uint8(0xFD)
+            return acc != 0
 
-        _first_bad_spin_jit = _scan
-    return int(_first_bad_spin_jit(flat))
+        _first_bad_spin_jit = _any_bad
+    if not _first_bad_spin_jit(flat.view(np.uint8)):
+        return -1
+    return _first_bad_spin_py(flat)
 
 
 def check_buffer(arr, name: str, dtype, shape: tuple) -> np.ndarray:
