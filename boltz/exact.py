@@ -103,8 +103,12 @@ def all_states(n_variables: int, support=(0, 1), dtype=np.float64,
     >>> all_states(2).tolist()
     [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
     """
+    from ._resources import check_memory
+
     n = _check_n(n_variables, max_variables)
     sup = _check_support(support)
+    check_memory((1 << n) * (n * np.dtype(dtype).itemsize + 8), f"n_variables={n}",
+                 f"the table of all 2**{n} states")
     return _states_from_indices(np.arange(1 << n, dtype=np.int64), n, sup, dtype)
 
 
@@ -285,6 +289,10 @@ class ExactDistribution:
         self.n_variables = _check_n(n, max_variables)
         self.support = _check_support(sup)
         self._chunk = check_positive_int(chunk_size, "chunk_size")
+        from ._resources import check_memory
+
+        check_memory(3 * 8 * (1 << self.n_variables), f"n_variables={self.n_variables}",
+                     f"the log-probabilities of all 2**{self.n_variables} states")
         logw = np.empty(1 << self.n_variables, dtype=np.float64)
         for start, states in iter_state_chunks(self.n_variables, self.support, self._chunk,
                                                max_variables=max_variables):

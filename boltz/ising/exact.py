@@ -144,8 +144,12 @@ def kaufman_log_partition(L: int, M: int, beta: float, J: float = 1.0) -> float:
     M = check_positive_int(M, "M")
     beta = check_finite_scalar(beta, "beta")
     J = check_positive_scalar(J, "J", allow_zero=True)
+    from .._resources import check_memory
+
     K = beta * J
     N = L * M
+    # about six float64 arrays of 2L modes (the sums over r); M only scales them
+    check_memory(6 * 8 * 2 * L, f"L={L}", "Kaufman's 2L transfer-matrix modes")
     if K == 0:
         return N * math.log(2.0)
     if K < 0:

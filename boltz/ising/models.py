@@ -89,9 +89,15 @@ class IsingLattice(DiscreteDensity):
             raise ValueError(f"shape must have 1 or 2 sides, got {shape}")
         if any(s < 2 for s in shape):
             raise ValueError(f"every side of shape must be at least 2, got {shape}")
+        from .._resources import check_memory
+
+        n_sites = 1
+        for side in shape:
+            n_sites *= side          # Python ints: no overflow for huge sides
+        check_memory(8 * n_sites, f"shape={shape}", f"the {n_sites} sites' float64 field")
         self.shape = shape
         self.grid_shape = (1, shape[0]) if len(shape) == 1 else shape
-        self.n_variables = int(np.prod(shape))
+        self.n_variables = n_sites
         self.J = check_finite_scalar(J, "J")
         if np.ndim(h) == 0:
             self.h = check_finite_scalar(h, "h")

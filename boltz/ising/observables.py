@@ -335,6 +335,9 @@ def _resumed_state(alg, resume, device):
     return state
 
 
+_BURNIN_PIECE = 1 << 12
+
+
 def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
              n_burnin: int | None = None, n_chains: int = 1, seed=None,
              measure_every: int = 1, initial="random", correlation: bool = False,
@@ -358,7 +361,10 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
     file only with ``overwrite=True``); ``resume=PATH`` (or a ``ChainState``) starts
     from such a state instead of ``initial`` and ``seed`` (burn-in defaults to 0,
     Wolff keeps its calibration). Measurements of a run split this way are
-    bit-identical to one long run.
+    bit-identical to one long run. Any ``n_sweeps`` is accepted: the series grow
+    as they fill, and Ctrl-C (KeyboardInterrupt) after the first measurement stops
+    the run and returns the measurements made so far, with
+    ``info["interrupted"] = True`` and ``info["sweeps_done"]``.
 
     Example
     -------
@@ -383,6 +389,11 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
     geometry = lattice_geometry(model)
     if staggered and (geometry is None or geometry[2] is None):
         raise ValueError("staggered=True needs a bipartite lattice (even periodic sides)")
+    from .._resources import GrowingSeries, check_memory
+
+    # spins (int8, or bits), streams and a few float64 per chain, before init allocates them
+    check_memory(int(n_chains) * (int(model.n_variables) + 64), f"n_chains={n_chains}",
+                 f"{n_chains} chains of {model.n_variables} spins")
     alg = (get_algorithm(model, algorithm) if device is None
            else _torch_algorithm(model, algorithm, device))
     if resume is None:
@@ -407,7 +418,8 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
         flat = spins.reshape(spins.shape[0], -1)
         return hamiltonian(model, spins) / n, flat.mean(axis=1, dtype=np.float64), spins
 
-    iterator = range(n_sweeps // measure_every)
+    n_meas = n_sweeps // measure_every
+    iterator = range(n_meas)
     if progress:
         from tqdm.auto import tqdm
 
@@ -417,33 +429,63 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
         # burn-in by flipped spins, then fix the clusters per sweep from the equilibrium size
         calibrate_wolff(alg, state, n_clusters=100, burnin_sweeps=n_burnin)
     else:
-        alg.step(state, n_burnin)
-    n_meas = len(iterator)
-    energies = np.empty((n_meas, n_chains))
-    mags = np.empty((n_meas, n_chains))
+        # in pieces, so that Ctrl-C is seen between kernel calls (same chain as one call)
+        for done in range(0, n_burnin, _BURNIN_PIECE):
+            alg.step(state, min(_BURNIN_PIECE, n_burnin - done))
+    # the series grow as measurements arrive: a huge n_sweeps needs memory only for the
+    # part actually run (Ctrl-C keeps it)
+    widths = {"energies": (n_chains,), "mags": (n_chains,)}
+    if correlation and geometry is not None:
+        widths["structure"] = (n_chains, 2)
+    if staggered:
+        widths["stag"] = (n_chains,)
+    series = GrowingSeries(widths, n_meas, "n_sweeps/measure_every")
+    energies, mags = series["energies"], series["mags"]
+    structure, stag = series.get("structure"), series.get("stag")
     G = None
-    structure = (np.empty((n_meas, n_chains, 2)) if correlation and geometry is not None
-                 else None)
-    stag = np.empty((n_meas, n_chains)) if staggered else None
-    for t in iterator:
-        alg.step(state, measure_every)
-        e, m, spins = observe()
-        energies[t], mags[t] = e, m
-        if (correlation or staggered) and spins is None:
-            spins = alg.spins(state)[:n_chains]
-        if staggered:
-            stag[t] = staggered_magnetization(spins, geometry[2])
-        if correlation:
-            if structure is not None:
-                structure[t, :, 0], structure[t, :, 1] = structure_factors(spins, geometry[0],
-                                                                           geometry[1])
-            if lattice or geometry is None or geometry[0].shape[1] == 2:
-                shape = model.grid_shape if lattice else (
-                    (1, n) if geometry is None else (model.side, model.side))
-                g = spin_correlation(spins.reshape(spins.shape[0], *shape),
-                                     periodic=bool(getattr(model, "periodic", True)))
-                G = g if G is None else G + g
+    done = stepped = 0
+    interrupted = False
+    try:
+        for t in iterator:
+            alg.step(state, measure_every)
+            stepped = t + 1
+            e, m, spins = observe()
+            if t == series.capacity:
+                series.grow()
+                energies, mags = series["energies"], series["mags"]
+                structure, stag = series.get("structure"), series.get("stag")
+            energies[t], mags[t] = e, m
+            if (correlation or staggered) and spins is None:
+                spins = alg.spins(state)[:n_chains]
+            if staggered:
+                stag[t] = staggered_magnetization(spins, geometry[2])
+            if correlation:
+                if structure is not None:
+                    structure[t, :, 0], structure[t, :, 1] = structure_factors(spins, geometry[0],
+                                                                               geometry[1])
+                if lattice or geometry is None or geometry[0].shape[1] == 2:
+                    shape = model.grid_shape if lattice else (
+                        (1, n) if geometry is None else (model.side, model.side))
+                    g = spin_correlation(spins.reshape(spins.shape[0], *shape),
+                                         periodic=bool(getattr(model, "periodic", True)))
+                    G = g if G is None else G + g
+            done = t + 1
+    except KeyboardInterrupt:
+        if done == 0:
+            raise                   # nothing measured yet: there is no partial result
+        interrupted = True
+    finally:
+        if hasattr(iterator, "close"):
+            iterator.close()
+    series.truncate(done)
+    energies, mags = series["energies"], series["mags"]
+    structure, stag = series.get("structure"), series.get("stag")
+    n_meas = done
     info = {k: v for k, v in state.info.items() if k == "clusters_per_sweep"}
+    if interrupted:
+        info["interrupted"] = True
+        info["sweeps_done"] = n_burnin + stepped * measure_every   # what final_spins saw
+        info["measurements_done"] = done
     if checkpoint is not None:
         from ..samplers import save_state
 

@@ -102,6 +102,9 @@ def default_betas(n_betas: int = 14500) -> np.ndarray:
     Returns ``n_betas + 1`` values from 0 to 1 (``n_betas`` annealing steps).
     """
     n = check_positive_int(n_betas, "n_betas")
+    from .._resources import check_memory
+
+    check_memory(3 * 8 * (n + 1), f"n_betas={n}", "the annealing schedule (float64)")
     if n < 3:
         return np.linspace(0.0, 1.0, n + 1)
     n1 = max(1, round(n * 500 / 14500))
@@ -263,6 +266,7 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
     model._check_fitted()
     device = getattr(model, "device", None) if device == "model" else device
     n_runs = check_positive_int(n_runs, "n_runs")
+    model._check_chain_memory(n_runs, "n_runs")
     betas = _check_betas(betas, n_betas)
     rng = check_rng(seed)
     base = (base_rate_bias(model, data) if base_bias is None

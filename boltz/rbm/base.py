@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .._resources import check_memory
 from .._validation import (
     check_array,
     check_binary,
@@ -168,6 +169,9 @@ class RBMBase(RBMEstimatorMixin, Density):
         self._check_hyper()
         n_hidden = self._hidden_size()
         n_visible = check_positive_int(n_visible, "n_visible")
+        # W, its momentum and its gradient (float32), before any of them is allocated
+        check_memory(3 * 4 * n_visible * int(n_hidden), f"n_hidden={n_hidden}",
+                     f"the {n_visible}x{n_hidden} float32 weights, momentum and gradient")
         rng = self._rng() if seed is None else check_rng(seed)
         std = check_positive_scalar(self.init_std, "init_std", allow_zero=True)
         self.W_ = (std * rng.standard_normal((n_visible, n_hidden))).astype(np.float32)
@@ -349,6 +353,14 @@ class RBMBase(RBMEstimatorMixin, Density):
         pre = (h.astype(np.float32) @ self.W_.T).astype(np.float32)
         return self._sample_visible_from_pre(pre, rng)[0].astype(np.float64)
 
+    def _check_chain_memory(self, n_chains: int, name: str) -> None:
+        """ValueError (naming ``name``) when ``n_chains`` Gibbs chains cannot fit in memory:
+        visible float32/float64 copies and hidden activations per chain."""
+        per_chain = 16 * self.n_visible_ + 12 * int(self.n_hidden)
+        check_memory(per_chain * int(n_chains), f"{name}={n_chains}",
+                     f"{n_chains} chains of {self.n_visible_} visible and {self.n_hidden} "
+                     "hidden units")
+
     def gibbs(self, v, n_steps: int = 1, seed=None, return_hidden: bool = False,
               progress: bool = False, device="model"):
         """Run ``n_steps`` sweeps of block Gibbs ``h ~ p(h|v)``, ``v ~ p(v|h)`` from ``v``.
@@ -373,6 +385,8 @@ class RBMBase(RBMEstimatorMixin, Density):
 
         rng = check_rng(seed)
         n_steps = check_positive_int(n_steps, "n_steps")
+        if isinstance(v, np.ndarray) and v.ndim == 2:
+            self._check_chain_memory(v.shape[0], "v.shape[0]")
         v32 = self._check_visible(v).astype(np.float32)
         bk = get_backend(getattr(self, "device", None) if device == "model" else device)
         stream = bk.stream(rng)

@@ -365,6 +365,7 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self._check_fitted()
         rng = check_rng(seed)
         n = check_positive_int(n, "n")
+        self._check_chain_memory(n, "n")
         if init is None:
             h0 = np.zeros((n, self.n_hidden_), np.float32)
             init, _ = self._sample_visible_from_pre(h0 @ self.W_.T, rng)

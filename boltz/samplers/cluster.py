@@ -33,6 +33,8 @@ from ._base import (
     ChainState,
     SamplingAlgorithm,
     check_betas,
+    check_csr_chains,
+    check_state,
     check_sweeps,
     initial_spins,
     parallel_ok,
@@ -157,28 +159,45 @@ def bond_probabilities(data, betas) -> np.ndarray:
     return -np.expm1(-2.0 * rows[:, None] * np.abs(np.asarray(data))[None, :])
 
 
-def wolff_clusters(spins, streams, indptr, indices, data, betas, n_clusters, padd=None):
+def _check_padd(padd, C, nnz):
+    if (not isinstance(padd, np.ndarray) or padd.dtype != np.float64 or padd.ndim != 2
+            or padd.shape[0] not in (1, C) or padd.shape[1] != nnz):
+        raise ValueError(f"padd must be a float64 array of shape (1 or {C}, {nnz})")
+
+
+def wolff_clusters(spins, streams, indptr, indices, data, betas, n_clusters, padd=None,
+                   *, _trusted=False):
     """In place: ``n_clusters`` Wolff cluster flips per chain; returns spins flipped per chain.
 
     ``padd`` (from :func:`bond_probabilities`) may be passed to skip recomputing it.
+    Every array is checked first (``_trusted``: the caller built them).
     """
+    if not _trusted:
+        check_csr_chains(spins, streams, (), indptr, indices, data)
     C, n = spins.shape
     padd = bond_probabilities(data, betas) if padd is None else padd
+    _check_padd(padd, C, data.shape[0])
     kernel = _wolff_clusters_par if parallel_ok(C, C * n_clusters * 64) else _wolff_clusters_ser
     return kernel(spins, streams, indptr, indices, data, padd, n_clusters)
 
 
-def swendsen_wang_sweeps(spins, streams, indptr, indices, data, betas, n_sweeps, padd=None):
-    """In place: ``n_sweeps`` Swendsen–Wang updates of every chain."""
+def swendsen_wang_sweeps(spins, streams, indptr, indices, data, betas, n_sweeps, padd=None,
+                         *, _trusted=False):
+    """In place: ``n_sweeps`` Swendsen–Wang updates of every chain (arrays checked first
+    unless ``_trusted``)."""
+    if not _trusted:
+        check_csr_chains(spins, streams, (), indptr, indices, data)
     C, n = spins.shape
     padd = bond_probabilities(data, betas) if padd is None else padd
+    _check_padd(padd, C, data.shape[0])
     kernel = (_swendsen_wang_sweeps_par if parallel_ok(C, C * n * n_sweeps)
               else _swendsen_wang_sweeps_ser)
     kernel(spins, streams, indptr, indices, data, padd, n_sweeps)
 
 
 def _cached_padd(state, data):
-    key = state.betas.tobytes()
+    # keyed on the bonds too: a cached row from another model would index past its end
+    key = (state.betas.tobytes(), id(data), data.shape[0])
     if state.info.get("_padd_key") != key:
         state.info["_padd"] = bond_probabilities(data, state.betas)
         state.info["_padd_key"] = key
@@ -227,11 +246,17 @@ def wolff(model, clusters_per_sweep: int | None = None) -> SamplingAlgorithm:
         raise ValueError(f"clusters_per_sweep must be a positive integer, got {cps}")
 
     def step(state, n_sweeps=1):
+        check_state(state, "wolff", (n,), lambda c: (c,))
+        cps_now = state.info.get("clusters_per_sweep")
+        if (isinstance(cps_now, bool) or not isinstance(cps_now, (int, np.integer))
+                or cps_now < 1):
+            raise ValueError("state.info['clusters_per_sweep'] must be a positive integer, "
+                             f"got {cps_now!r}")
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
             flipped = wolff_clusters(state.spins, state.streams, indptr, indices, data,
                                      state.betas, n_sweeps * state.info["clusters_per_sweep"],
-                                     _cached_padd(state, data))
+                                     _cached_padd(state, data), _trusted=True)
             state.info["flipped"] = state.info.get("flipped", 0) + flipped
             state.info["clusters"] = (state.info.get("clusters", 0)
                                       + n_sweeps * state.info["clusters_per_sweep"])
@@ -278,10 +303,11 @@ def swendsen_wang(model) -> SamplingAlgorithm:
     n = int(np.prod(site_shape))
 
     def step(state, n_sweeps=1):
+        check_state(state, "swendsen_wang", (n,), lambda c: (c,))
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
             swendsen_wang_sweeps(state.spins, state.streams, indptr, indices, data, state.betas,
-                                 n_sweeps, _cached_padd(state, data))
+                                 n_sweeps, _cached_padd(state, data), _trusted=True)
         return state
 
     return SamplingAlgorithm("swendsen_wang", _init(model, n, site_shape, {}), step,

@@ -47,6 +47,7 @@ from ._base import (
     ChainState,
     SamplingAlgorithm,
     check_betas,
+    check_state,
     check_sweeps,
     initial_spins,
 )
@@ -452,6 +453,7 @@ def image_gibbs(field, coupling: float, neighbourhood: int = 4) -> SamplingAlgor
         return ChainState(spins, streams, betas)
 
     def step(state, n_sweeps=1):
+        check_state(state, "image_gibbs", (H, W), lambda c: (c, H))
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
             with np.errstate(divide="ignore"):

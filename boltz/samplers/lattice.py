@@ -46,6 +46,7 @@ from ._base import (
     ChainState,
     SamplingAlgorithm,
     check_betas,
+    check_state,
     check_sweeps,
     initial_spins,
     parallel_ok,
@@ -327,7 +328,19 @@ def _colour_split_ok(model) -> bool:
 
 
 def lattice_sweeps(model, spins, streams, betas, n_sweeps, kind):
-    """Run ``n_sweeps`` sweeps of ``kind`` in place on ``spins`` (n_chains, Lx, Ly)."""
+    """Run ``n_sweeps`` sweeps of ``kind`` in place on ``spins`` (n_chains, Lx, Ly)
+    (``streams`` (n_chains, Lx) uint64, ``betas`` (n_chains,) float64; checked first)."""
+    check_state(ChainState(spins, streams, betas), kind, tuple(model.grid_shape),
+                lambda c: (c, model.grid_shape[0]))
+    if kind not in ("random_scan_metropolis", "checkerboard_metropolis", "checkerboard_gibbs"):
+        raise ValueError("kind must be 'random_scan_metropolis', 'checkerboard_metropolis' or "
+                         f"'checkerboard_gibbs', got {kind!r}")
+    n_sweeps = check_sweeps(n_sweeps)
+    if n_sweeps:
+        _lattice_sweeps(model, spins, streams, betas, n_sweeps, kind)
+
+
+def _lattice_sweeps(model, spins, streams, betas, n_sweeps, kind):
     J, field, uniform, periodic, vertical = _lattice_params(model)
     C, Lx, Ly = spins.shape
     if kind == "random_scan_metropolis":
@@ -371,9 +384,10 @@ def _single_spin_algorithm(model, kind):
         return ChainState(spins, streams, betas)
 
     def step(state, n_sweeps=1):
+        check_state(state, kind, site_shape, lambda c: (c, site_shape[0]))
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
-            lattice_sweeps(model, state.spins, state.streams, state.betas, n_sweeps, kind)
+            _lattice_sweeps(model, state.spins, state.streams, state.betas, n_sweeps, kind)
         return state
 
     return SamplingAlgorithm(kind, init, step, lambda state: state.spins)

@@ -38,6 +38,8 @@ from ._base import (
     ChainState,
     SamplingAlgorithm,
     check_betas,
+    check_csr_chains,
+    check_state,
     check_sweeps,
     initial_spins,
     parallel_ok,
@@ -200,27 +202,61 @@ def colour_blocks(colours, block: int = BLOCK):
     return order, np.asarray(starts, dtype=np.int64), np.asarray(ptr, dtype=np.int64)
 
 
+def _check_field_betas(h, betas, C, n):
+    if not isinstance(h, np.ndarray) or h.dtype != np.float64 or h.shape != (n,):
+        raise ValueError(f"h must be a float64 array of shape ({n},)")
+    if not isinstance(betas, np.ndarray) or betas.dtype != np.float64 or betas.shape != (C,):
+        raise ValueError(f"betas must be a float64 array of shape ({C},)")
+
+
 def csr_sweeps(spins, streams, indptr, indices, data, h, betas, n_sweeps, gibbs=True,
-               random_scan=False):
+               random_scan=False, *, _trusted=False):
     """In place: ``n_sweeps`` single-site sweeps (Gibbs or Metropolis) of every chain.
 
     ``spins`` (n_chains, n) int8, ``streams`` (n_chains,) uint64, CSR couplings,
     field ``h`` (n,), ``betas`` (n_chains,). Chains run in parallel when large enough.
+    Every array is checked first (``_trusted``: the caller built them).
     """
+    if not _trusted:
+        check_csr_chains(spins, streams, (), indptr, indices, data)
+        _check_field_betas(h, betas, *spins.shape)
     C, n = spins.shape
     kernel = _csr_sweeps_par if parallel_ok(C, C * (n + data.shape[0]) * n_sweeps) \
         else _csr_sweeps_ser
     kernel(spins, streams, indptr, indices, data, h, betas, n_sweeps, gibbs, random_scan)
 
 
+def _check_blocks(order, block_start, block_ptr, n):
+    for name, arr in (("order", order), ("block_start", block_start), ("block_ptr", block_ptr)):
+        if not isinstance(arr, np.ndarray) or arr.dtype != np.int64 or arr.ndim != 1:
+            raise TypeError(f"{name} must be a 1-D int64 array")
+    if order.shape != (n,) or (n and (order.min() < 0 or order.max() >= n)):
+        raise ValueError(f"order must hold {n} site indices in [0, {n})")
+    n_blocks = block_start.shape[0] - 1
+    if (n_blocks < 1 or block_start[0] != 0 or block_start[-1] > n
+            or np.any(np.diff(block_start) < 0)):
+        raise ValueError(f"block_start must be non-decreasing from 0 to at most {n}")
+    if (block_ptr.shape[0] < 2 or block_ptr[0] != 0 or block_ptr[-1] > n_blocks
+            or np.any(np.diff(block_ptr) < 0)):
+        raise ValueError(f"block_ptr must be non-decreasing from 0 to at most {n_blocks}")
+    return n_blocks
+
+
 def chromatic_sweeps(spins, streams, indptr, indices, data, h, betas, n_sweeps, order,
-                     block_start, block_ptr):
+                     block_start, block_ptr, *, _trusted=False):
     """In place: heat-bath over colour classes (see :func:`colour_blocks`).
 
     ``order[block_start[b]:block_start[b+1]]`` are the sites of block ``b``;
     blocks ``block_ptr[col]:block_ptr[col+1]`` make up colour ``col``;
     ``streams`` has shape ``(n_chains, n_blocks)``. Blocks of one colour run in parallel.
+    Every array is checked first (``_trusted``: the caller built them).
     """
+    if not _trusted:
+        if not isinstance(spins, np.ndarray) or spins.ndim != 2:
+            raise TypeError("spins must be a 2-D int8 array (n_chains, n_sites)")
+        n_blocks = _check_blocks(order, block_start, block_ptr, spins.shape[1])
+        check_csr_chains(spins, streams, (n_blocks,), indptr, indices, data)
+        _check_field_betas(h, betas, *spins.shape)
     C, n = spins.shape
     n_colours = block_ptr.shape[0] - 1
     kernel = (_chromatic_sweeps_par
@@ -252,15 +288,17 @@ def _single_site(model, gibbs, scan):
     if scan not in ("systematic", "random"):
         raise ValueError(f"scan must be 'systematic' or 'random', got {scan!r}")
     indptr, indices, data, h = _csr(model)
+    n_sites = int(model.n_variables)
+    name = ("gibbs" if gibbs else "metropolis") + ("" if scan == "systematic" else "_random")
 
     def step(state, n_sweeps=1):
+        check_state(state, name, (n_sites,), lambda c: (c, 1))
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
             csr_sweeps(state.spins, state.streams[:, 0], indptr, indices, data, h, state.betas,
-                       n_sweeps, gibbs, scan == "random")
+                       n_sweeps, gibbs, scan == "random", _trusted=True)
         return state
 
-    name = ("gibbs" if gibbs else "metropolis") + ("" if scan == "systematic" else "_random")
     return SamplingAlgorithm(name, _init_factory(model, 1), step, lambda s: s.spins)
 
 
@@ -289,11 +327,14 @@ def chromatic_gibbs(model, colours=None) -> SamplingAlgorithm:
                          "colour with a neighbour")
     order, block_start, block_ptr = colour_blocks(colours)
 
+    n_sites, n_blocks = int(model.n_variables), block_start.shape[0] - 1
+
     def step(state, n_sweeps=1):
+        check_state(state, "chromatic_gibbs", (n_sites,), lambda c: (c, n_blocks))
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
             chromatic_sweeps(state.spins, state.streams, indptr, indices, data, h, state.betas,
-                             n_sweeps, order, block_start, block_ptr)
+                             n_sweeps, order, block_start, block_ptr, _trusted=True)
         return state
 
     alg = SamplingAlgorithm("chromatic_gibbs", _init_factory(model, block_start.shape[0] - 1),

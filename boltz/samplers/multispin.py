@@ -22,11 +22,13 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .._validation import check_rng
+from .._validation import check_positive_int, check_rng
 from ._base import (
     ChainState,
     SamplingAlgorithm,
     check_betas,
+    check_buffer,
+    check_state,
     check_sweeps,
     initial_spins,
     parallel_ok,
@@ -208,14 +210,27 @@ def pack_spins(spins) -> np.ndarray:
     return _pack_kernel(spins, -(-spins.shape[0] // 64))
 
 
+def _check_words(words, n_chains):
+    """``words`` (G, Lx, Ly) uint64 holding ``n_chains`` lanes (1 <= n_chains <= 64 G)."""
+    words = np.ascontiguousarray(words, dtype=np.uint64)
+    if words.ndim != 3:
+        raise ValueError(f"words must have shape (n_groups, Lx, Ly), got {words.shape}")
+    n_chains = check_positive_int(n_chains, "n_chains")
+    if n_chains > 64 * words.shape[0]:
+        raise ValueError(f"n_chains must be at most 64 * {words.shape[0]} = "
+                         f"{64 * words.shape[0]} for these words, got {n_chains}")
+    return words, n_chains
+
+
 def unpack_spins(words, n_chains: int) -> np.ndarray:
     """Inverse of :func:`pack_spins`: ``(n_chains, Lx, Ly)`` int8 spins."""
-    return _unpack_kernel(np.ascontiguousarray(words, dtype=np.uint64), int(n_chains))
+    return _unpack_kernel(*_check_words(words, n_chains))
 
 
 def multispin_observables(words, n_chains: int, J: float = 1.0):
     """Energy ``H`` and magnetisation ``sum s`` of each packed replica (h = 0, periodic)."""
-    anti, up = _multispin_observables_kernel(words, int(n_chains))
+    words, n_chains = _check_words(words, n_chains)
+    anti, up = _multispin_observables_kernel(words, n_chains)
     n_sites = words.shape[1] * words.shape[2]
     n_bonds = 2 * n_sites
     energy = -J * (n_bonds - 2.0 * anti)
@@ -285,6 +300,10 @@ def multispin_metropolis(model) -> SamplingAlgorithm:
         return ChainState(words, streams, betas, {"p_int": thresholds(group_betas)})
 
     def step(state, n_sweeps=1):
+        check_state(state, "multispin_metropolis", site_shape, lambda g: (g, site_shape[0]),
+                    packed=True)
+        check_buffer(state.info.get("p_int"), "state.info['p_int']", np.uint64,
+                     (state.spins.shape[0], 2))
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
             import numba

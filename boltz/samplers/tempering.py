@@ -89,11 +89,36 @@ def parallel_tempering(model, betas, base: str = "gibbs") -> ParallelTempering:
                 "accepted": np.zeros(K - 1), "attempted": np.zeros(K - 1)}
         return ChainState(inner.spins, inner.streams, inner.betas, info)
 
+    def check(state):
+        if not isinstance(state, ChainState) or not isinstance(state.info, dict):
+            raise TypeError(f"state must be a ChainState made by parallel_tempering's init, "
+                            f"got {type(state).__name__}")
+        inner = state.info.get("inner")
+        if not isinstance(inner, ChainState):
+            raise TypeError("state.info['inner'] must be the base sampler's ChainState, got "
+                            f"{type(inner).__name__} (a state from another sampler?)")
+        n = inner.betas.shape[0] if isinstance(inner.betas, np.ndarray) else 0
+        chain_at = state.info.get("chain_at")
+        if (not isinstance(chain_at, np.ndarray) or chain_at.dtype.kind not in "iu"
+                or chain_at.ndim != 2 or chain_at.shape[1] != K or chain_at.size != n):
+            raise ValueError(f"state.info['chain_at'] must be an integer array of shape "
+                             f"(n_replicas, {K}) covering the {n} inner chains")
+        if not np.array_equal(np.sort(chain_at, axis=None), np.arange(n)):
+            raise ValueError("state.info['chain_at'] must be a permutation of the chain indices")
+        for key in ("accepted", "attempted"):
+            value = state.info.get(key)
+            if not isinstance(value, np.ndarray) or value.shape != (K - 1,):
+                raise ValueError(f"state.info[{key!r}] must be an array of shape ({K - 1},)")
+        if not isinstance(state.info.get("rng"), np.random.Generator):
+            raise TypeError("state.info['rng'] must be a numpy Generator")
+        if state.info.get("parity") not in (0, 1):
+            raise ValueError("state.info['parity'] must be 0 or 1")
+        return inner, chain_at, state.info["rng"]
+
     def step(state, n_sweeps=1):
+        inner, chain_at, rng = check(state)
+        alg.step(inner, 0)                     # the base sampler checks its own state
         n_sweeps = check_sweeps(n_sweeps)
-        inner = state.info["inner"]
-        chain_at = state.info["chain_at"]
-        rng = state.info["rng"]
         for _ in range(n_sweeps):
             alg.step(inner, 1)
             energy = hamiltonian(model, alg.spins(inner))

@@ -189,6 +189,67 @@ def _generator(rng, device):
     return gen
 
 
+def check_torch_state(state, algorithm, shape, dtype, device, spin_values=True):
+    """Check a torch sampler's state before a sweep: ``betas`` (float64, finite, >= 0),
+    ``spins`` (a ``dtype`` tensor of ``shape(n_chains)`` on ``device``, values ±1 unless
+    packed) and a ``torch.Generator`` in ``info["generator"]``.
+
+    Parameters
+    ----------
+    state : ChainState
+        The state passed to ``step``.
+    algorithm : str
+        The sampler's name, for messages.
+    shape : callable
+        ``n_chains -> `` expected spins shape.
+    dtype : torch.dtype
+        Expected spins dtype.
+    device : torch.device
+        The sampler's device.
+    spin_values : bool
+        Check that the spins are ±1.
+
+    Returns
+    -------
+    ChainState
+        ``state`` itself.
+
+    Examples
+    --------
+    >>> from boltz.ising import IsingLattice
+    >>> alg = torch_checkerboard(IsingLattice(4, beta=0.3))
+    >>> alg.step(alg.init(n_chains=2, seed=0), 0).n_chains
+    2
+    """
+    import torch
+
+    if not isinstance(state, ChainState) or not isinstance(state.info, dict):
+        raise TypeError(f"state must be a ChainState made by {algorithm}.init, "
+                        f"got {type(state).__name__}")
+    betas = state.betas
+    if not isinstance(betas, np.ndarray) or betas.dtype != np.float64 or betas.ndim != 1 \
+            or betas.shape[0] == 0:
+        raise TypeError("state.betas must be a non-empty 1-D float64 numpy array")
+    if not np.all(np.isfinite(betas)) or np.any(betas < 0):
+        raise ValueError("state.betas must be finite and >= 0")
+    s = state.spins
+    expected = tuple(shape(betas.shape[0]))
+    if not isinstance(s, torch.Tensor) or s.dtype != dtype:
+        got = f"{s.dtype} tensor" if isinstance(s, torch.Tensor) else type(s).__name__
+        raise TypeError(f"state.spins must be a torch {dtype} tensor (use the algorithm's "
+                        f"restore for a numpy state), got {got}")
+    if tuple(s.shape) != expected or s.device.type != torch.device(device).type:
+        raise ValueError(f"state.spins must have shape {expected} on {device}, "
+                         f"got {tuple(s.shape)} on {s.device} (a state from another sampler?)")
+    if not s.is_contiguous():
+        raise ValueError("state.spins must be contiguous")
+    if spin_values and bool(((s != 1) & (s != -1)).any()):
+        raise ValueError("state.spins must hold -1 or +1")
+    if not isinstance(state.info.get("generator"), torch.Generator):
+        raise TypeError("state.info['generator'] must be a torch.Generator")
+    return state
+
+
 def state_to_numpy(state) -> ChainState:
     """A torch sampler's state as numpy arrays (spins, generator state, betas), e.g. to
     save with :func:`~boltz.samplers.save_state` (the algorithm's ``restore`` takes it back).
@@ -286,6 +347,14 @@ def torch_checkerboard(model, kind: str = "metropolis", device="cpu", dtype="flo
         return device_state(spins, betas, _generator(rng, dev))
 
     def step(state, n_sweeps=1):
+        check_torch_state(state, f"torch_{kind}", lambda c: (c, *site_shape), torch.int8, dev)
+        C = state.betas.shape[0]
+        beta_t = state.info.get("beta_t")
+        if not isinstance(beta_t, torch.Tensor) or tuple(beta_t.shape) != (C, 1, 1):
+            raise ValueError(f"state.info['beta_t'] must be a ({C}, 1, 1) tensor")
+        table = state.info.get("table")
+        if uniform_h and (not isinstance(table, torch.Tensor) or tuple(table.shape) != (C, 18)):
+            raise ValueError(f"state.info['table'] must be a ({C}, 18) tensor")
         n_sweeps = check_sweeps(n_sweeps)
         gen, beta, table = state.info["generator"], state.info["beta_t"], state.info["table"]
         s = state.spins

@@ -30,7 +30,12 @@ import numpy as np
 from .._validation import check_positive_int, check_rng
 from ._base import ChainState, check_betas, check_sweeps, initial_spins
 from .multispin import _probability_bits, multispin_supported, pack_spins, unpack_spins
-from .torch_lattice import TorchLatticeAlgorithm, _generator, resolve_device
+from .torch_lattice import (
+    TorchLatticeAlgorithm,
+    _generator,
+    check_torch_state,
+    resolve_device,
+)
 
 __all__ = ["torch_multispin"]
 
@@ -192,6 +197,17 @@ def torch_multispin(model, device="cpu", dense_digits: int = 12) -> TorchLattice
         return device_state(pack_spins(spins), betas, n, gen)
 
     def step(state, n_sweeps=1):
+        check_torch_state(state, "torch_multispin", lambda c: (-(-c // 64), Lx, Ly),
+                          torch.int64, dev, spin_values=False)
+        G = state.spins.shape[0]
+        digits = state.info.get("digits")
+        if (not isinstance(digits, tuple) or len(digits) != 2
+                or any(not isinstance(d, torch.Tensor) or tuple(d.shape) != (_DIGITS, G, 1)
+                       for d in digits)):
+            raise ValueError(f"state.info['digits'] must be two ({_DIGITS}, {G}, 1) tensors")
+        n_rep = state.info.get("n_replicas")
+        if not isinstance(n_rep, int) or not 0 < n_rep <= 64 * G:
+            raise ValueError(f"state.info['n_replicas'] must be an integer in [1, {64 * G}]")
         n_sweeps = check_sweeps(n_sweeps)
         gen = state.info["generator"]
         b1, b2 = state.info["digits"]
