@@ -22,6 +22,7 @@ from ._common import (
     add_json_option,
     add_output_options,
     close_figure,
+    input_paths,
     prepare_output,
     report,
     with_progress,
@@ -220,7 +221,7 @@ def run(args) -> int:
     if args.action == "train":
         params = train_params(args)
         _check_schedule(params)
-        out = prepare_output(args.out, args.overwrite, (".npz",))
+        out = prepare_output(args.out, args.overwrite, (".npz",), inputs=input_paths(args))
         dynamic = params["binarize"] == "dynamic"
         x = _load_data(args.data, args.split, args.max_samples, grey=dynamic)
         dbm = DeepBoltzmannMachine(**params, seed=args.seed, device=args.device,
@@ -269,7 +270,7 @@ def run(args) -> int:
     # sample
     import numpy as np
 
-    out = prepare_output(args.out, args.overwrite, (".png", ".npy"))
+    out = prepare_output(args.out, args.overwrite, (".png", ".npy"), inputs=input_paths(args))
     probs = with_progress(dbm.gibbs_sample, not args.quiet, n=args.n, n_steps=args.steps,
                           seed=args.seed)
     if out.suffix == ".npy":

@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
 
         if args.chains < 10:
             raise ValueError(f"--chains must be at least 10, got {args.chains}")
-        plot = prepare_output(args.plot, args.overwrite, (".png",)) if args.plot else None
+        plot = (prepare_output(args.plot, args.overwrite, (".png",), option="--plot")
+                if args.plot else None)
         out = score_pitfall(n_chains=args.chains, seed=args.seed,
                             progress=not args.no_progress)
         lang, ann = out["langevin_fraction"], out["annealed_fraction"]
@@ -131,14 +132,16 @@ def _train(args) -> int:
     from boltz.deep.toy import make_toy
     from boltz.deep.training import save_checkpoint
 
-    for flag in ("steps", "grid", "samples", "sample_steps"):
+    for flag in ("steps", "batch_size", "grid", "samples", "sample_steps"):
         if getattr(args, flag) < 1:
             raise ValueError(f"--{flag.replace('_', '-')} must be positive, "
                              f"got {getattr(args, flag)}")
     figure = prepare_output(args.out or default_out("ebm", f"{args.density}_{args.objective}.png"),
                             args.overwrite, (".png",))
-    checkpoint = (prepare_output(args.checkpoint, args.overwrite) if args.checkpoint
-                  else None)
+    checkpoint = (prepare_output(args.checkpoint, args.overwrite, option="--checkpoint")
+                  if args.checkpoint else None)
+    if checkpoint is not None and checkpoint.resolve() == figure.resolve():
+        raise ValueError(f"--checkpoint and --out are the same file ({figure}); give two paths")
     toy = make_toy(args.density)
     model, res = train_toy(args.density, args.objective, n_steps=args.steps,
                            batch_size=args.batch_size, lr=args.lr, seed=args.seed,

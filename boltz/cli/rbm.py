@@ -21,6 +21,7 @@ from ._common import (
     add_json_option,
     add_output_options,
     close_figure,
+    input_paths,
     prepare_output,
     report,
     with_progress,
@@ -182,7 +183,7 @@ def _train(args):
         raise ValueError(f"--preset {args.preset} is for kind {kind!r}; the CLI trains "
                          "bernoulli or gaussian RBMs")
     _check_schedule(settings)
-    out = prepare_output(args.out, args.overwrite, (".npz",))
+    out = prepare_output(args.out, args.overwrite, (".npz",), inputs=input_paths(args))
     dynamic = settings.get("binarize") == "dynamic"
     X = _load_data(args.data, "train", args.subset, grey=dynamic)
     cls = BernoulliRBM if kind == "bernoulli" else GaussianBernoulliRBM
@@ -235,7 +236,7 @@ def _sample(args):
 
     from ..rbm import load_rbm
 
-    out = prepare_output(args.out, args.overwrite, (".png", ".npy"))
+    out = prepare_output(args.out, args.overwrite, (".png", ".npy"), inputs=input_paths(args))
     model = load_rbm(args.model)
     samples = with_progress(model.sample, not args.quiet, n=args.n, seed=args.seed,
                             n_steps=args.steps)

@@ -200,6 +200,9 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
     n_steps = check_positive_int(n_steps, "n_steps")
     batch_size = check_positive_int(batch_size, "batch_size")
     lr = check_positive_scalar(lr, "lr")
+    weight_decay = check_positive_scalar(weight_decay, "weight_decay", allow_zero=True)
+    if grad_clip is not None:
+        grad_clip = check_positive_scalar(grad_clip, "grad_clip")
     check_choice(on_divergence, "on_divergence", ("raise", "stop"))
     check_choice(lr_schedule, "lr_schedule", ("constant", "cosine"))
     if checkpoint_every is not None:

@@ -204,6 +204,9 @@ class RBMEstimatorMixin:
         ``log_z_`` (note AIS tends to underestimate ``log Z``, so these
         log-likelihoods lean optimistic).
         """
+        from .._checks import check_optional_finite
+
+        log_z = check_optional_finite(log_z, "log_z")
         if log_z is None:
             from .limits import AUTO_EXACT_UNITS
 
