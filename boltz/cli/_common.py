@@ -144,12 +144,12 @@ def prepare_output(path, overwrite: bool, suffixes=None, inputs=(), option: str 
     path = Path(path)
     if str(path) in ("", "."):
         raise ValueError(f"{option} must name a file, got {str(path)!r}")
-    if suffixes and path.suffix not in suffixes:
-        raise ValueError(f"{option} must end in {' or '.join(suffixes)}, got {str(path)!r}")
     for source in inputs:
         if _same_file(path, Path(source)):
             raise ValueError(f"{option} {path} is an input file of this command; it is never "
                              "overwritten (give another output path)")
+    if suffixes and path.suffix not in suffixes:
+        raise ValueError(f"{option} must end in {' or '.join(suffixes)}, got {str(path)!r}")
     if path.is_dir():
         raise IsADirectoryError(f"{option} {path} is a directory; give a file name")
     if path.exists() and not overwrite:
@@ -221,7 +221,7 @@ def error_message(exc: BaseException) -> str:
 
     Examples
     --------
-    >>> error_message(ValueError("--n must be positive,\n got 0"))
+    >>> error_message(ValueError("--n must be positive,  got 0"))
     '--n must be positive, got 0'
     >>> error_message(MemoryError())
     'out of memory (MemoryError)'
@@ -252,6 +252,46 @@ def with_progress(fn, show: bool, **kwargs):
     if "progress" in inspect.signature(fn).parameters:
         kwargs["progress"] = show
     return fn(**kwargs)
+
+
+def save_array(path, array) -> None:
+    """``np.save`` to ``path`` atomically (fsync'ed; no partial or temporary file on failure).
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> p = Path(tempfile.mkdtemp()) / "a.npy"
+    >>> save_array(p, np.arange(3)); np.load(p).tolist()
+    [0, 1, 2]
+    """
+    import numpy as np
+
+    from ..io import atomic_write
+
+    with atomic_write(path) as f:
+        np.save(f, array)
+
+
+def save_figure(fig, path, **kwargs) -> None:
+    """``fig.savefig`` to ``path`` atomically, in the format its suffix names, then close it.
+
+    Examples
+    --------
+    >>> import tempfile, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> p = Path(tempfile.mkdtemp()) / "f.png"
+    >>> save_figure(plt.figure(), p); p.stat().st_size > 0
+    True
+    """
+    from ..io import atomic_write
+
+    path = Path(path)
+    try:
+        with atomic_write(path) as f:
+            fig.savefig(f, format=path.suffix.lstrip(".") or "png", **kwargs)
+    finally:
+        close_figure(fig)
 
 
 def close_figure(fig) -> None:

@@ -21,10 +21,11 @@ from ..dbm.presets import get_preset, preset_names
 from ._common import (
     add_json_option,
     add_output_options,
-    close_figure,
     input_paths,
     prepare_output,
     report,
+    save_array,
+    save_figure,
     with_progress,
 )
 
@@ -268,13 +269,12 @@ def run(args) -> int:
         report(args, lines, result)
         return 0
     # sample
-    import numpy as np
 
     out = prepare_output(args.out, args.overwrite, (".png", ".npy"), inputs=input_paths(args))
     probs = with_progress(dbm.gibbs_sample, not args.quiet, n=args.n, n_steps=args.steps,
                           seed=args.seed)
     if out.suffix == ".npy":
-        np.save(out, probs)
+        save_array(out, probs)
     else:
         import matplotlib
 
@@ -287,8 +287,7 @@ def run(args) -> int:
         fig = plot_samples(probs, shape=shape)
         fig.suptitle(f"{args.n} samples of {args.model} after {args.steps} Gibbs sweeps "
                      "(visible probabilities)")
-        fig.savefig(out)
-        close_figure(fig)
+        save_figure(fig, out)
     lines = [f"drew {args.n} samples by {args.steps} block-Gibbs sweeps from {args.model}; "
              f"wrote {out}"]
     report(args, lines, {"samples": str(out), "n": int(probs.shape[0])})

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ._common import add_json_option, default_out, prepare_output, report
+from ._common import add_json_option, default_out, prepare_output, report, save_figure
 
 __all__ = ["register", "run"]
 
@@ -109,7 +109,6 @@ def _run_demo(out_dir: Path, args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
     from ..datasets import binary_image
@@ -159,8 +158,7 @@ def _run_demo(out_dir: Path, args) -> int:
                   f"   {dt:.3f} s", flush=True)
     fig = plot_restorations(noisy, results, truth=clean, noisy_energy=model.energy_image(noisy))
     figure = out_dir / "denoise_demo.png"
-    fig.savefig(figure, dpi=100)
-    plt.close(fig)
+    save_figure(fig, figure, dpi=100)
     write_binary_image(out_dir / "noisy.png", noisy)
     write_binary_image(out_dir / "restored_map.png", results[2].labels)
     summary["figure"] = str(figure)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_json_option, close_figure, default_out, prepare_output, report
+from ._common import add_json_option, default_out, prepare_output, report, save_figure
 
 DENSITIES = ("eight_gaussians", "two_moons", "rings", "checkerboard", "swiss_roll", "pinwheel")
 OBJECTIVES = ("cd", "pcd", "sm", "dsm", "ssm", "nce")
@@ -114,8 +114,7 @@ def run(args: argparse.Namespace) -> int:
             from ..plotting.ebm import plot_mode_fractions
 
             fig = plot_mode_fractions({"Langevin": lang, "annealed Langevin": ann}, target=0.8)
-            fig.savefig(plot, dpi=100, bbox_inches="tight")
-            close_figure(fig)
+            save_figure(fig, plot, dpi=100, bbox_inches="tight")
             out["figure"] = str(plot)
             lines.append(f"wrote {plot}")
         report(args, lines, out)
@@ -178,8 +177,7 @@ def _train(args) -> int:
                                                         progress=not args.no_progress)
     fig = plot_toy_fit(data_lp, grid_log_prob(model, toy.bounds, n), xs.numpy(), toy.bounds,
                        title=f"{args.density} / {args.objective}: grid KL {kl:.3f} nats")
-    fig.savefig(figure, dpi=100)
-    close_figure(fig)
+    save_figure(fig, figure, dpi=100)
     summary["figure"] = str(figure)
     lines.append(f"  figure (data density, learned density, samples) written to {figure}")
     report(args, lines, summary)

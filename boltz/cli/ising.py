@@ -15,11 +15,11 @@ import os
 
 from ._common import (
     add_json_option,
-    close_figure,
     default_out,
     input_paths,
     prepare_output,
     report,
+    save_figure,
 )
 
 ALGORITHMS = ("metropolis", "random_metropolis", "gibbs", "multispin", "wolff", "swendsen_wang",
@@ -217,8 +217,7 @@ def run(args: argparse.Namespace) -> int:
             if not square:     # one L x L layer of the site grid (the z = 0 plane of a cube)
                 final = final.reshape(final.shape[0], args.L, args.L, -1)[..., 0]
             fig = plot_spins(final, titles=[f"T={runs[0].temperature:.3f}"] * min(4, chains))
-        fig.savefig(plot, dpi=110)
-        close_figure(fig)
+        save_figure(fig, plot, dpi=110)
         say(f"saved {plot}")
         result["figure"] = str(plot)
     report(args, [], result)

@@ -20,10 +20,11 @@ import sys
 from ._common import (
     add_json_option,
     add_output_options,
-    close_figure,
     input_paths,
     prepare_output,
     report,
+    save_array,
+    save_figure,
     with_progress,
 )
 
@@ -250,10 +251,9 @@ def _sample(args):
         shape = (side, side) if side * side == model.n_visible_ else (1, model.n_visible_)
         fig = plot_samples(samples, shape=shape)
         fig.suptitle(f"{args.n} samples of {args.model} after {args.steps} Gibbs steps")
-        fig.savefig(out, dpi=100)
-        close_figure(fig)
+        save_figure(fig, out, dpi=100)
     else:
-        np.save(out, samples)
+        save_array(out, samples)
     lines = [f"drew {args.n} samples by {args.steps} block-Gibbs steps from {args.model}; "
              f"wrote {out}"]
     report(args, lines, {"samples": str(out), "n": args.n, "steps": args.steps})
