@@ -87,8 +87,7 @@ def _import_torch():
 
 def run(args: argparse.Namespace) -> int:
     if args.ebm_command is None:
-        args._parser.print_help()
-        return 2
+        raise ValueError("give an action: train or pitfall (see 'boltz ebm --help')")
     _import_torch()
     if args.ebm_command == "pitfall":
         from boltz.deep.toy import score_pitfall

@@ -110,6 +110,5 @@ def _fit(args):
 
 def run(args) -> int:
     if getattr(args, "mrf_command", None) is None:
-        args._mrf_parser.print_help(sys.stderr)
-        return 2
+        raise ValueError("give an action: fit (see 'boltz mrf --help')")
     return {"fit": _fit}[args.mrf_command](args)

@@ -15,8 +15,6 @@ dynamic`` takes MNIST's grey levels (or a ``.npy`` file of probabilities in
 
 from __future__ import annotations
 
-import sys
-
 from ._common import (
     add_json_option,
     add_output_options,
@@ -209,6 +207,9 @@ def _train(args):
 def _eval(args):
     from ..rbm import AUTO_EXACT_UNITS, evaluate_log_likelihood, load_rbm
 
+    for flag in ("runs", "betas"):
+        if getattr(args, flag) < 1:
+            raise ValueError(f"--{flag} must be positive, got {getattr(args, flag)}")
     model = load_rbm(args.model)
     X = _load_data(args.data, args.split, args.subset)
     if model.exact_layer(AUTO_EXACT_UNITS) is not None:
@@ -263,6 +264,5 @@ def _sample(args):
 def run(args) -> int:
     action = getattr(args, "rbm_command", None)
     if action is None:
-        args._rbm_parser.print_help(sys.stderr)
-        return 2
+        raise ValueError("give an action: train, eval or sample (see 'boltz rbm --help')")
     return {"train": _train, "eval": _eval, "sample": _sample}[action](args)
