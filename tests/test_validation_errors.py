@@ -76,3 +76,21 @@ def test_deep_arguments_named():
     res = fit(MLPEnergy(1, hidden=(4,)), DenoisingScoreMatching(0.5), data, n_steps=2,
               progress=False, grad_clip=1.0, seed=0)
     assert res.n_steps == 2
+
+
+def test_torch_checkpoint_save_leaves_nothing_behind_on_failure(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    import torch
+
+    from boltz.deep import MLPEnergy
+    from boltz.deep.training import save_checkpoint
+
+    path = save_checkpoint(tmp_path / "m.pt", MLPEnergy(2, hidden=(4,)))
+    old = path.read_bytes()
+
+    def fail(*a, **k):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(torch, "save", fail)
+    with pytest.raises(OSError, match="No space"):
+        save_checkpoint(path, MLPEnergy(2, hidden=(4,)))
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"] and path.read_bytes() == old

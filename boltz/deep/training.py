@@ -14,7 +14,6 @@ Examples
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,9 +83,10 @@ def save_checkpoint(path, model, objective=None) -> Path:
     state = {"model": model.state_dict()}
     if objective is not None:
         state["objective"] = objective.state_dict()
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    from ..io import atomic_write
+
+    with atomic_write(path) as f:  # fsync'ed; no partial or temporary file on failure
+        torch.save(state, f)
     return path
 
 
