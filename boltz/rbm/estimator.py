@@ -275,10 +275,12 @@ class RBMEstimatorMixin:
     @classmethod
     def load(cls, path):
         """Load a model saved by :meth:`save`; fails clearly on another model kind or a bad file."""
-        from ..io import ModelFileError, check_metadata, load_model
+        from ..io import ModelFileError, load_model
 
         arrays, meta = load_model(path, cls.kind)
-        if getattr(arrays.get("W"), "ndim", 0) == 2:
+        if getattr(arrays.get("W"), "ndim", 0) == 2:  # metadata must agree with the arrays
+            from ..io import check_metadata
+
             check_metadata(path, meta, {"params.n_hidden": arrays["W"].shape[1]})
         try:
             model = cls(**meta["params"])
