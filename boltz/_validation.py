@@ -59,6 +59,10 @@ def check_array(
     """
     if x is None:
         raise TypeError(f"{name} must be an array, got None")
+    if dtype is None or np.dtype(dtype).kind != "c":
+        from ._checks import check_not_complex
+
+        check_not_complex(x, name)  # not cast with only a ComplexWarning
     try:
         arr = np.array(x, dtype=dtype, copy=copy) if copy else np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as exc:

@@ -298,6 +298,9 @@ class ExactDistribution:
                                                max_variables=max_variables):
             logw[start:start + states.shape[0]] = _log_weights(fn, states)
         self.log_z = float(special.logsumexp(logw))
+        if self.log_z == -np.inf:
+            raise ValueError("the model gives every state energy +inf (log p~ = -inf): "
+                             "Z = 0 and there is no distribution to normalise")
         self.log_probs = logw - self.log_z
 
     @property

@@ -86,16 +86,16 @@ def test_cli_denoises_and_never_touches_the_input(noisy_png, tmp_path, capsys):
 def test_cli_refuses_to_overwrite(noisy_png, tmp_path, capsys):
     before = _digest(noisy_png)
     assert main(["denoise", str(noisy_png), "-o", str(noisy_png)]) == 2
-    assert "input image" in capsys.readouterr().err
+    assert "input file" in capsys.readouterr().err
     assert _digest(noisy_png) == before
     other = tmp_path / "exists.png"
     other.write_bytes(b"keep me")
     assert main(["denoise", str(noisy_png), "-o", str(other)]) == 2
     assert other.read_bytes() == b"keep me"
-    # asked explicitly: the input may be replaced by its restoration
+    # not even with --overwrite: an input file is never replaced
     assert main(["denoise", str(noisy_png), "-o", str(noisy_png), "--overwrite",
-                 "--noise", "0.1", "--beta", "1.0"]) == 0
-    assert _digest(noisy_png) != before
+                 "--noise", "0.1", "--beta", "1.0"]) == 2
+    assert _digest(noisy_png) == before
 
 
 @pytest.mark.parametrize("args, message", [

@@ -18,7 +18,7 @@ import pkgutil
 import sys
 
 from .._version import __version__
-from ._common import Parser
+from ._common import Parser, exit_code, print_error
 
 __all__ = ["main", "build_parser"]
 
@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
                "its result as one JSON line (--json: the JSON line only).",
     )
     parser.add_argument("--version", action="version", version=f"boltz {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="on a failure, show the Python traceback instead of one line")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
@@ -67,8 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 for bad input (one line on stderr, no traceback), 1 for
-        a runtime failure reported by the command.
+        0 on success; 2 for bad usage or input and 1 for a runtime failure
+        (divergence, a failed write, out of memory), each with one line
+        ``boltz COMMAND: error: ...`` on stderr and no traceback (``--debug``
+        shows it); 130 after Ctrl-C. A command that stops on Ctrl-C may raise
+        ``KeyboardInterrupt("...")`` with a message (e.g. where a checkpoint
+        was written), which is printed.
 
     Examples
     --------
@@ -82,6 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args.command is None else 2
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as exc:
-        print(f"boltz {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt as exc:
+        if args.debug:
+            raise
+        message = " ".join(str(exc).split()) or "interrupted (Ctrl-C)"
+        print(f"boltz {args.command}: {message}", file=sys.stderr, flush=True)
+        return 130
+    except Exception as exc:  # noqa: BLE001 -- the command line reports, never crashes
+        if args.debug:
+            raise
+        print_error(args.command, exc)
+        return exit_code(exc, args)

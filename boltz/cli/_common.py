@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import inspect
-import json
+import os
+import sys
 from pathlib import Path
 
 OUT_ROOT = Path("out")
@@ -43,11 +45,19 @@ class HelpFormatter(argparse.HelpFormatter):
 
 
 class Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose subparsers (at any depth) use :class:`HelpFormatter`."""
+    """An ``ArgumentParser`` whose subparsers (at any depth) use :class:`HelpFormatter`.
+
+    A usage error prints one line, ``PROG: error: MESSAGE (see PROG --help)``, and
+    exits 2 (argparse's own prints the usage block first).
+    """
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        one_line = " ".join(str(message).split())
+        self.exit(2, f"{self.prog}: error: {one_line} (see '{self.prog} --help')\n")
 
 
 def default_out(command: str, name: str) -> Path:
@@ -69,26 +79,172 @@ def add_json_option(p) -> None:
                    help="print only the result as one JSON object (no summary lines)")
 
 
-def prepare_output(path, overwrite: bool, suffixes=None) -> Path:
-    """Check an output path (suffix, no clobbering) and create its folder."""
+#: argument names that hold input files, which no command may write to
+INPUT_ARGS = ("model", "data", "train_data", "input", "resume")
+
+
+def input_paths(args) -> list[Path]:
+    """The input files named on the command line (``model``, ``--data``, ...), when files."""
+    paths = []
+    for name in INPUT_ARGS:
+        value = getattr(args, name, None)
+        if isinstance(value, str) and value and Path(value).exists():
+            paths.append(Path(value))
+    return paths
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def prepare_output(path, overwrite: bool, suffixes=None, inputs=(), option: str = "--out"
+                   ) -> Path:
+    """Check an output path and create its folder; returns it as a ``Path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output file.
+    overwrite : bool
+        Whether an existing file may be replaced (``--overwrite``).
+    suffixes : sequence of str, optional
+        Accepted suffixes.
+    inputs : sequence of path-like
+        Input files: the output may never be one of them, even with ``overwrite``.
+    option : str
+        The option's name, for messages.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ValueError
+        Wrong suffix, or the path is one of ``inputs``.
+    IsADirectoryError
+        The path is a directory.
+    FileExistsError
+        The file exists and ``overwrite`` is false.
+    NotADirectoryError
+        Its folder is a file.
+    PermissionError
+        Its folder cannot be written (checked now, not after hours of training).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> prepare_output(d / "new" / "m.npz", False, (".npz",)).parent.is_dir()
+    True
+    """
     path = Path(path)
+    if str(path) in ("", "."):
+        raise ValueError(f"{option} must name a file, got {str(path)!r}")
+    for source in inputs:
+        if _same_file(path, Path(source)):
+            raise ValueError(f"{option} {path} is an input file of this command; it is never "
+                             "overwritten (give another output path)")
     if suffixes and path.suffix not in suffixes:
-        raise ValueError(f"--out must end in {' or '.join(suffixes)}, got {str(path)!r}")
+        raise ValueError(f"{option} must end in {' or '.join(suffixes)}, got {str(path)!r}")
+    if path.is_dir():
+        raise IsADirectoryError(f"{option} {path} is a directory; give a file name")
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass --overwrite to replace it, or give "
+        raise FileExistsError(f"{option} {path} exists; pass --overwrite to replace it, or give "
                               "another output path")
-    if path.exists() and path.is_dir():
-        raise ValueError(f"--out {path} is a directory; give a file name")
+    for parent in (path.parent, *path.parent.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(f"{option} {path}: {parent} is a file, not a folder")
+            break
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not os.access(path.parent, os.W_OK):
+        raise PermissionError(errno.EACCES, f"cannot write to the folder {path.parent}",
+                              str(path.parent))
     return path
 
 
 def report(args, lines, result: dict) -> None:
-    """Print the human summary (unless ``--json``), then ``result`` as the last line."""
+    """Print the human summary (unless ``--json``), then ``result`` as the last line.
+
+    The JSON line is strict: a NaN or infinite value is printed as ``null`` and
+    its key is listed under ``"non_finite"`` (see :func:`boltz._json.dumps`).
+    """
+    from .._json import dumps
+
     if not getattr(args, "json", False):
         for line in lines:
             print(line)
-    print(json.dumps(result))
+    print(dumps(result))
+
+
+#: exceptions that mean bad usage or input (exit 2); every other failure exits 1
+USAGE_ERRORS = (ValueError, TypeError, LookupError, FileNotFoundError, FileExistsError,
+                IsADirectoryError, NotADirectoryError)
+
+
+def exit_code(exc: BaseException, args=None) -> int:
+    """2 for bad usage or input, 1 for a runtime failure (divergence, a failed write, memory).
+
+    A ``PermissionError`` on one of the command's input files is bad input (2);
+    on anything else, such as the output folder, it is a failed write (1).
+
+    Parameters
+    ----------
+    exc : BaseException
+    args : argparse.Namespace, optional
+        The parsed arguments, to tell inputs from outputs.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> exit_code(ValueError("bad")), exit_code(MemoryError()), exit_code(OSError("disk"))
+    (2, 1, 1)
+    """
+    if isinstance(exc, PermissionError):
+        name = getattr(exc, "filename", None)
+        inputs = input_paths(args) if args is not None else []
+        return 2 if name and any(_same_file(Path(name), p) for p in inputs) else 1
+    if isinstance(exc, USAGE_ERRORS):
+        return 2
+    return 1
+
+
+def error_message(exc: BaseException) -> str:
+    """One line describing ``exc`` (its type added where the message alone is unclear).
+
+    Examples
+    --------
+    >>> error_message(ValueError("--n must be positive,  got 0"))
+    '--n must be positive, got 0'
+    >>> error_message(MemoryError())
+    'out of memory (MemoryError)'
+    """
+    if isinstance(exc, MemoryError):
+        text = f"out of memory (MemoryError{': ' + str(exc) if str(exc) else ''})"
+    elif isinstance(exc, OSError) and exc.strerror and not isinstance(
+            exc, (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError)):
+        where = f" {exc.filename}" if exc.filename else ""
+        text = f"{exc.strerror}{where}"
+    elif isinstance(exc, (ValueError, TypeError, FileNotFoundError, FileExistsError,
+                          IsADirectoryError, NotADirectoryError)) and str(exc):
+        text = str(exc)
+    elif isinstance(exc, KeyError):
+        text = f"unknown key {exc}"
+    else:
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return " ".join(text.split())
+
+
+def print_error(command: str, exc: BaseException) -> None:
+    """``boltz COMMAND: error: MESSAGE`` on stderr, one line."""
+    print(f"boltz {command}: error: {error_message(exc)}", file=sys.stderr, flush=True)
 
 
 def with_progress(fn, show: bool, **kwargs):
@@ -96,6 +252,46 @@ def with_progress(fn, show: bool, **kwargs):
     if "progress" in inspect.signature(fn).parameters:
         kwargs["progress"] = show
     return fn(**kwargs)
+
+
+def save_array(path, array) -> None:
+    """``np.save`` to ``path`` atomically (fsync'ed; no partial or temporary file on failure).
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> p = Path(tempfile.mkdtemp()) / "a.npy"
+    >>> save_array(p, np.arange(3)); np.load(p).tolist()
+    [0, 1, 2]
+    """
+    import numpy as np
+
+    from ..io import atomic_write
+
+    with atomic_write(path) as f:
+        np.save(f, array)
+
+
+def save_figure(fig, path, **kwargs) -> None:
+    """``fig.savefig`` to ``path`` atomically, in the format its suffix names, then close it.
+
+    Examples
+    --------
+    >>> import tempfile, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> p = Path(tempfile.mkdtemp()) / "f.png"
+    >>> save_figure(plt.figure(), p); p.stat().st_size > 0
+    True
+    """
+    from ..io import atomic_write
+
+    path = Path(path)
+    try:
+        with atomic_write(path) as f:
+            fig.savefig(f, format=path.suffix.lstrip(".") or "png", **kwargs)
+    finally:
+        close_figure(fig)
 
 
 def close_figure(fig) -> None:

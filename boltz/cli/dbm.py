@@ -23,9 +23,11 @@ from ._checkpoint import add_checkpoint_options, checkpoint_options, finished, i
 from ._common import (
     add_json_option,
     add_output_options,
-    close_figure,
+    input_paths,
     prepare_output,
     report,
+    save_array,
+    save_figure,
     with_progress,
 )
 
@@ -223,7 +225,7 @@ def run(args) -> int:
     if args.action == "train":
         params = train_params(args)
         _check_schedule(params)
-        out = prepare_output(args.out, args.overwrite, (".npz",))
+        out = prepare_output(args.out, args.overwrite, (".npz",), inputs=input_paths(args))
         dynamic = params["binarize"] == "dynamic"
         x = _load_data(args.data, args.split, args.max_samples, grey=dynamic)
         dbm = DeepBoltzmannMachine(**params, seed=args.seed, device=args.device,
@@ -274,13 +276,12 @@ def run(args) -> int:
         report(args, lines, result)
         return 0
     # sample
-    import numpy as np
 
-    out = prepare_output(args.out, args.overwrite, (".png", ".npy"))
+    out = prepare_output(args.out, args.overwrite, (".png", ".npy"), inputs=input_paths(args))
     probs = with_progress(dbm.gibbs_sample, not args.quiet, n=args.n, n_steps=args.steps,
                           seed=args.seed)
     if out.suffix == ".npy":
-        np.save(out, probs)
+        save_array(out, probs)
     else:
         import matplotlib
 
@@ -293,8 +294,7 @@ def run(args) -> int:
         fig = plot_samples(probs, shape=shape)
         fig.suptitle(f"{args.n} samples of {args.model} after {args.steps} Gibbs sweeps "
                      "(visible probabilities)")
-        fig.savefig(out)
-        close_figure(fig)
+        save_figure(fig, out)
     lines = [f"drew {args.n} samples by {args.steps} block-Gibbs sweeps from {args.model}; "
              f"wrote {out}"]
     report(args, lines, {"samples": str(out), "n": int(probs.shape[0])})

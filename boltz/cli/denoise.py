@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ._common import add_json_option, default_out, report
+from ._common import add_json_option, default_out, prepare_output, report, save_figure
 
 __all__ = ["register", "run"]
 
@@ -82,11 +82,7 @@ def _run_file(src: Path, dst: Path, args) -> int:
 
     if not src.is_file():
         raise FileNotFoundError(f"no such input image: {src}")
-    if dst.exists():
-        same = dst.resolve() == src.resolve()
-        if not args.overwrite:
-            what = "the input image" if same else "an existing file"
-            raise FileExistsError(f"output {dst} is {what}; pass --overwrite to replace it")
+    dst = prepare_output(dst, args.overwrite, inputs=[src], option="--output")
     noisy = read_binary_image(src)
     t0 = time.perf_counter()
     res = denoise(noisy, method=args.method, noise=args.noise, beta=args.beta,
@@ -113,7 +109,6 @@ def _run_demo(out_dir: Path, args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
     from ..datasets import binary_image
@@ -131,6 +126,9 @@ def _run_demo(out_dir: Path, args) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--demo writes into a directory; {out_dir} is a file")
     out_dir.mkdir(parents=True, exist_ok=True)
+    names = ("denoise_demo.png", "noisy.png", "restored_map.png")
+    for name in names:  # check all three before any work, so that none is half-replaced
+        prepare_output(out_dir / name, args.overwrite, option="--output")
     clean = binary_image("shapes", 256)
     noisy = add_flip_noise(clean, 0.1, seed=args.seed)
     model = build_posterior(noisy, noise=args.noise, beta=args.beta,
@@ -160,8 +158,7 @@ def _run_demo(out_dir: Path, args) -> int:
                   f"   {dt:.3f} s", flush=True)
     fig = plot_restorations(noisy, results, truth=clean, noisy_energy=model.energy_image(noisy))
     figure = out_dir / "denoise_demo.png"
-    fig.savefig(figure, dpi=100)
-    plt.close(fig)
+    save_figure(fig, figure, dpi=100)
     write_binary_image(out_dir / "noisy.png", noisy)
     write_binary_image(out_dir / "restored_map.png", results[2].labels)
     summary["figure"] = str(figure)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_json_option, close_figure, default_out, prepare_output, report
+from ._common import add_json_option, default_out, prepare_output, report, save_figure
 
 DENSITIES = ("eight_gaussians", "two_moons", "rings", "checkerboard", "swiss_roll", "pinwheel")
 OBJECTIVES = ("cd", "pcd", "sm", "dsm", "ssm", "nce")
@@ -87,15 +87,15 @@ def _import_torch():
 
 def run(args: argparse.Namespace) -> int:
     if args.ebm_command is None:
-        args._parser.print_help()
-        return 2
+        raise ValueError("give an action: train or pitfall (see 'boltz ebm --help')")
     _import_torch()
     if args.ebm_command == "pitfall":
         from boltz.deep.toy import score_pitfall
 
         if args.chains < 10:
             raise ValueError(f"--chains must be at least 10, got {args.chains}")
-        plot = prepare_output(args.plot, args.overwrite, (".png",)) if args.plot else None
+        plot = (prepare_output(args.plot, args.overwrite, (".png",), option="--plot")
+                if args.plot else None)
         out = score_pitfall(n_chains=args.chains, seed=args.seed,
                             progress=not args.no_progress)
         lang, ann = out["langevin_fraction"], out["annealed_fraction"]
@@ -113,8 +113,7 @@ def run(args: argparse.Namespace) -> int:
             from ..plotting.ebm import plot_mode_fractions
 
             fig = plot_mode_fractions({"Langevin": lang, "annealed Langevin": ann}, target=0.8)
-            fig.savefig(plot, dpi=100, bbox_inches="tight")
-            close_figure(fig)
+            save_figure(fig, plot, dpi=100, bbox_inches="tight")
             out["figure"] = str(plot)
             lines.append(f"wrote {plot}")
         report(args, lines, out)
@@ -131,14 +130,16 @@ def _train(args) -> int:
     from boltz.deep.toy import make_toy
     from boltz.deep.training import save_checkpoint
 
-    for flag in ("steps", "grid", "samples", "sample_steps"):
+    for flag in ("steps", "batch_size", "grid", "samples", "sample_steps"):
         if getattr(args, flag) < 1:
             raise ValueError(f"--{flag.replace('_', '-')} must be positive, "
                              f"got {getattr(args, flag)}")
     figure = prepare_output(args.out or default_out("ebm", f"{args.density}_{args.objective}.png"),
                             args.overwrite, (".png",))
-    checkpoint = (prepare_output(args.checkpoint, args.overwrite) if args.checkpoint
-                  else None)
+    checkpoint = (prepare_output(args.checkpoint, args.overwrite, option="--checkpoint")
+                  if args.checkpoint else None)
+    if checkpoint is not None and checkpoint.resolve() == figure.resolve():
+        raise ValueError(f"--checkpoint and --out are the same file ({figure}); give two paths")
     toy = make_toy(args.density)
     model, res = train_toy(args.density, args.objective, n_steps=args.steps,
                            batch_size=args.batch_size, lr=args.lr, seed=args.seed,
@@ -175,8 +176,7 @@ def _train(args) -> int:
                                                         progress=not args.no_progress)
     fig = plot_toy_fit(data_lp, grid_log_prob(model, toy.bounds, n), xs.numpy(), toy.bounds,
                        title=f"{args.density} / {args.objective}: grid KL {kl:.3f} nats")
-    fig.savefig(figure, dpi=100)
-    close_figure(fig)
+    save_figure(fig, figure, dpi=100)
     summary["figure"] = str(figure)
     lines.append(f"  figure (data density, learned density, samples) written to {figure}")
     report(args, lines, summary)

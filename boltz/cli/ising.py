@@ -13,7 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 
-from ._common import add_json_option, close_figure, default_out, prepare_output, report
+from ._common import (
+    add_json_option,
+    default_out,
+    input_paths,
+    prepare_output,
+    report,
+    save_figure,
+)
 
 ALGORITHMS = ("metropolis", "random_metropolis", "gibbs", "multispin", "wolff", "swendsen_wang",
               "chromatic_gibbs")
@@ -126,8 +133,8 @@ def run(args: argparse.Namespace) -> int:
     from ..ising.exact import onsager_energy, onsager_magnetization
 
     temps = _temperatures(args)
-    plot = prepare_output(args.plot, args.overwrite, (".png", ".pdf", ".svg")) if args.plot \
-        else None
+    plot = prepare_output(args.plot, args.overwrite, (".png", ".pdf", ".svg"),
+                          inputs=input_paths(args), option="--plot") if args.plot else None
     check_positive_int(args.sweeps, "--sweeps")
     check_positive_int(args.L, "--L")
     if args.device is not None and args.lattice != "square":
@@ -210,8 +217,7 @@ def run(args: argparse.Namespace) -> int:
             if not square:     # one L x L layer of the site grid (the z = 0 plane of a cube)
                 final = final.reshape(final.shape[0], args.L, args.L, -1)[..., 0]
             fig = plot_spins(final, titles=[f"T={runs[0].temperature:.3f}"] * min(4, chains))
-        fig.savefig(plot, dpi=110)
-        close_figure(fig)
+        save_figure(fig, plot, dpi=110)
         say(f"saved {plot}")
         result["figure"] = str(plot)
     report(args, [], result)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._common import add_output_options, report
+from ._common import add_output_options, prepare_output, report
 
 __all__ = ["register", "run"]
 
@@ -63,12 +63,7 @@ def _out_path(args) -> Path:
     out = Path(args.out)
     if out.suffix != ".npz":
         out = out.with_name(out.name + ".npz")
-    if out.resolve() == Path(args.data).resolve():
-        raise ValueError(f"--out {out} would overwrite the input data")
-    if out.exists() and not args.overwrite:
-        raise FileExistsError(f"--out {out} exists; pass --overwrite to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return out
+    return prepare_output(out, args.overwrite, (".npz",), inputs=[args.data])
 
 
 def _load(path):
@@ -115,6 +110,5 @@ def _fit(args):
 
 def run(args) -> int:
     if getattr(args, "mrf_command", None) is None:
-        args._mrf_parser.print_help(sys.stderr)
-        return 2
+        raise ValueError("give an action: fit (see 'boltz mrf --help')")
     return {"fit": _fit}[args.mrf_command](args)

@@ -15,16 +15,16 @@ dynamic`` takes MNIST's grey levels (or a ``.npy`` file of probabilities in
 
 from __future__ import annotations
 
-import sys
-
 from ..checkpoint import TrainingInterrupted
 from ._checkpoint import add_checkpoint_options, checkpoint_options, finished, interrupted
 from ._common import (
     add_json_option,
     add_output_options,
-    close_figure,
+    input_paths,
     prepare_output,
     report,
+    save_array,
+    save_figure,
     with_progress,
 )
 
@@ -185,7 +185,7 @@ def _train(args):
         raise ValueError(f"--preset {args.preset} is for kind {kind!r}; the CLI trains "
                          "bernoulli or gaussian RBMs")
     _check_schedule(settings)
-    out = prepare_output(args.out, args.overwrite, (".npz",))
+    out = prepare_output(args.out, args.overwrite, (".npz",), inputs=input_paths(args))
     dynamic = settings.get("binarize") == "dynamic"
     X = _load_data(args.data, "train", args.subset, grey=dynamic)
     cls = BernoulliRBM if kind == "bernoulli" else GaussianBernoulliRBM
@@ -214,6 +214,9 @@ def _train(args):
 def _eval(args):
     from ..rbm import AUTO_EXACT_UNITS, evaluate_log_likelihood, load_rbm
 
+    for flag in ("runs", "betas"):
+        if getattr(args, flag) < 1:
+            raise ValueError(f"--{flag} must be positive, got {getattr(args, flag)}")
     model = load_rbm(args.model)
     X = _load_data(args.data, args.split, args.subset)
     if model.exact_layer(AUTO_EXACT_UNITS) is not None:
@@ -242,7 +245,7 @@ def _sample(args):
 
     from ..rbm import load_rbm
 
-    out = prepare_output(args.out, args.overwrite, (".png", ".npy"))
+    out = prepare_output(args.out, args.overwrite, (".png", ".npy"), inputs=input_paths(args))
     model = load_rbm(args.model)
     samples = with_progress(model.sample, not args.quiet, n=args.n, seed=args.seed,
                             n_steps=args.steps)
@@ -256,10 +259,9 @@ def _sample(args):
         shape = (side, side) if side * side == model.n_visible_ else (1, model.n_visible_)
         fig = plot_samples(samples, shape=shape)
         fig.suptitle(f"{args.n} samples of {args.model} after {args.steps} Gibbs steps")
-        fig.savefig(out, dpi=100)
-        close_figure(fig)
+        save_figure(fig, out, dpi=100)
     else:
-        np.save(out, samples)
+        save_array(out, samples)
     lines = [f"drew {args.n} samples by {args.steps} block-Gibbs steps from {args.model}; "
              f"wrote {out}"]
     report(args, lines, {"samples": str(out), "n": args.n, "steps": args.steps})
@@ -269,6 +271,5 @@ def _sample(args):
 def run(args) -> int:
     action = getattr(args, "rbm_command", None)
     if action is None:
-        args._rbm_parser.print_help(sys.stderr)
-        return 2
+        raise ValueError("give an action: train, eval or sample (see 'boltz rbm --help')")
     return {"train": _train, "eval": _eval, "sample": _sample}[action](args)

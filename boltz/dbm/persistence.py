@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_array
-from ..io import ModelFileError, load_model, save_model
+from ..io import ModelFileError, check_metadata, load_model, save_model
 
 __all__ = ["MODEL_KIND", "check_parameters", "save_dbm", "load_dbm"]
 
@@ -128,17 +128,20 @@ def load_dbm(cls, path):
     ...     load_dbm(DeepBoltzmannMachine, save_dbm(m, pathlib.Path(d) / "m.npz")).n_layers_
     3
     """
-    try:
-        arrays, meta = load_model(path, MODEL_KIND)
-    except TypeError as exc:  # e.g. a plain .npy array instead of an .npz archive
-        raise ModelFileError(f"{path}: not a boltz model file ({exc})") from None
+    arrays, meta = load_model(path, MODEL_KIND)
     try:
         n_layers = int(meta["extra"]["n_layers"])
         weights = [arrays[f"W{l}"] for l in range(n_layers - 1)]
+        check_metadata(path, meta, {"params.n_hidden": [w.shape[-1] for w in weights]})
+        if len(arrays) != 2 * n_layers - 1:
+            raise ValueError(f"extra.n_layers = {n_layers} but the file holds {len(arrays)} "
+                             f"arrays (expected W0..W{n_layers - 2}, b0..b{n_layers - 1})")
         biases = [arrays[f"b{l}"] for l in range(n_layers)]
         params = dict(meta["params"])
         params.pop("n_hidden", None)
         model = cls.from_parameters(weights, biases, **params)
+    except ModelFileError:
+        raise
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: malformed {MODEL_KIND} file ({exc})") from None
     model.history_ = list(meta["extra"].get("history", []))

@@ -38,9 +38,15 @@ def resolve_device(device) -> torch.device | None:
         if device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         try:
-            return torch.device(device)
+            dev = torch.device(device)
         except RuntimeError as exc:
             raise ValueError(f"device must name a torch device, got {device!r}: {exc}") from None
+        if dev.type == "cuda" and (not torch.cuda.is_available()
+                                   or (dev.index or 0) >= torch.cuda.device_count()):
+            found = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            raise ValueError(f"device {device!r} is not available ({found} CUDA devices "
+                             "found); use 'cpu' or 'auto'")
+        return dev
     raise TypeError(f"device must be a str, a torch.device or None, got {type(device).__name__}")
 
 

@@ -76,6 +76,14 @@ def _mlp(sizes, activation):
     return nn.Sequential(*layers)
 
 
+def _check_hidden(hidden) -> tuple:
+    """Hidden widths as a tuple of positive ints; ``TypeError`` naming ``hidden`` otherwise."""
+    if isinstance(hidden, (int, np.integer)) or not isinstance(hidden, (tuple, list)):
+        raise TypeError(f"hidden must be a tuple of layer widths, e.g. hidden=({hidden!r},), "
+                        f"got {type(hidden).__name__} {hidden!r}")
+    return tuple(check_positive_int(h, f"hidden[{i}]") for i, h in enumerate(hidden))
+
+
 class MLPEnergy(EnergyModule):
     """Fully connected energy ``R^dim -> R`` with smooth activations.
 
@@ -99,7 +107,7 @@ class MLPEnergy(EnergyModule):
     def __init__(self, dim: int, hidden=(128, 128), activation: str = "silu"):
         super().__init__()
         self.dim = check_positive_int(dim, "dim")
-        hidden = tuple(check_positive_int(h, "hidden") for h in hidden)
+        hidden = _check_hidden(hidden)
         self.event_shape = (self.dim,)
         self.net = _mlp((self.dim, *hidden, 1), activation)
 
@@ -129,7 +137,7 @@ class NoiseConditionalMLPEnergy(EnergyModule):
             raise ValueError("sigmas must be positive")
         self.register_buffer("sigmas", torch.tensor(np.sort(sig)[::-1].copy(), dtype=torch.float32))
         self.event_shape = (self.dim,)
-        self.net = _mlp((self.dim + 1, *hidden, 1), activation)
+        self.net = _mlp((self.dim + 1, *_check_hidden(hidden), 1), activation)
 
     def energy_at(self, x, sigma):
         """Energy of the noise-perturbed model at level(s) ``sigma`` (scalar or ``(n,)``)."""

@@ -14,7 +14,6 @@ Examples
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,9 +96,10 @@ def save_checkpoint(path, model, objective=None, optimizer=None, scheduler=None,
         state["scheduler"] = scheduler.state_dict()
     if step is not None:
         state["step"] = int(step)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    from ..io import atomic_write
+
+    with atomic_write(path) as f:  # fsync'ed; no partial or temporary file on failure
+        torch.save(state, f)
     return path
 
 
@@ -209,6 +209,9 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
     n_steps = check_positive_int(n_steps, "n_steps")
     batch_size = check_positive_int(batch_size, "batch_size")
     lr = check_positive_scalar(lr, "lr")
+    weight_decay = check_positive_scalar(weight_decay, "weight_decay", allow_zero=True)
+    if grad_clip is not None:
+        grad_clip = check_positive_scalar(grad_clip, "grad_clip")
     check_choice(on_divergence, "on_divergence", ("raise", "stop"))
     check_choice(lr_schedule, "lr_schedule", ("constant", "cosine"))
     if checkpoint_every is not None:

@@ -19,12 +19,12 @@ True
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from .._validation import check_array
+from ..io import atomic_write
 from .noise import check_noisy_image
 
 __all__ = ["read_binary_image", "write_binary_image", "otsu_threshold", "binarize"]
@@ -71,10 +71,26 @@ def binarize(grey) -> np.ndarray:
 
 
 def _grey_levels(path: Path) -> np.ndarray:
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():
+            # a "decompression bomb" (a small file that decodes to a huge image) is refused
+            # before its pixels are decoded, also between Pillow's warning and error sizes
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValueError(f"{path}: refused as a possible decompression bomb ({exc}); raise "
+                         "PIL.Image.MAX_IMAGE_PIXELS to read it anyway") from None
+    except UnidentifiedImageError:
+        raise ValueError(f"{path} is not an image file Pillow can read (expected e.g. PNG)") \
+            from None
+    except OSError as exc:
+        raise ValueError(f"cannot read image {path}: {exc}") from None
+    try:
+        with im:
             im.load()
             if im.mode in ("F", "I", "I;16", "I;16B", "I;16L"):
                 arr = np.asarray(im, dtype=np.float64)
@@ -128,10 +144,5 @@ def write_binary_image(path, image, overwrite: bool = True) -> None:
         raise FileNotFoundError(f"directory {path.parent} does not exist")
     data = np.where(img > 0, 255, 0).astype(np.uint8)
     fmt = Image.registered_extensions().get(path.suffix.lower(), "PNG")
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        Image.fromarray(data).save(tmp, format=fmt)
-        os.replace(tmp, path)  # never leaves a half-written file at path
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_write(path) as f:  # never leaves a half-written file at path, nor a temp file
+        Image.fromarray(data).save(f, format=fmt)

@@ -287,8 +287,10 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         return special.expit(self._stats(X) @ self._w64() + self.hidden_bias_.astype(np.float64))
 
     def _log_z_for_scoring(self, log_z):
+        from .._checks import check_optional_finite
         from .limits import AUTO_EXACT_UNITS
 
+        log_z = check_optional_finite(log_z, "log_z")
         if log_z is not None:
             return float(log_z)
         if self.exact_layer(AUTO_EXACT_UNITS) is not None:
@@ -395,6 +397,10 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         from ..io import ModelFileError, load_model
 
         arrays, meta = load_model(path, cls.kind)
+        if getattr(arrays.get("W"), "ndim", 0) == 2:  # metadata must agree with the arrays
+            from ..io import check_metadata
+
+            check_metadata(path, meta, {"params.n_hidden": arrays["W"].shape[1]})
         try:
             model = cls(**meta["params"])
             W = arrays.pop("W")
