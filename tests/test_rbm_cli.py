@@ -61,7 +61,7 @@ def test_cli_trains_with_dynamic_binarization(tmp_path, capsys):
     assert main(args) == 0  # grey levels train as given (probabilities as data, #19)
     bad = tmp_path / "bad.npy"
     np.save(bad, np.tile([1.5, 0.8, 0.9, 0.1, 0.2, 0.1], (40, 1)))
-    assert main([*args[:3], str(bad), *args[4:]]) == 2
+    assert main([*args[:3], str(bad), *args[4:], "--overwrite"]) == 2
     assert "X must hold probabilities in [0, 1]" in capsys.readouterr().err
     model.unlink()
     assert main([*args, "--binarize", "dynamic"]) == 0
