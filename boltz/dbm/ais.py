@@ -9,8 +9,8 @@ temperature ``beta``. The transitions and weights (:func:`anneal`) run on the
 NumPy backend or on a torch device (:mod:`boltz.dbm.backend`); the
 log-weights are float64 on either.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm import DeepBoltzmannMachine
 >>> from boltz.dbm.ais import ais_log_partition

@@ -16,8 +16,8 @@ same prior ``p(h)``, so the bound starts equal, and training the new RBM on
 samples of ``q(h | v)`` raises ``E_q[log p(h)]``, hence the bound.
 :meth:`DeepBeliefNet.variational_bound` computes it exactly for small nets.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm import DeepBeliefNet
 >>> X = (np.random.default_rng(0).random((200, 8)) < 0.3).astype(float)
@@ -186,17 +186,43 @@ class DeepBeliefNet:
             x = sigmoid(x @ rbm.W_.astype(np.float64) + rbm.hidden_bias_)
         return x
 
-    def sample(self, n: int = 100, n_steps: int = 1000, seed=None) -> np.ndarray:
+    def sample(self, n: int = 100, n_steps: int = 1000, seed=None,
+               progress: bool = False) -> np.ndarray:
         """Generate: Gibbs in the top RBM for ``n_steps`` sweeps, then a directed down pass.
 
-        Returns the visible probabilities ``p(v | h_1)`` of the final down pass.
+        Parameters
+        ----------
+        n : int, default 100
+            Number of samples.
+        n_steps : int, default 1000
+            Gibbs sweeps in the top RBM.
+        seed : int, numpy.random.Generator or None
+            Random seed.
+        progress : bool, default False
+            Show a tqdm bar over the Gibbs sweeps.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_visible)
+            The visible probabilities ``p(v | h_1)`` of the final down pass.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.dbm import DeepBeliefNet
+        >>> X = (np.random.default_rng(0).random((100, 6)) < 0.3).astype(float)
+        >>> dbn = DeepBeliefNet((4, 3), n_epochs=1, batch_size=20, seed=0).fit(X)
+        >>> dbn.sample(5, n_steps=10, seed=0).shape
+        (5, 6)
         """
         self._check_fitted()
         n = check_positive_int(n, "n")
         n_steps = check_positive_int(n_steps, "n_steps")
+        if not isinstance(progress, (bool, np.bool_)):
+            raise TypeError(f"progress must be True or False, got {progress!r}")
         rng = check_rng(seed)
         top = self.rbms_[-1]
-        x = top.sample(n, seed=rng, n_steps=n_steps)
+        x = top.sample(n, seed=rng, n_steps=n_steps, progress=bool(progress))
         if len(self.rbms_) == 1:
             return sigmoid(top.sample_hidden(x, seed=rng) @ top.W_.T.astype(np.float64)
                            + top.visible_bias_)

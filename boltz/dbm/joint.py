@@ -15,8 +15,8 @@ own arrays on the NumPy backend), the velocities, offsets, persistent chains
 and warm starts; :meth:`JointState.run_epoch` is the epoch. The driver
 (validation, schedules, monitoring) is :func:`boltz.dbm.training.train_dbm`.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm import DeepBoltzmannMachine
 >>> from boltz.dbm.backend import NumpyBackend

@@ -8,8 +8,8 @@ parity sums out in closed form). As a :class:`~boltz.density.DiscreteDensity`
 a state is the concatenation ``[v, h_1, ..., h_L]`` of
 ``n_variables = sum(layer_sizes)`` binary units.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm import DeepBoltzmannMachine
 >>> rng = np.random.default_rng(0)
@@ -353,8 +353,8 @@ class DeepBoltzmannMachine(DiscreteDensity):
         images), or the per-layer binary states with ``return_states=True``.
         ``init`` is an optional list of per-layer starting states.
 
-        Example
-        -------
+        Examples
+        --------
         >>> import numpy as np
         >>> dbm = DeepBoltzmannMachine.from_parameters([np.zeros((4, 3)), np.zeros((3, 2))])
         >>> dbm.gibbs_sample(5, n_steps=2, seed=0).shape

@@ -16,8 +16,8 @@ Biases of a layer shared by two RBMs are averaged when composing. Each RBM is
 a :class:`boltz.rbm.BernoulliRBM` trained by its own trainer (on its own
 backend with ``device=``).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm.pretraining import pretrain_dbm
 >>> X = (np.random.default_rng(0).random((100, 8)) < 0.3).astype(np.float32)

@@ -16,8 +16,8 @@ Training that diverges (non-finite or exploding parameters) raises
 :class:`TrainingDivergedError`, naming the epoch and suggesting a smaller
 learning rate.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm import DeepBoltzmannMachine
 >>> X = (np.random.default_rng(0).random((200, 16)) < 0.3).astype(np.float32)

@@ -5,8 +5,8 @@ A :class:`boltz.gaussian.MultivariateGaussian` becomes a torch-native
 :class:`RBMFreeEnergy`, and any other :class:`boltz.density.Density` a
 :class:`DensityEnergy` (energy in numpy, gradient from the density's score).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.gaussian import MultivariateGaussian
 >>> type(as_energy(MultivariateGaussian([0.0], np.eye(1)))).__name__
@@ -60,8 +60,8 @@ class DensityEnergy(EnergyModule):
     ``score`` (so sampling and score-based use need ``density.has("score")``).
     Any classical boltz model with an ``energy`` works, e.g. an RBM's free energy.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from boltz.gaussian import MultivariateGaussian
     >>> g = DensityEnergy(MultivariateGaussian([0.0, 0.0], np.eye(2)))
     >>> g.score(torch.ones(1, 2, dtype=torch.float64)).tolist()
@@ -108,8 +108,8 @@ class RBMFreeEnergy(EnergyModule):
     defined for real ``v`` too (the continuous relaxation), so gradient samplers
     and composition with other energies apply.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from boltz.rbm import BernoulliRBM
     >>> rbm = BernoulliRBM.from_params(np.ones((2, 1)), np.zeros(2), np.zeros(1))
     >>> RBMFreeEnergy(rbm).energy(np.array([[1.0, 1.0]])).round(4).tolist()
@@ -147,8 +147,8 @@ def as_energy(model) -> EnergyModule:
     :class:`RBMFreeEnergy`; any other :class:`boltz.density.Density` →
     :class:`DensityEnergy`.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from boltz.gaussian import MultivariateGaussian
     >>> type(as_energy(MultivariateGaussian([0.0], np.eye(1)))).__name__
     'GaussianEnergy'

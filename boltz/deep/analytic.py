@@ -1,8 +1,8 @@
 """Energies with an exact log partition function: Gaussian, isotropic Gaussian mixture,
 double well and concentric rings (the last two by quadrature).
 
-Example
--------
+Examples
+--------
 >>> from boltz.deep.analytic import GaussianMixtureEnergy
 >>> GaussianMixtureEnergy([[-5.0, -5.0], [5.0, 5.0]]).log_partition()
 0.0
@@ -30,8 +30,8 @@ class GaussianEnergy(EnergyModule):
     ``P = L L^T`` (log-diagonal), so it can be trained (``learnable=True``) and
     stays positive definite. ``log Z = d log(2 pi)/2 - sum log diag L``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> g = GaussianEnergy([1.0], [[4.0]])
     >>> round(g.log_partition(), 6) == round(0.5 * math.log(2 * math.pi * 4.0), 6)
     True
@@ -117,8 +117,8 @@ class GaussianEnergy(EnergyModule):
 class GaussianMixtureEnergy(EnergyModule):
     """Isotropic Gaussian mixture ``sum_k w_k N(m_k, s_k^2 I)``; normalised, so ``log Z = 0``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> gm = GaussianMixtureEnergy([[-5.0, -5.0], [5.0, 5.0]], scales=1.0, weights=[0.2, 0.8])
     >>> gm.log_partition()
     0.0
@@ -184,8 +184,8 @@ def _log_quad(f, a, b) -> float:
 class DoubleWellEnergy(EnergyModule):
     """Double well ``E = barrier (x_0^2 - 1)^2 + |x_{1:}|^2 / 2``; log Z by 1D quadrature.
 
-    Example
-    -------
+    Examples
+    --------
     >>> dw = DoubleWellEnergy(dim=2, barrier=2.0)
     >>> float(dw.energy(torch.tensor([[1.0, 0.0]], dtype=torch.float64))[0])
     0.0
@@ -215,8 +215,8 @@ class RingsEnergy(EnergyModule):
 
     ``log Z`` by radial quadrature.
 
-    Example
-    -------
+    Examples
+    --------
     >>> r = RingsEnergy(radii=[1.0, 2.0], width=0.2)
     >>> r.log_partition() > 0
     True

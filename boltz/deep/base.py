@@ -16,8 +16,8 @@ which builds on this module; it installs them in :data:`COMPOSITION` when it is
 imported (every import of :mod:`boltz.deep` imports it), so the base class does
 not import the module above it.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep.analytic import GaussianEnergy
 >>> g = GaussianEnergy(mean=[0.0, 0.0], cov=[[1.0, 0.0], [0.0, 1.0]])

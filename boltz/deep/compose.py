@@ -6,8 +6,8 @@ Hinton 2002). Scores add the same way. Tempering scales an energy
 (``p_beta ∝ p~^beta``); conditioning fixes some coordinates and leaves an
 energy over the others.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep.energies import GaussianEnergy
 >>> a = GaussianEnergy([0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]])
@@ -122,8 +122,8 @@ class ConditionedEnergy(EnergyModule):
     The result is an energy over the ``d - k`` free coordinates (in their
     original order); :meth:`complete` puts the fixed values back.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from boltz.deep.energies import GaussianEnergy
     >>> g = GaussianEnergy([0.0, 0.0], [[1.0, 0.5], [0.5, 1.0]])
     >>> c = ConditionedEnergy(g, fixed=[1], values=[2.0])   # p(x0 | x1 = 2)

@@ -7,8 +7,8 @@ least as good as ICM's from the annealed state. With a slow enough schedule
 annealing approaches the global minimum; the exact one is
 :func:`boltz.denoising.map_mincut`.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.denoising import DenoisingPosterior
 >>> y = np.ones((8, 8), dtype=np.int8); y[2, 5] = -1

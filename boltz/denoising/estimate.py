@@ -17,8 +17,8 @@ maximum (the regions are perfectly predictable), so ``β`` is kept below
 ``beta_max`` (default ``6 / K`` for K neighbours, where the restoration is
 already insensitive to it).
 
-Example
--------
+Examples
+--------
 >>> from boltz.datasets import binary_image
 >>> from boltz.denoising import add_flip_noise
 >>> y = add_flip_noise(binary_image("shapes", 128), 0.1, seed=0)

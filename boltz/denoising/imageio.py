@@ -6,8 +6,8 @@ variance of the grey-level histogram). Bright pixels become ``+1`` and dark
 ones ``-1``; :func:`write_binary_image` writes ``+1`` as white and ``-1`` as black,
 so a round trip returns the same spins.
 
-Example
--------
+Examples
+--------
 >>> import tempfile, os
 >>> import numpy as np
 >>> img = np.array([[1, -1], [-1, 1]], dtype=np.int8)

@@ -26,8 +26,8 @@ The grid graph is built with whole-array numpy operations; every node owns
 ``k``-th neighbour and its reverse is arc ``q*K + opp(k)``. Slots that fall
 off the image are self-loops of capacity 0.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.denoising import DenoisingPosterior
 >>> y = -np.ones((5, 5), dtype=np.int8); y[2, 2] = 1       # one flipped pixel

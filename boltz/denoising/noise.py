@@ -1,8 +1,8 @@
 """Independent flip noise on binary images: the noise rate, its log-likelihood ratio
 ``η = ½ log((1 - p) / p)``, adding noise, and validating noisy spin images.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> round(eta_from_noise_rate(0.1), 4), round(noise_rate_from_eta(1.0986), 4)
 (1.0986, 0.1)

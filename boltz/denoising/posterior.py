@@ -15,8 +15,8 @@ image (``n_variables = H * W``, support (-1, 1)), so :mod:`boltz.exact` can
 enumerate small ones; :meth:`DenoisingPosterior.energy_image` and friends take
 2D images directly.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> y = np.array([[1, 1, -1], [1, -1, -1]])
 >>> post = DenoisingPosterior.from_noise_rate(y, 0.1, beta=1.0)
@@ -74,8 +74,8 @@ class DenoisingPosterior(DiscreteDensity):
     The energy is ``E(x) = -β Σ_<ij> x_i x_j - η Σ x_i y_i - h Σ x_i``; the
     density interface sees flattened images ``(n, H*W)``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> y = np.array([[1, -1], [1, 1]])
     >>> post = DenoisingPosterior(y, beta=0.5, eta=1.0)
     >>> post.n_variables, post.support

@@ -26,8 +26,8 @@ class DenoiseResult:
     info : dict
         Method details (sweeps, flow value, solver, standard errors, ...).
 
-    Example
-    -------
+    Examples
+    --------
     >>> r = DenoiseResult(np.ones((2, 2), np.int8), -3.0, "icm")
     >>> r.error_rate(np.ones((2, 2)))
     0.0

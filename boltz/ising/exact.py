@@ -5,8 +5,8 @@
 - Kaufman (1949): the exact partition function of the periodic ``L x M`` lattice.
 - The transfer matrix of the 1D chain (periodic or open) in a uniform field.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.ising.exact import T_C, onsager_energy, kaufman_energy
 >>> round(T_C, 6)

@@ -13,8 +13,8 @@ critical temperature ``t_c`` of the ferromagnet (``J = 1``):
 - simple cubic ``L x L x L`` (coordination 6): ``T_c = 4.511523`` (``K_c =
   0.221654626``, Ferrenberg, Xu & Landau 2018, Monte Carlo; no exact value).
 
-Example
--------
+Examples
+--------
 >>> from boltz.ising.lattices import triangular_lattice, TRIANGULAR_T_C
 >>> m = triangular_lattice(6, temperature=TRIANGULAR_T_C)
 >>> m.n_variables, int(m.couplings.nnz // m.n_variables)     # 36 sites, 6 neighbours each

@@ -64,8 +64,8 @@ class IsingLattice(DiscreteDensity):
     periodic : bool
         Periodic (torus/ring) or open boundaries.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> m = IsingLattice(4, temperature=2.0)
     >>> float(m.hamiltonian(np.ones((1, 16)))[0])      # 32 satisfied bonds
@@ -228,8 +228,8 @@ class PairwiseMRF(DiscreteDensity):
     fully-visible Boltzmann machine on ``x`` in {0, 1},
     ``H = -1/2 x^T W x - b^T x + const``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> J = np.array([[0.0, -1.0], [-1.0, 0.0]])          # antiferromagnetic pair
     >>> m = PairwiseMRF(J, h=[0.5, 0.0])

@@ -360,8 +360,8 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
     Wolff keeps its calibration). Measurements of a run split this way are
     bit-identical to one long run.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from boltz.ising import IsingLattice
     >>> run = simulate(IsingLattice(8, temperature=2.0), "gibbs", n_sweeps=100, seed=1)
     >>> run.energies.shape

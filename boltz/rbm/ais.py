@@ -31,8 +31,8 @@ Bias directions (document these to users):
 With enough temperatures the two agree; a gap between them says the
 annealing is too short.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.rbm import BernoulliRBM
 >>> from boltz.rbm.ais import ais_log_partition

@@ -4,8 +4,8 @@ The visible family is fixed by subclasses (:mod:`boltz.rbm.kinds`) through the
 ``_visible_*`` hooks; see :mod:`boltz.rbm.model` for the energy, the
 constructor arguments and the public API.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.rbm import BernoulliRBM
 >>> from boltz.rbm.base import RBMBase
@@ -44,8 +44,8 @@ _NUMPY = NumpyBackend()
 def one_hot(codes, n_categories: int) -> np.ndarray:
     """Integer codes ``(n, G)`` in ``[0, n_categories)`` -> flattened one-hot ``(n, G*K)``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> one_hot(np.array([[0, 2]]), 3).tolist()
     [[1.0, 0.0, 0.0, 0.0, 0.0, 1.0]]
     """
@@ -197,8 +197,8 @@ class RBMBase(RBMEstimatorMixin, Density):
         Extra keyword arguments go to the constructor; ``log_variance=`` sets
         the per-unit log-variance of a :class:`GaussianBernoulliRBM`.
 
-        Example
-        -------
+        Examples
+        --------
         >>> import numpy as np
         >>> from boltz.rbm import BernoulliRBM
         >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
@@ -365,8 +365,8 @@ class RBMBase(RBMEstimatorMixin, Density):
         ``return_hidden``) as float64 NumPy arrays. ``progress`` shows a tqdm
         bar over the sweeps (off by default).
 
-        Example
-        -------
+        Examples
+        --------
         >>> import numpy as np
         >>> from boltz.rbm import BernoulliRBM
         >>> m = BernoulliRBM.from_params(np.zeros((4, 2)), np.zeros(4), np.zeros(2))

@@ -7,8 +7,8 @@ arguments, ``fit`` returns ``self``, fitted attributes end in ``_``), so an
 RBM drops into a ``sklearn.pipeline.Pipeline`` as a feature extractor;
 scikit-learn itself is never imported.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.rbm import BernoulliRBM
 >>> X = (np.random.default_rng(0).random((100, 8)) < 0.5).astype(float)
@@ -91,8 +91,8 @@ class RBMEstimatorMixin:
         RBMBase
             ``cls(**settings)``; the preset's ``kind`` must match ``cls``.
 
-        Example
-        -------
+        Examples
+        --------
         >>> from boltz.rbm import BernoulliRBM
         >>> BernoulliRBM.from_preset("mnist-pcd", max_seconds=60).final_lr_fraction
         0.01

@@ -17,8 +17,8 @@ Which way each estimator is biased:
 - Reconstruction error (``model.reconstruct``) is a training diagnostic, not
   a likelihood.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.rbm import BernoulliRBM
 >>> from boltz.rbm.evaluation import exact_log_likelihood

@@ -5,8 +5,8 @@ exponential family through the ``_visible_*`` hooks and its sampling hook
 ``_sample_visible_from_pre``, written once against a backend of
 :mod:`boltz.backend`.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.rbm.kinds import BernoulliRBM
 >>> BernoulliRBM.from_params(np.zeros((2, 1)), np.zeros(2), np.zeros(1)).n_visible_
@@ -33,8 +33,8 @@ class BernoulliRBM(RBMBase):
     (``n_variables``, ``support=(0, 1)``), so :mod:`boltz.exact` can enumerate
     small ones. See the module docstring for the constructor arguments.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> rbm = BernoulliRBM.from_params(np.ones((2, 1)), np.zeros(2), np.zeros(1))
     >>> rbm.free_energy(np.array([[1.0, 1.0]])).round(4).tolist()
@@ -80,8 +80,8 @@ class GaussianBernoulliRBM(RBMBase):
     learn_variance : bool
         Learn a log-variance per visible unit (attribute ``log_variance_``).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> X = np.random.default_rng(0).normal(2.0, 0.5, size=(500, 2))
     >>> m = GaussianBernoulliRBM(2, learn_variance=True, n_epochs=3, seed=0).fit(X)
@@ -202,8 +202,8 @@ class CategoricalRBM(RBMBase):
     (build it with :func:`one_hot`); ``p(v_g | h) = softmax(a_g + W_g h)``.
     ``F(v) = -a.v - sum_j softplus(c_j + v.W[:, j])``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> from boltz.rbm import one_hot
     >>> X = one_hot(np.random.default_rng(0).integers(0, 3, size=(100, 4)), 3)

@@ -69,8 +69,8 @@ Methods: ``fit(X, X_val=None, callbacks=None)``, ``partial_fit(X)``,
 ``hidden_log_unnormalized(h)``, ``log_partition()`` (exact, smaller layer
 <= 25 units), ``pseudo_log_likelihood(v)`` (Bernoulli visibles).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.rbm import BernoulliRBM
 >>> X = (np.random.default_rng(0).random((200, 6)) < 0.3).astype(float)
@@ -103,8 +103,8 @@ __all__ = [
 def load_rbm(path):
     """Load any RBM saved with ``save``, whichever class it is.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import os, tempfile
     >>> import numpy as np
     >>> m = BernoulliRBM.from_params(np.zeros((2, 1)), np.zeros(2), np.zeros(1))

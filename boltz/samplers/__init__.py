@@ -16,8 +16,8 @@ fields and 4 or 8 neighbours: colour-class Gibbs and annealing sweeps, ICM, mean
 field; what :mod:`boltz.denoising` runs on). Same seed, same chain, on any number
 of threads.
 
-Example
--------
+Examples
+--------
 >>> from boltz.ising import IsingLattice
 >>> from boltz.samplers import get_algorithm
 >>> alg = get_algorithm(IsingLattice(16, beta=0.4), "gibbs")
