@@ -15,11 +15,14 @@ What is checked, and the exemptions:
 * ``Returns`` (or ``Yields`` for a generator): when the code returns a value, read from the
   source (a ``return <value>``) or from a return annotation other than ``None``.
 * ``Examples``: on every function, class and method.
+* A method without a docstring of its own is checked against the one it inherits (as
+  Sphinx shows it).
 * Exempt: dunder and private (``_name``) methods; properties and attributes (NamedTuple
   and dataclass fields included), which are documented by a one-line docstring; methods
   inherited from outside boltz (``object``, ``tuple``, ``torch.nn.Module``, ...); an
   ``@abstractmethod`` needs ``Parameters`` and ``Returns`` but no ``Examples`` (its
-  implementations carry them).
+  implementations carry them). A class without an ``__init__`` of its own (NamedTuple,
+  dataclass) may list its fields under ``Attributes`` instead of ``Parameters``.
 * A name re-exported by several modules is checked once, under the public module that
   defines it (or the first that lists it).
 """
@@ -120,7 +123,7 @@ def _returns_value(func):
 
 
 def _check_callable(func, skip_first, is_abstract=False):
-    parsed = _parse(func.__doc__)
+    parsed = _parse(inspect.getdoc(func))  # an override without a docstring inherits its base's
     missing = []
     undocumented = [p for p in _signature_params(func, skip_first)
                     if p not in _documented_params(parsed)]
@@ -144,7 +147,10 @@ def _check_class(cls):
         params = _signature_params(cls, skip_first=False)
     else:
         params = _signature_params(init, skip_first=True)
-    undocumented = [p for p in params if p not in _documented_params(parsed)]
+    documented = _documented_params(parsed)
+    if init is None:  # NamedTuple and dataclass fields may be listed as Attributes
+        documented |= {a.name.strip() for a in parsed["Attributes"]}
+    undocumented = [p for p in params if p not in documented]
     if undocumented:
         missing.append("Parameters (" + ", ".join(undocumented) + ")")
     if not parsed["Examples"]:

@@ -44,6 +44,18 @@ _NUMPY = NumpyBackend()
 def one_hot(codes, n_categories: int) -> np.ndarray:
     """Integer codes ``(n, G)`` in ``[0, n_categories)`` -> flattened one-hot ``(n, G*K)``.
 
+    Parameters
+    ----------
+    codes : array_like of int, shape (n, G)
+        Category codes in ``[0, n_categories)``.
+    n_categories : int
+        Number of categories ``K``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, G * K)
+        The one-hot encoding, group after group.
+
     Examples
     --------
     >>> one_hot(np.array([[0, 2]]), 3).tolist()
@@ -175,6 +187,28 @@ class RBMBase(RBMEstimatorMixin, Density):
 
         With data, the visible biases match the data's base rates (Hinton's
         practical guide, section 8); returns ``self``.
+
+        Parameters
+        ----------
+        n_visible : int
+            Number of visible units.
+        X : array_like, shape (n, n_visible), optional
+            Data whose base rates set the visible biases.
+        seed : int, numpy.random.Generator or None
+            Random seed (default: the model's ``seed``).
+
+        Returns
+        -------
+        RBMBase
+            ``self``, initialised.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM(n_hidden=2, seed=0).init_params(3)
+        >>> m.W_.shape, m.visible_bias_.tolist()
+        ((3, 2), [0.0, 0.0, 0.0])
         """
         self._check_hyper()
         n_visible = check_positive_int(n_visible, "n_visible")
@@ -196,6 +230,22 @@ class RBMBase(RBMEstimatorMixin, Density):
 
         Extra keyword arguments go to the constructor; ``log_variance=`` sets
         the per-unit log-variance of a :class:`GaussianBernoulliRBM`.
+
+        Parameters
+        ----------
+        W : array_like, shape (n_visible, n_hidden)
+            Weights.
+        visible_bias : array_like, shape (n_visible,)
+            Visible biases ``a``.
+        hidden_bias : array_like, shape (n_hidden,)
+            Hidden biases ``c``.
+        **kwargs
+            Constructor arguments (and ``log_variance`` for a Gaussian RBM).
+
+        Returns
+        -------
+        RBMBase
+            A fitted model of the class it is called on.
 
         Examples
         --------
@@ -320,16 +370,73 @@ class RBMBase(RBMEstimatorMixin, Density):
         return v
 
     def hidden_input(self, v) -> np.ndarray:
-        """Natural parameters of ``p(h | v)``: ``c + T(v) W``, float64 ``(n, n_hidden)``."""
+        """Natural parameters of ``p(h | v)``: ``c + T(v) W``, float64 ``(n, n_hidden)``.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_hidden)
+            ``c + T(v) W`` in float64.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.hidden_input(np.ones((1, 3))).tolist()
+        [[3.0, 3.0]]
+        """
         v = self._check_visible(v)
         return self._stats(v) @ self._w64() + self.hidden_bias_.astype(np.float64)
 
     def hidden_probabilities(self, v) -> np.ndarray:
-        """``p(h_j = 1 | v) = sigmoid(c_j + T(v) . W[:, j])``."""
+        """``p(h_j = 1 | v) = sigmoid(c_j + T(v) . W[:, j])``.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_hidden)
+            The probabilities ``p(h_j = 1 | v)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.hidden_probabilities(np.zeros((1, 3))).tolist()
+        [[0.5, 0.5]]
+        """
         return special.expit(self.hidden_input(v))
 
     def visible_natural(self, h) -> np.ndarray:
-        """Natural parameters of ``p(v | h)``: ``a + W h`` (for ``h`` binary or in [0, 1])."""
+        """Natural parameters of ``p(v | h)``: ``a + W h`` (for ``h`` binary or in [0, 1]).
+
+        Parameters
+        ----------
+        h : array_like, shape (n, n_hidden)
+            Hidden configurations (binary, or probabilities in [0, 1]).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_visible)
+            ``a + W h`` in float64.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.visible_natural(np.array([[1.0, 0.0]])).tolist()
+        [[1.0, 1.0, 1.0]]
+        """
         self._check_fitted()
         h = check_array(h, "h", ndim=(1, 2))
         if h.ndim == 1:
@@ -339,17 +446,78 @@ class RBMBase(RBMEstimatorMixin, Density):
         return h @ self._w64().T + self.visible_bias_.astype(np.float64)
 
     def visible_mean(self, h) -> np.ndarray:
-        """``E[v | h]``."""
+        """``E[v | h]``.
+
+        Parameters
+        ----------
+        h : array_like, shape (n, n_hidden)
+            Hidden configurations (binary, or probabilities in [0, 1]).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_visible)
+            The conditional mean of the visible units.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.visible_mean(np.zeros((1, 2))).tolist()
+        [[0.5, 0.5, 0.5]]
+        """
         return self._visible_mean_from_natural(self.visible_natural(h))
 
     def sample_hidden(self, v, seed=None) -> np.ndarray:
-        """Draw ``h ~ p(h | v)``; float64 0/1 array ``(n, n_hidden)``."""
+        """Draw ``h ~ p(h | v)``; float64 0/1 array ``(n, n_hidden)``.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+        seed : int, numpy.random.Generator or None
+            Random seed.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_hidden)
+            A float64 0/1 draw.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.sample_hidden(np.ones((4, 3)), seed=0).shape
+        (4, 2)
+        """
         rng = check_rng(seed)
         p = self.hidden_probabilities(v)
         return (rng.random(p.shape) < p).astype(np.float64)
 
     def sample_visible(self, h, seed=None) -> np.ndarray:
-        """Draw ``v ~ p(v | h)``."""
+        """Draw ``v ~ p(v | h)``.
+
+        Parameters
+        ----------
+        h : array_like, shape (n, n_hidden)
+            Hidden configurations (binary, or probabilities in [0, 1]).
+        seed : int, numpy.random.Generator or None
+            Random seed.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_visible)
+            A float64 draw of the visible units.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.sample_visible(np.zeros((4, 2)), seed=0).shape
+        (4, 3)
+        """
         rng = check_rng(seed)
         h = self._check_hidden(h)
         pre = (h.astype(np.float32) @ self.W_.T).astype(np.float32)
@@ -364,6 +532,28 @@ class RBMBase(RBMEstimatorMixin, Density):
         with torch ops. Returns the final ``v`` (and the last ``h`` with
         ``return_hidden``) as float64 NumPy arrays. ``progress`` shows a tqdm
         bar over the sweeps (off by default).
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Starting visible states (one chain per row).
+        n_steps : int, default 1
+            Number of sweeps.
+        seed : int, numpy.random.Generator or None
+            Random seed.
+        return_hidden : bool, default False
+            Also return the last hidden states.
+        progress : bool, default False
+            Show a tqdm bar over the sweeps.
+        device : str, default "model"
+            Torch device to run on; ``"model"`` uses the model's ``device``.
+
+        Returns
+        -------
+        v : numpy.ndarray, shape (n, n_visible)
+            The final visible states (float64).
+        h : numpy.ndarray, shape (n, n_hidden)
+            The last hidden states, only with ``return_hidden=True``.
 
         Examples
         --------
@@ -395,17 +585,76 @@ class RBMBase(RBMEstimatorMixin, Density):
         return (v, bk.to_numpy(h).astype(np.float64)) if return_hidden else v
 
     def reconstruct(self, v) -> np.ndarray:
-        """Mean-field reconstruction ``E[v | h = p(h | v)]``."""
+        """Mean-field reconstruction ``E[v | h = p(h | v)]``.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_visible)
+            ``E[v | h = p(h | v)]``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.reconstruct(np.zeros((1, 3))).round(3).tolist()
+        [[0.731, 0.731, 0.731]]
+        """
         return self.visible_mean(self.hidden_probabilities(v))
 
     def free_energy(self, v) -> np.ndarray:
-        """``F(v) = -a.T(v) - log h(v) - sum_j softplus(c_j + T(v).W[:, j])`` (float64)."""
+        """``F(v) = -a.T(v) - log h(v) - sum_j softplus(c_j + T(v).W[:, j])`` (float64).
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``F(v)`` per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.free_energy(np.zeros((1, 3))).round(4).tolist()
+        [-1.3863]
+        """
         v = self._check_visible(v)
         x = self._stats(v) @ self._w64() + self.hidden_bias_.astype(np.float64)
         return -self._visible_linear(v) - K.softplus_rowsum(x)
 
     def energy(self, v, h=None) -> np.ndarray:
-        """Joint energy ``E(v, h)``; without ``h``, the free energy ``F(v)``."""
+        """Joint energy ``E(v, h)``; without ``h``, the free energy ``F(v)``.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+        h : array_like, shape (n, n_hidden)
+            Hidden configurations (binary); None gives the free energy., optional
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``E(v, h)`` per row, or ``F(v)`` without ``h``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.energy(np.ones((1, 3)), np.ones((1, 2))).tolist()
+        [-6.0]
+        """
         if h is None:
             return self.free_energy(v)
         v = self._check_visible(v)
@@ -416,11 +665,49 @@ class RBMBase(RBMEstimatorMixin, Density):
         return -self._visible_linear(v) - h @ self.hidden_bias_.astype(np.float64) - inter
 
     def log_unnormalized(self, v) -> np.ndarray:
-        """``log p~(v) = -F(v)``."""
+        """``log p~(v) = -F(v)``.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``-F(v)`` per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.log_unnormalized(np.zeros((1, 3))).round(4).tolist()
+        [1.3863]
+        """
         return -self.free_energy(v)
 
     def hidden_log_unnormalized(self, h) -> np.ndarray:
-        """``log p~(h) = c . h + sum_i A_vis(a_i + W[i] . h)`` (``v`` summed out)."""
+        """``log p~(h) = c . h + sum_i A_vis(a_i + W[i] . h)`` (``v`` summed out).
+
+        Parameters
+        ----------
+        h : array_like, shape (n, n_hidden)
+            Hidden configurations (binary).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``log p~(h)`` per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.hidden_log_unnormalized(np.zeros((1, 2))).round(4).tolist()
+        [2.0794]
+        """
         h = self._check_hidden(h)
         return self._hidden_log_unnormalized(h)
 
@@ -435,7 +722,26 @@ class RBMBase(RBMEstimatorMixin, Density):
         return False
 
     def exact_layer(self, max_units: int = MAX_EXACT_UNITS) -> str | None:
-        """Which layer :meth:`log_partition` enumerates (``"hidden"``/``"visible"``), or None."""
+        """Which layer :meth:`log_partition` enumerates (``"hidden"``/``"visible"``), or None.
+
+        Parameters
+        ----------
+        max_units : int, default MAX_EXACT_UNITS
+            The largest layer that may be enumerated.
+
+        Returns
+        -------
+        str or None
+            ``"hidden"``, ``"visible"``, or None when neither layer is small enough.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.exact_layer(), m.exact_layer(max_units=1)
+        ('hidden', None)
+        """
         self._check_fitted()
         n_h = self.n_hidden
         n_v = self.n_visible_ if self._can_enumerate_visible() else None
@@ -452,6 +758,24 @@ class RBMBase(RBMEstimatorMixin, Density):
         ``log Z = logsumexp_h [c.h + sum_i A_vis(a_i + W[i].h)]``; over ``v``
         states (binary visibles), ``log Z = logsumexp_v [-F(v)]``. Costs
         ``2**units`` rows of a matrix product, streamed in chunks.
+
+        Parameters
+        ----------
+        max_units : int, default MAX_EXACT_UNITS
+            The largest layer that may be enumerated (else ValueError).
+
+        Returns
+        -------
+        float
+            ``log Z``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> round(m.log_partition(), 4)  # 5 free binary units: 5 log 2
+        3.4657
         """
         layer = self.exact_layer(max_units)
         if layer is None:
@@ -469,6 +793,27 @@ class RBMBase(RBMEstimatorMixin, Density):
         return float(total)
 
     def has(self, capability):
+        """Whether the model offers ``capability`` (exact ``log_partition``: a small layer).
+
+        Parameters
+        ----------
+        capability : str
+            A capability name of :meth:`boltz.density.Density.has`.
+
+        Returns
+        -------
+        bool
+            Whether it is available on this fitted model.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.has("log_partition"), m.has("sample")
+        (True, False)
+        """
+
         if capability == "log_partition":
             return self.is_fitted and self.exact_layer(AUTO_EXACT_UNITS) is not None
         if capability == "sample":
@@ -476,5 +821,24 @@ class RBMBase(RBMEstimatorMixin, Density):
         return super().has(capability)
 
     def pseudo_log_likelihood(self, v) -> np.ndarray:
-        """Exact log pseudo-likelihood ``sum_i log p(v_i | v_-i)`` per row (Bernoulli visibles)."""
+        """Exact log pseudo-likelihood ``sum_i log p(v_i | v_-i)`` per row (Bernoulli visibles).
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            The log pseudo-likelihood per row (subclasses with Bernoulli visibles).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.pseudo_log_likelihood(np.ones((1, 3))).shape
+        (1,)
+        """
         raise NotImplementedError(f"{type(self).__name__} has no pseudo-likelihood")
