@@ -60,11 +60,47 @@ class RBMEstimatorMixin:
         return _param_names(cls)
 
     def get_params(self, deep: bool = True) -> dict:
-        """Constructor arguments as a dict (scikit-learn convention)."""
+        """Constructor arguments as a dict (scikit-learn convention).
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Ignored (no nested estimators).
+
+        Returns
+        -------
+        dict
+            Argument name -> value.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> BernoulliRBM(n_hidden=7).get_params()["n_hidden"]
+        7
+        """
         return {name: getattr(self, name) for name in self._get_param_names()}
 
     def set_params(self, **params):
-        """Set constructor arguments; returns ``self``."""
+        """Set constructor arguments; returns ``self``.
+
+        Parameters
+        ----------
+        **params
+            Constructor arguments by name (ValueError on an unknown one).
+
+        Returns
+        -------
+        RBMBase
+            ``self``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> BernoulliRBM().set_params(k=3).k
+        3
+        """
         valid = set(self._get_param_names())
         for name, value in params.items():
             if name not in valid:
@@ -145,6 +181,31 @@ class RBMEstimatorMixin:
         early stopping. ``callbacks`` are ``cb(model, epoch, metrics) -> bool``
         (``True`` stops). Raises :class:`~boltz.rbm.limits.DivergenceError` if
         training diverges. Returns ``self``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_visible)
+            Training data (binary, one-hot or real, by the visible family).
+        y : None
+            Ignored (scikit-learn convention).
+        X_val : array_like, shape (n_val, n_visible), optional
+            Validation data (monitoring, AIS scores, early stopping).
+        callbacks : list of callable, optional
+            ``cb(model, epoch, metrics) -> bool``; ``True`` stops training.
+
+        Returns
+        -------
+        RBMBase
+            ``self``, fitted.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> X = (np.random.default_rng(0).random((60, 5)) < 0.3).astype(float)
+        >>> rbm = BernoulliRBM(n_hidden=3, n_epochs=2, batch_size=20, seed=0)
+        >>> rbm.fit(X).n_iter_
+        2
         """
         from .training import train
 
@@ -162,7 +223,29 @@ class RBMEstimatorMixin:
         return self
 
     def partial_fit(self, X, y=None):
-        """One epoch over ``X`` (initialising on the first call); chains and momentum persist."""
+        """One epoch over ``X`` (initialising on the first call); chains and momentum persist.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_visible)
+            Training data (binary, one-hot or real, by the visible family).
+        y : None
+            Ignored (scikit-learn convention).
+
+        Returns
+        -------
+        RBMBase
+            ``self``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> X = (np.random.default_rng(0).random((60, 5)) < 0.3).astype(float)
+        >>> rbm = BernoulliRBM(n_hidden=3, n_epochs=2, batch_size=20, seed=0)
+        >>> rbm.partial_fit(X).partial_fit(X).n_iter_
+        2
+        """
         from .training import make_trainer, train
 
         if self.lr_schedule == "linear_time":
@@ -188,11 +271,54 @@ class RBMEstimatorMixin:
 
     # -- inference --------------------------------------------------------
     def transform(self, X) -> np.ndarray:
-        """Hidden-unit probabilities ``p(h = 1 | X)``: features for a downstream model."""
+        """Hidden-unit probabilities ``p(h = 1 | X)``: features for a downstream model.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_visible)
+            Visible data.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_hidden)
+            ``p(h_j = 1 | x)`` per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.transform(np.ones((2, 3))).tolist()
+        [[0.5, 0.5], [0.5, 0.5]]
+        """
         return self.hidden_probabilities(X)
 
     def fit_transform(self, X, y=None, **fit_params):
-        """``fit(X)`` then ``transform(X)``."""
+        """``fit(X)`` then ``transform(X)``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_visible)
+            Training data (binary, one-hot or real, by the visible family).
+        y : None
+            Ignored (scikit-learn convention).
+        **fit_params
+            Keyword arguments of :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_samples, n_hidden)
+            The hidden probabilities of ``X`` after fitting.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> X = (np.random.default_rng(0).random((60, 5)) < 0.3).astype(float)
+        >>> rbm = BernoulliRBM(n_hidden=3, n_epochs=2, batch_size=20, seed=0)
+        >>> rbm.fit_transform(X).shape
+        (60, 3)
+        """
         return self.fit(X, **fit_params).transform(X)
 
     def score_samples(self, X, log_z: float | None = None) -> np.ndarray:
@@ -203,6 +329,26 @@ class RBMEstimatorMixin:
         :meth:`estimate_log_partition` first, whose AIS estimate is cached as
         ``log_z_`` (note AIS tends to underestimate ``log Z``, so these
         log-likelihoods lean optimistic).
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_visible)
+            Visible data.
+        log_z : float, optional
+            ``log Z`` to use (default: exact when possible, else the cached ``log_z_``).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``log p(x)`` per row (float64).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.score_samples(np.ones((1, 3))).round(4).tolist()  # uniform on 2**3 states
+        [-2.0794]
         """
         if log_z is None:
             from .limits import AUTO_EXACT_UNITS
@@ -224,12 +370,58 @@ class RBMEstimatorMixin:
         Not called ``score``: in boltz ``score(x)`` is always the gradient
         ``grad_x log p~(x)`` of the shared density interface (which only the
         real-valued :class:`GaussianBernoulliRBM` has).
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_visible)
+            Visible data.
+        log_z : float, optional
+            ``log Z`` to use (see :meth:`score_samples`).
+
+        Returns
+        -------
+        float
+            The mean of ``log p(x)`` over the rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> round(m.mean_log_likelihood(np.ones((4, 3))), 4)
+        -2.0794
         """
         return float(np.mean(self.score_samples(X, log_z=log_z)))
 
     def estimate_log_partition(self, data=None, n_runs: int = 100, n_betas: int = 14500,
                                seed=None):
-        """Estimate ``log Z`` by AIS, store it as ``log_z_`` and return the AIS result."""
+        """Estimate ``log Z`` by AIS, store it as ``log_z_`` and return the AIS result.
+
+        Parameters
+        ----------
+        data : array_like, shape (n, n_visible), optional
+            Data whose base rates set the AIS start distribution.
+        n_runs : int, default 100
+            Number of AIS chains.
+        n_betas : int, default 14500
+            Number of intermediate temperatures.
+        seed : int, numpy.random.Generator or None
+            Random seed.
+
+        Returns
+        -------
+        AISResult
+            The estimate and its error bars (:class:`boltz.rbm.AISResult`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> res = m.estimate_log_partition(n_runs=10, n_betas=50, seed=0)
+        >>> round(res.log_z, 4), round(m.log_z_, 4)  # exact: 5 log 2
+        (3.4657, 3.4657)
+        """
         from .ais import ais_log_partition
 
         res = ais_log_partition(self, n_runs=n_runs, n_betas=n_betas, data=data, seed=seed,
@@ -244,6 +436,32 @@ class RBMEstimatorMixin:
         Chains start from ``init`` (``(n, n_visible)``) or, by default, from
         the independent-units model given by the visible biases. ``progress``
         shows a tqdm bar over the sweeps (off by default).
+
+        Parameters
+        ----------
+        n : int, default 1
+            Number of chains (samples).
+        seed : int, numpy.random.Generator or None
+            Random seed.
+        n_steps : int, default 1000
+            Gibbs sweeps per chain.
+        init : array_like, shape (n, n_visible), optional
+            Starting states.
+        progress : bool, default False
+            Show a tqdm bar over the sweeps.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_visible)
+            The final states (float64).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.sample(4, seed=0, n_steps=10).shape
+        (4, 3)
         """
         self._check_fitted()
         rng = check_rng(seed)
@@ -259,7 +477,28 @@ class RBMEstimatorMixin:
 
     # -- persistence ------------------------------------------------------
     def save(self, path):
-        """Save parameters and constructor arguments to ``path`` (``.npz`` + JSON, no pickle)."""
+        """Save parameters and constructor arguments to ``path`` (``.npz`` + JSON, no pickle).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Target file (``.npz``).
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> import os, tempfile
+        >>> path = m.save(os.path.join(tempfile.mkdtemp(), "m.npz"))
+        >>> BernoulliRBM.load(path).W_.shape
+        (3, 2)
+        """
         from ..io import save_model
 
         self._check_fitted()
@@ -271,7 +510,28 @@ class RBMEstimatorMixin:
 
     @classmethod
     def load(cls, path):
-        """Load a model saved by :meth:`save`; fails clearly on another model kind or a bad file."""
+        """Load a model saved by :meth:`save`; fails clearly on another model kind or a bad file.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        RBMBase
+            The fitted model (ModelFileError on a bad file).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> import os, tempfile
+        >>> path = m.save(os.path.join(tempfile.mkdtemp(), "m.npz"))
+        >>> BernoulliRBM.load(path).n_visible_
+        3
+        """
         from ..io import ModelFileError, load_model
 
         arrays, meta = load_model(path, cls.kind)
