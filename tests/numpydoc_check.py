@@ -30,6 +30,7 @@ What is checked, and the exemptions:
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import inspect
 import pkgutil
@@ -148,8 +149,8 @@ def _check_class(cls):
     else:
         params = _signature_params(init, skip_first=True)
     documented = _documented_params(parsed)
-    if init is None:  # NamedTuple and dataclass fields may be listed as Attributes
-        documented |= {a.name.strip() for a in parsed["Attributes"]}
+    if init is None or dataclasses.is_dataclass(cls):  # fields may be listed as Attributes
+        documented |= {n.strip() for a in parsed["Attributes"] for n in a.name.split(",")}
     undocumented = [p for p in params if p not in documented]
     if undocumented:
         missing.append("Parameters (" + ", ".join(undocumented) + ")")
@@ -242,4 +243,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's boltz
     sys.exit(main(sys.argv[1:]))

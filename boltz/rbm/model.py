@@ -103,6 +103,16 @@ __all__ = [
 def load_rbm(path):
     """Load any RBM saved with ``save``, whichever class it is.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by ``save``.
+
+    Returns
+    -------
+    RBMBase
+        The model, of the class it was saved from.
+
     Examples
     --------
     >>> import os, tempfile
