@@ -217,11 +217,14 @@ def collect(modules=None):
             qual = f"boltz.{owner}.{name}"
             if inspect.isclass(obj):
                 result[owner].append((qual, _check_class(obj)))
-                for mname, func, _klass, skip, abstract in _public_methods(obj):
+                for mname, func, klass, skip, abstract in _public_methods(obj):
                     if id(func) in checked:
                         continue
                     checked.add(id(func))
-                    result[owner].append((f"{qual}.{mname}",
+                    # an inherited method is listed with the class (and module) defining it
+                    where = _owner(klass, owner)
+                    name_ = qual if klass is obj else f"boltz.{where}.{klass.__name__}"
+                    result[where].append((f"{name_}.{mname}",
                                           _check_callable(func, skip, abstract)))
             else:
                 result[owner].append((qual, _check_callable(obj, skip_first=False)))

@@ -89,7 +89,18 @@ class DeepBeliefNet:
                     "momentum", "weight_decay", "seed", "verbose")
 
     def get_params(self) -> dict:
-        """Constructor parameters as a dict."""
+        """Constructor parameters as a dict.
+
+        Returns
+        -------
+        dict
+            Argument name -> value.
+
+        Examples
+        --------
+        >>> DeepBeliefNet((4, 3)).get_params()["n_hidden"]
+        (4, 3)
+        """
         return {k: getattr(self, k) for k in self._PARAM_NAMES}
 
     # ------------------------------------------------------------------
@@ -127,7 +138,26 @@ class DeepBeliefNet:
 
     # ------------------------------------------------------------------
     def fit(self, X):
-        """Train the stack greedily, bottom first; returns ``self``."""
+        """Train the stack greedily, bottom first; returns ``self``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_visible)
+            Binary data.
+
+        Returns
+        -------
+        DeepBeliefNet
+            ``self``, fitted.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> dbn = DeepBeliefNet((3, 2), n_epochs=1, batch_size=20, seed=0)
+        >>> len(dbn.fit(X).rbms_)
+        2
+        """
         sizes = check_hidden_sizes(self.n_hidden, min_layers=1)
         X = check_binary(X, "X", ndim=2)
         check_nonnegative_int(self.n_epochs, "n_epochs")
@@ -156,6 +186,32 @@ class DeepBeliefNet:
         (``n_hidden`` must then equal the top RBM's visible size, the default),
         so that the variational bound starts unchanged; ``"random"`` starts
         from small random weights. Returns ``self``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_visible)
+            Binary data.
+        n_hidden : int, optional
+            Units of the new layer (default: the top RBM's visible size).
+        init : {"transpose", "random"}, default "transpose"
+            Start of the new RBM.
+        n_epochs : int, optional
+            Its epochs (default: ``n_epochs``).
+        seed : int, numpy.random.Generator or None
+            Random seed.
+
+        Returns
+        -------
+        DeepBeliefNet
+            ``self``, one layer taller.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> dbn = DeepBeliefNet((3, 2), n_epochs=1, batch_size=20, seed=0)
+        >>> len(dbn.fit(X).add_layer(X).rbms_)
+        3
         """
         X = self._check_input(X)
         check_choice(init, "init", {"transpose", "random"})
@@ -180,7 +236,26 @@ class DeepBeliefNet:
         return self
 
     def transform(self, X) -> np.ndarray:
-        """Top-layer features: the up-pass of hidden probabilities through the stack."""
+        """Top-layer features: the up-pass of hidden probabilities through the stack.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_visible)
+            Binary data.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_top)
+            The features.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> dbn = DeepBeliefNet((3, 2), n_epochs=1, batch_size=20, seed=0)
+        >>> dbn.fit(X).transform(X[:2]).shape
+        (2, 2)
+        """
         x = self._check_input(X)
         for rbm in self.rbms_:
             x = sigmoid(x @ rbm.W_.astype(np.float64) + rbm.hidden_bias_)
@@ -241,6 +316,25 @@ class DeepBeliefNet:
         ``B_l(x) = sum_h q_l(h|x) [log p_l(x|h) - log q_l(h|x) + B_{l+1}(h)]``
         with ``B_top`` the top RBM's exact log-likelihood. With one RBM this
         is its exact log-likelihood.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_visible)
+            Binary data.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            The bound per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> dbn = DeepBeliefNet((3, 2), n_epochs=1, batch_size=20, seed=0)
+        >>> dbn = dbn.fit(X)
+        >>> bool(np.all(dbn.variational_bound(X[:3]) <= dbn.exact_log_likelihood(X[:3]) + 1e-9))
+        True
         """
         from ..exact import all_states
 
@@ -269,6 +363,25 @@ class DeepBeliefNet:
 
         ``log p_l(x) = logsumexp_h [log p_l(x | h) + log p_{l+1}(h)]`` down the
         stack, with the top RBM's exact marginal at the top.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_visible)
+            Binary data.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``log p(v)`` per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> dbn = DeepBeliefNet((3, 2), n_epochs=1, batch_size=20, seed=0)
+        >>> dbn = dbn.fit(X)
+        >>> dbn.exact_log_likelihood(X[:3]).shape
+        (3,)
         """
         from ..exact import all_states
 
@@ -295,7 +408,28 @@ class DeepBeliefNet:
 
     # ------------------------------------------------------------------
     def save(self, path):
-        """Save the stack (``.npz`` + JSON, no pickle); returns the path written."""
+        """Save the stack (``.npz`` + JSON, no pickle); returns the path written.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Target file.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> dbn = DeepBeliefNet((3, 2), n_epochs=1, batch_size=20, seed=0)
+        >>> import os, tempfile
+        >>> path = dbn.fit(X).save(os.path.join(tempfile.mkdtemp(), "dbn.npz"))
+        >>> len(DeepBeliefNet.load(path).rbms_)
+        2
+        """
         from ..io import save_model
 
         self._check_fitted()
@@ -312,7 +446,28 @@ class DeepBeliefNet:
 
     @classmethod
     def load(cls, path):
-        """Load a stack written by :meth:`save`; ``ModelFileError`` for bad files."""
+        """Load a stack written by :meth:`save`; ``ModelFileError`` for bad files.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        DeepBeliefNet
+            The fitted stack.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> dbn = DeepBeliefNet((3, 2), n_epochs=1, batch_size=20, seed=0)
+        >>> import os, tempfile
+        >>> path = dbn.fit(X).save(os.path.join(tempfile.mkdtemp(), "dbn.npz"))
+        >>> DeepBeliefNet.load(path).transform(X[:1]).shape
+        (1, 2)
+        """
         from ..io import ModelFileError, load_model
         from ..rbm import BernoulliRBM
 
