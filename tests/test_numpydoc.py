@@ -17,7 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpydoc_check  # noqa: E402
 
-ENFORCED = ["datasets", "diagnostics", "io", "plotting"]
+ENFORCED = ["datasets", "dbm", "diagnostics", "gaussian", "inverse_ising", "io", "ising", "plotting",
+            "rbm", "samplers"]
 
 
 @pytest.fixture(scope="module")

@@ -69,6 +69,14 @@ class DeepBeliefNet:
     ----------
     rbms_ : list of BernoulliRBM
         The trained stack, bottom first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+    >>> dbn = DeepBeliefNet((3, 2), n_epochs=1, batch_size=20, seed=0).fit(X)
+    >>> [rbm.W_.shape for rbm in dbn.rbms_]
+    [(6, 3), (3, 2)]
     """
 
     def __init__(self, n_hidden=(500, 500), *, n_epochs: int = 10, learning_rate: float = 0.05,

@@ -46,7 +46,13 @@ MAX_ABS_WEIGHT = 1e3
 
 
 class TrainingDivergedError(RuntimeError):
-    """Training produced non-finite or exploding parameters."""
+    """Training produced non-finite or exploding parameters.
+
+    Examples
+    --------
+    >>> issubclass(TrainingDivergedError, RuntimeError)
+    True
+    """
 
 
 def check_diverged(ops, W, b, where: str, lr: float):
