@@ -88,7 +88,8 @@ class _ReturnFinder(ast.NodeVisitor):
             self.returns = True
 
     def visit_Yield(self, node):
-        self.yields = True
+        if node.value is not None:  # a bare ``yield`` (a context manager) yields nothing
+            self.yields = True
 
     visit_YieldFrom = visit_Yield
 

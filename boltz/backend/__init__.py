@@ -73,6 +73,16 @@ __all__ = ["get_backend", "is_torch_device", "blas_threads"]
 def is_torch_device(device) -> bool:
     """Whether ``device`` asks for the torch backend (anything but ``None``/``"cpu"``).
 
+    Parameters
+    ----------
+    device : str, torch.device or None
+        The requested device.
+
+    Returns
+    -------
+    bool
+        True for a torch device.
+
     Examples
     --------
     >>> is_torch_device("cuda"), is_torch_device("cpu")
