@@ -31,6 +31,20 @@ __all__ = ["anneal", "geometric_schedule"]
 def geometric_schedule(t_start: float, t_end: float, n_sweeps: int) -> np.ndarray:
     """Temperatures ``t_start * (t_end / t_start) ** (k / (n - 1))``, ``k = 0..n-1``.
 
+    Parameters
+    ----------
+    t_start, t_end : float
+        First and last temperature (> 0).
+    n_sweeps : int
+        Number of temperatures.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_sweeps,)
+        The temperatures.
+
+    Examples
+    --------
     >>> geometric_schedule(4.0, 0.25, 3).tolist()
     [4.0, 1.0, 0.25]
     """
