@@ -60,6 +60,11 @@ class DensityEnergy(EnergyModule):
     ``score`` (so sampling and score-based use need ``density.has("score")``).
     Any classical boltz model with an ``energy`` works, e.g. an RBM's free energy.
 
+    Parameters
+    ----------
+    density : Density
+        A numpy boltz model.
+
     Examples
     --------
     >>> from boltz.gaussian import MultivariateGaussian
@@ -146,6 +151,16 @@ def as_energy(model) -> EnergyModule:
     torch-native :class:`GaussianEnergy`; a fitted ``BernoulliRBM`` → its
     :class:`RBMFreeEnergy`; any other :class:`boltz.density.Density` →
     :class:`DensityEnergy`.
+
+    Parameters
+    ----------
+    model : EnergyModule or Density
+        The model.
+
+    Returns
+    -------
+    EnergyModule
+        The torch energy.
 
     Examples
     --------
