@@ -79,7 +79,7 @@ class Density:
 
         Parameters
         ----------
-        x : array_like, shape (n, *event_shape)
+        x : array_like, shape (n, ...)
             A batch of states.
 
         Returns
@@ -103,7 +103,7 @@ class Density:
 
         Parameters
         ----------
-        x : array_like, shape (n, *event_shape)
+        x : array_like, shape (n, ...)
             A batch of states.
 
         Returns
@@ -126,7 +126,7 @@ class Density:
 
         Parameters
         ----------
-        x : array_like, shape (n, *event_shape)
+        x : array_like, shape (n, ...)
             A batch of states.
 
         Returns
@@ -150,12 +150,12 @@ class Density:
 
         Parameters
         ----------
-        x : array_like, shape (n, *event_shape)
+        x : array_like, shape (n, ...)
             A batch of states.
 
         Returns
         -------
-        numpy.ndarray, shape (n, *event_shape)
+        numpy.ndarray, shape (n, ...)
             The score of each state.
 
         Examples
@@ -201,7 +201,7 @@ class Density:
 
         Returns
         -------
-        numpy.ndarray, shape (n, *event_shape)
+        numpy.ndarray, shape (n, ...)
             The samples.
 
         Examples

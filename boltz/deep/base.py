@@ -85,7 +85,7 @@ class EnergyModule(nn.Module):
 
         Parameters
         ----------
-        x : array_like or torch.Tensor, shape (n, *event_shape)
+        x : array_like or torch.Tensor, shape (n, ...)
             A batch of samples.
         name : str, default "x"
             Name used in error messages.
@@ -111,7 +111,7 @@ class EnergyModule(nn.Module):
 
         Parameters
         ----------
-        x : array_like or torch.Tensor, shape (n, *event_shape)
+        x : array_like or torch.Tensor, shape (n, ...)
             A batch of samples.
 
         Returns
@@ -138,7 +138,7 @@ class EnergyModule(nn.Module):
 
         Parameters
         ----------
-        x : array_like or torch.Tensor, shape (n, *event_shape)
+        x : array_like or torch.Tensor, shape (n, ...)
             A batch of samples.
 
         Returns
@@ -162,7 +162,7 @@ class EnergyModule(nn.Module):
 
         Parameters
         ----------
-        x : array_like or torch.Tensor, shape (n, *event_shape)
+        x : array_like or torch.Tensor, shape (n, ...)
             A batch of samples.
         create_graph : bool, default False
             Keep the graph (to differentiate the score again).
@@ -212,7 +212,7 @@ class EnergyModule(nn.Module):
 
         Parameters
         ----------
-        x : array_like or torch.Tensor, shape (n, *event_shape)
+        x : array_like or torch.Tensor, shape (n, ...)
             A batch of samples.
 
         Returns

@@ -219,7 +219,7 @@ def maxflow_scipy(graph: GridGraph, max_total: float = 2.0**30):
     ----------
     graph : GridGraph
         The graph.
-    max_total : float, default 2**30
+    max_total : float, default 2^30
         Bound on the sum of the scaled integer capacities.
 
     Returns

@@ -206,7 +206,7 @@ class DenoisingPosterior(DiscreteDensity):
 
         Parameters
         ----------
-        x : array_like, shape (n, H*W), (n, H, W) or (H, W)
+        x : array_like, shape (n, H * W), (n, H, W) or (H, W)
             Spin images.
 
         Returns

@@ -124,7 +124,7 @@ def staggered_magnetization(spins, sublattice) -> np.ndarray:
 
     Parameters
     ----------
-    spins : array_like, shape (n, N) or (n, *site_shape)
+    spins : array_like, shape (n, N) or (n, ...)
         Spin states.
     sublattice : array_like, shape (N,)
         The signs ``+-1``.
@@ -158,7 +158,7 @@ def structure_factors(spins, coords, sides) -> tuple[np.ndarray, np.ndarray]:
 
     Parameters
     ----------
-    spins : array_like, shape (n, N) or (n, *site_shape)
+    spins : array_like, shape (n, N) or (n, ...)
         Spin states.
     coords : array_like of int, shape (N, d)
         Site coordinates.

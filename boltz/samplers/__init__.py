@@ -106,7 +106,7 @@ def hamiltonian(model, spins):
     ----------
     model : IsingLattice or PairwiseMRF
         The model.
-    spins : array_like of int, shape (n_chains, *site_shape)
+    spins : array_like of int, shape (n_chains, ...)
         Spins in {-1, +1}.
 
     Returns
