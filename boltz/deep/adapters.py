@@ -113,6 +113,13 @@ class RBMFreeEnergy(EnergyModule):
     defined for real ``v`` too (the continuous relaxation), so gradient samplers
     and composition with other energies apply.
 
+    Parameters
+    ----------
+    rbm : boltz.rbm.BernoulliRBM
+        A fitted RBM.
+    learnable : bool, default False
+        Copy the parameters as trainable parameters (else buffers).
+
     Examples
     --------
     >>> from boltz.rbm import BernoulliRBM

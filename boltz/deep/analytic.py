@@ -30,6 +30,17 @@ class GaussianEnergy(EnergyModule):
     ``P = L L^T`` (log-diagonal), so it can be trained (``learnable=True``) and
     stays positive definite. ``log Z = d log(2 pi)/2 - sum log diag L``.
 
+    Parameters
+    ----------
+    mean : array_like, shape (d,)
+        Mean.
+    cov : array_like, shape (d, d)
+        Symmetric positive-definite covariance.
+    learnable : bool, default False
+        Make the mean and the precision factor trainable parameters.
+    dtype : torch.dtype, default torch.float64
+        Dtype of the parameters.
+
     Examples
     --------
     >>> g = GaussianEnergy([1.0], [[4.0]])
@@ -117,6 +128,17 @@ class GaussianEnergy(EnergyModule):
 class GaussianMixtureEnergy(EnergyModule):
     """Isotropic Gaussian mixture ``sum_k w_k N(m_k, s_k^2 I)``; normalised, so ``log Z = 0``.
 
+    Parameters
+    ----------
+    means : array_like, shape (k, d)
+        Component means.
+    scales : float or array_like, shape (k,), default 1.0
+        Component standard deviations.
+    weights : array_like, shape (k,), optional
+        Mixture weights (default equal).
+    dtype : torch.dtype, default torch.float64
+        Dtype of the parameters.
+
     Examples
     --------
     >>> gm = GaussianMixtureEnergy([[-5.0, -5.0], [5.0, 5.0]], scales=1.0, weights=[0.2, 0.8])
@@ -184,6 +206,15 @@ def _log_quad(f, a, b) -> float:
 class DoubleWellEnergy(EnergyModule):
     """Double well ``E = barrier (x_0^2 - 1)^2 + |x_{1:}|^2 / 2``; log Z by 1D quadrature.
 
+    Parameters
+    ----------
+    dim : int, default 2
+        Dimension.
+    barrier : float, default 2.0
+        Height of the barrier at ``x_0 = 0``.
+    dtype : torch.dtype, default torch.float64
+        Dtype of the parameters.
+
     Examples
     --------
     >>> dw = DoubleWellEnergy(dim=2, barrier=2.0)
@@ -214,6 +245,17 @@ class RingsEnergy(EnergyModule):
     """Concentric rings in 2D: ``E = -log sum_k w_k exp(-(|x| - r_k)^2 / (2 width^2))``.
 
     ``log Z`` by radial quadrature.
+
+    Parameters
+    ----------
+    radii : sequence of float, default (1.0, 2.0, 3.0)
+        Ring radii.
+    width : float, default 0.2
+        Radial standard deviation.
+    weights : sequence of float, optional
+        Ring weights (default equal).
+    dtype : torch.dtype, default torch.float64
+        Dtype of the parameters.
 
     Examples
     --------

@@ -32,6 +32,17 @@ def _activation(name: str) -> nn.Module:
 class FunctionEnergy(EnergyModule):
     """Wrap a torch callable ``fn(x) -> (n,)`` as an :class:`EnergyModule`.
 
+    Parameters
+    ----------
+    fn : callable
+        ``fn(x) -> (n,)`` energies of a torch batch.
+    event_shape : tuple of int
+        Shape of one sample.
+    log_partition : float, optional
+        The exact ``log Z``, when known.
+    dtype : torch.dtype, default torch.float64
+        Dtype of the parameters.
+
     Examples
     --------
     >>> e = FunctionEnergy(lambda x: 0.5 * (x ** 2).sum(1), event_shape=(2,))
@@ -114,6 +125,17 @@ class NoiseConditionalMLPEnergy(EnergyModule):
     level (the model of the data); :meth:`energy_at` takes any sigma and
     :meth:`at_noise` gives a fixed-sigma view for annealed Langevin.
 
+    Parameters
+    ----------
+    dim : int
+        Dimension of ``x``.
+    sigmas : sequence of float
+        The noise levels.
+    hidden : sequence of int, default (128, 128)
+        Hidden layer widths.
+    activation : str, default "silu"
+        Activation function name.
+
     Examples
     --------
     >>> m = NoiseConditionalMLPEnergy(2, sigmas=[1.0, 0.1], hidden=(8,))
@@ -160,6 +182,15 @@ class ConvEnergy(EnergyModule):
     """Small convolutional energy for images ``(channels, size, size)`` (e.g. MNIST).
 
     Three strided 3x3 convolutions with SiLU, global average pooling, a linear head.
+
+    Parameters
+    ----------
+    channels : int, default 1
+        Image channels.
+    size : int, default 28
+        Image side.
+    width : int, default 32
+        Channels of the convolutions.
 
     Examples
     --------
