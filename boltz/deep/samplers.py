@@ -224,7 +224,30 @@ class _Base:
         self.step_size = check_positive_scalar(step_size, "step_size")
 
     def sample(self, x0, n_steps: int = 100, **kwargs) -> torch.Tensor:
-        """Run the chains and return the final states (see :meth:`run`)."""
+        """Run the chains and return the final states (see :meth:`run`).
+
+        Parameters
+        ----------
+        x0 : torch.Tensor or array_like, shape (n, ...)
+            Start states.
+        n_steps : int, default 100
+            Steps.
+        **kwargs
+            Other arguments of ``run``.
+
+        Returns
+        -------
+        torch.Tensor
+            The final states (``run(...).samples``).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy, LangevinSampler
+        >>> s = LangevinSampler(GaussianEnergy(torch.zeros(2), torch.eye(2)), step_size=0.1)
+        >>> s.sample(torch.zeros(5, 2), n_steps=10, seed=0).shape
+        torch.Size([5, 2])
+        """
         return self.run(x0, n_steps, **kwargs).samples
 
 
@@ -254,7 +277,33 @@ class LangevinSampler(_Base):
         self.noise_scale = check_positive_scalar(noise_scale, "noise_scale", allow_zero=True)
 
     def run(self, x0, n_steps: int = 100, *, seed=None, progress: bool = False) -> SampleResult:
-        """Run ``n_steps`` steps from ``x0`` ``(n, *event_shape)``."""
+        """Run ``n_steps`` steps from ``x0`` ``(n, *event_shape)``.
+
+        Parameters
+        ----------
+        x0 : torch.Tensor or array_like, shape (n, ...)
+            Start states (one chain per row).
+        n_steps : int, default 100
+            Steps (after adaptation, for the adaptive samplers).
+        seed : int, torch.Generator or None
+            Random seed.
+        progress : bool, default False
+            Show a tqdm bar.
+
+        Returns
+        -------
+        SampleResult
+            The final states (no acceptance rate).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy, LangevinSampler
+        >>> s = LangevinSampler(GaussianEnergy(torch.zeros(2), torch.eye(2)), step_size=0.1)
+        >>> res = s.run(torch.zeros(5, 2), n_steps=10, seed=0)
+        >>> res.samples.shape, res.acceptance_rate
+        (torch.Size([5, 2]), None)
+        """
         n_steps = check_nonnegative_int(n_steps, "n_steps")
         model, x, gen = _start(self.model, x0, seed)
         state = init(model, x)
@@ -283,6 +332,31 @@ class _Adaptive(_Base):
         The step size is adapted by Robbins-Monro on ``log eps`` toward
         ``target_accept``; adaptation stops before the reported steps, so the
         chain that produces the samples is an exact MH chain.
+
+        Parameters
+        ----------
+        x0 : torch.Tensor or array_like, shape (n, ...)
+            Start states (one chain per row).
+        n_steps : int, default 100
+            Steps (after adaptation, for the adaptive samplers).
+        seed : int, torch.Generator or None
+            Random seed.
+        progress : bool, default False
+            Show a tqdm bar.
+
+        Returns
+        -------
+        SampleResult
+            The final states, the acceptance rate and the adapted step size.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy, MALASampler
+        >>> s = MALASampler(GaussianEnergy(torch.zeros(2), torch.eye(2)), step_size=0.1)
+        >>> res = s.run(torch.zeros(5, 2), n_steps=10, seed=0)
+        >>> res.samples.shape, 0 <= res.acceptance_rate <= 1
+        (torch.Size([5, 2]), True)
         """
         n_steps = check_nonnegative_int(n_steps, "n_steps")
         model, x, gen = _start(self.model, x0, seed)
