@@ -470,6 +470,15 @@ class AnnealedLangevinSampler:
     step_scale : float
         The step at level ``i`` is ``step_scale * sigma_i**2 / sigma_last**2``
         (Song & Ermon 2019).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from boltz.deep import GaussianMixtureEnergy
+    >>> gm = GaussianMixtureEnergy([[-2.0, 0.0], [2.0, 0.0]], scales=0.5)
+    >>> s = AnnealedLangevinSampler(gm, sigmas=[1.0, 0.5], steps_per_level=5)
+    >>> s.sample(torch.zeros(4, 2), seed=0).shape
+    torch.Size([4, 2])
     """
 
     def __init__(self, model, sigmas, steps_per_level: int = 100, step_scale: float = 2e-5):
@@ -489,7 +498,31 @@ class AnnealedLangevinSampler:
         self.step_scale = check_positive_scalar(step_scale, "step_scale")
 
     def run(self, x0, *, seed=None, progress: bool = False) -> SampleResult:
-        """Anneal ``x0`` through every level; returns the final states."""
+        """Anneal ``x0`` through every level; returns the final states.
+
+        Parameters
+        ----------
+        x0 : torch.Tensor or array_like, shape (n, ...)
+            Start states.
+        seed : int, torch.Generator or None
+            Random seed.
+        progress : bool, default False
+            Show a tqdm bar.
+
+        Returns
+        -------
+        SampleResult
+            The final states.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianMixtureEnergy
+        >>> gm = GaussianMixtureEnergy([[-2.0, 0.0], [2.0, 0.0]], scales=0.5)
+        >>> s = AnnealedLangevinSampler(gm, sigmas=[1.0, 0.5], steps_per_level=5)
+        >>> s.run(torch.zeros(4, 2), seed=0).samples.shape
+        torch.Size([4, 2])
+        """
         first = self.level(self.sigmas[0])
         model, x, gen = _start(first, x0, seed)
         it = 0
@@ -506,4 +539,28 @@ class AnnealedLangevinSampler:
         return SampleResult(x, None, 0.5 * self.step_scale)
 
     def sample(self, x0, **kwargs) -> torch.Tensor:
+        """Anneal ``x0`` through every level and return the final states (see :meth:`run`).
+
+        Parameters
+        ----------
+        x0 : torch.Tensor or array_like, shape (n, ...)
+            Start states.
+        **kwargs
+            Arguments of :meth:`run`.
+
+        Returns
+        -------
+        torch.Tensor
+            The final states.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianMixtureEnergy
+        >>> gm = GaussianMixtureEnergy([[-2.0, 0.0], [2.0, 0.0]], scales=0.5)
+        >>> s = AnnealedLangevinSampler(gm, sigmas=[1.0, 0.5], steps_per_level=5)
+        >>> s.sample(torch.zeros(3, 2), seed=0).shape
+        torch.Size([3, 2])
+        """
+
         return self.run(x0, **kwargs).samples
