@@ -194,6 +194,11 @@ class EnergyModule(nn.Module):
     def log_partition(self) -> float:
         """Exact ``log Z`` (float64) where the model knows it.
 
+        Returns
+        -------
+        float
+            ``log Z``.
+
         Examples
         --------
         >>> import torch
@@ -240,6 +245,11 @@ class EnergyModule(nn.Module):
             Number of samples.
         seed : int, torch.Generator or None
             Random seed.
+
+        Returns
+        -------
+        torch.Tensor, shape (n, ...)
+            The samples.
 
         Examples
         --------
