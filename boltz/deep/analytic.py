@@ -72,10 +72,48 @@ class GaussianEnergy(EnergyModule):
 
     @classmethod
     def from_multivariate(cls, gaussian, learnable: bool = False, dtype=torch.float64):
-        """Adapter from :class:`boltz.gaussian.MultivariateGaussian`."""
+        """Adapter from :class:`boltz.gaussian.MultivariateGaussian`.
+
+        Parameters
+        ----------
+        gaussian : boltz.gaussian.MultivariateGaussian
+            The Gaussian.
+        learnable : bool, default False
+            Trainable parameters.
+        dtype : torch.dtype, default torch.float64
+            Dtype of the parameters.
+
+        Returns
+        -------
+        GaussianEnergy
+            The same Gaussian in torch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.gaussian import MultivariateGaussian
+        >>> g = GaussianEnergy.from_multivariate(MultivariateGaussian(np.zeros(2), np.eye(2)))
+        >>> round(g.log_partition(), 4)
+        1.8379
+        """
         return cls(gaussian.mean, gaussian.cov, learnable=learnable, dtype=dtype)
 
     def precision_cholesky(self) -> torch.Tensor:
+        """The lower-triangular factor ``L`` of the precision ``P = L L^T``.
+
+        Returns
+        -------
+        torch.Tensor, shape (d, d)
+            ``L``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> g = GaussianEnergy([0.0, 0.0], [[4.0, 0.0], [0.0, 1.0]])
+        >>> g.precision_cholesky().diagonal().tolist()
+        [0.5, 1.0]
+        """
+
         return torch.tril(self.raw_chol, -1) + torch.diag(torch.exp(torch.diagonal(self.raw_chol)))
 
     def forward(self, x):
@@ -97,13 +135,39 @@ class GaussianEnergy(EnergyModule):
         return 0.5 * (c + c.T)
 
     def to_multivariate(self):
-        """The same Gaussian as a :class:`boltz.gaussian.MultivariateGaussian`."""
+        """The same Gaussian as a :class:`boltz.gaussian.MultivariateGaussian`.
+
+        Returns
+        -------
+        boltz.gaussian.MultivariateGaussian
+            The numpy model.
+
+        Examples
+        --------
+        >>> import torch
+        >>> g = GaussianEnergy([0.0, 0.0], [[4.0, 0.0], [0.0, 1.0]])
+        >>> g.to_multivariate().cov.round(6).tolist()
+        [[4.0, 0.0], [0.0, 1.0]]
+        """
         from ..gaussian import MultivariateGaussian
 
         return MultivariateGaussian(self.mean, self.cov)
 
     def log_partition_tensor(self) -> torch.Tensor:
-        """Differentiable ``log Z`` (a 0-d tensor)."""
+        """Differentiable ``log Z`` (a 0-d tensor).
+
+        Returns
+        -------
+        torch.Tensor
+            ``log Z`` (0-d, differentiable).
+
+        Examples
+        --------
+        >>> import torch
+        >>> g = GaussianEnergy([0.0, 0.0], [[4.0, 0.0], [0.0, 1.0]])
+        >>> round(float(g.log_partition_tensor()), 4)  # log(2 pi) + log(2)
+        2.531
+        """
         d = self.event_shape[0]
         return 0.5 * d * math.log(2 * math.pi) - torch.diagonal(self.raw_chol).sum()
 
@@ -119,7 +183,25 @@ class GaussianEnergy(EnergyModule):
         return out.to(dtype=self.dtype, device=self.device)
 
     def at_noise(self, sigma: float) -> GaussianEnergy:
-        """The Gaussian convolved with ``N(0, sigma^2 I)`` (exact perturbed density)."""
+        """The Gaussian convolved with ``N(0, sigma^2 I)`` (exact perturbed density).
+
+        Parameters
+        ----------
+        sigma : float
+            Noise standard deviation.
+
+        Returns
+        -------
+        GaussianEnergy
+            ``N(mean, cov + sigma^2 I)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> g = GaussianEnergy([0.0, 0.0], [[4.0, 0.0], [0.0, 1.0]])
+        >>> g.at_noise(1.0).to_multivariate().cov.round(6).tolist()
+        [[5.0, 0.0], [0.0, 2.0]]
+        """
         sigma = check_positive_scalar(sigma, "sigma", allow_zero=True)
         d = self.event_shape[0]
         return GaussianEnergy(self.mean, self.cov + sigma**2 * np.eye(d), dtype=self.dtype)
@@ -166,7 +248,25 @@ class GaussianMixtureEnergy(EnergyModule):
         self.register_buffer("weights", torch.tensor(weights, dtype=dtype))
 
     def component_log_prob(self, x):
-        """``log w_k + log N(x; m_k, s_k^2 I)``, shape ``(n, k)``."""
+        """``log w_k + log N(x; m_k, s_k^2 I)``, shape ``(n, k)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, d)
+            Points.
+
+        Returns
+        -------
+        torch.Tensor, shape (n, k)
+            Per-component weighted log-densities.
+
+        Examples
+        --------
+        >>> import torch
+        >>> gm = GaussianMixtureEnergy([[-1.0], [1.0]], scales=1.0)
+        >>> gm.component_log_prob(torch.zeros(3, 1, dtype=torch.float64)).shape
+        torch.Size([3, 2])
+        """
         d = self.event_shape[0]
         sq = ((x[:, None, :] - self.means[None]) ** 2).sum(-1)
         s2 = self.scales**2
@@ -189,7 +289,25 @@ class GaussianMixtureEnergy(EnergyModule):
         return out.to(dtype=self.dtype, device=self.device)
 
     def at_noise(self, sigma: float) -> GaussianMixtureEnergy:
-        """The mixture convolved with ``N(0, sigma^2 I)`` (exact perturbed density)."""
+        """The mixture convolved with ``N(0, sigma^2 I)`` (exact perturbed density).
+
+        Parameters
+        ----------
+        sigma : float
+            Noise standard deviation.
+
+        Returns
+        -------
+        GaussianMixtureEnergy
+            Scales ``sqrt(s_k^2 + sigma^2)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> gm = GaussianMixtureEnergy([[-1.0], [1.0]], scales=1.0)
+        >>> gm.at_noise(1.0).log_partition()
+        0.0
+        """
         sigma = check_positive_scalar(sigma, "sigma", allow_zero=True)
         scales = np.sqrt(self.scales.cpu().numpy() ** 2 + sigma**2)
         return GaussianMixtureEnergy(self.means.cpu().numpy(), scales,
