@@ -75,34 +75,144 @@ class Density:
 
     # -- required ---------------------------------------------------------
     def energy(self, x) -> np.ndarray:
-        """Energy ``E(x)`` of each state in the batch ``x``; shape ``(n,)``."""
+        """Energy ``E(x)`` of each state in the batch ``x``; shape ``(n,)``.
+
+        Parameters
+        ----------
+        x : array_like, shape (n, ...)
+            A batch of states.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``E(x)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.gaussian import MultivariateGaussian
+        >>> g = MultivariateGaussian(np.zeros(2), np.eye(2))
+        >>> g.energy(np.array([[1.0, 1.0]])).tolist()
+        [1.0]
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement energy(x)")
 
     # -- derived ----------------------------------------------------------
     def log_unnormalized(self, x) -> np.ndarray:
-        """Unnormalized log-density ``log p~(x) = -E(x)``; shape ``(n,)``."""
+        """Unnormalized log-density ``log p~(x) = -E(x)``; shape ``(n,)``.
+
+        Parameters
+        ----------
+        x : array_like, shape (n, ...)
+            A batch of states.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``-E(x)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.gaussian import MultivariateGaussian
+        >>> g = MultivariateGaussian(np.zeros(2), np.eye(2))
+        >>> g.log_unnormalized(np.array([[1.0, 1.0]])).tolist()
+        [-1.0]
+        """
         return -self.energy(x)
 
     def log_prob(self, x) -> np.ndarray:
-        """Normalized log-density; needs the exact :meth:`log_partition`."""
+        """Normalized log-density; needs the exact :meth:`log_partition`.
+
+        Parameters
+        ----------
+        x : array_like, shape (n, ...)
+            A batch of states.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``-E(x) - log Z``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.gaussian import MultivariateGaussian
+        >>> g = MultivariateGaussian(np.zeros(2), np.eye(2))
+        >>> g.log_prob(np.zeros((1, 2))).round(4).tolist()  # -log(2 pi)
+        [-1.8379]
+        """
         return self.log_unnormalized(x) - self.log_partition()
 
     # -- optional capabilities -------------------------------------------
     def grad_log_prob(self, x) -> np.ndarray:
-        """Gradient ``grad_x log p~(x) = -grad_x E(x)`` (the "grad_log_prob" of the score-matching
-        literature), same shape as ``x``."""
+        """Gradient ``grad_x log p~(x) = -grad_x E(x)``, same shape as ``x``.
+
+        Parameters
+        ----------
+        x : array_like, shape (n, ...)
+            A batch of states.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, ...)
+            The gradient of each state (its score).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.gaussian import MultivariateGaussian
+        >>> g = MultivariateGaussian(np.zeros(2), np.eye(2))
+        >>> g.grad_log_prob(np.array([[1.0, 2.0]])).tolist()
+        [[-1.0, -2.0]]
+        """
         raise NotImplementedError(
             f"{type(self).__name__} has no grad_log_prob (is it continuous?)")
 
     def log_partition(self) -> float:
-        """Exact ``log Z`` in float64, where the model can compute it."""
+        """Exact ``log Z`` in float64, where the model can compute it.
+
+        Returns
+        -------
+        float
+            ``log Z``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.gaussian import MultivariateGaussian
+        >>> g = MultivariateGaussian(np.zeros(2), np.eye(2))
+        >>> round(g.log_partition(), 4)
+        1.8379
+        """
         raise NotImplementedError(
             f"{type(self).__name__} has no exact log partition function; "
             "use boltz.exact for small discrete models or an AIS estimator"
         )
 
     def sample(self, n: int, seed=None) -> np.ndarray:
-        """Exact independent samples, shape ``(n, *event_shape)``, where available."""
+        """Exact independent samples, shape ``(n, *event_shape)``, where available.
+
+        Parameters
+        ----------
+        n : int
+            Number of samples.
+        seed : int, numpy.random.Generator or None
+            Random seed.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, ...)
+            The samples.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.gaussian import MultivariateGaussian
+        >>> g = MultivariateGaussian(np.zeros(2), np.eye(2))
+        >>> g.sample(3, seed=0).shape
+        (3, 2)
+        """
         raise NotImplementedError(
             f"{type(self).__name__} has no exact sampler; use an MCMC sampler from boltz.samplers"
         )
@@ -111,6 +221,24 @@ class Density:
         """Whether this model overrides the optional ``capability``.
 
         ``capability`` is one of ``"grad_log_prob"``, ``"log_partition"``, ``"sample"``.
+
+        Parameters
+        ----------
+        capability : {"grad_log_prob", "log_partition", "sample"}
+            The capability.
+
+        Returns
+        -------
+        bool
+            Whether the model offers it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.gaussian import MultivariateGaussian
+        >>> g = MultivariateGaussian(np.zeros(2), np.eye(2))
+        >>> g.has("grad_log_prob"), g.has("sample")
+        (True, True)
         """
         if capability not in CAPABILITIES:
             raise ValueError(f"capability must be one of {CAPABILITIES}, got {capability!r}")
@@ -239,6 +367,31 @@ def flatten_experts(experts, weights, product_type) -> tuple[list, list]:
     default to 1, must be finite and one per expert, experts must share an
     ``event_shape``, and a nested product's experts join the outer list with
     their weights multiplied. Returns ``(experts, weights)``.
+
+    Parameters
+    ----------
+    experts : sequence of Density
+        The experts.
+    weights : sequence of float or None
+        One weight per expert (default all 1).
+    product_type : type
+        The product class whose nested instances are inlined.
+
+    Returns
+    -------
+    experts : list
+        The flat list of experts.
+    weights : list of float
+        Their weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = EnergyFunction(lambda x: x[:, 0], event_shape=(1,))
+    >>> experts, weights = flatten_experts([ProductOfExperts([e, e], [1.0, 2.0]), e], [3.0, 1.0],
+    ...                                    ProductOfExperts)
+    >>> len(experts), weights
+    (3, [3.0, 6.0, 1.0])
     """
     if weights is None:
         weights = [1.0] * len(experts)

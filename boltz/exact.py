@@ -272,6 +272,10 @@ class ExactDistribution:
         The model, or a callable returning ``log p~`` for a batch of states.
     n_variables, support : optional
         Needed when ``model`` does not define them.
+    chunk_size : int, optional
+        States enumerated per batch.
+    max_variables : int, default MAX_EXACT_VARIABLES
+        The largest ``n`` accepted (``2**n`` states are held).
 
     Examples
     --------
@@ -309,7 +313,21 @@ class ExactDistribution:
         return self.log_probs.shape[0]
 
     def log_partition(self) -> float:
-        """Exact ``log Z``."""
+        """Exact ``log Z``.
+
+        Returns
+        -------
+        float
+            ``log Z``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import PairwiseMRF
+        >>> d = ExactDistribution(PairwiseMRF(np.zeros((2, 2))))
+        >>> round(d.log_partition(), 4)  # 2 free spins: 2 log 2
+        1.3863
+        """
         return self.log_z
 
     @property
@@ -318,13 +336,53 @@ class ExactDistribution:
         return np.exp(self.log_probs)
 
     def states(self, start: int = 0, stop: int | None = None) -> np.ndarray:
-        """States ``start:stop`` in enumeration order."""
+        """States ``start:stop`` in enumeration order.
+
+        Parameters
+        ----------
+        start : int, default 0
+            First state index.
+        stop : int, optional
+            One past the last (default: all).
+
+        Returns
+        -------
+        numpy.ndarray, shape (stop - start, n_variables)
+            The states, in index order.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import PairwiseMRF
+        >>> d = ExactDistribution(PairwiseMRF(np.zeros((2, 2))))
+        >>> d.states().tolist()
+        [[-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0], [1.0, 1.0]]
+        """
         stop = self.n_states if stop is None else stop
         idx = np.arange(start, stop, dtype=np.int64)
         return _states_from_indices(idx, self.n_variables, self.support, np.float64)
 
     def expectation(self, fn: Callable) -> np.ndarray:
-        """``E[fn(x)]`` where ``fn`` maps a batch of states to values with leading axis ``n``."""
+        """``E[fn(x)]`` where ``fn`` maps a batch of states to values with leading axis ``n``.
+
+        Parameters
+        ----------
+        fn : callable
+            ``fn(states) -> (n_states, ...)`` array.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``E[fn(x)]``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import PairwiseMRF
+        >>> d = ExactDistribution(PairwiseMRF(np.zeros((2, 2))))
+        >>> float(d.expectation(lambda x: x[:, 0] * x[:, 1]))
+        0.0
+        """
         total = None
         p = self.probabilities
         for start in range(0, self.n_states, self._chunk):
@@ -336,21 +394,84 @@ class ExactDistribution:
         return total
 
     def marginals(self) -> np.ndarray:
-        """``E[x_i]`` for every variable (the probability of ``support[1]`` for {0, 1})."""
+        """``E[x_i]`` for every variable (the probability of ``support[1]`` for {0, 1}).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_variables,)
+            ``E[x_i]``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import PairwiseMRF
+        >>> d = ExactDistribution(PairwiseMRF(np.zeros((2, 2))))
+        >>> d.marginals().tolist()
+        [0.0, 0.0]
+        """
         return self.expectation(lambda s: s)
 
     def second_moments(self) -> np.ndarray:
-        """``E[x_i x_j]`` as an ``(n, n)`` matrix."""
+        """``E[x_i x_j]`` as an ``(n, n)`` matrix.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_variables, n_variables)
+            ``E[x_i x_j]``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import PairwiseMRF
+        >>> d = ExactDistribution(PairwiseMRF(np.zeros((2, 2))))
+        >>> d.second_moments().tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+        """
         return self.expectation(lambda s: s[:, :, None] * s[:, None, :])
 
     def entropy(self) -> float:
-        """Shannon entropy in nats."""
+        """Shannon entropy in nats.
+
+        Returns
+        -------
+        float
+            The entropy in nats.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import PairwiseMRF
+        >>> d = ExactDistribution(PairwiseMRF(np.zeros((2, 2))))
+        >>> round(d.entropy(), 4)
+        1.3863
+        """
         p = self.probabilities
         nz = p > 0
         return float(-(p[nz] * self.log_probs[nz]).sum())
 
     def sample(self, n: int, seed=None) -> np.ndarray:
-        """``n`` exact independent samples, shape ``(n, n_variables)``."""
+        """``n`` exact independent samples, shape ``(n, n_variables)``.
+
+        Parameters
+        ----------
+        n : int
+            Number of samples.
+        seed : int, numpy.random.Generator or None
+            Random seed.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_variables)
+            Exact samples.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import PairwiseMRF
+        >>> d = ExactDistribution(PairwiseMRF(np.zeros((2, 2))))
+        >>> d.sample(5, seed=0).shape
+        (5, 2)
+        """
         n = check_positive_int(n, "n")
         rng = check_rng(seed)
         cdf = np.cumsum(self.probabilities)
@@ -360,7 +481,26 @@ class ExactDistribution:
                                     np.float64)
 
     def empirical(self, samples) -> np.ndarray:
-        """Empirical distribution of ``samples`` over the enumerated states."""
+        """Empirical distribution of ``samples`` over the enumerated states.
+
+        Parameters
+        ----------
+        samples : array_like, shape (m, n_variables)
+            States in the support.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_states,)
+            The fraction of samples in each state.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import PairwiseMRF
+        >>> d = ExactDistribution(PairwiseMRF(np.zeros((2, 2))))
+        >>> d.empirical(np.array([[1, 1], [1, 1], [-1, -1], [1, -1]])).tolist()
+        [0.25, 0.25, 0.0, 0.5]
+        """
         samples = check_array(samples, "samples", ndim=2)
         if samples.shape[1] != self.n_variables:
             raise ValueError(
@@ -370,7 +510,26 @@ class ExactDistribution:
         return counts / counts.sum()
 
     def total_variation(self, samples) -> float:
-        """Total-variation distance between ``samples``' empirical law and the exact one."""
+        """Total-variation distance between ``samples``' empirical law and the exact one.
+
+        Parameters
+        ----------
+        samples : array_like, shape (m, n_variables)
+            States in the support.
+
+        Returns
+        -------
+        float
+            ``1/2 sum_x |p(x) - p_hat(x)|``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import PairwiseMRF
+        >>> d = ExactDistribution(PairwiseMRF(np.zeros((2, 2))))
+        >>> d.total_variation(d.states())
+        0.0
+        """
         return total_variation(self.empirical(samples), self.probabilities)
 
 

@@ -99,6 +99,13 @@ class ExponentialFamily:
     from those. Methods reduce over the parameter axis of vector families so
     that ``log_prob``, ``log_partition``, ``entropy`` and ``kl`` return one
     value per unit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.expfam import Bernoulli
+    >>> isinstance(Bernoulli, ExponentialFamily), round(float(Bernoulli.log_partition(0.0)), 4)
+    (True, 0.6931)
     """
 
     #: Size of the trailing parameter axis (``None`` for scalar families).
@@ -107,31 +114,159 @@ class ExponentialFamily:
 
     # -- defined by each family ------------------------------------------
     def sufficient_statistics(self, x) -> np.ndarray:
-        """``T(x)``: same shape as ``eta``."""
+        """``T(x)``: same shape as ``eta``.
+
+        Parameters
+        ----------
+        x : array_like
+            Values, one per unit.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``T(x)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.expfam import Bernoulli
+        >>> Bernoulli.sufficient_statistics(np.array([0.0, 1.0])).tolist()
+        [0.0, 1.0]
+        """
         raise NotImplementedError
 
     def log_base_measure(self, x) -> np.ndarray:
-        """``log h(x)``, one value per unit."""
+        """``log h(x)``, one value per unit.
+
+        Parameters
+        ----------
+        x : array_like
+            Values, one per unit.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``log h(x)`` per unit.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.expfam import Bernoulli
+        >>> Bernoulli.log_base_measure(np.array([0.0, 1.0])).tolist()
+        [0.0, 0.0]
+        """
         raise NotImplementedError
 
     def log_partition(self, eta) -> np.ndarray:
-        """``A(eta)``, one value per unit, computed stably."""
+        """``A(eta)``, one value per unit, computed stably.
+
+        Parameters
+        ----------
+        eta : array_like
+            Natural parameters (trailing parameter axis for vector families).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``A(eta)`` per unit.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.expfam import Bernoulli
+        >>> Bernoulli.log_partition(np.array([0.0])).round(4).tolist()  # log 2
+        [0.6931]
+        """
         raise NotImplementedError
 
     def mean(self, eta) -> np.ndarray:
-        """Mean parameter ``mu = grad A(eta) = E[T(x)]``."""
+        """Mean parameter ``mu = grad A(eta) = E[T(x)]``.
+
+        Parameters
+        ----------
+        eta : array_like
+            Natural parameters (trailing parameter axis for vector families).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``mu``, the shape of ``eta``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.expfam import Bernoulli
+        >>> Bernoulli.mean(np.array([0.0])).tolist()
+        [0.5]
+        """
         raise NotImplementedError
 
     def natural_from_mean(self, mu) -> np.ndarray:
-        """Inverse of :meth:`mean`."""
+        """Inverse of :meth:`mean`.
+
+        Parameters
+        ----------
+        mu : array_like
+            Mean parameters.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``eta``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.expfam import Bernoulli
+        >>> Bernoulli.natural_from_mean(np.array([0.5])).tolist()
+        [0.0]
+        """
         raise NotImplementedError
 
     def sample(self, eta, seed=None) -> np.ndarray:
-        """One draw per unit (per row of the parameter axis for vector families)."""
+        """One draw per unit (per row of the parameter axis for vector families).
+
+        Parameters
+        ----------
+        eta : array_like
+            Natural parameters (trailing parameter axis for vector families).
+        seed : int, numpy.random.Generator or None
+            Random seed.
+
+        Returns
+        -------
+        numpy.ndarray
+            One draw per unit.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.expfam import Bernoulli
+        >>> Bernoulli.sample(np.zeros(4), seed=0).shape
+        (4,)
+        """
         raise NotImplementedError
 
     def expected_log_base_measure(self, eta) -> np.ndarray:
-        """``E[log h(x)]`` under ``eta`` (zero for families with constant ``h = 1``)."""
+        """``E[log h(x)]`` under ``eta`` (zero for families with constant ``h = 1``).
+
+        Parameters
+        ----------
+        eta : array_like
+            Natural parameters (trailing parameter axis for vector families).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``E[log h(x)]`` per unit.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.expfam import Bernoulli
+        >>> Bernoulli.expected_log_base_measure(np.zeros(2)).tolist()
+        [0.0, 0.0]
+        """
         raise NotImplementedError
 
     # -- derived -----------------------------------------------------------
@@ -140,7 +275,27 @@ class ExponentialFamily:
         return prod.sum(axis=-1) if self.param_size is not None else prod
 
     def log_prob(self, x, eta) -> np.ndarray:
-        """``log p(x | eta) = eta . T(x) - A(eta) + log h(x)``."""
+        """``log p(x | eta) = eta . T(x) - A(eta) + log h(x)``.
+
+        Parameters
+        ----------
+        x : array_like
+            Values, one per unit.
+        eta : array_like
+            Natural parameters (trailing parameter axis for vector families).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``log p(x | eta)`` per unit.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.expfam import Bernoulli
+        >>> Bernoulli.log_prob(np.array([1.0]), np.array([0.0])).round(4).tolist()
+        [-0.6931]
+        """
         eta = _as_eta(eta)
         return (
             self._dot(eta, self.sufficient_statistics(x))
@@ -149,7 +304,25 @@ class ExponentialFamily:
         )
 
     def entropy(self, eta) -> np.ndarray:
-        """``H = A(eta) - eta . mu - E[log h(x)]``."""
+        """``H = A(eta) - eta . mu - E[log h(x)]``.
+
+        Parameters
+        ----------
+        eta : array_like
+            Natural parameters (trailing parameter axis for vector families).
+
+        Returns
+        -------
+        numpy.ndarray
+            The entropy per unit (nats).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.expfam import Bernoulli
+        >>> Bernoulli.entropy(np.array([0.0])).round(4).tolist()
+        [0.6931]
+        """
         eta = _as_eta(eta)
         return (
             self.log_partition(eta)
@@ -158,7 +331,25 @@ class ExponentialFamily:
         )
 
     def kl(self, eta_p, eta_q) -> np.ndarray:
-        """``KL(p || q) = A(eta_q) - A(eta_p) - (eta_q - eta_p) . mu_p`` (Bregman divergence)."""
+        """``KL(p || q) = A(eta_q) - A(eta_p) - (eta_q - eta_p) . mu_p`` (Bregman divergence).
+
+        Parameters
+        ----------
+        eta_p, eta_q : array_like
+            Natural parameters of ``p`` and ``q``.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``KL(p || q)`` per unit, at least 0.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.expfam import Bernoulli
+        >>> Bernoulli.kl(np.array([0.0]), np.array([0.0])).tolist()
+        [0.0]
+        """
         eta_p, eta_q = _as_eta(eta_p, "eta_p"), _as_eta(eta_q, "eta_q")
         kl = (
             self.log_partition(eta_q)
@@ -172,6 +363,25 @@ class ExponentialFamily:
 
         ``x`` holds samples along ``axis``; the result has one natural
         parameter per unit (the remaining axes).
+
+        Parameters
+        ----------
+        x : array_like
+            Samples along ``axis``.
+        axis : int, default 0
+            The sample axis.
+
+        Returns
+        -------
+        numpy.ndarray
+            The maximum-likelihood natural parameters.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.expfam import Bernoulli
+        >>> Bernoulli.fit(np.array([[1.0], [0.0]])).tolist()
+        [0.0]
         """
         t = self.sufficient_statistics(x)
         if t.shape[axis] == 0:
@@ -328,6 +538,11 @@ class Gaussian(ExponentialFamily):
     - log(2 pi sigma^2) / 2``. This is the visible layer of a Gaussian–Bernoulli
     RBM with fixed variance.
 
+    Parameters
+    ----------
+    variance : float, default 1.0
+        The fixed variance ``sigma^2``.
+
     Examples
     --------
     >>> import numpy as np
@@ -368,7 +583,25 @@ class Gaussian(ExponentialFamily):
         return -0.5 * second / self.variance_ - 0.5 * (_LOG_2PI + np.log(self.variance_))
 
     def variance(self, eta):
-        """``Var[x] = sigma^2`` for every unit."""
+        """``Var[x] = sigma^2`` for every unit.
+
+        Parameters
+        ----------
+        eta : array_like
+            Natural parameters (trailing parameter axis for vector families).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``sigma^2``, the shape of ``eta``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> g = Gaussian(2.0)
+        >>> g.variance(np.zeros(2)).tolist()
+        [2.0, 2.0]
+        """
         return np.full(np.shape(eta), self.variance_)
 
     def __repr__(self):
@@ -420,7 +653,26 @@ class GaussianLearnedVariance(ExponentialFamily):
         return np.stack([m, m**2 + v], axis=-1)
 
     def mean_variance(self, eta):
-        """Return the Gaussian's ``(mean, variance)`` for natural parameters ``eta``."""
+        """Return the Gaussian's ``(mean, variance)`` for natural parameters ``eta``.
+
+        Parameters
+        ----------
+        eta : array_like, shape (..., 2)
+            Natural parameters ``(mu / sigma^2, -1 / (2 sigma^2))``.
+
+        Returns
+        -------
+        mean, variance : numpy.ndarray
+            Per unit.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> glv = GaussianLearnedVariance()
+        >>> eta = glv.natural_from_moments(np.array([1.0]), np.array([2.0]))
+        >>> [a.tolist() for a in glv.mean_variance(eta)]
+        [[1.0], [2.0]]
+        """
         eta = self._check_eta(eta)
         var = -0.5 / eta[..., 1]
         m = eta[..., 0] * var
@@ -429,7 +681,28 @@ class GaussianLearnedVariance(ExponentialFamily):
         return m, var
 
     def natural_from_moments(self, mean, variance):
-        """Natural parameters from a mean and a (positive) variance."""
+        """Natural parameters from a mean and a (positive) variance.
+
+        Parameters
+        ----------
+        mean : array_like
+            Means.
+        variance : array_like
+            Positive variances.
+
+        Returns
+        -------
+        numpy.ndarray, shape (..., 2)
+            Natural parameters.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> glv = GaussianLearnedVariance()
+        >>> eta = glv.natural_from_moments(np.array([1.0]), np.array([2.0]))
+        >>> eta.tolist()
+        [[0.5, -0.25]]
+        """
         mean = check_array(mean, "mean", allow_empty=True)
         variance = check_array(variance, "variance", allow_empty=True)
         if np.any(variance <= 0):
@@ -456,7 +729,26 @@ class GaussianLearnedVariance(ExponentialFamily):
         return np.full(np.shape(eta)[:-1], -0.5 * _LOG_2PI)
 
     def variance(self, eta):
-        """Variance of ``x``."""
+        """Variance of ``x``.
+
+        Parameters
+        ----------
+        eta : array_like, shape (..., 2)
+            Natural parameters ``(mu / sigma^2, -1 / (2 sigma^2))``.
+
+        Returns
+        -------
+        numpy.ndarray
+            The variance per unit.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> glv = GaussianLearnedVariance()
+        >>> eta = glv.natural_from_moments(np.array([1.0]), np.array([2.0]))
+        >>> glv.variance(eta).tolist()
+        [2.0]
+        """
         return np.asarray(self.mean_variance(eta)[1])
 
 

@@ -95,7 +95,8 @@ def main(argv=None):
                         verbose=True).fit(x_train)
     dbn.save(out / "dbn.npz")
     print("drawing 100 DBN samples (1000 Gibbs steps in the top RBM) ...", flush=True)
-    fig, ok = plot_samples_if_converged(dbn.sample(100, n_steps=1000, seed=args.seed), x_test,
+    dbn_samples = dbn.sample(100, n_steps=1000, seed=args.seed, progress=True)
+    fig, ok = plot_samples_if_converged(dbn_samples, x_test,
                                         title="DBN samples (1000 Gibbs steps at the top)",
                                         hint=HINT)
     fig.savefig(out / "dbn_samples.png")

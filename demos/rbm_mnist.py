@@ -66,7 +66,8 @@ def main(argv=None):
     rbm.save(out / "rbm_mnist.npz")
     plot_filters(rbm, shape=(28, 28), n=100).savefig(out / "rbm_filters.png", dpi=90)
     print("drawing 100 samples (1000 Gibbs sweeps from test digits) ...", flush=True)
-    plot_samples(rbm.sample(100, seed=1, n_steps=1000, init=X_test[:100]), shape=(28, 28),
+    samples = rbm.sample(100, seed=1, n_steps=1000, init=X_test[:100], progress=True)
+    plot_samples(samples, shape=(28, 28),
                  title="1000 Gibbs sweeps from test digits").savefig(out / "rbm_samples.png",
                                                                      dpi=90)
     plot_training_curves(rbm).savefig(out / "rbm_curves.png", dpi=90)

@@ -49,8 +49,8 @@ AIS                                       ``ais_hidden_step(x, c, beta_prev, bet
 Flags: ``checks_each_step`` (NumPy: ``max |W|`` is checked after each update;
 torch: once per epoch, to avoid synchronising), ``supports_threads``.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.backend import get_backend, is_torch_device
 >>> bk = get_backend(None)
@@ -73,8 +73,18 @@ __all__ = ["get_backend", "is_torch_device", "blas_threads"]
 def is_torch_device(device) -> bool:
     """Whether ``device`` asks for the torch backend (anything but ``None``/``"cpu"``).
 
-    Example
+    Parameters
+    ----------
+    device : str, torch.device or None
+        The requested device.
+
+    Returns
     -------
+    bool
+        True for a torch device.
+
+    Examples
+    --------
     >>> is_torch_device("cuda"), is_torch_device("cpu")
     (True, False)
     """
@@ -97,8 +107,8 @@ def get_backend(device=None):
         A new object (backends hold small per-trainer caches; do not share one
         between threads that train different models).
 
-    Example
-    -------
+    Examples
+    --------
     >>> get_backend("cpu").name
     'numpy'
     """

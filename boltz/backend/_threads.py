@@ -18,7 +18,20 @@ from .._validation import check_positive_int
 
 @contextmanager
 def blas_threads(n_threads):
-    """Context manager: at most ``n_threads`` BLAS threads inside (``None``: unchanged)."""
+    """Context manager: at most ``n_threads`` BLAS threads inside (``None``: unchanged).
+
+    Parameters
+    ----------
+    n_threads : int or None
+        The cap.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> with blas_threads(1):
+    ...     float(np.ones((2, 2)) @ np.ones(2) @ np.ones(2))
+    4.0
+    """
     if n_threads is None:
         yield
         return

@@ -21,8 +21,8 @@ it) and a transposed copy of ``W`` for sparse ``h W^T`` products, which the
 fused weight update can refresh while the rows are in cache. Use one backend
 object per trainer (:func:`boltz.backend.get_backend` returns a fresh one).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.backend import get_backend
 >>> bk = get_backend(None)
@@ -48,8 +48,8 @@ __all__ = ["NumpyBackend"]
 class NumpyBackend:
     """NumPy arrays on the CPU; hot loops in numba (:mod:`boltz.backend._kernels`).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> bk = NumpyBackend()
     >>> bk.matmul01(np.eye(2, dtype=np.float32), np.ones((2, 3), np.float32)).shape
@@ -87,8 +87,8 @@ class NumpyBackend:
         NumpyBackend
             ``self``.
 
-        Example
-        -------
+        Examples
+        --------
         >>> NumpyBackend().set_threads(2).n_threads
         2
         """

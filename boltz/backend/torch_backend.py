@@ -6,8 +6,8 @@ Random numbers come from a ``torch.Generator`` on the device (the *stream*),
 seeded from the caller's NumPy generator: the same seed on the same device gives
 the same result, but a torch run and a NumPy run draw different numbers.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.backend import get_backend
 >>> bk = get_backend("cpu-torch")
@@ -31,8 +31,8 @@ __all__ = ["TorchBackend", "torch_device", "make_generator"]
 def torch_device(device) -> torch.device:
     """The torch device named by ``device`` (``"cpu-torch"``: the CPU; ``"auto"``: CUDA if any).
 
-    Example
-    -------
+    Examples
+    --------
     >>> torch_device("cpu-torch")
     device(type='cpu')
     """
@@ -58,8 +58,8 @@ def make_generator(seed=None, device=None) -> torch.Generator:
     """A ``torch.Generator`` on ``device`` from ``None``, an int, a NumPy ``Generator``
     (one draw from it) or a torch generator (returned as is).
 
-    Example
-    -------
+    Examples
+    --------
     >>> make_generator(0).initial_seed()
     0
     """
@@ -87,8 +87,8 @@ class TorchBackend:
     """Torch tensors on one device; same primitives and contract as
     :class:`~boltz.backend.numpy_backend.NumpyBackend`.
 
-    Example
-    -------
+    Examples
+    --------
     >>> bk = TorchBackend("cpu-torch")
     >>> bk.device
     device(type='cpu')

@@ -17,8 +17,8 @@
 - :class:`DeepBeliefNet` (:mod:`boltz.dbm.dbn`): a greedy stack of RBMs with
   ``fit``, ``transform`` and generative sampling.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm import DeepBoltzmannMachine, exact_log_partition
 >>> dbm = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 2))])

@@ -9,8 +9,8 @@ temperature ``beta``. The transitions and weights (:func:`anneal`) run on the
 NumPy backend or on a torch device (:mod:`boltz.dbm.backend`); the
 log-weights are float64 on either.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm import DeepBoltzmannMachine
 >>> from boltz.dbm.ais import ais_log_partition
@@ -50,6 +50,32 @@ class AISResult:
     ``log_z_lower``/``log_z_upper`` are ``log(mean(w) -/+ 3 sd(w)/sqrt(M))``
     (Salakhutdinov & Murray 2008; ``-inf`` when the lower end is not
     positive); ``ess`` is the effective sample size of the importance weights.
+
+    Attributes
+    ----------
+    log_z : float
+        The estimate of ``log Z``.
+    log_z_std : float
+        Its delta-method standard error.
+    log_z_lower, log_z_upper : float
+        The ``±3 sigma`` range.
+    log_z_base : float
+        ``log Z`` of the base model.
+    ess : float
+        Effective sample size of the weights.
+    n_betas : int
+        Annealing steps.
+    log_weights : numpy.ndarray, shape (n_chains,)
+        The log importance weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.dbm import DeepBoltzmannMachine
+    >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 1))])
+    >>> res = ais_log_partition(m, n_chains=10, n_betas=20, seed=0)
+    >>> round(res.log_z, 4)  # 6 free units: 6 log 2
+    4.1589
     """
 
     log_z: float

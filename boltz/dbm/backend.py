@@ -19,8 +19,8 @@ numbers as before the backends existed); :class:`boltz.dbm.torch_backend.TorchBa
 runs the same formulas on a torch device (``"cpu-torch"``, ``"cuda"``, ...);
 torch is imported only when such a device is asked for.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm.backend import get_backend
 >>> ops = get_backend(None, seed=0)
@@ -46,8 +46,8 @@ def sigmoid(x):
     Float arrays with at least one dimension use the RBM package's SIMD route
     (:func:`boltz.backend._kernels.logistic`); anything else ``scipy.special.expit``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> float(sigmoid(0.0))
     0.5
     """

@@ -16,8 +16,8 @@ same prior ``p(h)``, so the bound starts equal, and training the new RBM on
 samples of ``q(h | v)`` raises ``E_q[log p(h)]``, hence the bound.
 :meth:`DeepBeliefNet.variational_bound` computes it exactly for small nets.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm import DeepBeliefNet
 >>> X = (np.random.default_rng(0).random((200, 8)) < 0.3).astype(float)
@@ -79,6 +79,14 @@ class DeepBeliefNet(LayeredEstimatorMixin):
     ----------
     rbms_ : list of BernoulliRBM
         The trained stack, bottom first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+    >>> dbn = DeepBeliefNet((3, 2), n_epochs=1, batch_size=20, seed=0).fit(X)
+    >>> [rbm.W_.shape for rbm in dbn.rbms_]
+    [(6, 3), (3, 2)]
     """
 
     def __init__(self, n_hidden=(500, 500), *, n_epochs: int = 10, learning_rate: float = 0.05,
@@ -162,6 +170,32 @@ class DeepBeliefNet(LayeredEstimatorMixin):
         (``n_hidden`` must then equal the top RBM's visible size, the default),
         so that the variational bound starts unchanged; ``"random"`` starts
         from small random weights. Returns ``self``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_visible)
+            Binary data.
+        n_hidden : int, optional
+            Units of the new layer (default: the top RBM's visible size).
+        init : {"transpose", "random"}, default "transpose"
+            Start of the new RBM.
+        n_epochs : int, optional
+            Its epochs (default: ``n_epochs``).
+        seed : int, numpy.random.Generator or None
+            Random seed.
+
+        Returns
+        -------
+        DeepBeliefNet
+            ``self``, one layer taller.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> dbn = DeepBeliefNet((3, 2), n_epochs=1, batch_size=20, seed=0)
+        >>> len(dbn.fit(X).add_layer(X).rbms_)
+        3
         """
         X = self._check_input(X)
         check_choice(init, "init", {"transpose", "random"})
@@ -192,17 +226,43 @@ class DeepBeliefNet(LayeredEstimatorMixin):
             x = sigmoid(x @ rbm.W_.astype(np.float64) + rbm.hidden_bias_)
         return x
 
-    def sample(self, n: int = 100, n_steps: int = 1000, seed=None) -> np.ndarray:
+    def sample(self, n: int = 100, n_steps: int = 1000, seed=None,
+               progress: bool = False) -> np.ndarray:
         """Generate: Gibbs in the top RBM for ``n_steps`` sweeps, then a directed down pass.
 
-        Returns the visible probabilities ``p(v | h_1)`` of the final down pass.
+        Parameters
+        ----------
+        n : int, default 100
+            Number of samples.
+        n_steps : int, default 1000
+            Gibbs sweeps in the top RBM.
+        seed : int, numpy.random.Generator or None
+            Random seed.
+        progress : bool, default False
+            Show a tqdm bar over the Gibbs sweeps.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_visible)
+            The visible probabilities ``p(v | h_1)`` of the final down pass.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.dbm import DeepBeliefNet
+        >>> X = (np.random.default_rng(0).random((100, 6)) < 0.3).astype(float)
+        >>> dbn = DeepBeliefNet((4, 3), n_epochs=1, batch_size=20, seed=0).fit(X)
+        >>> dbn.sample(5, n_steps=10, seed=0).shape
+        (5, 6)
         """
         self._check_fitted()
         n = check_positive_int(n, "n")
         n_steps = check_positive_int(n_steps, "n_steps")
+        if not isinstance(progress, (bool, np.bool_)):
+            raise TypeError(f"progress must be True or False, got {progress!r}")
         rng = check_rng(seed)
         top = self.rbms_[-1]
-        x = top.sample(n, seed=rng, n_steps=n_steps)
+        x = top.sample(n, seed=rng, n_steps=n_steps, progress=bool(progress))
         if len(self.rbms_) == 1:
             return sigmoid(top.sample_hidden(x, seed=rng) @ top.W_.T.astype(np.float64)
                            + top.visible_bias_)
@@ -221,6 +281,25 @@ class DeepBeliefNet(LayeredEstimatorMixin):
         ``B_l(x) = sum_h q_l(h|x) [log p_l(x|h) - log q_l(h|x) + B_{l+1}(h)]``
         with ``B_top`` the top RBM's exact log-likelihood. With one RBM this
         is its exact log-likelihood.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_visible)
+            Binary data.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            The bound per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> dbn = DeepBeliefNet((3, 2), n_epochs=1, batch_size=20, seed=0)
+        >>> dbn = dbn.fit(X)
+        >>> bool(np.all(dbn.variational_bound(X[:3]) <= dbn.exact_log_likelihood(X[:3]) + 1e-9))
+        True
         """
         from ..exact import all_states
 
@@ -249,6 +328,25 @@ class DeepBeliefNet(LayeredEstimatorMixin):
 
         ``log p_l(x) = logsumexp_h [log p_l(x | h) + log p_{l+1}(h)]`` down the
         stack, with the top RBM's exact marginal at the top.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_visible)
+            Binary data.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``log p(v)`` per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> dbn = DeepBeliefNet((3, 2), n_epochs=1, batch_size=20, seed=0)
+        >>> dbn = dbn.fit(X)
+        >>> dbn.exact_log_likelihood(X[:3]).shape
+        (3,)
         """
 
         return self._log_likelihood(self._check_input(X))
@@ -278,7 +376,28 @@ class DeepBeliefNet(LayeredEstimatorMixin):
 
     # ------------------------------------------------------------------
     def save(self, path):
-        """Save the stack (``.npz`` + JSON, no pickle); returns the path written."""
+        """Save the stack (``.npz`` + JSON, no pickle); returns the path written.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Target file.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> dbn = DeepBeliefNet((3, 2), n_epochs=1, batch_size=20, seed=0)
+        >>> import os, tempfile
+        >>> path = dbn.fit(X).save(os.path.join(tempfile.mkdtemp(), "dbn.npz"))
+        >>> len(DeepBeliefNet.load(path).rbms_)
+        2
+        """
         from ..io import save_model
 
         self._check_fitted()
@@ -295,7 +414,28 @@ class DeepBeliefNet(LayeredEstimatorMixin):
 
     @classmethod
     def load(cls, path):
-        """Load a stack written by :meth:`save`; ``ModelFileError`` for bad files."""
+        """Load a stack written by :meth:`save`; ``ModelFileError`` for bad files.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        DeepBeliefNet
+            The fitted stack.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> dbn = DeepBeliefNet((3, 2), n_epochs=1, batch_size=20, seed=0)
+        >>> import os, tempfile
+        >>> path = dbn.fit(X).save(os.path.join(tempfile.mkdtemp(), "dbn.npz"))
+        >>> DeepBeliefNet.load(path).transform(X[:1]).shape
+        (1, 2)
+        """
         from ..io import ModelFileError, load_model
         from ..rbm import BernoulliRBM
 

@@ -11,8 +11,8 @@
 Exact ``log Z`` and likelihoods of tiny models are in :mod:`boltz.dbm.exact`
 (re-exported here).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm import DeepBoltzmannMachine
 >>> from boltz.dbm.evaluation import exact_log_partition, variational_lower_bound

@@ -5,8 +5,8 @@ whichever has fewer units) and sums the other parity out in closed form
 (softplus); :func:`exact_free_energy` does the same for
 ``log sum_h exp(-E(v, h))``. Float64 throughout, on the NumPy backend.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm import DeepBoltzmannMachine
 >>> from boltz.dbm.exact import exact_log_partition

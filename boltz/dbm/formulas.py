@@ -14,8 +14,8 @@ fixed point, the energy, the mean-field entropy and bound, and the centred
 parametrisation are here; the joint-training update is in
 :mod:`boltz.dbm.joint` and the AIS transitions in :mod:`boltz.dbm.ais`.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm.backend import NumpyBackend
 >>> from boltz.dbm.formulas import mean_field_sweeps

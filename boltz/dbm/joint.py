@@ -15,8 +15,8 @@ own arrays on the NumPy backend), the velocities, offsets, persistent chains
 and warm starts; :meth:`JointState.run_epoch` is the epoch. The driver
 (validation, schedules, monitoring) is :func:`boltz.dbm.training.train_dbm`.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm import DeepBoltzmannMachine
 >>> from boltz.dbm.backend import NumpyBackend
@@ -46,7 +46,13 @@ MAX_ABS_WEIGHT = 1e3
 
 
 class TrainingDivergedError(RuntimeError):
-    """Training produced non-finite or exploding parameters."""
+    """Training produced non-finite or exploding parameters.
+
+    Examples
+    --------
+    >>> issubclass(TrainingDivergedError, RuntimeError)
+    True
+    """
 
 
 def check_diverged(ops, W, b, where: str, lr: float):

@@ -8,8 +8,8 @@ parity sums out in closed form). As a :class:`~boltz.density.DiscreteDensity`
 a state is the concatenation ``[v, h_1, ..., h_L]`` of
 ``n_variables = sum(layer_sizes)`` binary units.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm import DeepBoltzmannMachine
 >>> rng = np.random.default_rng(0)
@@ -132,6 +132,15 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
         ``b_l`` of shape ``(n_l,)``, visible bias first.
     history_ : list of dict
         Per-epoch training diagnostics.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+    >>> dbm = DeepBoltzmannMachine((3, 2), pretrain_epochs=1, n_epochs=1, batch_size=20,
+    ...                            n_chains=10, seed=0).fit(X)
+    >>> dbm.layer_sizes_
+    (6, 3, 2)
     """
 
     support = (0, 1)
@@ -200,6 +209,27 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
 
         ``weights[l]`` has shape ``(n_l, n_{l+1})``; at least two weight
         matrices (two hidden layers) are needed.
+
+        Parameters
+        ----------
+        weights : sequence of array_like
+            ``W_l`` of shape ``(n_l, n_{l+1})``, bottom first (two or more).
+        biases : sequence of array_like, optional
+            One bias vector per layer (default zeros).
+        **params
+            Constructor arguments.
+
+        Returns
+        -------
+        DeepBoltzmannMachine
+            A fitted model.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 1))])
+        >>> m.layer_sizes_
+        (3, 2, 1)
         """
         ws, bs = check_parameters(weights, biases)
         sizes = [ws[0].shape[0]] + [w.shape[1] for w in ws]
@@ -236,17 +266,73 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
         return int(sum(self.layer_sizes_))
 
     def split(self, x) -> list:
-        """Split concatenated states ``(n, n_variables)`` into one array per layer."""
+        """Split concatenated states ``(n, n_variables)`` into one array per layer.
+
+        Parameters
+        ----------
+        x : array_like, shape (n, n_variables)
+            Concatenated binary states ``[v, h_1, ..., h_L]``.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One ``(n, n_l)`` array per layer.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 1))])
+        >>> [s.shape for s in m.split(np.zeros((4, 6)))]
+        [(4, 3), (4, 2), (4, 1)]
+        """
         x = self._check_batch(x)
         return np.split(x, np.cumsum(self.layer_sizes_)[:-1], axis=1)
 
     @staticmethod
     def join(states) -> np.ndarray:
-        """Concatenate per-layer states into ``(n, n_variables)``."""
+        """Concatenate per-layer states into ``(n, n_variables)``.
+
+        Parameters
+        ----------
+        states : list of numpy.ndarray
+            Per-layer states ``[v, h_1, ..., h_L]``, each ``(n, n_l)``.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_variables)
+            The concatenation.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 1))])
+        >>> m.join([np.zeros((4, 3)), np.zeros((4, 2)), np.zeros((4, 1))]).shape
+        (4, 6)
+        """
         return np.concatenate([np.asarray(s, np.float64) for s in states], axis=1)
 
     def check_visible(self, v, name: str = "v") -> np.ndarray:
-        """Validate a binary batch of visible vectors ``(n, n_visible)``."""
+        """Validate a binary batch of visible vectors ``(n, n_visible)``.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Binary visible vectors.
+        name : str, default "v"
+            Name used in error messages.
+
+        Returns
+        -------
+        numpy.ndarray
+            The validated batch (ValueError otherwise).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 1))])
+        >>> m.check_visible([[1, 0, 1]]).shape
+        (1, 3)
+        """
         self._check_fitted()
         return check_binary(v, name, shape=(None, self.n_visible_), dtype=self.weights_[0].dtype)
 
@@ -267,6 +353,16 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
     def energy_layers(self, states) -> np.ndarray:
         """Energy ``E(v, h_1, ..., h_L)`` of per-layer states; float64, shape ``(n,)``.
 
+        Parameters
+        ----------
+        states : list of numpy.ndarray
+            Per-layer states ``[v, h_1, ..., h_L]``, each ``(n, n_l)``.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            The energies.
+
         Examples
         --------
         >>> m = DeepBoltzmannMachine.from_parameters([np.ones((1, 1)), np.ones((1, 1))])
@@ -278,11 +374,42 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
         return np.asarray(e, dtype=np.float64)
 
     def energy(self, x) -> np.ndarray:
-        """Joint energy of concatenated states ``[v, h_1, ..., h_L]``; shape ``(n,)``."""
+        """Joint energy of concatenated states ``[v, h_1, ..., h_L]``; shape ``(n,)``.
+
+        Parameters
+        ----------
+        x : array_like, shape (n, n_variables)
+            Concatenated binary states ``[v, h_1, ..., h_L]``.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            The energies.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 1))])
+        >>> m.energy(np.ones((1, 6))).tolist()  # zero weights and biases
+        [0.0]
+        """
         return self.energy_layers(self.split(x))
 
     def log_partition(self) -> float:
-        """Exact ``log Z`` by enumeration (small models only); see :func:`exact_log_partition`."""
+        """Exact ``log Z`` by enumeration (small models only); see :func:`exact_log_partition`.
+
+        Returns
+        -------
+        float
+            ``log Z``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 1))])
+        >>> round(m.log_partition(), 4)  # 6 free units: 6 log 2
+        4.1589
+        """
         return exact_log_partition(self)
 
     def free_energy(self, v) -> np.ndarray:
@@ -290,6 +417,23 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
 
         Only for models whose even hidden layers (2, 4, ...) hold at most 20
         units in all; the odd layers are summed out analytically.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Binary visible vectors.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``F(v)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 1))])
+        >>> m.free_energy(np.ones((1, 3))).round(4).tolist()  # -3 log 2
+        [-2.0794]
         """
         return exact_free_energy(self, v)
 
@@ -297,12 +441,52 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
     # conditionals and block Gibbs
     # ------------------------------------------------------------------
     def layer_input(self, states, l: int) -> np.ndarray:
-        """Total input to layer ``l`` given its neighbours' states."""
+        """Total input to layer ``l`` given its neighbours' states.
+
+        Parameters
+        ----------
+        states : list of numpy.ndarray
+            Per-layer states ``[v, h_1, ..., h_L]``, each ``(n, n_l)``.
+        l : int
+            Layer index (0 = visible).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_l)
+            ``b_l + x_{l-1} W_{l-1} + x_{l+1} W_l^T``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 1))])
+        >>> m.layer_input(m.init_states(2, 0), 1).tolist()
+        [[0.0, 0.0], [0.0, 0.0]]
+        """
         self._check_fitted()
         return F.layer_input(self.weights_, self.biases_, states, l)
 
     def conditional(self, states, l: int) -> np.ndarray:
-        """``p(x_l = 1 | x_{l-1}, x_{l+1})`` for every unit of layer ``l``."""
+        """``p(x_l = 1 | x_{l-1}, x_{l+1})`` for every unit of layer ``l``.
+
+        Parameters
+        ----------
+        states : list of numpy.ndarray
+            Per-layer states ``[v, h_1, ..., h_L]``, each ``(n, n_l)``.
+        l : int
+            Layer index (0 = visible).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_l)
+            The probabilities.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 1))])
+        >>> m.conditional(m.init_states(1, 0), 2).tolist()
+        [[0.5]]
+        """
         l = check_nonnegative_int(l, "l")
         if l >= self.n_layers_:
             raise ValueError(f"l must be a layer index below {self.n_layers_}, got {l}")
@@ -319,6 +503,20 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
         Returns a new list of per-layer states. With ``clamp_visible`` the
         visible layer is kept fixed (sampling the posterior over hidden layers).
 
+        Parameters
+        ----------
+        states : list of numpy.ndarray
+            Per-layer states ``[v, h_1, ..., h_L]``, each ``(n, n_l)``.
+        seed : int, numpy.random.Generator or None
+            Random seed.
+        clamp_visible : bool, default False
+            Keep the visible layer fixed.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            The new per-layer states.
+
         Examples
         --------
         >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((2, 1)), np.zeros((1, 1))])
@@ -330,7 +528,27 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
                              clamp_visible=clamp_visible)
 
     def init_states(self, n: int, seed=None) -> list:
-        """Random initial states: each unit Bernoulli(1/2)."""
+        """Random initial states: each unit Bernoulli(1/2).
+
+        Parameters
+        ----------
+        n : int
+            Number of chains.
+        seed : int, numpy.random.Generator or None
+            Random seed.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            Per-layer 0/1 states.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 1))])
+        >>> [s.shape for s in m.init_states(4, seed=0)]
+        [(4, 3), (4, 2), (4, 1)]
+        """
         n = check_positive_int(n, "n")
         rng = check_rng(seed)
         dt = self.weights_[0].dtype
@@ -344,8 +562,28 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
         images), or the per-layer binary states with ``return_states=True``.
         ``init`` is an optional list of per-layer starting states.
 
-        Example
+        Parameters
+        ----------
+        n : int, default 100
+            Number of chains.
+        n_steps : int, default 1000
+            Sweeps.
+        seed : int, numpy.random.Generator or None
+            Random seed.
+        init : list of numpy.ndarray, optional
+            Per-layer start states.
+        return_states : bool, default False
+            Return the binary per-layer states instead.
+        progress : bool, default False
+            Show a tqdm bar over the sweeps.
+
+        Returns
         -------
+        numpy.ndarray or list of numpy.ndarray
+            ``p(v | h_1)`` of shape ``(n, n_visible)``, or the per-layer states.
+
+        Examples
+        --------
         >>> import numpy as np
         >>> dbm = DeepBoltzmannMachine.from_parameters([np.zeros((4, 3)), np.zeros((3, 2))])
         >>> dbm.gibbs_sample(5, n_steps=2, seed=0).shape
@@ -371,6 +609,16 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
 
         Every hidden layer except the top one misses its top-down input, so
         the bottom-up input is doubled (Salakhutdinov & Larochelle 2010).
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Binary visible vectors.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            Means of each hidden layer.
 
         Examples
         --------
@@ -407,6 +655,13 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
         -------
         list of ndarray
             ``mu_1, ..., mu_L``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 1))])
+        >>> [mu.shape for mu in m.mean_field(np.ones((2, 3)))]
+        [(2, 2), (2, 1)]
         """
         v = self.check_visible(v)
         n_iter = check_positive_int(n_iter, "n_iter")
@@ -435,6 +690,27 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
         """``-E_q[E(v, h)] + H(q)`` for mean-field means ``mus``; float64, shape ``(n,)``.
 
         Subtract ``log Z`` to get the lower bound on ``log p(v)``.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Binary visible vectors.
+        mus : list of numpy.ndarray
+            Mean-field means of the hidden layers.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            The unnormalised bound.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 1))])
+        >>> v = np.ones((1, 3))
+        >>> b = m.variational_bound_unnormalized(v, m.mean_field(v))
+        >>> round(float(b[0] - m.log_partition()), 4)  # exact here: -3 log 2
+        -2.0794
         """
         v = self.check_visible(v)
         return F.bound_unnormalized(self._ops(), self.weights_, self.biases_, v, mus)
@@ -484,6 +760,16 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
     def save(self, path):
         """Save to ``path`` (``.npz`` + JSON metadata, no pickle); returns the path written.
 
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Target file.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+
         Examples
         --------
         >>> import tempfile, pathlib
@@ -497,6 +783,26 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
 
     @classmethod
     def load(cls, path):
-        """Load a model written by :meth:`save`; raises ``ModelFileError`` for bad files."""
+        """Load a model written by :meth:`save`; raises ``ModelFileError`` for bad files.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        DeepBoltzmannMachine
+            The model.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> import numpy as np
+        >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((3, 2)), np.zeros((2, 2))])
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     DeepBoltzmannMachine.load(m.save(pathlib.Path(d) / "m.npz")).layer_sizes_
+        (3, 2, 2)
+        """
         return load_dbm(cls, path)
 

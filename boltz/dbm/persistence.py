@@ -1,8 +1,8 @@
 """Saving and loading :class:`~boltz.dbm.DeepBoltzmannMachine` (``.npz`` + JSON, no pickle),
 and the checks of its parameter lists.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm.persistence import check_parameters
 >>> ws, bs = check_parameters([np.zeros((3, 2)), np.zeros((2, 2))])

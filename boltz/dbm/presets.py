@@ -16,8 +16,8 @@ The values live here only: the estimator's signature defaults are
 ``PRESETS["default"]`` (a test checks it), the CLI's defaults come from the
 preset it is given, and the benchmark's from ``PRESETS["mnist"]``.
 
-Example
--------
+Examples
+--------
 >>> from boltz.dbm.presets import get_preset
 >>> get_preset("mnist")["mean_field_iters"]
 5

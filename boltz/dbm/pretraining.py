@@ -16,8 +16,8 @@ Biases of a layer shared by two RBMs are averaged when composing. Each RBM is
 a :class:`boltz.rbm.BernoulliRBM` trained by its own trainer (on its own
 backend with ``device=``).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm.pretraining import pretrain_dbm
 >>> X = (np.random.default_rng(0).random((100, 8)) < 0.3).astype(np.float32)
@@ -130,6 +130,44 @@ def pretrain_dbm(X, n_hidden, *, n_epochs: int = 10, learning_rate: float = 0.05
     RBM on a fresh Bernoulli draw of each minibatch: the bottom RBM on draws
     of ``X``, each higher one on draws of the probabilities of the hidden units
     below given one draw of its input (rather than on one fixed sample of them).
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_visible)
+        Binary data (probabilities with ``binarize="dynamic"``).
+    n_hidden : sequence of int
+        Hidden layer sizes, bottom first (two or more).
+    n_epochs : int, default 10
+        Epochs per RBM.
+    learning_rate : float, default 0.05
+        Learning rate of every RBM.
+    batch_size : int, default 100
+        Minibatch size.
+    dtype : {"float32", "float64"}, default "float32"
+        Dtype of the returned arrays.
+    seed : int, numpy.random.Generator or None
+        Random seed.
+    verbose : bool, default False
+        Progress bars.
+    binarize : {None, "dynamic"}, default None
+        See above.
+    **rbm_params
+        Other :class:`boltz.rbm.BernoulliRBM` arguments.
+
+    Returns
+    -------
+    weights : list of numpy.ndarray
+        ``W_l`` of shape ``(n_l, n_{l+1})``.
+    biases : list of numpy.ndarray
+        One bias vector per layer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+    >>> weights, biases = pretrain_dbm(X, (3, 2), n_epochs=1, batch_size=20, seed=0)
+    >>> [w.shape for w in weights], [b.shape for b in biases]
+    ([(6, 3), (3, 2)], [(6,), (3,), (2,)])
     """
     n_hidden = check_hidden_sizes(n_hidden)
     dt = np.dtype(check_choice(str(np.dtype(dtype)), "dtype", {"float32", "float64"}))

@@ -6,8 +6,8 @@ with a ``torch.Generator`` on that device seeded from the run's seed:
 a seed repeats a run on one device, but its numbers are not the NumPy path's.
 Imported only when a torch device is asked for.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm.torch_backend import TorchBackend
 >>> ops = TorchBackend("cpu-torch", seed=0)

@@ -16,8 +16,8 @@ Training that diverges (non-finite or exploding parameters) raises
 :class:`TrainingDivergedError`, naming the epoch and suggesting a smaller
 learning rate.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.dbm import DeepBoltzmannMachine
 >>> X = (np.random.default_rng(0).random((200, 16)) < 0.3).astype(np.float32)
@@ -143,11 +143,84 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
     2-hour MNIST run with 3 warm sweeps scored -85.57 nats against -85.18 with
     5 cold ones (within the AIS error bars; see the README).
 
-    ``checkpoint`` (a path) saves the run every ``checkpoint_every`` epochs, at
-    the end and on Ctrl-C; ``resume=True`` continues the run saved there (or
-    starts afresh when there is no file yet), bit for bit
-    (:mod:`boltz.dbm.checkpoint`). Ctrl-C stops at a minibatch boundary and
-    raises :class:`~boltz.checkpoint.TrainingInterrupted` (a ``KeyboardInterrupt``).
+    Parameters
+    ----------
+    model : DeepBoltzmannMachine
+        A model with parameters (pretrained or :meth:`~DeepBoltzmannMachine.from_parameters`).
+    X : array_like, shape (n_samples, n_visible)
+        Binary training data (probabilities with ``binarize="dynamic"``).
+    n_epochs : int, default 10
+        Epochs.
+    learning_rate : float, default 0.005
+        Initial learning rate.
+    batch_size : int, default 100
+        Minibatch size.
+    n_chains : int, default 100
+        Persistent chains.
+    gibbs_steps : int, default 1
+        Gibbs sweeps of the chains per update.
+    mean_field_iters : int, default 10
+        Mean-field sweeps per minibatch.
+    mean_field_init : {"bottom_up", "persistent"}, default "bottom_up"
+        Start of the mean field (see above).
+    weight_decay : float, default 2e-4
+        L2 penalty on the weights.
+    momentum : float, default 0.5
+        Momentum.
+    lr_decay_steps : float or None, default 20000.0
+        Time constant of the ``"inverse"`` schedule (in updates).
+    lr_schedule : {"inverse", "linear", "linear_time"}, default "inverse"
+        Learning-rate schedule (see above).
+    final_lr_fraction : float, default 0.01
+        Last rate of the linear schedules, as a fraction of the first.
+    centering : bool, default False
+        Centred gradients (Montavon & Müller 2012).
+    offset_rate : float, default 0.01
+        Update rate of the centring offsets.
+    seed : int, numpy.random.Generator or None
+        Random seed.
+    verbose : bool, default False
+        Progress bars and one line per epoch.
+    X_val : array_like, optional
+        Validation data (its bound is recorded).
+    monitor_size : int, default 500
+        Rows monitored per epoch.
+    max_seconds : float, optional
+        Time budget.
+    max_batches : int, optional
+        Cap on the minibatches per epoch.
+    n_threads : int or None
+        BLAS threads.
+    device : str, optional
+        Torch device to train on.
+    binarize : {None, "dynamic"}, default None
+        See above.
+
+    checkpoint : str or path-like, optional
+        Save the run there every ``checkpoint_every`` epochs, at the end and on
+        Ctrl-C (:mod:`boltz.dbm.checkpoint`). Ctrl-C stops at a minibatch
+        boundary and raises :class:`~boltz.checkpoint.TrainingInterrupted` (a
+        ``KeyboardInterrupt``).
+    checkpoint_every : int, default 1
+        Epochs between checkpoints.
+    resume : bool, default False
+        Continue the run saved at ``checkpoint``, bit for bit (or start afresh
+        when there is no file yet).
+
+    Returns
+    -------
+    DeepBoltzmannMachine
+        ``model``, trained in place.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.dbm import DeepBoltzmannMachine
+    >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+    >>> m = DeepBoltzmannMachine.from_parameters([np.zeros((6, 3)), np.zeros((3, 2))])
+    >>> m = train_dbm(m, X, n_epochs=1, batch_size=20, n_chains=10, seed=0)
+    >>> len(m.history_)
+    1
     """
     from ..backend import blas_threads
     from ..checkpoint import check_checkpoint_args, deferred_interrupt

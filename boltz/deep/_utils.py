@@ -21,11 +21,23 @@ __all__ = [
 
 
 class NonFiniteEnergyError(FloatingPointError):
-    """An energy (or its gradient) became NaN/inf while sampling or training."""
+    """An energy (or its gradient) became NaN/inf while sampling or training.
+
+    Examples
+    --------
+    >>> issubclass(NonFiniteEnergyError, FloatingPointError)
+    True
+    """
 
 
 class TrainingDivergedError(RuntimeError):
-    """Training produced a non-finite loss or exploding energies."""
+    """Training produced a non-finite loss or exploding energies.
+
+    Examples
+    --------
+    >>> issubclass(TrainingDivergedError, RuntimeError)
+    True
+    """
 
 
 def resolve_device(device) -> torch.device | None:
@@ -52,6 +64,18 @@ def resolve_device(device) -> torch.device | None:
 
 def make_generator(seed=None, device=None) -> torch.Generator:
     """A ``torch.Generator`` from ``None``, an int, a numpy ``Generator`` or a torch one.
+
+    Parameters
+    ----------
+    seed : None, int, numpy.random.Generator or torch.Generator
+        The seed.
+    device : str or torch.device, optional
+        Device of the generator.
+
+    Returns
+    -------
+    torch.Generator
+        A seeded generator.
 
     Examples
     --------

@@ -5,8 +5,8 @@ A :class:`boltz.gaussian.MultivariateGaussian` becomes a torch-native
 :class:`RBMFreeEnergy`, and any other :class:`boltz.density.Density` a
 :class:`DensityEnergy` (energy in numpy, gradient from the density's grad_log_prob).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.gaussian import MultivariateGaussian
 >>> type(as_energy(MultivariateGaussian([0.0], np.eye(1)))).__name__
@@ -62,8 +62,13 @@ class DensityEnergy(EnergyModule):
     ``density.has("grad_log_prob")``).
     Any classical boltz model with an ``energy`` works, e.g. an RBM's free energy.
 
-    Example
-    -------
+    Parameters
+    ----------
+    density : Density
+        A numpy boltz model.
+
+    Examples
+    --------
     >>> from boltz.gaussian import MultivariateGaussian
     >>> g = DensityEnergy(MultivariateGaussian([0.0, 0.0], np.eye(2)))
     >>> g.grad_log_prob(torch.ones(1, 2, dtype=torch.float64)).tolist()
@@ -110,8 +115,15 @@ class RBMFreeEnergy(EnergyModule):
     defined for real ``v`` too (the continuous relaxation), so gradient samplers
     and composition with other energies apply.
 
-    Example
-    -------
+    Parameters
+    ----------
+    rbm : boltz.rbm.BernoulliRBM
+        A fitted RBM.
+    learnable : bool, default False
+        Copy the parameters as trainable parameters (else buffers).
+
+    Examples
+    --------
     >>> from boltz.rbm import BernoulliRBM
     >>> rbm = BernoulliRBM.from_params(np.ones((2, 1)), np.zeros(2), np.zeros(1))
     >>> RBMFreeEnergy(rbm).energy(np.array([[1.0, 1.0]])).round(4).tolist()
@@ -149,8 +161,18 @@ def as_energy(model) -> EnergyModule:
     :class:`RBMFreeEnergy`; any other :class:`boltz.density.Density` →
     :class:`DensityEnergy`.
 
-    Example
+    Parameters
+    ----------
+    model : EnergyModule or Density
+        The model.
+
+    Returns
     -------
+    EnergyModule
+        The torch energy.
+
+    Examples
+    --------
     >>> from boltz.gaussian import MultivariateGaussian
     >>> type(as_energy(MultivariateGaussian([0.0], np.eye(1)))).__name__
     'GaussianEnergy'

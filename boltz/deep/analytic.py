@@ -1,8 +1,8 @@
 """Energies with an exact log partition function: Gaussian, isotropic Gaussian mixture,
 double well and concentric rings (the last two by quadrature).
 
-Example
--------
+Examples
+--------
 >>> from boltz.deep.analytic import GaussianMixtureEnergy
 >>> GaussianMixtureEnergy([[-5.0, -5.0], [5.0, 5.0]]).log_partition()
 0.0
@@ -30,8 +30,19 @@ class GaussianEnergy(EnergyModule):
     ``P = L L^T`` (log-diagonal), so it can be trained (``learnable=True``) and
     stays positive definite. ``log Z = d log(2 pi)/2 - sum log diag L``.
 
-    Example
-    -------
+    Parameters
+    ----------
+    mean : array_like, shape (d,)
+        Mean.
+    cov : array_like, shape (d, d)
+        Symmetric positive-definite covariance.
+    learnable : bool, default False
+        Make the mean and the precision factor trainable parameters.
+    dtype : torch.dtype, default torch.float64
+        Dtype of the parameters.
+
+    Examples
+    --------
     >>> g = GaussianEnergy([1.0], [[4.0]])
     >>> round(g.log_partition(), 6) == round(0.5 * math.log(2 * math.pi * 4.0), 6)
     True
@@ -61,10 +72,48 @@ class GaussianEnergy(EnergyModule):
 
     @classmethod
     def from_multivariate(cls, gaussian, learnable: bool = False, dtype=torch.float64):
-        """Adapter from :class:`boltz.gaussian.MultivariateGaussian`."""
+        """Adapter from :class:`boltz.gaussian.MultivariateGaussian`.
+
+        Parameters
+        ----------
+        gaussian : boltz.gaussian.MultivariateGaussian
+            The Gaussian.
+        learnable : bool, default False
+            Trainable parameters.
+        dtype : torch.dtype, default torch.float64
+            Dtype of the parameters.
+
+        Returns
+        -------
+        GaussianEnergy
+            The same Gaussian in torch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.gaussian import MultivariateGaussian
+        >>> g = GaussianEnergy.from_multivariate(MultivariateGaussian(np.zeros(2), np.eye(2)))
+        >>> round(g.log_partition(), 4)
+        1.8379
+        """
         return cls(gaussian.mean, gaussian.cov, learnable=learnable, dtype=dtype)
 
     def precision_cholesky(self) -> torch.Tensor:
+        """The lower-triangular factor ``L`` of the precision ``P = L L^T``.
+
+        Returns
+        -------
+        torch.Tensor, shape (d, d)
+            ``L``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> g = GaussianEnergy([0.0, 0.0], [[4.0, 0.0], [0.0, 1.0]])
+        >>> g.precision_cholesky().diagonal().tolist()
+        [0.5, 1.0]
+        """
+
         return torch.tril(self.raw_chol, -1) + torch.diag(torch.exp(torch.diagonal(self.raw_chol)))
 
     def forward(self, x):
@@ -86,13 +135,39 @@ class GaussianEnergy(EnergyModule):
         return 0.5 * (c + c.T)
 
     def to_multivariate(self):
-        """The same Gaussian as a :class:`boltz.gaussian.MultivariateGaussian`."""
+        """The same Gaussian as a :class:`boltz.gaussian.MultivariateGaussian`.
+
+        Returns
+        -------
+        boltz.gaussian.MultivariateGaussian
+            The numpy model.
+
+        Examples
+        --------
+        >>> import torch
+        >>> g = GaussianEnergy([0.0, 0.0], [[4.0, 0.0], [0.0, 1.0]])
+        >>> g.to_multivariate().cov.round(6).tolist()
+        [[4.0, 0.0], [0.0, 1.0]]
+        """
         from ..gaussian import MultivariateGaussian
 
         return MultivariateGaussian(self.mean, self.cov)
 
     def log_partition_tensor(self) -> torch.Tensor:
-        """Differentiable ``log Z`` (a 0-d tensor)."""
+        """Differentiable ``log Z`` (a 0-d tensor).
+
+        Returns
+        -------
+        torch.Tensor
+            ``log Z`` (0-d, differentiable).
+
+        Examples
+        --------
+        >>> import torch
+        >>> g = GaussianEnergy([0.0, 0.0], [[4.0, 0.0], [0.0, 1.0]])
+        >>> round(float(g.log_partition_tensor()), 4)  # log(2 pi) + log(2)
+        2.531
+        """
         d = self.event_shape[0]
         return 0.5 * d * math.log(2 * math.pi) - torch.diagonal(self.raw_chol).sum()
 
@@ -108,7 +183,25 @@ class GaussianEnergy(EnergyModule):
         return out.to(dtype=self.dtype, device=self.device)
 
     def at_noise(self, sigma: float) -> GaussianEnergy:
-        """The Gaussian convolved with ``N(0, sigma^2 I)`` (exact perturbed density)."""
+        """The Gaussian convolved with ``N(0, sigma^2 I)`` (exact perturbed density).
+
+        Parameters
+        ----------
+        sigma : float
+            Noise standard deviation.
+
+        Returns
+        -------
+        GaussianEnergy
+            ``N(mean, cov + sigma^2 I)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> g = GaussianEnergy([0.0, 0.0], [[4.0, 0.0], [0.0, 1.0]])
+        >>> g.at_noise(1.0).to_multivariate().cov.round(6).tolist()
+        [[5.0, 0.0], [0.0, 2.0]]
+        """
         sigma = check_positive_scalar(sigma, "sigma", allow_zero=True)
         d = self.event_shape[0]
         return GaussianEnergy(self.mean, self.cov + sigma**2 * np.eye(d), dtype=self.dtype)
@@ -117,8 +210,19 @@ class GaussianEnergy(EnergyModule):
 class GaussianMixtureEnergy(EnergyModule):
     """Isotropic Gaussian mixture ``sum_k w_k N(m_k, s_k^2 I)``; normalised, so ``log Z = 0``.
 
-    Example
-    -------
+    Parameters
+    ----------
+    means : array_like, shape (k, d)
+        Component means.
+    scales : float or array_like, shape (k,), default 1.0
+        Component standard deviations.
+    weights : array_like, shape (k,), optional
+        Mixture weights (default equal).
+    dtype : torch.dtype, default torch.float64
+        Dtype of the parameters.
+
+    Examples
+    --------
     >>> gm = GaussianMixtureEnergy([[-5.0, -5.0], [5.0, 5.0]], scales=1.0, weights=[0.2, 0.8])
     >>> gm.log_partition()
     0.0
@@ -144,7 +248,25 @@ class GaussianMixtureEnergy(EnergyModule):
         self.register_buffer("weights", torch.tensor(weights, dtype=dtype))
 
     def component_log_prob(self, x):
-        """``log w_k + log N(x; m_k, s_k^2 I)``, shape ``(n, k)``."""
+        """``log w_k + log N(x; m_k, s_k^2 I)``, shape ``(n, k)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, d)
+            Points.
+
+        Returns
+        -------
+        torch.Tensor, shape (n, k)
+            Per-component weighted log-densities.
+
+        Examples
+        --------
+        >>> import torch
+        >>> gm = GaussianMixtureEnergy([[-1.0], [1.0]], scales=1.0)
+        >>> gm.component_log_prob(torch.zeros(3, 1, dtype=torch.float64)).shape
+        torch.Size([3, 2])
+        """
         d = self.event_shape[0]
         sq = ((x[:, None, :] - self.means[None]) ** 2).sum(-1)
         s2 = self.scales**2
@@ -167,7 +289,25 @@ class GaussianMixtureEnergy(EnergyModule):
         return out.to(dtype=self.dtype, device=self.device)
 
     def at_noise(self, sigma: float) -> GaussianMixtureEnergy:
-        """The mixture convolved with ``N(0, sigma^2 I)`` (exact perturbed density)."""
+        """The mixture convolved with ``N(0, sigma^2 I)`` (exact perturbed density).
+
+        Parameters
+        ----------
+        sigma : float
+            Noise standard deviation.
+
+        Returns
+        -------
+        GaussianMixtureEnergy
+            Scales ``sqrt(s_k^2 + sigma^2)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> gm = GaussianMixtureEnergy([[-1.0], [1.0]], scales=1.0)
+        >>> gm.at_noise(1.0).log_partition()
+        0.0
+        """
         sigma = check_positive_scalar(sigma, "sigma", allow_zero=True)
         scales = np.sqrt(self.scales.cpu().numpy() ** 2 + sigma**2)
         return GaussianMixtureEnergy(self.means.cpu().numpy(), scales,
@@ -184,8 +324,17 @@ def _log_quad(f, a, b) -> float:
 class DoubleWellEnergy(EnergyModule):
     """Double well ``E = barrier (x_0^2 - 1)^2 + |x_{1:}|^2 / 2``; log Z by 1D quadrature.
 
-    Example
-    -------
+    Parameters
+    ----------
+    dim : int, default 2
+        Dimension.
+    barrier : float, default 2.0
+        Height of the barrier at ``x_0 = 0``.
+    dtype : torch.dtype, default torch.float64
+        Dtype of the parameters.
+
+    Examples
+    --------
     >>> dw = DoubleWellEnergy(dim=2, barrier=2.0)
     >>> float(dw.energy(torch.tensor([[1.0, 0.0]], dtype=torch.float64))[0])
     0.0
@@ -215,8 +364,19 @@ class RingsEnergy(EnergyModule):
 
     ``log Z`` by radial quadrature.
 
-    Example
-    -------
+    Parameters
+    ----------
+    radii : sequence of float, default (1.0, 2.0, 3.0)
+        Ring radii.
+    width : float, default 0.2
+        Radial standard deviation.
+    weights : sequence of float, optional
+        Ring weights (default equal).
+    dtype : torch.dtype, default torch.float64
+        Dtype of the parameters.
+
+    Examples
+    --------
     >>> r = RingsEnergy(radii=[1.0, 2.0], width=0.2)
     >>> r.log_partition() > 0
     True

@@ -16,8 +16,8 @@ which builds on this module; it installs them in :data:`COMPOSITION` when it is
 imported (every import of :mod:`boltz.deep` imports it), so the base class does
 not import the module above it.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep.analytic import GaussianEnergy
 >>> g = GaussianEnergy(mean=[0.0, 0.0], cov=[[1.0, 0.0], [0.0, 1.0]])
@@ -81,23 +81,106 @@ class EnergyModule(nn.Module):
         return torch.device("cpu")
 
     def check_input(self, x, name: str = "x") -> torch.Tensor:
-        """Validate ``x`` against ``event_shape`` and move it to this module's dtype/device."""
+        """Validate ``x`` against ``event_shape`` and move it to this module's dtype/device.
+
+        Parameters
+        ----------
+        x : array_like or torch.Tensor, shape (n, ...)
+            A batch of samples.
+        name : str, default "x"
+            Name used in error messages.
+
+        Returns
+        -------
+        torch.Tensor
+            ``x`` on this module's dtype and device.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy
+        >>> g = GaussianEnergy(torch.zeros(2), torch.eye(2))
+        >>> g.check_input([[1.0, 2.0]]).shape
+        torch.Size([1, 2])
+        """
         return as_batch(x, self.event_shape, dtype=self.dtype, device=self.device, name=name)
 
     # -- the density interface ---------------------------------------------
     def energy(self, x):
-        """Energy ``E(x)`` of each sample; shape ``(n,)``. numpy in, numpy out."""
+        """Energy ``E(x)`` of each sample; shape ``(n,)``. numpy in, numpy out.
+
+        Parameters
+        ----------
+        x : array_like or torch.Tensor, shape (n, ...)
+            A batch of samples.
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor, shape (n,)
+            ``E(x)``, of the type of ``x``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy
+        >>> g = GaussianEnergy(torch.zeros(2), torch.eye(2))
+        >>> import numpy as np
+        >>> g.energy(np.array([[1.0, 1.0]])).tolist()
+        [1.0]
+        """
         xt = self.check_input(x)
         e = self(xt)
         self._check_energy_shape(e, xt)
         return e.detach().cpu().numpy() if not isinstance(x, torch.Tensor) else e
 
     def log_unnormalized(self, x):
-        """``log p~(x) = -E(x)``; shape ``(n,)``."""
+        """``log p~(x) = -E(x)``; shape ``(n,)``.
+
+        Parameters
+        ----------
+        x : array_like or torch.Tensor, shape (n, ...)
+            A batch of samples.
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor, shape (n,)
+            ``-E(x)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy
+        >>> g = GaussianEnergy(torch.zeros(2), torch.eye(2))
+        >>> import numpy as np
+        >>> g.log_unnormalized(np.array([[1.0, 1.0]])).tolist()
+        [-1.0]
+        """
         return -self.energy(x)
 
     def grad_log_prob(self, x, create_graph: bool = False):
-        """Score ``grad_x log p~(x) = -grad_x E(x)`` by autograd; same shape as ``x``."""
+        """Gradient ``grad_x log p~(x) = -grad_x E(x)`` by autograd; same shape as ``x``.
+
+        Parameters
+        ----------
+        x : array_like or torch.Tensor, shape (n, ...)
+            A batch of samples.
+        create_graph : bool, default False
+            Keep the graph (to differentiate the gradient again).
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor
+            The gradient (the score), the shape of ``x``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy
+        >>> g = GaussianEnergy(torch.zeros(2), torch.eye(2))
+        >>> import numpy as np
+        >>> g.grad_log_prob(np.array([[1.0, 2.0]])).tolist()
+        [[-1.0, -2.0]]
+        """
         xt = self.check_input(x)
         with torch.enable_grad():
             xg = xt.detach().requires_grad_(True)
@@ -109,24 +192,98 @@ class EnergyModule(nn.Module):
         return -g if create_graph else -g.detach()
 
     def log_partition(self) -> float:
-        """Exact ``log Z`` (float64) where the model knows it."""
+        """Exact ``log Z`` (float64) where the model knows it.
+
+        Returns
+        -------
+        float
+            ``log Z``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy
+        >>> g = GaussianEnergy(torch.zeros(2), torch.eye(2))
+        >>> round(g.log_partition(), 4)  # log(2 pi)
+        1.8379
+        """
         raise NotImplementedError(
             f"{type(self).__name__} has no exact log partition function; "
             "use boltz.deep.metrics.grid_log_partition for 2D models"
         )
 
     def log_prob(self, x):
-        """Normalized log-density; needs an exact :meth:`log_partition`."""
+        """Normalized log-density; needs an exact :meth:`log_partition`.
+
+        Parameters
+        ----------
+        x : array_like or torch.Tensor, shape (n, ...)
+            A batch of samples.
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor, shape (n,)
+            ``-E(x) - log Z``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy
+        >>> g = GaussianEnergy(torch.zeros(2), torch.eye(2))
+        >>> import numpy as np
+        >>> g.log_prob(np.zeros((1, 2))).round(4).tolist()
+        [-1.8379]
+        """
         return self.log_unnormalized(x) - self.log_partition()
 
     def sample(self, n: int, seed=None) -> torch.Tensor:
-        """Exact independent samples, where available."""
+        """Exact independent samples, where available.
+
+        Parameters
+        ----------
+        n : int
+            Number of samples.
+        seed : int, torch.Generator or None
+            Random seed.
+
+        Returns
+        -------
+        torch.Tensor, shape (n, ...)
+            The samples.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy
+        >>> g = GaussianEnergy(torch.zeros(2), torch.eye(2))
+        >>> g.sample(3, seed=0).shape
+        torch.Size([3, 2])
+        """
         raise NotImplementedError(
             f"{type(self).__name__} has no exact sampler; use boltz.deep.samplers"
         )
 
     def has(self, capability: str) -> bool:
-        """Whether the model offers ``capability`` (``grad_log_prob`` always, by autograd)."""
+        """Whether the model offers ``capability`` (``grad_log_prob`` always, by autograd).
+
+        Parameters
+        ----------
+        capability : {"grad_log_prob", "log_partition", "sample"}
+            The capability.
+
+        Returns
+        -------
+        bool
+            Whether the model offers it.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy
+        >>> g = GaussianEnergy(torch.zeros(2), torch.eye(2))
+        >>> g.has("grad_log_prob"), g.has("log_partition")
+        (True, True)
+        """
         if capability not in CAPABILITIES:
             raise ValueError(f"capability must be one of {CAPABILITIES}, got {capability!r}")
         if capability == "grad_log_prob":

@@ -6,8 +6,8 @@ Hinton 2002). Scores add the same way. Tempering scales an energy
 (``p_beta ∝ p~^beta``); conditioning fixes some coordinates and leaves an
 energy over the others.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep.energies import GaussianEnergy
 >>> a = GaussianEnergy([0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]])
@@ -39,6 +39,21 @@ class SumEnergy(EnergyModule):
 
     Nested sums are flattened. Experts may be any :class:`EnergyModule` or boltz
     :class:`~boltz.density.Density` (adapted with :func:`~boltz.deep.adapters.as_energy`).
+
+    Parameters
+    ----------
+    experts : sequence of EnergyModule or Density
+        The experts.
+    weights : sequence of float, optional
+        One weight per expert (default all 1).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from boltz.deep import GaussianEnergy
+    >>> g = GaussianEnergy(torch.zeros(1), torch.eye(1))
+    >>> SumEnergy([g, g], weights=[1.0, 3.0]).energy(torch.ones(1, 1, dtype=torch.float64)).tolist()
+    [2.0]
     """
 
     def __init__(self, experts, weights=None):
@@ -68,7 +83,28 @@ class SumEnergy(EnergyModule):
 
 
 def product_of_experts(experts, weights=None) -> SumEnergy:
-    """``E = sum_k w_k E_k``: the product of experts ``prod_k p_k^{w_k}`` (unnormalised)."""
+    """``E = sum_k w_k E_k``: the product of experts ``prod_k p_k^{w_k}`` (unnormalised).
+
+    Parameters
+    ----------
+    experts : sequence of EnergyModule or Density
+        The experts.
+    weights : sequence of float, optional
+        One weight per expert (default all 1).
+
+    Returns
+    -------
+    SumEnergy
+        The weighted sum of energies.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from boltz.deep import GaussianEnergy
+    >>> g = GaussianEnergy(torch.zeros(1), torch.eye(1))
+    >>> product_of_experts([g, g]).energy(torch.ones(1, 1, dtype=torch.float64)).tolist()
+    [1.0]
+    """
     return SumEnergy(experts, weights)
 
 
@@ -76,6 +112,21 @@ class TemperedEnergy(EnergyModule):
     """``E_beta = beta * E`` (inverse temperature ``beta >= 0``).
 
     At ``beta == 1`` the base model's exact ``log Z`` and sampler carry over.
+
+    Parameters
+    ----------
+    base : EnergyModule or Density
+        The model.
+    beta : float
+        Inverse temperature, at least 0.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from boltz.deep import GaussianEnergy
+    >>> g = GaussianEnergy(torch.zeros(1), torch.eye(1))
+    >>> TemperedEnergy(g, 0.5).energy(torch.full((1, 1), 2.0, dtype=torch.float64)).tolist()
+    [1.0]
     """
 
     def __init__(self, base, beta: float):
@@ -122,8 +173,17 @@ class ConditionedEnergy(EnergyModule):
     The result is an energy over the ``d - k`` free coordinates (in their
     original order); :meth:`complete` puts the fixed values back.
 
-    Example
-    -------
+    Parameters
+    ----------
+    base : EnergyModule or Density
+        An energy over flat vectors ``(n, d)``.
+    fixed : sequence of int
+        Indices of the fixed coordinates.
+    values : sequence of float
+        Their values.
+
+    Examples
+    --------
     >>> from boltz.deep.energies import GaussianEnergy
     >>> g = GaussianEnergy([0.0, 0.0], [[1.0, 0.5], [0.5, 1.0]])
     >>> c = ConditionedEnergy(g, fixed=[1], values=[2.0])   # p(x0 | x1 = 2)

@@ -12,8 +12,8 @@ One import for every energy; each lives in the module of its kind:
 - :mod:`boltz.deep.adapters`  numpy boltz models as energies: :class:`DensityEnergy`,
   :class:`RBMFreeEnergy`, :func:`as_energy`
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep.energies import GaussianEnergy
 >>> g = GaussianEnergy(mean=[0.0, 0.0], cov=[[1.0, 0.0], [0.0, 1.0]])

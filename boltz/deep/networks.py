@@ -1,7 +1,7 @@
 """Learnable neural energies: wrapped callables, MLPs, noise-conditional MLPs, conv nets.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from boltz.deep.networks import MLPEnergy
 >>> torch.manual_seed(0) and None
@@ -32,8 +32,19 @@ def _activation(name: str) -> nn.Module:
 class FunctionEnergy(EnergyModule):
     """Wrap a torch callable ``fn(x) -> (n,)`` as an :class:`EnergyModule`.
 
-    Example
-    -------
+    Parameters
+    ----------
+    fn : callable
+        ``fn(x) -> (n,)`` energies of a torch batch.
+    event_shape : tuple of int
+        Shape of one sample.
+    log_partition : float, optional
+        The exact ``log Z``, when known.
+    dtype : torch.dtype, default torch.float64
+        Dtype of the parameters.
+
+    Examples
+    --------
     >>> e = FunctionEnergy(lambda x: 0.5 * (x ** 2).sum(1), event_shape=(2,))
     >>> e.energy(torch.ones(1, 2)).tolist()
     [1.0]
@@ -96,8 +107,8 @@ class MLPEnergy(EnergyModule):
     activation : {"silu", "softplus", "elu", "tanh", "gelu"}
         Must be smooth for Langevin sampling and score matching.
 
-    Example
-    -------
+    Examples
+    --------
     >>> torch.manual_seed(0) and None
     >>> m = MLPEnergy(2, hidden=(16, 16))
     >>> m.energy(torch.zeros(3, 2)).shape
@@ -122,8 +133,19 @@ class NoiseConditionalMLPEnergy(EnergyModule):
     level (the model of the data); :meth:`energy_at` takes any sigma and
     :meth:`at_noise` gives a fixed-sigma view for annealed Langevin.
 
-    Example
-    -------
+    Parameters
+    ----------
+    dim : int
+        Dimension of ``x``.
+    sigmas : sequence of float
+        The noise levels.
+    hidden : sequence of int, default (128, 128)
+        Hidden layer widths.
+    activation : str, default "silu"
+        Activation function name.
+
+    Examples
+    --------
     >>> m = NoiseConditionalMLPEnergy(2, sigmas=[1.0, 0.1], hidden=(8,))
     >>> m.at_noise(1.0).energy(torch.zeros(4, 2)).shape
     torch.Size([4])
@@ -169,8 +191,17 @@ class ConvEnergy(EnergyModule):
 
     Three strided 3x3 convolutions with SiLU, global average pooling, a linear head.
 
-    Example
-    -------
+    Parameters
+    ----------
+    channels : int, default 1
+        Image channels.
+    size : int, default 28
+        Image side.
+    width : int, default 32
+        Channels of the convolutions.
+
+    Examples
+    --------
     >>> m = ConvEnergy(channels=1, size=28, width=8)
     >>> m.energy(torch.zeros(2, 1, 28, 28)).shape
     torch.Size([2])

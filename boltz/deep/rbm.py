@@ -7,8 +7,8 @@ NumPy path, in :mod:`boltz.rbm.trainer` and :mod:`boltz.rbm.ais`). Only
 from this module; new code should import it from
 :mod:`boltz.backend.torch_backend`.
 
-Example
--------
+Examples
+--------
 >>> from boltz.deep.rbm import torch_device
 >>> torch_device("cpu-torch")
 device(type='cpu')

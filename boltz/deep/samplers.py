@@ -224,7 +224,30 @@ class _Base:
         self.step_size = check_positive_scalar(step_size, "step_size")
 
     def sample(self, x0, n_steps: int = 100, **kwargs) -> torch.Tensor:
-        """Run the chains and return the final states (see :meth:`run`)."""
+        """Run the chains and return the final states (see :meth:`run`).
+
+        Parameters
+        ----------
+        x0 : torch.Tensor or array_like, shape (n, ...)
+            Start states.
+        n_steps : int, default 100
+            Steps.
+        **kwargs
+            Other arguments of ``run``.
+
+        Returns
+        -------
+        torch.Tensor
+            The final states (``run(...).samples``).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy, LangevinSampler
+        >>> s = LangevinSampler(GaussianEnergy(torch.zeros(2), torch.eye(2)), step_size=0.1)
+        >>> s.sample(torch.zeros(5, 2), n_steps=10, seed=0).shape
+        torch.Size([5, 2])
+        """
         return self.run(x0, n_steps, **kwargs).samples
 
 
@@ -254,7 +277,33 @@ class LangevinSampler(_Base):
         self.noise_scale = check_positive_scalar(noise_scale, "noise_scale", allow_zero=True)
 
     def run(self, x0, n_steps: int = 100, *, seed=None, progress: bool = False) -> SampleResult:
-        """Run ``n_steps`` steps from ``x0`` ``(n, *event_shape)``."""
+        """Run ``n_steps`` steps from ``x0`` ``(n, *event_shape)``.
+
+        Parameters
+        ----------
+        x0 : torch.Tensor or array_like, shape (n, ...)
+            Start states (one chain per row).
+        n_steps : int, default 100
+            Steps (after adaptation, for the adaptive samplers).
+        seed : int, torch.Generator or None
+            Random seed.
+        progress : bool, default False
+            Show a tqdm bar.
+
+        Returns
+        -------
+        SampleResult
+            The final states (no acceptance rate).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy, LangevinSampler
+        >>> s = LangevinSampler(GaussianEnergy(torch.zeros(2), torch.eye(2)), step_size=0.1)
+        >>> res = s.run(torch.zeros(5, 2), n_steps=10, seed=0)
+        >>> res.samples.shape, res.acceptance_rate
+        (torch.Size([5, 2]), None)
+        """
         n_steps = check_nonnegative_int(n_steps, "n_steps")
         model, x, gen = _start(self.model, x0, seed)
         state = init(model, x)
@@ -283,6 +332,31 @@ class _Adaptive(_Base):
         The step size is adapted by Robbins-Monro on ``log eps`` toward
         ``target_accept``; adaptation stops before the reported steps, so the
         chain that produces the samples is an exact MH chain.
+
+        Parameters
+        ----------
+        x0 : torch.Tensor or array_like, shape (n, ...)
+            Start states (one chain per row).
+        n_steps : int, default 100
+            Steps (after adaptation, for the adaptive samplers).
+        seed : int, torch.Generator or None
+            Random seed.
+        progress : bool, default False
+            Show a tqdm bar.
+
+        Returns
+        -------
+        SampleResult
+            The final states, the acceptance rate and the adapted step size.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy, MALASampler
+        >>> s = MALASampler(GaussianEnergy(torch.zeros(2), torch.eye(2)), step_size=0.1)
+        >>> res = s.run(torch.zeros(5, 2), n_steps=10, seed=0)
+        >>> res.samples.shape, 0 <= res.acceptance_rate <= 1
+        (torch.Size([5, 2]), True)
         """
         n_steps = check_nonnegative_int(n_steps, "n_steps")
         model, x, gen = _start(self.model, x0, seed)
@@ -396,6 +470,15 @@ class AnnealedLangevinSampler:
     step_scale : float
         The step at level ``i`` is ``step_scale * sigma_i**2 / sigma_last**2``
         (Song & Ermon 2019).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from boltz.deep import GaussianMixtureEnergy
+    >>> gm = GaussianMixtureEnergy([[-2.0, 0.0], [2.0, 0.0]], scales=0.5)
+    >>> s = AnnealedLangevinSampler(gm, sigmas=[1.0, 0.5], steps_per_level=5)
+    >>> s.sample(torch.zeros(4, 2), seed=0).shape
+    torch.Size([4, 2])
     """
 
     def __init__(self, model, sigmas, steps_per_level: int = 100, step_scale: float = 2e-5):
@@ -415,7 +498,31 @@ class AnnealedLangevinSampler:
         self.step_scale = check_positive_scalar(step_scale, "step_scale")
 
     def run(self, x0, *, seed=None, progress: bool = False) -> SampleResult:
-        """Anneal ``x0`` through every level; returns the final states."""
+        """Anneal ``x0`` through every level; returns the final states.
+
+        Parameters
+        ----------
+        x0 : torch.Tensor or array_like, shape (n, ...)
+            Start states.
+        seed : int, torch.Generator or None
+            Random seed.
+        progress : bool, default False
+            Show a tqdm bar.
+
+        Returns
+        -------
+        SampleResult
+            The final states.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianMixtureEnergy
+        >>> gm = GaussianMixtureEnergy([[-2.0, 0.0], [2.0, 0.0]], scales=0.5)
+        >>> s = AnnealedLangevinSampler(gm, sigmas=[1.0, 0.5], steps_per_level=5)
+        >>> s.run(torch.zeros(4, 2), seed=0).samples.shape
+        torch.Size([4, 2])
+        """
         first = self.level(self.sigmas[0])
         model, x, gen = _start(first, x0, seed)
         it = 0
@@ -432,4 +539,28 @@ class AnnealedLangevinSampler:
         return SampleResult(x, None, 0.5 * self.step_scale)
 
     def sample(self, x0, **kwargs) -> torch.Tensor:
+        """Anneal ``x0`` through every level and return the final states (see :meth:`run`).
+
+        Parameters
+        ----------
+        x0 : torch.Tensor or array_like, shape (n, ...)
+            Start states.
+        **kwargs
+            Arguments of :meth:`run`.
+
+        Returns
+        -------
+        torch.Tensor
+            The final states.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianMixtureEnergy
+        >>> gm = GaussianMixtureEnergy([[-2.0, 0.0], [2.0, 0.0]], scales=0.5)
+        >>> s = AnnealedLangevinSampler(gm, sigmas=[1.0, 0.5], steps_per_level=5)
+        >>> s.sample(torch.zeros(3, 2), seed=0).shape
+        torch.Size([3, 2])
+        """
+
         return self.run(x0, **kwargs).samples

@@ -14,8 +14,8 @@ and estimates the noise rate and coupling from the image itself
 (:func:`estimate_parameters`). Every method returns a :class:`DenoiseResult`
 holding the labelling and its energy; :func:`denoise` picks one by name.
 
-Example
--------
+Examples
+--------
 >>> from boltz.datasets import binary_image
 >>> from boltz.denoising import DenoisingPosterior, add_flip_noise, map_mincut
 >>> clean = binary_image("shapes", 64)

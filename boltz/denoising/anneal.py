@@ -7,8 +7,8 @@ least as good as ICM's from the annealed state. With a slow enough schedule
 annealing approaches the global minimum; the exact one is
 :func:`boltz.denoising.map_mincut`.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.denoising import DenoisingPosterior
 >>> y = np.ones((8, 8), dtype=np.int8); y[2, 5] = -1
@@ -31,6 +31,20 @@ __all__ = ["anneal", "geometric_schedule"]
 def geometric_schedule(t_start: float, t_end: float, n_sweeps: int) -> np.ndarray:
     """Temperatures ``t_start * (t_end / t_start) ** (k / (n - 1))``, ``k = 0..n-1``.
 
+    Parameters
+    ----------
+    t_start, t_end : float
+        First and last temperature (> 0).
+    n_sweeps : int
+        Number of temperatures.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_sweeps,)
+        The temperatures.
+
+    Examples
+    --------
     >>> geometric_schedule(4.0, 0.25, 3).tolist()
     [4.0, 1.0, 0.25]
     """

@@ -17,8 +17,8 @@ maximum (the regions are perfectly predictable), so ``β`` is kept below
 ``beta_max`` (default ``6 / K`` for K neighbours, where the restoration is
 already insensitive to it).
 
-Example
--------
+Examples
+--------
 >>> from boltz.datasets import binary_image
 >>> from boltz.denoising import add_flip_noise
 >>> y = add_flip_noise(binary_image("shapes", 128), 0.1, seed=0)
@@ -51,7 +51,29 @@ NOISE_RATE_RANGE = (1e-3, 0.45)
 
 @dataclass(frozen=True)
 class NoiseEstimate:
-    """Estimated posterior parameters: ``beta``, ``h``, ``noise_rate`` and ``eta``."""
+    """Estimated posterior parameters: ``beta``, ``h``, ``noise_rate`` and ``eta``.
+
+    Attributes
+    ----------
+    beta : float
+        Pixel coupling.
+    h : float
+        Uniform field.
+    noise_rate : float
+        Flip probability.
+    eta : float
+        Coupling to the observation.
+    info : dict
+        Details of the fit (iterations, ...).
+
+    Examples
+    --------
+    >>> from boltz.datasets import binary_image
+    >>> from boltz.denoising import add_flip_noise, estimate_parameters
+    >>> est = estimate_parameters(add_flip_noise(binary_image("rings", 32), 0.1, seed=0), n_iter=2)
+    >>> 0 < est.noise_rate < 0.5
+    True
+    """
 
     beta: float
     h: float
@@ -79,6 +101,18 @@ def estimate_noise_rate(noisy) -> float:
     ``(1 - 2p)^2 = 2 C_1 - C_2`` (lag-1 and lag-2 correlations), clipped to
     ``[0.001, 0.45]``.
 
+    Parameters
+    ----------
+    noisy : array_like of int, shape (H, W)
+        The observed spin image (values in {-1, +1}).
+
+    Returns
+    -------
+    float
+        The estimated flip probability.
+
+    Examples
+    --------
     >>> from boltz.datasets import binary_image
     >>> from boltz.denoising import add_flip_noise
     >>> y = add_flip_noise(binary_image("rings", 128), 0.2, seed=1)
@@ -98,6 +132,29 @@ def fit_pseudo_likelihood(x, neighbourhood: int = 4, beta: float = 0.5, h: float
 
     Newton steps on the concave ``Σ_i log σ(2 x_i (β s_i + h))``, ``s_i = Σ_{j~i} x_j``,
     starting from ``(beta, h)``.
+
+    Parameters
+    ----------
+    x : array_like, shape (H, W)
+        Spin image.
+    neighbourhood : {4, 8}, default 4
+        Grid neighbourhood.
+    beta, h : float
+        Start of the Newton steps (defaults 0.5 and 0).
+    n_newton : int, default 5
+        Newton steps.
+
+    Returns
+    -------
+    beta, h : float
+        The estimates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> beta, h = fit_pseudo_likelihood(np.ones((8, 8)) * np.array([1, -1] * 4), n_newton=3)
+    >>> beta < 0  # stripes: neighbours along a row disagree
+    True
     """
     x = check_noisy_image(x, "x").astype(np.float64)
     s = neighbour_sum(x[None], neighbourhood)[0].ravel()

@@ -7,8 +7,8 @@ change strictly lowers the energy, so ICM never increases it and stops in a
 local minimum, usually a few sweeps from its start (by default the noisy
 image).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.denoising import DenoisingPosterior
 >>> y = np.ones((6, 6), dtype=np.int8); y[3, 3] = -1

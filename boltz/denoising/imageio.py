@@ -6,8 +6,8 @@ variance of the grey-level histogram). Bright pixels become ``+1`` and dark
 ones ``-1``; :func:`write_binary_image` writes ``+1`` as white and ``-1`` as black,
 so a round trip returns the same spins.
 
-Example
--------
+Examples
+--------
 >>> import tempfile, os
 >>> import numpy as np
 >>> img = np.array([[1, -1], [-1, 1]], dtype=np.int8)
@@ -37,6 +37,20 @@ def otsu_threshold(grey, n_bins: int = 256) -> float:
     level the threshold lies just below it (everything is bright) unless
     the level is below the middle of [0, 1], where everything is dark.
 
+    Parameters
+    ----------
+    grey : array_like
+        Grey levels.
+    n_bins : int, default 256
+        Histogram bins.
+
+    Returns
+    -------
+    float
+        The threshold.
+
+    Examples
+    --------
     >>> otsu_threshold(np.array([[0.1, 0.2], [0.8, 0.9]]))  # doctest: +ELLIPSIS
     0.2...
     """
@@ -62,6 +76,22 @@ def binarize(grey) -> np.ndarray:
     """Spin image (int8 ±1) of a 2D grey image, bright -> +1, by Otsu's threshold.
 
     Raises ``ValueError`` for empty images and NaN/inf pixels.
+
+    Parameters
+    ----------
+    grey : array_like, shape (H, W)
+        Grey image.
+
+    Returns
+    -------
+    numpy.ndarray of int8, shape (H, W)
+        The spin image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> binarize(np.array([[0.1, 0.9]])).tolist()
+    [[-1, 1]]
     """
     g = check_array(grey, "image", dtype=np.float64, ndim=2)
     if g.shape[0] == 0 or g.shape[1] == 0:
@@ -117,6 +147,25 @@ def read_binary_image(path) -> np.ndarray:
 
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a
     file that is not an image, an empty image or one with NaN pixels.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Image file.
+
+    Returns
+    -------
+    numpy.ndarray of int8, shape (H, W)
+        The spin image.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.png")
+    >>> write_binary_image(path, np.array([[1, -1]]))
+    >>> read_binary_image(path).tolist()
+    [[1, -1]]
     """
     path = Path(path)
     if not path.is_file():
@@ -133,6 +182,24 @@ def write_binary_image(path, image, overwrite: bool = True) -> None:
     """Write a spin image (±1) as a black/white 8-bit PNG (+1 white, -1 black).
 
     With ``overwrite=False`` an existing file raises ``FileExistsError``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Target PNG file.
+    image : array_like, shape (H, W)
+        Spin image.
+    overwrite : bool, default True
+        Replace an existing file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.png")
+    >>> write_binary_image(path, np.ones((2, 3)))
+    >>> os.path.exists(path)
+    True
     """
     from PIL import Image
 

@@ -14,8 +14,8 @@ posterior marginals (MPM), which minimises the expected number of wrong
 pixels; ``result.uncertainty = min(p, 1 - p)`` is the per-pixel error
 probability.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.denoising import DenoisingPosterior
 >>> y = np.ones((6, 6), dtype=np.int8); y[0, 0] = -1

@@ -26,8 +26,8 @@ The grid graph is built with whole-array numpy operations; every node owns
 ``k``-th neighbour and its reverse is arc ``q*K + opp(k)``. Slots that fall
 off the image are self-loops of capacity 0.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.denoising import DenoisingPosterior
 >>> y = -np.ones((5, 5), dtype=np.int8); y[2, 2] = 1       # one flipped pixel
@@ -90,6 +90,22 @@ def grid_graph(terminal, weight: float, neighbourhood: int = 4) -> GridGraph:
     ``i`` (a positive value pulls it to the source side); every neighbouring
     pair gets capacity ``weight`` in both directions.
 
+    Parameters
+    ----------
+    terminal : array_like, shape (H, W)
+        Source minus sink capacity per pixel.
+    weight : float
+        Capacity of each neighbour pair (>= 0).
+    neighbourhood : {4, 8}, default 4
+        Grid neighbourhood.
+
+    Returns
+    -------
+    GridGraph
+        The graph in arc arrays.
+
+    Examples
+    --------
     >>> g = grid_graph(np.zeros((3, 4)), 2.0)
     >>> g.n_nodes, g.n_arcs, float(g.cap.sum())    # 17 pairs, both ways
     (12, 48, 68.0)
@@ -158,6 +174,28 @@ def maxflow_bk(graph: GridGraph, inplace: bool = False):
     reachable from the source in the residual graph, a minimum cut. With
     ``inplace=True`` the graph's capacities are overwritten by the residual
     ones (saves two copies when the graph is not needed afterwards).
+
+    Parameters
+    ----------
+    graph : GridGraph
+        The graph.
+    inplace : bool, default False
+        Overwrite its capacities with the residual ones.
+
+    Returns
+    -------
+    flow : float
+        The flow value.
+    source_side : numpy.ndarray of bool, shape (N,)
+        The source side of a minimum cut.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = grid_graph(np.array([[1.0, -1.0]]), 0.5)
+    >>> flow, side = maxflow_bk(g)
+    >>> flow, side.tolist()
+    (0.5, [True, False])
     """
     kernel = _bk_kernel()
     rescap = graph.cap if inplace else graph.cap.copy()
@@ -176,6 +214,28 @@ def maxflow_scipy(graph: GridGraph, max_total: float = 2.0**30):
     below ``max_total`` and rounded, which makes the cut exact for the rounded
     problem (within ``n_arcs / scale`` of the real minimum). Returns
     ``(flow, source_side)`` with the flow in the original units.
+
+    Parameters
+    ----------
+    graph : GridGraph
+        The graph.
+    max_total : float, default 2^30
+        Bound on the sum of the scaled integer capacities.
+
+    Returns
+    -------
+    flow : float
+        The flow value.
+    source_side : numpy.ndarray of bool, shape (N,)
+        The source side of a minimum cut.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = grid_graph(np.array([[1.0, -1.0]]), 0.5)
+    >>> flow, side = maxflow_scipy(g)
+    >>> round(float(flow), 6), side.tolist()
+    (0.5, [True, False])
     """
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import breadth_first_order, maximum_flow
@@ -211,6 +271,20 @@ def map_mincut(model: DenoisingPosterior, solver: str = "bk") -> DenoiseResult:
     (SciPy's Dinic on rounded integer capacities, a reference). Requires
     ``β >= 0`` (otherwise the energy is not submodular and no cut represents it).
 
+    Parameters
+    ----------
+    model : DenoisingPosterior
+        The posterior (``beta >= 0``).
+    solver : {"bk", "scipy"}, default "bk"
+        Max-flow solver.
+
+    Returns
+    -------
+    DenoiseResult
+        The MAP labels and their energy.
+
+    Examples
+    --------
     >>> y = np.ones((4, 4), dtype=np.int8); y[0, 0] = -1
     >>> res = map_mincut(DenoisingPosterior(y, beta=1.0, eta=0.5))
     >>> bool((res.labels == 1).all()), res.method

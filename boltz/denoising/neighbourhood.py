@@ -4,8 +4,8 @@ With 4 neighbours a pixel touches its row and column neighbours; with 8 also the
 diagonals. Boundaries are free (no wrap-around); each undirected pair is counted
 once in :func:`pair_sum`.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> neighbour_offsets(4)
 ((0, 1), (1, 0))

@@ -1,8 +1,8 @@
 """Independent flip noise on binary images: the noise rate, its log-likelihood ratio
 ``η = ½ log((1 - p) / p)``, adding noise, and validating noisy spin images.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> round(eta_from_noise_rate(0.1), 4), round(noise_rate_from_eta(1.0986), 4)
 (1.0986, 0.1)
@@ -40,6 +40,18 @@ def check_noise_rate(p, name: str = "noise") -> float:
 def eta_from_noise_rate(p) -> float:
     """Likelihood coupling ``η = ½ log((1 - p) / p)`` of a flip-noise rate ``p`` in (0, 0.5).
 
+    Parameters
+    ----------
+    p : float
+        Flip probability in (0, 0.5).
+
+    Returns
+    -------
+    float
+        ``eta``.
+
+    Examples
+    --------
     >>> round(eta_from_noise_rate(0.1), 6)
     1.098612
     """
@@ -51,6 +63,21 @@ def noise_rate_from_eta(eta) -> float:
     """Inverse of :func:`eta_from_noise_rate`: ``p = 1 / (1 + exp(2 η))``.
 
     Negative ``η`` (observations anti-correlated with the image) gives ``p > 0.5``.
+
+    Parameters
+    ----------
+    eta : float
+        Coupling to the observation.
+
+    Returns
+    -------
+    float
+        ``p``.
+
+    Examples
+    --------
+    >>> round(noise_rate_from_eta(eta_from_noise_rate(0.1)), 12)
+    0.1
     """
     eta = check_finite_scalar(eta, "eta")
     return float(0.5 * (1.0 - np.tanh(eta)))
@@ -68,6 +95,22 @@ def check_noisy_image(y, name: str = "noisy") -> np.ndarray:
 def add_flip_noise(image, p, seed=None) -> np.ndarray:
     """Flip each pixel of a spin image independently with probability ``p``.
 
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+        Spin image.
+    p : float
+        Flip probability in [0, 1].
+    seed : int, numpy.random.Generator or None
+        Random seed.
+
+    Returns
+    -------
+    numpy.ndarray of int8, shape (H, W)
+        The noisy image.
+
+    Examples
+    --------
     >>> img = np.ones((4, 4), dtype=np.int8)
     >>> noisy = add_flip_noise(img, 0.25, seed=0)
     >>> noisy.shape, set(np.unique(noisy)) <= {-1, 1}

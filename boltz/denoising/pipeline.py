@@ -25,6 +25,31 @@ def build_posterior(noisy, noise: float | None = None, beta: float | None = None
     ``noise`` (flip rate in (0, 0.5)) defaults to :func:`estimate_noise_rate`;
     ``beta`` (and the field ``h``) default to the pseudo-likelihood EM of
     :func:`estimate_parameters`. With both given, ``h = 0``.
+
+    Parameters
+    ----------
+    noisy : array_like of int, shape (H, W)
+        The observed spin image (values in {-1, +1}).
+    noise : float, optional
+        Flip rate in (0, 0.5) (default: estimated).
+    beta : float, optional
+        Pixel coupling (default: estimated).
+    neighbourhood : {4, 8}, default 4
+        Grid neighbourhood.
+    seed : int, numpy.random.Generator or None, default 0
+        Random seed of the estimation.
+
+    Returns
+    -------
+    DenoisingPosterior
+        The posterior.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> post = build_posterior(np.ones((4, 4)), noise=0.1, beta=1.0)
+    >>> post.beta, post.h
+    (1.0, 0.0)
     """
     y = check_noisy_image(noisy)
     if noise is not None:
@@ -47,6 +72,28 @@ def denoise(noisy, method: str = "map", noise: float | None = None, beta: float 
     Parameters not given are estimated from the image (:func:`build_posterior`).
     ``result.info["model"]`` is the posterior used.
 
+    Parameters
+    ----------
+    noisy : array_like of int, shape (H, W)
+        The observed spin image (values in {-1, +1}).
+    method : {"map", "icm", "anneal", "mpm", "mean-field"}, default "map"
+        Restoration method.
+    noise : float, optional
+        Flip rate in (0, 0.5) (default: estimated).
+    beta : float, optional
+        Pixel coupling (default: estimated).
+    neighbourhood : {4, 8}, default 4
+        Grid neighbourhood.
+    seed : int, numpy.random.Generator or None, default 0
+        Random seed of the estimation.
+
+    Returns
+    -------
+    DenoiseResult
+        The restored image.
+
+    Examples
+    --------
     >>> from boltz.datasets import binary_image
     >>> from boltz.denoising import add_flip_noise
     >>> clean = binary_image("letters", 64)

@@ -15,8 +15,8 @@ image (``n_variables = H * W``, support (-1, 1)), so :mod:`boltz.exact` can
 enumerate small ones; :meth:`DenoisingPosterior.energy_image` and friends take
 2D images directly.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> y = np.array([[1, 1, -1], [1, -1, -1]])
 >>> post = DenoisingPosterior.from_noise_rate(y, 0.1, beta=1.0)
@@ -74,8 +74,8 @@ class DenoisingPosterior(DiscreteDensity):
     The energy is ``E(x) = -β Σ_<ij> x_i x_j - η Σ x_i y_i - h Σ x_i``; the
     density interface sees flattened images ``(n, H*W)``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> y = np.array([[1, -1], [1, 1]])
     >>> post = DenoisingPosterior(y, beta=0.5, eta=1.0)
     >>> post.n_variables, post.support
@@ -100,7 +100,33 @@ class DenoisingPosterior(DiscreteDensity):
     @classmethod
     def from_noise_rate(cls, noisy, noise: float, beta: float = 1.0, h: float = 0.0,
                         neighbourhood: int = 4) -> DenoisingPosterior:
-        """Posterior for independent pixel flips with probability ``noise`` in (0, 0.5)."""
+        """Posterior for independent pixel flips with probability ``noise`` in (0, 0.5).
+
+        Parameters
+        ----------
+        noisy : array_like of int, shape (H, W)
+            The observed spin image (values in {-1, +1}).
+        noise : float
+            Flip probability in (0, 0.5).
+        beta : float, default 1.0
+            Pixel coupling.
+        h : float, default 0.0
+            Uniform field.
+        neighbourhood : {4, 8}, default 4
+            Grid neighbourhood.
+
+        Returns
+        -------
+        DenoisingPosterior
+            With ``eta = 1/2 log((1 - noise) / noise)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> post = DenoisingPosterior.from_noise_rate(np.ones((2, 2)), 0.1)
+        >>> round(post.eta, 6)
+        1.098612
+        """
         return cls(noisy, beta=beta, eta=eta_from_noise_rate(noise), h=h,
                    neighbourhood=neighbourhood)
 
@@ -109,6 +135,29 @@ class DenoisingPosterior(DiscreteDensity):
         """Posterior with ``β``, ``η`` (noise rate) and ``h`` estimated from ``noisy`` itself.
 
         See :func:`boltz.denoising.estimate_parameters` for the method and keyword arguments.
+
+        Parameters
+        ----------
+        noisy : array_like of int, shape (H, W)
+            The observed spin image (values in {-1, +1}).
+        neighbourhood : {4, 8}, default 4
+            Grid neighbourhood.
+        **kwargs
+            Arguments of :func:`boltz.denoising.estimate_parameters`.
+
+        Returns
+        -------
+        DenoisingPosterior
+            The posterior with the estimated parameters.
+
+        Examples
+        --------
+        >>> from boltz.datasets import binary_image
+        >>> from boltz.denoising import add_flip_noise
+        >>> y = add_flip_noise(binary_image("rings", 32), 0.1, seed=0)
+        >>> post = DenoisingPosterior.estimate(y, n_iter=2, seed=0)
+        >>> 0 < post.noise_rate < 0.5
+        True
         """
         from .estimate import estimate_parameters
 
@@ -122,7 +171,20 @@ class DenoisingPosterior(DiscreteDensity):
 
     # -- fields and energies ----------------------------------------------
     def external_field(self) -> np.ndarray:
-        """Per-pixel field ``η y_i + h`` as a float64 ``(H, W)`` array."""
+        """Per-pixel field ``η y_i + h`` as a float64 ``(H, W)`` array.
+
+        Returns
+        -------
+        numpy.ndarray, shape (H, W)
+            ``eta y_i + h``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> post = DenoisingPosterior(np.array([[1, -1], [1, 1]]), beta=0.5, eta=1.0)
+        >>> post.external_field().tolist()
+        [[1.0, -1.0], [1.0, 1.0]]
+        """
         return self.eta * self.noisy.astype(np.float64) + self.h
 
     def _as_images(self, x, name="x") -> np.ndarray:
@@ -140,14 +202,50 @@ class DenoisingPosterior(DiscreteDensity):
         return arr
 
     def energy(self, x) -> np.ndarray:
-        """Energies of a batch of flattened images ``(n, H*W)`` (or images ``(n, H, W)``)."""
+        """Energies of a batch of flattened images ``(n, H*W)`` (or images ``(n, H, W)``).
+
+        Parameters
+        ----------
+        x : array_like, shape (n, H * W), (n, H, W) or (H, W)
+            Spin images.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``E(x)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> post = DenoisingPosterior(np.array([[1, -1], [1, 1]]), beta=0.5, eta=1.0)
+        >>> post.energy(np.ones((1, 4))).tolist()
+        [-4.0]
+        """
         imgs = self._as_images(x)
         field = self.external_field()
         return (-self.beta * pair_sum(imgs, self.neighbourhood)
                 - np.einsum("nij,ij->n", imgs, field))
 
     def energy_image(self, x) -> float:
-        """Energy of one ``(H, W)`` image."""
+        """Energy of one ``(H, W)`` image.
+
+        Parameters
+        ----------
+        x : array_like, shape (H, W)
+            One spin image.
+
+        Returns
+        -------
+        float
+            ``E(x)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> post = DenoisingPosterior(np.array([[1, -1], [1, 1]]), beta=0.5, eta=1.0)
+        >>> post.energy_image(-np.ones((2, 2)))  # -0.5 * 4 pairs + 1.0 * (3 - 1)
+        0.0
+        """
         arr = check_array(x, "x", dtype=np.float64, shape=self.shape)
         return float(self.energy(arr[None])[0])
 
@@ -155,6 +253,23 @@ class DenoisingPosterior(DiscreteDensity):
         """``β Σ_{j~i} x_j + η y_i + h`` for each pixel of one image ``x`` (H, W).
 
         The conditional of one pixel is ``p(x_i = +1 | rest) = σ(2 · local_field_i)``.
+
+        Parameters
+        ----------
+        x : array_like, shape (H, W)
+            One spin image.
+
+        Returns
+        -------
+        numpy.ndarray, shape (H, W)
+            The local field of each pixel.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> post = DenoisingPosterior(np.array([[1, -1], [1, 1]]), beta=0.5, eta=1.0)
+        >>> post.local_field(np.ones((2, 2))).tolist()
+        [[2.0, 0.0], [2.0, 2.0]]
         """
         imgs = self._as_images(x)
         if imgs.shape[0] != 1:

@@ -26,8 +26,8 @@ class DenoiseResult:
     info : dict
         Method details (sweeps, flow value, solver, standard errors, ...).
 
-    Example
-    -------
+    Examples
+    --------
     >>> r = DenoiseResult(np.ones((2, 2), np.int8), -3.0, "icm")
     >>> r.error_rate(np.ones((2, 2)))
     0.0
@@ -47,7 +47,25 @@ class DenoiseResult:
         return np.minimum(self.probability, 1.0 - self.probability)
 
     def error_rate(self, truth) -> float:
-        """Fraction of pixels that differ from the clean image ``truth``."""
+        """Fraction of pixels that differ from the clean image ``truth``.
+
+        Parameters
+        ----------
+        truth : array_like, shape (H, W)
+            The clean image.
+
+        Returns
+        -------
+        float
+            The fraction of wrong pixels.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> r = DenoiseResult(np.ones((2, 2), np.int8), -3.0, "icm")
+        >>> r.error_rate(np.array([[1, 1], [1, -1]]))
+        0.25
+        """
         truth = np.asarray(truth)
         if truth.shape != self.labels.shape:
             raise ValueError(f"truth must have shape {self.labels.shape}, got {truth.shape}")

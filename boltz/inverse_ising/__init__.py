@@ -8,8 +8,8 @@
 - :func:`l1_path`, :func:`edge_auc`: structure learning, an L1 path with its
   sparsity pattern and the AUC of recovered edges against a known graph.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.ising import PairwiseMRF
 >>> from boltz.exact import ExactDistribution

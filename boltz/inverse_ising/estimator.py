@@ -281,6 +281,16 @@ class InverseIsing(BaseEstimator):
     def pseudo_log_likelihood(self, X) -> np.ndarray:
         """``sum_i log p(s_i | s_-i)`` of each sample, shape ``(n_samples,)``.
 
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n)
+            Spins in {-1, +1} (or binary {0, 1}).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_samples,)
+            The log pseudo-likelihood of each sample.
+
         Examples
         --------
         >>> est = InverseIsing(method="nmf", alpha=0.5).fit([[1, -1], [-1, 1], [1, 1]])
@@ -314,6 +324,16 @@ class InverseIsing(BaseEstimator):
     def log_likelihood(self, X) -> np.ndarray:
         """Exact ``log p(s)`` of each sample by enumeration (``n <= 20``).
 
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n)
+            Spins in {-1, +1} (or binary {0, 1}).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_samples,)
+            The exact log-likelihood of each sample.
+
         Examples
         --------
         >>> est = InverseIsing(method="nmf", alpha=0.5).fit([[1, -1], [-1, 1], [1, 1]])
@@ -330,6 +350,13 @@ class InverseIsing(BaseEstimator):
     def boltzmann_parameters(self):
         """``(W, b)`` of the same model on ``x = (s + 1) / 2`` in {0, 1}, dense arrays.
 
+        Returns
+        -------
+        W : numpy.ndarray, shape (n, n)
+            Symmetric couplings on ``x`` in {0, 1}.
+        b : numpy.ndarray, shape (n,)
+            Biases.
+
         Examples
         --------
         >>> est = InverseIsing(method="nmf", alpha=0.5).fit([[1, 0], [0, 1], [1, 1]])
@@ -343,6 +370,16 @@ class InverseIsing(BaseEstimator):
     # -- saving ------------------------------------------------------------------
     def save(self, path):
         """Write the fitted model to ``path`` (.npz + JSON metadata, no pickle).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Target file.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
 
         Examples
         --------

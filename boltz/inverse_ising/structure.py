@@ -69,6 +69,14 @@ class L1Path:
     n_edges : ndarray of int (k,)
     auc : ndarray (k,) or None
         Edge AUC at each penalty when a true graph was given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).choice([-1, 1], size=(200, 3))
+    >>> path = l1_path(X, n_alphas=3)
+    >>> path.couplings.shape, int(path.n_edges[0])
+    ((3, 3, 3), 0)
     """
 
     alphas: np.ndarray
@@ -92,17 +100,22 @@ def l1_path(X, *, method="pl", n_alphas=12, alpha_min_ratio=1e-3, alphas=None, g
     n_alphas : int
         Number of penalties, geometric from ``alpha_max`` (the smallest penalty
         with all couplings zero, from the gradient at ``J = 0``; the grid starts 0.1% above it) to
-        ``alpha_min_ratio * alpha_max`` (defaults 12 and 1e-3).
+        ``alpha_min_ratio * alpha_max`` (default 12).
+    alpha_min_ratio : float
+        Smallest penalty as a fraction of ``alpha_max`` (default 1e-3).
     alphas : array_like, optional
         Explicit penalties instead (sorted to decreasing).
     graph : array_like, shape (n, n), optional
         True graph (nonzero = edge) for the AUC along the path.
     sample_weight : array_like, optional
-    tol, max_iter : L-BFGS-B settings.
+        Weight of each sample.
+    tol, max_iter : float, int
+        L-BFGS-B settings.
 
     Returns
     -------
     L1Path
+        The fits, largest penalty first.
 
     Examples
     --------

@@ -10,8 +10,8 @@
   cumulant, correlation function and second-moment correlation length,
   staggered magnetisation).
 
-Example
--------
+Examples
+--------
 >>> from boltz.ising import IsingLattice, simulate
 >>> run = simulate(IsingLattice(16, temperature=3.0), "wolff", n_sweeps=200, seed=0)
 >>> run.energy.error > 0

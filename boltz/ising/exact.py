@@ -5,8 +5,8 @@
 - Kaufman (1949): the exact partition function of the periodic ``L x M`` lattice.
 - The transfer matrix of the 1D chain (periodic or open) in a uniform field.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.ising.exact import T_C, onsager_energy, kaufman_energy
 >>> round(T_C, 6)
@@ -66,6 +66,23 @@ def onsager_free_energy(T, J=1.0):
 
     ``-beta f = ln(2 cosh 2K) + (1/pi) int_0^{pi/2} ln[(1 + sqrt(1 - k^2 sin^2 t)) / 2] dt``
     with ``K = beta J`` and ``k = 2 sinh 2K / cosh^2 2K`` (Onsager 1944; Huang, eq. 15.125).
+
+    Parameters
+    ----------
+    T : float or array_like
+        Temperature(s) in units of ``J`` (``k_B = 1``).
+    J : float, default 1.0
+        Coupling.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``f(T)``.
+
+    Examples
+    --------
+    >>> round(float(onsager_free_energy(2.0)), 4)
+    -2.0516
     """
     J = _coupling(J)
     Ts = _temperatures(T)
@@ -87,6 +104,25 @@ def onsager_energy(T, J=1.0):
 
     ``u = -J coth(2K) [1 + (2/pi) (2 tanh^2 2K - 1) K1(k)]``, ``K1`` the complete
     elliptic integral of the first kind (Huang, eq. 15.132); ``u(T_c) = -sqrt(2) J``.
+
+    Parameters
+    ----------
+    T : float or array_like
+        Temperature(s) in units of ``J`` (``k_B = 1``).
+    J : float, default 1.0
+        Coupling.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``u(T)``, the shape of ``T``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.ising import T_C
+    >>> round(float(onsager_energy(T_C)), 6), round(float(-np.sqrt(2)), 6)
+    (-1.414214, -1.414214)
     """
     J = _coupling(J)
     Ts = _temperatures(T)
@@ -101,14 +137,52 @@ def onsager_energy(T, J=1.0):
 
 def onsager_specific_heat(T, J=1.0, dT: float = 1e-5):
     """Specific heat per site ``du/dT`` of the infinite lattice (central difference of
-    :func:`onsager_energy`; it diverges logarithmically at ``T_c``)."""
+    :func:`onsager_energy`; it diverges logarithmically at ``T_c``).
+
+    Parameters
+    ----------
+    T : float or array_like
+        Temperature(s) in units of ``J`` (``k_B = 1``).
+    J : float, default 1.0
+        Coupling.
+    dT : float, default 1e-5
+        Step of the central difference.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``c(T)``.
+
+    Examples
+    --------
+    >>> round(float(onsager_specific_heat(3.0)), 3)
+    0.401
+    """
     Ts = _temperatures(T)
     c = (np.asarray(onsager_energy(Ts + dT, J)) - np.asarray(onsager_energy(Ts - dT, J))) / (2 * dT)
     return _scalar_or_array(c, Ts)
 
 
 def onsager_magnetization(T, J=1.0):
-    """Spontaneous magnetisation ``(1 - sinh(2K)^-4)^(1/8)`` below ``T_c``, 0 above (Yang 1952)."""
+    """Spontaneous magnetisation ``(1 - sinh(2K)^-4)^(1/8)`` below ``T_c``, 0 above (Yang 1952).
+
+    Parameters
+    ----------
+    T : float or array_like
+        Temperature(s) in units of ``J`` (``k_B = 1``).
+    J : float, default 1.0
+        Coupling.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``m(T)``.
+
+    Examples
+    --------
+    >>> round(float(onsager_magnetization(2.0)), 4), float(onsager_magnetization(3.0))
+    (0.9113, 0.0)
+    """
     J = _coupling(J)
     Ts = _temperatures(T)
     s = np.sinh(2 * J / Ts)
@@ -139,6 +213,27 @@ def kaufman_log_partition(L: int, M: int, beta: float, J: float = 1.0) -> float:
     cos(pi k / L)`` for ``k >= 1`` and ``g_0 = 2K + ln tanh K`` (Kaufman 1949;
     Beale 1996). ``g_0 < 0`` below ``T_c`` makes ``Z4`` negative; the four terms
     are combined in log space with their signs.
+
+    Parameters
+    ----------
+    L, M : int
+        Lattice sides.
+    beta : float
+        Inverse temperature.
+    J : float, default 1.0
+        Coupling.
+
+    Returns
+    -------
+    float
+        ``log Z``.
+
+    Examples
+    --------
+    >>> from boltz.exact import log_partition
+    >>> from boltz.ising import IsingLattice
+    >>> abs(kaufman_log_partition(4, 4, 0.4) - log_partition(IsingLattice(4, beta=0.4))) < 1e-9
+    True
     """
     L = check_positive_int(L, "L")
     M = check_positive_int(M, "M")
@@ -184,7 +279,27 @@ def _derivative(fn, x, h, order):
 
 
 def kaufman_energy(L: int, M: int, beta: float, J: float = 1.0) -> float:
-    """Exact energy per site ``-(1/N) d log Z / d beta`` of the periodic ``L x M`` lattice."""
+    """Exact energy per site ``-(1/N) d log Z / d beta`` of the periodic ``L x M`` lattice.
+
+    Parameters
+    ----------
+    L, M : int
+        Lattice sides.
+    beta : float
+        Inverse temperature.
+    J : float, default 1.0
+        Coupling.
+
+    Returns
+    -------
+    float
+        ``u``.
+
+    Examples
+    --------
+    >>> round(kaufman_energy(64, 64, 0.2), 3)
+    -0.428
+    """
     h = 1e-4 * max(1.0, beta)
     d = _derivative(lambda b: kaufman_log_partition(L, M, b, J), beta, h, 1)
     return float(-d / (L * M))

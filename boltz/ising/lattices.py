@@ -13,8 +13,8 @@ critical temperature ``t_c`` of the ferromagnet (``J = 1``):
 - simple cubic ``L x L x L`` (coordination 6): ``T_c = 4.511523`` (``K_c =
   0.221654626``, Ferrenberg, Xu & Landau 2018, Monte Carlo; no exact value).
 
-Example
--------
+Examples
+--------
 >>> from boltz.ising.lattices import triangular_lattice, TRIANGULAR_T_C
 >>> m = triangular_lattice(6, temperature=TRIANGULAR_T_C)
 >>> m.n_variables, int(m.couplings.nnz // m.n_variables)     # 36 sites, 6 neighbours each
@@ -45,6 +45,21 @@ CUBIC_T_C = 1.0 / 0.221654626
 class LatticeModel(PairwiseMRF):
     """A :class:`PairwiseMRF` on a periodic lattice, with its geometry.
 
+    Parameters
+    ----------
+    couplings : scipy.sparse matrix, shape (n_sites, n_sites)
+        Unit couplings (scaled by ``J``).
+    lattice, side, coords, sublattice : see Attributes
+        The geometry.
+    t_c : float
+        Critical temperature at ``|J| = 1``.
+    J : float
+        Coupling.
+    h : float or array_like, default 0.0
+        Field.
+    beta, temperature : float, optional
+        Inverse temperature or temperature (at most one).
+
     Attributes
     ----------
     lattice : str
@@ -57,6 +72,13 @@ class LatticeModel(PairwiseMRF):
         ``+1``/``-1`` per site on a bipartite lattice (None on the triangular one).
     t_c : float
         Critical temperature of the ferromagnet with this ``|J|``.
+
+    Examples
+    --------
+    >>> from boltz.ising import triangular_lattice
+    >>> m = triangular_lattice(6, temperature=4.0)
+    >>> m.lattice, m.coords.shape
+    ('triangular', (36, 2))
     """
 
     def __init__(self, couplings, lattice, side, coords, sublattice, t_c, J, h=0.0, beta=None,
@@ -70,7 +92,24 @@ class LatticeModel(PairwiseMRF):
         self.J = float(J)
 
     def with_beta(self, beta) -> LatticeModel:
-        """The same lattice at another inverse temperature."""
+        """The same lattice at another inverse temperature.
+
+        Parameters
+        ----------
+        beta : float
+            The new inverse temperature.
+
+        Returns
+        -------
+        LatticeModel
+            A new model, same geometry.
+
+        Examples
+        --------
+        >>> from boltz.ising import cubic_lattice
+        >>> cubic_lattice(4).with_beta(0.2).beta
+        0.2
+        """
         return LatticeModel(self.couplings, self.lattice, self.side, self.coords,
                             self.sublattice, self.t_c, self.J, h=self.field, beta=beta)
 

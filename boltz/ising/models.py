@@ -19,12 +19,44 @@ __all__ = ["IsingLattice", "PairwiseMRF", "spins_to_binary", "binary_to_spins"]
 
 
 def spins_to_binary(s) -> np.ndarray:
-    """Map spins in {-1, +1} to {0, 1}: ``x = (s + 1) / 2``."""
+    """Map spins in {-1, +1} to {0, 1}: ``x = (s + 1) / 2``.
+
+    Parameters
+    ----------
+    s : array_like
+        Spins in {-1, +1}.
+
+    Returns
+    -------
+    numpy.ndarray
+        The same shape, in {0, 1}.
+
+    Examples
+    --------
+    >>> spins_to_binary([-1, 1]).tolist()
+    [0.0, 1.0]
+    """
     return (check_spins(s, "s") + 1.0) / 2.0
 
 
 def binary_to_spins(x) -> np.ndarray:
-    """Map {0, 1} variables to spins: ``s = 2 x - 1``."""
+    """Map {0, 1} variables to spins: ``s = 2 x - 1``.
+
+    Parameters
+    ----------
+    x : array_like
+        Values in {0, 1}.
+
+    Returns
+    -------
+    numpy.ndarray
+        The same shape, in {-1, +1}.
+
+    Examples
+    --------
+    >>> binary_to_spins([0, 1]).tolist()
+    [-1.0, 1.0]
+    """
     from .._validation import check_binary
 
     return 2.0 * check_binary(x, "x") - 1.0
@@ -64,8 +96,8 @@ class IsingLattice(DiscreteDensity):
     periodic : bool
         Periodic (torus/ring) or open boundaries.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> m = IsingLattice(4, temperature=2.0)
     >>> float(m.hamiltonian(np.ones((1, 16)))[0])      # 32 satisfied bonds
@@ -126,7 +158,26 @@ class IsingLattice(DiscreteDensity):
         return bool(np.all(self.field == 0))
 
     def with_beta(self, beta) -> IsingLattice:
-        """The same lattice at another inverse temperature."""
+        """The same lattice at another inverse temperature.
+
+        Parameters
+        ----------
+        beta : float
+            The new inverse temperature.
+
+        Returns
+        -------
+        IsingLattice
+            A new model; ``self`` is unchanged.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import IsingLattice
+        >>> m = IsingLattice(4, temperature=2.0)
+        >>> m.with_beta(0.25).beta
+        0.25
+        """
         return IsingLattice(self.shape, J=self.J, h=self.h, beta=beta, periodic=self.periodic)
 
     def __repr__(self) -> str:
@@ -143,7 +194,26 @@ class IsingLattice(DiscreteDensity):
         return arr.reshape(arr.shape[0], *self.grid_shape)
 
     def bond_sum(self, x) -> np.ndarray:
-        """``sum_<ij> s_i s_j`` of each state."""
+        """``sum_<ij> s_i s_j`` of each state.
+
+        Parameters
+        ----------
+        x : array_like, shape (n, Lx, Ly) or (n, Lx * Ly)
+            Spin states in {-1, +1}.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            The bond sums.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import IsingLattice
+        >>> m = IsingLattice(4, temperature=2.0)
+        >>> m.bond_sum(np.ones((1, 4, 4))).tolist()
+        [32.0]
+        """
         s = self._grid(x)
         if self.periodic:
             total = (s * np.roll(s, -1, axis=2)).sum(axis=(1, 2))
@@ -156,16 +226,68 @@ class IsingLattice(DiscreteDensity):
         return total
 
     def hamiltonian(self, x) -> np.ndarray:
-        """``H(s)`` of each state, shape ``(n,)``."""
+        """``H(s)`` of each state, shape ``(n,)``.
+
+        Parameters
+        ----------
+        x : array_like, shape (n, Lx, Ly) or (n, Lx * Ly)
+            Spin states in {-1, +1}.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``H(s)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import IsingLattice
+        >>> m = IsingLattice(4, temperature=2.0)
+        >>> m.hamiltonian(np.ones((1, 4, 4))).tolist()
+        [-32.0]
+        """
         s = self._grid(x)
         return -self.J * self.bond_sum(s.reshape(s.shape[0], -1)) - (s * self.field).sum((1, 2))
 
     def energy(self, x) -> np.ndarray:
-        """``beta * H(s)`` (the density's energy)."""
+        """``beta * H(s)`` (the density's energy).
+
+        Parameters
+        ----------
+        x : array_like, shape (n, Lx, Ly) or (n, Lx * Ly)
+            Spin states in {-1, +1}.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``beta H(s)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import IsingLattice
+        >>> m = IsingLattice(4, temperature=2.0)
+        >>> m.energy(np.ones((1, 4, 4))).tolist()
+        [-16.0]
+        """
         return self.beta * self.hamiltonian(x)
 
     def n_bonds(self) -> int:
-        """Number of nearest-neighbour bonds."""
+        """Number of nearest-neighbour bonds.
+
+        Returns
+        -------
+        int
+            The bond count.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import IsingLattice
+        >>> m = IsingLattice(4, temperature=2.0)
+        >>> m.n_bonds()
+        32
+        """
         Lx, Ly = self.grid_shape
         per_row = Ly if self.periodic else Ly - 1
         bonds = Lx * per_row
@@ -174,7 +296,22 @@ class IsingLattice(DiscreteDensity):
         return bonds
 
     def bonds(self) -> tuple[np.ndarray, np.ndarray]:
-        """Flat site indices ``(i, j)`` of every bond (a periodic side of 2 gives double bonds)."""
+        """Flat site indices ``(i, j)`` of every bond (a periodic side of 2 gives double bonds).
+
+        Returns
+        -------
+        i, j : numpy.ndarray of int, shape (n_bonds,)
+            The two ends of each bond.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import IsingLattice
+        >>> m = IsingLattice(4, temperature=2.0)
+        >>> i, j = m.bonds()
+        >>> i.shape
+        (32,)
+        """
         Lx, Ly = self.grid_shape
         idx = np.arange(Lx * Ly).reshape(Lx, Ly)
         pairs = [(idx[:, :-1], idx[:, 1:])]
@@ -189,7 +326,22 @@ class IsingLattice(DiscreteDensity):
         return i, j
 
     def to_mrf(self) -> PairwiseMRF:
-        """The same model as a :class:`PairwiseMRF` with sparse couplings."""
+        """The same model as a :class:`PairwiseMRF` with sparse couplings.
+
+        Returns
+        -------
+        PairwiseMRF
+            Equal energies on every state.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import IsingLattice
+        >>> m = IsingLattice(4, temperature=2.0)
+        >>> s = np.ones((1, 16))
+        >>> m.to_mrf().hamiltonian(s).tolist()
+        [-32.0]
+        """
         i, j = self.bonds()
         n = self.n_variables
         w = np.full(i.shape[0], self.J)
@@ -206,12 +358,48 @@ class IsingLattice(DiscreteDensity):
                                                   and self.shape[1] % 2 == 0))
 
     def has(self, capability: str) -> bool:
+        """Whether ``capability`` is offered (``log_partition``: periodic 2D at h = 0, or 1D).
+
+        Parameters
+        ----------
+        capability : str
+            A capability name of :meth:`boltz.density.Density.has`.
+
+        Returns
+        -------
+        bool
+            Whether it is available.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import IsingLattice
+        >>> m = IsingLattice(4, temperature=2.0)
+        >>> m.has("log_partition")
+        True
+        """
+
         if capability == "log_partition":
             return self._exact_log_z_available()
         return super().has(capability)
 
     def log_partition(self) -> float:
-        """Exact ``log Z``: Kaufman (periodic 2D, h = 0) or the transfer matrix (1D, uniform h)."""
+        """Exact ``log Z``: Kaufman (periodic 2D, h = 0) or the transfer matrix (1D, uniform h).
+
+        Returns
+        -------
+        float
+            ``log Z``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import IsingLattice
+        >>> m = IsingLattice(4, temperature=2.0)
+        >>> from boltz.ising import kaufman_log_partition
+        >>> m.log_partition() == kaufman_log_partition(4, 4, 0.5)
+        True
+        """
         if not self._exact_log_z_available():
             raise NotImplementedError(
                 "exact log Z is known for periodic 2D lattices at h = 0 (Kaufman) and for "
@@ -234,8 +422,19 @@ class PairwiseMRF(DiscreteDensity):
     fully-visible Boltzmann machine on ``x`` in {0, 1},
     ``H = -1/2 x^T W x - b^T x + const``.
 
-    Example
-    -------
+    Parameters
+    ----------
+    J : array_like or scipy.sparse matrix, shape (n, n)
+        Symmetric couplings with zero diagonal.
+    h : float or array_like, shape (n,), default 0.0
+        External fields.
+    beta, temperature : float, optional
+        Inverse temperature or temperature (at most one; default ``beta = 1``).
+    symmetry_tol : float, default 1e-10
+        Tolerance of the symmetry check of ``J``.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> J = np.array([[0.0, -1.0], [-1.0, 0.0]])          # antiferromagnetic pair
     >>> m = PairwiseMRF(J, h=[0.5, 0.0])
@@ -297,7 +496,26 @@ class PairwiseMRF(DiscreteDensity):
         return np.inf if self.beta == 0 else 1.0 / self.beta
 
     def with_beta(self, beta) -> PairwiseMRF:
-        """The same couplings at another inverse temperature."""
+        """The same couplings at another inverse temperature.
+
+        Parameters
+        ----------
+        beta : float
+            The new inverse temperature.
+
+        Returns
+        -------
+        PairwiseMRF
+            A new model sharing the couplings.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import PairwiseMRF
+        >>> m = PairwiseMRF(np.array([[0.0, 1.0], [1.0, 0.0]]), beta=0.5)
+        >>> m.with_beta(2.0).beta
+        2.0
+        """
         return PairwiseMRF(self.couplings, h=self.field, beta=beta)
 
     def __repr__(self) -> str:
@@ -305,13 +523,51 @@ class PairwiseMRF(DiscreteDensity):
                 f"beta={self.beta:g})")
 
     def hamiltonian(self, s) -> np.ndarray:
-        """``H(s) = -1/2 s^T J s - h^T s`` of each state, shape ``(n,)``."""
+        """``H(s) = -1/2 s^T J s - h^T s`` of each state, shape ``(n,)``.
+
+        Parameters
+        ----------
+        s : array_like, shape (n, n_spins)
+            Spin states in {-1, +1}.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``H(s)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import PairwiseMRF
+        >>> m = PairwiseMRF(np.array([[0.0, 1.0], [1.0, 0.0]]), beta=0.5)
+        >>> m.hamiltonian(np.array([[1, 1], [1, -1]])).tolist()
+        [-1.0, 1.0]
+        """
         s = self._check_batch(s, "s")
         js = np.asarray(self.couplings @ s.T).T
         return -0.5 * np.einsum("ni,ni->n", s, js) - s @ self.field
 
     def energy(self, s) -> np.ndarray:
-        """``beta * H(s)``."""
+        """``beta * H(s)``.
+
+        Parameters
+        ----------
+        s : array_like, shape (n, n_spins)
+            Spin states in {-1, +1}.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``beta H(s)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import PairwiseMRF
+        >>> m = PairwiseMRF(np.array([[0.0, 1.0], [1.0, 0.0]]), beta=0.5)
+        >>> m.energy(np.array([[1, 1]])).tolist()
+        [-0.5]
+        """
         return self.beta * self.hamiltonian(s)
 
     # -- {0, 1} <-> {-1, +1} --------------------------------------------------
@@ -320,6 +576,29 @@ class PairwiseMRF(DiscreteDensity):
         """The spin model equal to the Boltzmann machine ``E(x) = -1/2 x^T W x - b^T x``.
 
         With ``s = 2x - 1``: ``J = W / 4`` and ``h = b / 2 + W 1 / 4``.
+
+        Parameters
+        ----------
+        W : array_like, shape (n, n)
+            Symmetric Boltzmann-machine weights with zero diagonal.
+        b : array_like, shape (n,)
+            Biases.
+        beta : float, optional
+            Inverse temperature (default 1).
+
+        Returns
+        -------
+        PairwiseMRF
+            The equivalent spin model.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> W = np.array([[0.0, 4.0], [4.0, 0.0]])
+        >>> m = PairwiseMRF.from_boltzmann(W, np.zeros(2))
+        >>> W2, b2, _ = m.to_boltzmann()
+        >>> W2.toarray().tolist(), b2.tolist()
+        ([[0.0, 4.0], [4.0, 0.0]], [0.0, 0.0])
         """
         W = sparse.csr_matrix(W, dtype=np.float64) if sparse.issparse(W) else check_array(
             W, "W", ndim=2)
@@ -334,6 +613,24 @@ class PairwiseMRF(DiscreteDensity):
 
         ``W`` is a scipy CSR matrix: ``W = 4 J``, ``b = 2 h - 2 J 1``,
         ``offset = -1/2 1^T J 1 + 1^T h``.
+
+        Returns
+        -------
+        W : scipy.sparse.csr_matrix, shape (n, n)
+            Weights.
+        b : numpy.ndarray, shape (n,)
+            Biases.
+        offset : float
+            The constant.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.ising import PairwiseMRF
+        >>> m = PairwiseMRF(np.array([[0.0, 1.0], [1.0, 0.0]]), beta=0.5)
+        >>> W, b, offset = m.to_boltzmann()
+        >>> W.toarray().tolist(), b.tolist(), offset
+        ([[0.0, 4.0], [4.0, 0.0]], [-2.0, -2.0], -1.0)
         """
         row_sums = np.asarray(self.couplings.sum(axis=1)).ravel()
         W = (4.0 * self.couplings).tocsr()

@@ -38,6 +38,26 @@ def spin_correlation(spins, periodic: bool = True, max_r: int | None = None) -> 
     ``spins`` is ``(n, Lx, Ly)`` (a chain: ``(n, 1, L)`` or ``(n, L)``). Returns
     ``G`` for ``r = 0..max_r`` (default ``min(side) // 2``). Open boundaries
     average over the pairs that fit inside the lattice.
+
+    Parameters
+    ----------
+    spins : array_like, shape (n, Lx, Ly), (n, 1, L) or (n, L)
+        Spin states.
+    periodic : bool, default True
+        Periodic boundaries.
+    max_r : int, optional
+        Largest distance (default ``min(side) // 2``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (max_r + 1,)
+        ``G(0), ..., G(max_r)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spin_correlation(np.ones((2, 4, 4))).tolist()
+    [1.0, 1.0, 1.0]
     """
     s = np.asarray(spins, dtype=np.float64)
     if s.ndim == 2:
@@ -68,6 +88,16 @@ def lattice_geometry(model):
     ``coords`` ``(N, d)`` integer site coordinates, ``sides`` the period of each axis,
     ``sublattice`` ``(N,)`` of +-1 on a bipartite lattice (else None).
 
+    Parameters
+    ----------
+    model : IsingLattice, LatticeModel or PairwiseMRF
+        The model.
+
+    Returns
+    -------
+    tuple or None
+        ``(coords, sides, sublattice)``, or None for a general MRF.
+
     Examples
     --------
     >>> from boltz.ising import IsingLattice
@@ -92,6 +122,18 @@ def staggered_magnetization(spins, sublattice) -> np.ndarray:
     """``m_s = sum_i eps_i s_i / N`` of each configuration (``spins`` ``(n, N)`` or
     ``(n, *site_shape)``; ``sublattice`` the ``+-1`` signs ``eps``).
 
+    Parameters
+    ----------
+    spins : array_like, shape (n, N) or (n, ...)
+        Spin states.
+    sublattice : array_like, shape (N,)
+        The signs ``+-1``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        ``m_s`` per configuration.
+
     Examples
     --------
     >>> import numpy as np
@@ -113,6 +155,20 @@ def structure_factors(spins, coords, sides) -> tuple[np.ndarray, np.ndarray]:
 
     ``k_min`` is ``2 pi / L`` along each axis of the first axis' length ``L``
     (averaged over those axes). Returns two ``(n,)`` arrays.
+
+    Parameters
+    ----------
+    spins : array_like, shape (n, N) or (n, ...)
+        Spin states.
+    coords : array_like of int, shape (N, d)
+        Site coordinates.
+    sides : tuple of int
+        Period of each axis.
+
+    Returns
+    -------
+    S0, Sk : numpy.ndarray, shape (n,)
+        ``S(0)`` and ``S(k_min)``.
 
     Examples
     --------
@@ -190,6 +246,15 @@ class IsingRun:
         The lattice side ``L`` that ``k_min = 2 pi / L`` refers to.
     final_spins : ndarray
         ``(n_chains, *site_shape)`` spins at the end of the run.
+    info : dict
+        Sampler extras (e.g. Wolff's calibrated clusters per sweep).
+
+    Examples
+    --------
+    >>> from boltz.ising import IsingLattice
+    >>> run = simulate(IsingLattice(4, temperature=2.0), "wolff", n_sweeps=50, seed=0)
+    >>> run.n_sites, run.energies.shape
+    (16, (50, 1))
     """
 
     energies: np.ndarray
@@ -284,7 +349,20 @@ class IsingRun:
         return integrated_autocorr_time(np.abs(self.magnetizations))
 
     def summary(self) -> dict:
-        """Every estimate as ``{name: Estimate}``."""
+        """Every estimate as ``{name: Estimate}``.
+
+        Returns
+        -------
+        dict
+            ``{name: Estimate}`` (mean, error bar, autocorrelation time).
+
+        Examples
+        --------
+        >>> from boltz.ising import IsingLattice
+        >>> run = simulate(IsingLattice(4, temperature=2.0), "wolff", n_sweeps=50, seed=0)
+        >>> "energy" in run.summary()
+        True
+        """
         return {
             "energy": self.energy,
             "abs_magnetization": self.abs_magnetization,
@@ -366,8 +444,46 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
     the run and returns the measurements made so far, with
     ``info["interrupted"] = True`` and ``info["sweeps_done"]``.
 
-    Example
+    Parameters
+    ----------
+    model : IsingLattice or PairwiseMRF
+        The model.
+    algorithm : str, default "metropolis"
+        A name of :func:`boltz.samplers.get_algorithm`.
+    n_sweeps : int, default 1000
+        Measured sweeps.
+    n_burnin : int, optional
+        Discarded sweeps (default ``n_sweeps // 5``; 0 on resume).
+    n_chains : int, default 1
+        Independent chains (replicas for ``multispin``).
+    seed : int, numpy.random.Generator or None
+        Random seed.
+    measure_every : int, default 1
+        Sweeps between measurements.
+    initial : {"random", "up", "down"} or array_like, default "random"
+        Start state.
+    correlation : bool, default False
+        Record ``G(r)`` and the structure factors.
+    progress : bool, default False
+        Show a tqdm bar.
+    device : str, optional
+        Torch device of the lattice samplers.
+    staggered : bool, default False
+        Record the staggered magnetisation.
+    resume : str, os.PathLike or ChainState, optional
+        Start from a saved state.
+    checkpoint : str or os.PathLike, optional
+        Save the final state there.
+    overwrite : bool, default False
+        Allow ``checkpoint`` to replace an existing file.
+
+    Returns
     -------
+    IsingRun
+        Time series and estimates.
+
+    Examples
+    --------
     >>> from boltz.ising import IsingLattice
     >>> run = simulate(IsingLattice(8, temperature=2.0), "gibbs", n_sweeps=100, seed=1)
     >>> run.energies.shape

@@ -19,8 +19,8 @@ backend (``device=None``) or a torch device (``device="cuda"``, ``"cpu-torch"``)
 the formulas are written once (:mod:`boltz.rbm.trainer`, :mod:`boltz.rbm.ais`)
 against the primitives of :mod:`boltz.backend`.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.rbm import BernoulliRBM
 >>> X = (np.random.default_rng(0).random((100, 8)) < 0.3).astype(float)

@@ -31,8 +31,8 @@ Bias directions (document these to users):
 With enough temperatures the two agree; a gap between them says the
 annealing is too short.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.rbm import BernoulliRBM
 >>> from boltz.rbm.ais import ais_log_partition
@@ -76,6 +76,34 @@ class AISResult:
     ``log_z_std`` is the delta-method standard error of ``log_z``.
     ``direction`` is ``"forward"`` (tends to underestimate ``log Z``) or
     ``"reverse"`` (tends to overestimate it).
+
+    Attributes
+    ----------
+    log_z : float
+        The estimate of ``log Z``.
+    log_z_std : float
+        Its delta-method standard error.
+    log_z_low, log_z_high : float
+        The ``±3 sigma`` range.
+    log_weights : numpy.ndarray, shape (n_runs,)
+        The log importance weights.
+    log_z_base : float
+        ``log Z_0`` of the base model.
+    n_betas : int
+        Number of annealing steps.
+    direction : str
+        ``"forward"`` or ``"reverse"``.
+    seconds : float
+        Wall time of the annealing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.rbm import BernoulliRBM
+    >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+    >>> res = ais_log_partition(m, n_runs=10, n_betas=20, seed=0)
+    >>> res.direction, round(res.log_z, 4)  # exact: 5 log 2
+    ('forward', 3.4657)
     """
 
     log_z: float
@@ -100,6 +128,22 @@ def default_betas(n_betas: int = 14500) -> np.ndarray:
 
     Their 14,500: 500 evenly in [0, 0.5], 4,000 in [0.5, 0.9], 10,000 in [0.9, 1].
     Returns ``n_betas + 1`` values from 0 to 1 (``n_betas`` annealing steps).
+
+    Parameters
+    ----------
+    n_betas : int, default 14500
+        Number of annealing steps.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_betas + 1,)
+        Increasing inverse temperatures from 0 to 1.
+
+    Examples
+    --------
+    >>> b = default_betas(100)
+    >>> b.shape, float(b[0]), float(b[-1])
+    ((101,), 0.0, 1.0)
     """
     n = check_positive_int(n_betas, "n_betas")
     from .._resources import check_memory
@@ -121,6 +165,26 @@ def base_rate_bias(model, data=None) -> np.ndarray:
     """Visible natural parameters ``a_A`` of the base model: the ``W = 0`` fit to ``data``.
 
     Without data the model's own visible biases are used.
+
+    Parameters
+    ----------
+    model : RBMBase
+        A fitted RBM.
+    data : array_like, shape (n, n_visible), optional
+        Training data.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_visible,)
+        The base model's visible biases (float64).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.rbm import BernoulliRBM
+    >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+    >>> base_rate_bias(m, np.array([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]])).round(2).tolist()
+    [1.1, -1.1, 0.0]
     """
     if data is None:
         return model.visible_bias_.astype(np.float64)
@@ -262,6 +326,19 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
         ``"model"`` (default) uses the model's ``device``; ``None``/``"cpu"`` the
         NumPy/numba path; a torch device (``"cuda"``, ...) anneals all runs there
         (:mod:`boltz.backend.torch_backend`). Same estimator, other random numbers.
+
+    Returns
+    -------
+    AISResult
+        The estimate, its error bars and the weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.rbm import BernoulliRBM
+    >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+    >>> round(ais_log_partition(m, n_runs=10, n_betas=20, seed=0).log_z, 4)
+    3.4657
     """
     model._check_fitted()
     device = getattr(model, "device", None) if device == "model" else device
@@ -292,6 +369,47 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
     block-Gibbs sweeps first. With exact samples ``E[log Z_hat] >= log Z``
     (Burda et al. 2015); with approximate ones the bound is approximate.
     Other arguments as in :func:`ais_log_partition`.
+
+    Parameters
+    ----------
+    model : RBMBase
+        A fitted RBM.
+    init : array_like, shape (n_runs, n_visible)
+        Start states, ideally samples of the model.
+    n_betas : int, default 14500
+        Number of annealing steps (ignored when ``betas`` is given).
+    betas : array_like, optional
+        Explicit schedule from 0 to 1.
+    data : array_like, optional
+        Training data fitting the base model.
+    base_bias : array_like, optional
+        Explicit base visible biases (overrides ``data``).
+    n_gibbs : int, default 0
+        Block-Gibbs sweeps run on ``init`` first.
+    seed : int, numpy.random.Generator or None
+        Random seed.
+    progress : bool, default False
+        Show a tqdm bar.
+    n_threads : int or None, default "model"
+        BLAS threads (default: the model's ``n_threads``).
+    n_workers : int or None
+        Threads advancing chunks of runs (see :func:`ais_log_partition`).
+    device : str, torch.device or None, default "model"
+        Where to anneal (see :func:`ais_log_partition`).
+
+    Returns
+    -------
+    AISResult
+        The estimate (direction reverse).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.rbm import BernoulliRBM
+    >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+    >>> res = reverse_ais_log_partition(m, np.ones((10, 3)), n_betas=20, seed=0)
+    >>> res.direction, round(res.log_z, 4)
+    ('reverse', 3.4657)
     """
     model._check_fitted()
     device = getattr(model, "device", None) if device == "model" else device

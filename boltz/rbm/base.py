@@ -4,8 +4,8 @@ The visible family is fixed by subclasses (:mod:`boltz.rbm.kinds`) through the
 ``_visible_*`` hooks; see :mod:`boltz.rbm.model` for the energy, the
 constructor arguments and the public API.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.rbm import BernoulliRBM
 >>> from boltz.rbm.base import RBMBase
@@ -45,8 +45,20 @@ _NUMPY = NumpyBackend()
 def one_hot(codes, n_categories: int) -> np.ndarray:
     """Integer codes ``(n, G)`` in ``[0, n_categories)`` -> flattened one-hot ``(n, G*K)``.
 
-    Example
+    Parameters
+    ----------
+    codes : array_like of int, shape (n, G)
+        Category codes in ``[0, n_categories)``.
+    n_categories : int
+        Number of categories ``K``.
+
+    Returns
     -------
+    numpy.ndarray, shape (n, G * K)
+        The one-hot encoding, group after group.
+
+    Examples
+    --------
     >>> one_hot(np.array([[0, 2]]), 3).tolist()
     [[1.0, 0.0, 0.0, 0.0, 0.0, 1.0]]
     """
@@ -77,6 +89,81 @@ class RBMBase(RBMEstimatorMixin, Density):
 
     Subclasses fix the visible family by overriding the ``_visible_*`` hooks.
     See the module docstring for the constructor arguments.
+
+    Parameters
+    ----------
+    n_hidden : int, default 256
+        Number of hidden units.
+    method : {"pcd", "cd", "pt"}, default "pcd"
+        Negative phase: contrastive divergence, persistent chains, or
+        parallel tempering.
+    k : int, default 1
+        Gibbs sweeps per negative phase.
+    learning_rate : float, default 0.05
+        Initial learning rate (0.01 for :class:`GaussianBernoulliRBM`).
+    n_epochs : int, default 10
+        Passes over the data in :meth:`fit`.
+    batch_size : int, default 100
+        Minibatch size.
+    n_chains : int or None, default None
+        Persistent chains (PCD/PT); None uses ``batch_size``.
+    momentum : float or callable, default 0.5
+        Momentum of the updates, or ``epoch -> momentum``.
+    weight_decay : float, default 0.0
+        L2 penalty on ``W``.
+    centering : bool, default False
+        Centred gradients (Montavon & Müller 2012).
+    binarize : {None, "dynamic"}, default None
+        ``"dynamic"``: ``X`` holds probabilities and each minibatch is a fresh
+        Bernoulli draw (Bernoulli visibles only).
+    sparsity_target : float or None, default None
+        Target mean activation of the hidden units.
+    sparsity_cost : float, default 0.0
+        Weight of the sparsity penalty.
+    lr_schedule : str or callable, default "constant"
+        One of "constant", "linear", "exponential", "linear_time" (the linear
+        decay spread over ``max_seconds``), or ``epoch -> learning rate``.
+    final_lr_fraction : float, default 0.01
+        Last learning rate of a decaying schedule, as a fraction of the first.
+    max_seconds : float or None, default None
+        Time budget: training ends after the epoch in which it runs out.
+    n_temperatures : int, default 10
+        Number of tempered chains of ``method="pt"``.
+    init_std : float, default 0.01
+        Standard deviation of the initial weights.
+    monitor_every : int, default 1
+        Epochs between monitoring records in ``history_`` (0: never).
+    monitor_size : int, default 256
+        Rows of the training (and validation) data that are monitored.
+    ais_every : int, default 0
+        Epochs between AIS scores of ``X_val`` (0: never).
+    ais_runs : int, default 100
+        AIS chains of those scores.
+    ais_betas : int, default 1000
+        AIS temperatures of those scores.
+    early_stopping : bool, default False
+        Stop when the validation score has not improved for ``patience`` checks.
+    patience : int, default 5
+        See ``early_stopping``.
+    max_weight : float, default 500.0
+        Weights beyond this raise :class:`DivergenceError`.
+    n_threads : int or None, default 1
+        BLAS threads (None: the BLAS default).
+    device : str or None, default None
+        None or ``"cpu"``: NumPy/numba; ``"cuda"``, ``"auto"``, ``"cpu-torch"`` or a
+        torch device name: torch.
+    verbose : bool, default False
+        Show a progress bar.
+    seed : int, numpy.random.Generator or None, default None
+        Random seed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.rbm import BernoulliRBM
+    >>> X = (np.random.default_rng(0).random((60, 5)) < 0.3).astype(float)
+    >>> BernoulliRBM(n_hidden=3, n_epochs=2, batch_size=20, seed=0).fit(X).W_.shape
+    (5, 3)
     """
 
     #: Name stored in saved files.
@@ -165,6 +252,28 @@ class RBMBase(RBMEstimatorMixin, Density):
 
         With data, the visible biases match the data's base rates (Hinton's
         practical guide, section 8); returns ``self``.
+
+        Parameters
+        ----------
+        n_visible : int
+            Number of visible units.
+        X : array_like, shape (n, n_visible), optional
+            Data whose base rates set the visible biases.
+        seed : int, numpy.random.Generator or None
+            Random seed (default: the model's ``seed``).
+
+        Returns
+        -------
+        RBMBase
+            ``self``, initialised.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM(n_hidden=2, seed=0).init_params(3)
+        >>> m.W_.shape, m.visible_bias_.tolist()
+        ((3, 2), [0.0, 0.0, 0.0])
         """
         self._check_hyper()
         n_hidden = self._hidden_size()
@@ -193,8 +302,24 @@ class RBMBase(RBMEstimatorMixin, Density):
         Extra keyword arguments go to the constructor; ``log_variance=`` sets
         the per-unit log-variance of a :class:`GaussianBernoulliRBM`.
 
-        Example
+        Parameters
+        ----------
+        W : array_like, shape (n_visible, n_hidden)
+            Weights.
+        visible_bias : array_like, shape (n_visible,)
+            Visible biases ``a``.
+        hidden_bias : array_like, shape (n_hidden,)
+            Hidden biases ``c``.
+        **kwargs
+            Constructor arguments (and ``log_variance`` for a Gaussian RBM).
+
+        Returns
         -------
+        RBMBase
+            A fitted model of the class it is called on.
+
+        Examples
+        --------
         >>> import numpy as np
         >>> from boltz.rbm import BernoulliRBM
         >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
@@ -318,16 +443,73 @@ class RBMBase(RBMEstimatorMixin, Density):
         return v
 
     def hidden_input(self, v) -> np.ndarray:
-        """Natural parameters of ``p(h | v)``: ``c + T(v) W``, float64 ``(n, n_hidden)``."""
+        """Natural parameters of ``p(h | v)``: ``c + T(v) W``, float64 ``(n, n_hidden)``.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_hidden)
+            ``c + T(v) W`` in float64.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.hidden_input(np.ones((1, 3))).tolist()
+        [[3.0, 3.0]]
+        """
         v = self._check_visible(v)
         return self._stats(v) @ self._w64() + self.hidden_bias_.astype(np.float64)
 
     def hidden_probabilities(self, v) -> np.ndarray:
-        """``p(h_j = 1 | v) = sigmoid(c_j + T(v) . W[:, j])``."""
+        """``p(h_j = 1 | v) = sigmoid(c_j + T(v) . W[:, j])``.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_hidden)
+            The probabilities ``p(h_j = 1 | v)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.hidden_probabilities(np.zeros((1, 3))).tolist()
+        [[0.5, 0.5]]
+        """
         return special.expit(self.hidden_input(v))
 
     def visible_natural(self, h) -> np.ndarray:
-        """Natural parameters of ``p(v | h)``: ``a + W h`` (for ``h`` binary or in [0, 1])."""
+        """Natural parameters of ``p(v | h)``: ``a + W h`` (for ``h`` binary or in [0, 1]).
+
+        Parameters
+        ----------
+        h : array_like, shape (n, n_hidden)
+            Hidden configurations (binary, or probabilities in [0, 1]).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_visible)
+            ``a + W h`` in float64.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.visible_natural(np.array([[1.0, 0.0]])).tolist()
+        [[1.0, 1.0, 1.0]]
+        """
         self._check_fitted()
         h = check_array(h, "h", ndim=(1, 2))
         if h.ndim == 1:
@@ -337,17 +519,78 @@ class RBMBase(RBMEstimatorMixin, Density):
         return h @ self._w64().T + self.visible_bias_.astype(np.float64)
 
     def visible_mean(self, h) -> np.ndarray:
-        """``E[v | h]``."""
+        """``E[v | h]``.
+
+        Parameters
+        ----------
+        h : array_like, shape (n, n_hidden)
+            Hidden configurations (binary, or probabilities in [0, 1]).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_visible)
+            The conditional mean of the visible units.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.visible_mean(np.zeros((1, 2))).tolist()
+        [[0.5, 0.5, 0.5]]
+        """
         return self._visible_mean_from_natural(self.visible_natural(h))
 
     def sample_hidden(self, v, seed=None) -> np.ndarray:
-        """Draw ``h ~ p(h | v)``; float64 0/1 array ``(n, n_hidden)``."""
+        """Draw ``h ~ p(h | v)``; float64 0/1 array ``(n, n_hidden)``.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+        seed : int, numpy.random.Generator or None
+            Random seed.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_hidden)
+            A float64 0/1 draw.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.sample_hidden(np.ones((4, 3)), seed=0).shape
+        (4, 2)
+        """
         rng = check_rng(seed)
         p = self.hidden_probabilities(v)
         return (rng.random(p.shape) < p).astype(np.float64)
 
     def sample_visible(self, h, seed=None) -> np.ndarray:
-        """Draw ``v ~ p(v | h)``."""
+        """Draw ``v ~ p(v | h)``.
+
+        Parameters
+        ----------
+        h : array_like, shape (n, n_hidden)
+            Hidden configurations (binary, or probabilities in [0, 1]).
+        seed : int, numpy.random.Generator or None
+            Random seed.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_visible)
+            A float64 draw of the visible units.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.sample_visible(np.zeros((4, 2)), seed=0).shape
+        (4, 3)
+        """
         rng = check_rng(seed)
         h = self._check_hidden(h)
         pre = (h.astype(np.float32) @ self.W_.T).astype(np.float32)
@@ -371,8 +614,30 @@ class RBMBase(RBMEstimatorMixin, Density):
         ``return_hidden``) as float64 NumPy arrays. ``progress`` shows a tqdm
         bar over the sweeps (off by default).
 
-        Example
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Starting visible states (one chain per row).
+        n_steps : int, default 1
+            Number of sweeps.
+        seed : int, numpy.random.Generator or None
+            Random seed.
+        return_hidden : bool, default False
+            Also return the last hidden states.
+        progress : bool, default False
+            Show a tqdm bar over the sweeps.
+        device : str, default "model"
+            Torch device to run on; ``"model"`` uses the model's ``device``.
+
+        Returns
         -------
+        v : numpy.ndarray, shape (n, n_visible)
+            The final visible states (float64).
+        h : numpy.ndarray, shape (n, n_hidden)
+            The last hidden states, only with ``return_hidden=True``.
+
+        Examples
+        --------
         >>> import numpy as np
         >>> from boltz.rbm import BernoulliRBM
         >>> m = BernoulliRBM.from_params(np.zeros((4, 2)), np.zeros(4), np.zeros(2))
@@ -403,11 +668,49 @@ class RBMBase(RBMEstimatorMixin, Density):
         return (v, bk.to_numpy(h).astype(np.float64)) if return_hidden else v
 
     def reconstruct(self, v) -> np.ndarray:
-        """Mean-field reconstruction ``E[v | h = p(h | v)]``."""
+        """Mean-field reconstruction ``E[v | h = p(h | v)]``.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_visible)
+            ``E[v | h = p(h | v)]``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.reconstruct(np.zeros((1, 3))).round(3).tolist()
+        [[0.731, 0.731, 0.731]]
+        """
         return self.visible_mean(self.hidden_probabilities(v))
 
     def free_energy(self, v) -> np.ndarray:
-        """``F(v) = -a.T(v) - log h(v) - sum_j softplus(c_j + T(v).W[:, j])`` (float64)."""
+        """``F(v) = -a.T(v) - log h(v) - sum_j softplus(c_j + T(v).W[:, j])`` (float64).
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``F(v)`` per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.free_energy(np.zeros((1, 3))).round(4).tolist()
+        [-1.3863]
+        """
         return self._free_energy(self._check_visible(v))
 
     def _free_energy(self, v):
@@ -416,7 +719,28 @@ class RBMBase(RBMEstimatorMixin, Density):
         return -self._visible_linear(v) - K.softplus_rowsum(x)
 
     def energy(self, v, h=None) -> np.ndarray:
-        """Joint energy ``E(v, h)``; without ``h``, the free energy ``F(v)``."""
+        """Joint energy ``E(v, h)``; without ``h``, the free energy ``F(v)``.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+        h : array_like, shape (n, n_hidden)
+            Hidden configurations (binary); None gives the free energy., optional
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``E(v, h)`` per row, or ``F(v)`` without ``h``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.energy(np.ones((1, 3)), np.ones((1, 2))).tolist()
+        [-6.0]
+        """
         if h is None:
             return self.free_energy(v)
         v = self._check_visible(v)
@@ -427,11 +751,49 @@ class RBMBase(RBMEstimatorMixin, Density):
         return -self._visible_linear(v) - h @ self.hidden_bias_.astype(np.float64) - inter
 
     def log_unnormalized(self, v) -> np.ndarray:
-        """``log p~(v) = -F(v)``."""
+        """``log p~(v) = -F(v)``.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``-F(v)`` per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.log_unnormalized(np.zeros((1, 3))).round(4).tolist()
+        [1.3863]
+        """
         return -self.free_energy(v)
 
     def hidden_log_unnormalized(self, h) -> np.ndarray:
-        """``log p~(h) = c . h + sum_i A_vis(a_i + W[i] . h)`` (``v`` summed out)."""
+        """``log p~(h) = c . h + sum_i A_vis(a_i + W[i] . h)`` (``v`` summed out).
+
+        Parameters
+        ----------
+        h : array_like, shape (n, n_hidden)
+            Hidden configurations (binary).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``log p~(h)`` per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.hidden_log_unnormalized(np.zeros((1, 2))).round(4).tolist()
+        [2.0794]
+        """
         h = self._check_hidden(h)
         return self._hidden_log_unnormalized(h)
 
@@ -446,7 +808,26 @@ class RBMBase(RBMEstimatorMixin, Density):
         return False
 
     def exact_layer(self, max_units: int = MAX_EXACT_UNITS) -> str | None:
-        """Which layer :meth:`log_partition` enumerates (``"hidden"``/``"visible"``), or None."""
+        """Which layer :meth:`log_partition` enumerates (``"hidden"``/``"visible"``), or None.
+
+        Parameters
+        ----------
+        max_units : int, default MAX_EXACT_UNITS
+            The largest layer that may be enumerated.
+
+        Returns
+        -------
+        str or None
+            ``"hidden"``, ``"visible"``, or None when neither layer is small enough.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.exact_layer(), m.exact_layer(max_units=1)
+        ('hidden', None)
+        """
         self._check_fitted()
         n_h = self.n_hidden_
         n_v = self.n_visible_ if self._can_enumerate_visible() else None
@@ -463,6 +844,24 @@ class RBMBase(RBMEstimatorMixin, Density):
         ``log Z = logsumexp_h [c.h + sum_i A_vis(a_i + W[i].h)]``; over ``v``
         states (binary visibles), ``log Z = logsumexp_v [-F(v)]``. Costs
         ``2**units`` rows of a matrix product, streamed in chunks.
+
+        Parameters
+        ----------
+        max_units : int, default MAX_EXACT_UNITS
+            The largest layer that may be enumerated (else ValueError).
+
+        Returns
+        -------
+        float
+            ``log Z``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> round(m.log_partition(), 4)  # 5 free binary units: 5 log 2
+        3.4657
         """
         layer = self.exact_layer(max_units)
         if layer is None:
@@ -480,6 +879,27 @@ class RBMBase(RBMEstimatorMixin, Density):
         return float(total)
 
     def has(self, capability):
+        """Whether the model offers ``capability`` (exact ``log_partition``: a small layer).
+
+        Parameters
+        ----------
+        capability : str
+            A capability name of :meth:`boltz.density.Density.has`.
+
+        Returns
+        -------
+        bool
+            Whether it is available on this fitted model.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.has("log_partition"), m.has("sample")
+        (True, False)
+        """
+
         if capability == "log_partition":
             return self.is_fitted and self.exact_layer(AUTO_EXACT_UNITS) is not None
         if capability == "sample":
@@ -487,5 +907,24 @@ class RBMBase(RBMEstimatorMixin, Density):
         return super().has(capability)
 
     def pseudo_log_likelihood(self, v) -> np.ndarray:
-        """Exact log pseudo-likelihood ``sum_i log p(v_i | v_-i)`` per row (Bernoulli visibles)."""
+        """Exact log pseudo-likelihood ``sum_i log p(v_i | v_-i)`` per row (Bernoulli visibles).
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            The log pseudo-likelihood per row (subclasses with Bernoulli visibles).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.ones((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.pseudo_log_likelihood(np.ones((1, 3))).shape
+        (1,)
+        """
         raise NotImplementedError(f"{type(self).__name__} has no pseudo-likelihood")

@@ -26,8 +26,8 @@ with ``ais_runs``/``ais_betas``). scikit-learn's names ``n_components``,
 ``n_epochs`` and ``seed`` (when not ``None`` they take precedence), so code
 written for ``sklearn.neural_network.BernoulliRBM`` runs unchanged.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.rbm import BernoulliRBM
 >>> X = (np.random.default_rng(0).random((100, 8)) < 0.5).astype(float)
@@ -94,8 +94,8 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         RBMBase
             ``cls(**settings)``; the preset's ``kind`` must match ``cls``.
 
-        Example
-        -------
+        Examples
+        --------
         >>> from boltz.rbm import BernoulliRBM
         >>> BernoulliRBM.from_preset("mnist-pcd", max_seconds=60).final_lr_fraction
         0.01
@@ -206,6 +206,15 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             Ctrl-C stops at a minibatch boundary with the parameters of the last
             complete update and raises :class:`~boltz.checkpoint.TrainingInterrupted`
             (a ``KeyboardInterrupt``; its ``checkpoint`` attribute is the file written).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> X = (np.random.default_rng(0).random((60, 5)) < 0.3).astype(float)
+        >>> rbm = BernoulliRBM(n_hidden=3, n_epochs=2, batch_size=20, seed=0)
+        >>> rbm.fit(X).n_iter_
+        2
         """
         from .training import train
 
@@ -237,6 +246,15 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> X = (np.random.default_rng(0).random((60, 5)) < 0.3).astype(float)
+        >>> rbm = BernoulliRBM(n_hidden=3, n_epochs=2, batch_size=20, seed=0)
+        >>> rbm.partial_fit(X).partial_fit(X).n_iter_
+        2
         """
         from .training import make_trainer, train
 
@@ -277,6 +295,14 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         -------
         ndarray, shape (n_samples, n_hidden)
             float32 for float32 input, else float64.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.transform(np.ones((2, 3))).tolist()
+        [[0.5, 0.5], [0.5, 0.5]]
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -321,6 +347,14 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         Returns
         -------
         ndarray, shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.score_samples(np.ones((1, 3))).round(4).tolist()  # uniform on 2**3 states
+        [-2.0794]
         """
         check_is_fitted(self)
         v = np.asarray(self._validate_X(X, reset=False), np.float64)
@@ -338,6 +372,14 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         Returns
         -------
         float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> round(m.score(np.ones((4, 3))), 4)  # uniform on 2**3 states
+        -2.0794
         """
         return float(np.mean(self.score_samples(X, log_z=log_z)))
 
@@ -347,7 +389,33 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
     def estimate_log_partition(self, data=None, n_runs: int = 100, n_betas: int = 14500,
                                seed=None):
-        """Estimate ``log Z`` by AIS, store it as ``log_z_`` and return the AIS result."""
+        """Estimate ``log Z`` by AIS, store it as ``log_z_`` and return the AIS result.
+
+        Parameters
+        ----------
+        data : array_like, shape (n, n_visible), optional
+            Data whose base rates set the AIS start distribution.
+        n_runs : int, default 100
+            Number of AIS chains.
+        n_betas : int, default 14500
+            Number of intermediate temperatures.
+        seed : int, numpy.random.Generator or None
+            Random seed.
+
+        Returns
+        -------
+        AISResult
+            The estimate and its error bars (:class:`boltz.rbm.AISResult`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> res = m.estimate_log_partition(n_runs=10, n_betas=50, seed=0)
+        >>> round(res.log_z, 4), round(m.log_z_, 4)  # exact: 5 log 2
+        (3.4657, 3.4657)
+        """
         from .ais import ais_log_partition
 
         self._check_device()
@@ -363,6 +431,32 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         Chains start from ``init`` (``(n, n_visible)``) or, by default, from
         the independent-units model given by the visible biases. ``progress``
         shows a tqdm bar over the sweeps (off by default).
+
+        Parameters
+        ----------
+        n : int, default 1
+            Number of chains (samples).
+        seed : int, numpy.random.Generator or None
+            Random seed.
+        n_steps : int, default 1000
+            Gibbs sweeps per chain.
+        init : array_like, shape (n, n_visible), optional
+            Starting states.
+        progress : bool, default False
+            Show a tqdm bar over the sweeps.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_visible)
+            The final states (float64).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.sample(4, seed=0, n_steps=10).shape
+        (4, 3)
         """
         self._check_fitted()
         rng = check_rng(seed)
@@ -379,7 +473,28 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
     # -- persistence --------------------------------------------------------------
     def save(self, path):
-        """Save parameters and constructor arguments to ``path`` (``.npz`` + JSON, no pickle)."""
+        """Save parameters and constructor arguments to ``path`` (``.npz`` + JSON, no pickle).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Target file (``.npz``).
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> import os, tempfile
+        >>> path = m.save(os.path.join(tempfile.mkdtemp(), "m.npz"))
+        >>> BernoulliRBM.load(path).W_.shape
+        (3, 2)
+        """
         from ..io import save_model
 
         self._check_fitted()
@@ -393,7 +508,28 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
     @classmethod
     def load(cls, path):
-        """Load a model saved by :meth:`save`; fails clearly on another model kind or a bad file."""
+        """Load a model saved by :meth:`save`; fails clearly on another model kind or a bad file.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        RBMBase
+            The fitted model (ModelFileError on a bad file).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> import os, tempfile
+        >>> path = m.save(os.path.join(tempfile.mkdtemp(), "m.npz"))
+        >>> BernoulliRBM.load(path).n_visible_
+        3
+        """
         from ..io import ModelFileError, load_model
 
         arrays, meta = load_model(path, cls.kind)

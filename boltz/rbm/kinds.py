@@ -5,8 +5,8 @@ exponential family through the ``_visible_*`` hooks and its sampling hook
 ``_sample_visible_from_pre``, written once against a backend of
 :mod:`boltz.backend`.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.rbm.kinds import BernoulliRBM
 >>> BernoulliRBM.from_params(np.zeros((2, 1)), np.zeros(2), np.zeros(1)).n_visible_
@@ -40,8 +40,75 @@ class BernoulliRBM(RBMBase):
     (``n_variables``, ``support=(0, 1)``), so :mod:`boltz.exact` can enumerate
     small ones. See the module docstring for the constructor arguments.
 
-    Example
-    -------
+    Parameters
+    ----------
+    n_hidden : int, default 256
+        Number of hidden units.
+    method : {"pcd", "cd", "pt"}, default "pcd"
+        Negative phase: contrastive divergence, persistent chains, or
+        parallel tempering.
+    k : int, default 1
+        Gibbs sweeps per negative phase.
+    learning_rate : float, default 0.05
+        Initial learning rate (0.01 for :class:`GaussianBernoulliRBM`).
+    n_epochs : int, default 10
+        Passes over the data in :meth:`fit`.
+    batch_size : int, default 100
+        Minibatch size.
+    n_chains : int or None, default None
+        Persistent chains (PCD/PT); None uses ``batch_size``.
+    momentum : float or callable, default 0.5
+        Momentum of the updates, or ``epoch -> momentum``.
+    weight_decay : float, default 0.0
+        L2 penalty on ``W``.
+    centering : bool, default False
+        Centred gradients (Montavon & Müller 2012).
+    binarize : {None, "dynamic"}, default None
+        ``"dynamic"``: ``X`` holds probabilities and each minibatch is a fresh
+        Bernoulli draw (Bernoulli visibles only).
+    sparsity_target : float or None, default None
+        Target mean activation of the hidden units.
+    sparsity_cost : float, default 0.0
+        Weight of the sparsity penalty.
+    lr_schedule : str or callable, default "constant"
+        One of "constant", "linear", "exponential", "linear_time" (the linear
+        decay spread over ``max_seconds``), or ``epoch -> learning rate``.
+    final_lr_fraction : float, default 0.01
+        Last learning rate of a decaying schedule, as a fraction of the first.
+    max_seconds : float or None, default None
+        Time budget: training ends after the epoch in which it runs out.
+    n_temperatures : int, default 10
+        Number of tempered chains of ``method="pt"``.
+    init_std : float, default 0.01
+        Standard deviation of the initial weights.
+    monitor_every : int, default 1
+        Epochs between monitoring records in ``history_`` (0: never).
+    monitor_size : int, default 256
+        Rows of the training (and validation) data that are monitored.
+    ais_every : int, default 0
+        Epochs between AIS scores of ``X_val`` (0: never).
+    ais_runs : int, default 100
+        AIS chains of those scores.
+    ais_betas : int, default 1000
+        AIS temperatures of those scores.
+    early_stopping : bool, default False
+        Stop when the validation score has not improved for ``patience`` checks.
+    patience : int, default 5
+        See ``early_stopping``.
+    max_weight : float, default 500.0
+        Weights beyond this raise :class:`DivergenceError`.
+    n_threads : int or None, default 1
+        BLAS threads (None: the BLAS default).
+    device : str or None, default None
+        None or ``"cpu"``: NumPy/numba; ``"cuda"``, ``"auto"``, ``"cpu-torch"`` or a
+        torch device name: torch.
+    verbose : bool, default False
+        Show a progress bar.
+    seed : int, numpy.random.Generator or None, default None
+        Random seed.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> rbm = BernoulliRBM.from_params(np.ones((2, 1)), np.zeros(2), np.zeros(1))
     >>> rbm.free_energy(np.array([[1.0, 1.0]])).round(4).tolist()
@@ -110,6 +177,26 @@ class BernoulliRBM(RBMBase):
         return True
 
     def pseudo_log_likelihood(self, v) -> np.ndarray:
+        """Exact log pseudo-likelihood ``sum_i log p(v_i | v_-i)`` per row.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible configurations.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``sum_i log p(v_i | v_-i)`` per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> m.pseudo_log_likelihood(np.ones((1, 3))).round(4).tolist()  # 3 log(1/2)
+        [-2.0794]
+        """
+
         v = self._check_visible(v)
         x = v @ self._w64() + self.hidden_bias_.astype(np.float64)
         return K.bernoulli_pseudo_loglik(v, x, self._w64(), self.visible_bias_.astype(np.float64))
@@ -129,13 +216,17 @@ class GaussianBernoulliRBM(RBMBase):
 
     Parameters
     ----------
-    variance : float
+    n_hidden : int, default 256
+        Number of hidden units.
+    variance : float, default 1.0
         The (initial) visible variance.
-    learn_variance : bool
+    learn_variance : bool, default False
         Learn a log-variance per visible unit (attribute ``log_variance_``).
+    **kwargs
+        The other arguments of :class:`RBMBase` (``learning_rate`` defaults to 0.01).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> X = np.random.default_rng(0).normal(2.0, 0.5, size=(500, 2))
     >>> m = GaussianBernoulliRBM(2, learn_variance=True, n_epochs=3, seed=0).fit(X)
@@ -261,6 +352,23 @@ class GaussianBernoulliRBM(RBMBase):
 
         Real-valued visibles make the GB-RBM a continuous density, so gradient
         samplers (e.g. Langevin in :mod:`boltz.deep`) can run on its free energy.
+
+        Parameters
+        ----------
+        v : array_like, shape (n, n_visible)
+            Visible values.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_visible)
+            ``grad_v log p~(v)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = GaussianBernoulliRBM.from_params(np.zeros((2, 1)), np.zeros(2), np.zeros(1))
+        >>> m.score(np.array([[1.0, -2.0]])).tolist()
+        [[-1.0, 2.0]]
         """
         v = self._check_visible(v)
         W = self._w64()
@@ -277,7 +385,20 @@ class GaussianBernoulliRBM(RBMBase):
         return {"log_variance": 0.5 * inv * ((v_pos**2).mean(0) - (v_neg**2).mean(0))}
 
     def visible_family_for_unit(self):
-        """The :mod:`boltz.expfam` family of the visible units."""
+        """The :mod:`boltz.expfam` family of the visible units.
+
+        Returns
+        -------
+        boltz.expfam.Gaussian or boltz.expfam.GaussianLearnedVariance
+            The family (with the unit variance when it is fixed).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = GaussianBernoulliRBM.from_params(np.zeros((2, 1)), np.zeros(2), np.zeros(1))
+        >>> type(m.visible_family_for_unit()).__name__
+        'Gaussian'
+        """
         if self.learn_variance:
             return GaussianLearnedVariance()
         return Gaussian(float(np.exp(self.log_variance_[0])))
@@ -290,8 +411,17 @@ class CategoricalRBM(RBMBase):
     (build it with :func:`one_hot`); ``p(v_g | h) = softmax(a_g + W_g h)``.
     ``F(v) = -a.v - sum_j softplus(c_j + v.W[:, j])``.
 
-    Example
-    -------
+    Parameters
+    ----------
+    n_hidden : int, default 256
+        Number of hidden units.
+    n_categories : int, default 2
+        Categories per visible group (columns per one-hot group).
+    **kwargs
+        The other arguments of :class:`RBMBase`.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from boltz.rbm import one_hot
     >>> X = one_hot(np.random.default_rng(0).integers(0, 3, size=(100, 4)), 3)
@@ -381,6 +511,28 @@ class CategoricalRBM(RBMBase):
         return int(self.n_categories)
 
     def init_params(self, n_visible, X=None, seed=None):
+        """Initialise as :meth:`RBMBase.init_params`; ``n_visible``: a multiple of ``n_categories``.
+
+        Parameters
+        ----------
+        n_visible : int
+            Number of visible columns (groups times ``n_categories``).
+        X : array_like, shape (n, n_visible), optional
+            One-hot data whose base rates set the visible biases.
+        seed : int, numpy.random.Generator or None
+            Random seed (default: the model's ``seed``).
+
+        Returns
+        -------
+        CategoricalRBM
+            ``self``, initialised.
+
+        Examples
+        --------
+        >>> CategoricalRBM(2, n_categories=3, seed=0).init_params(6).W_.shape
+        (6, 2)
+        """
+
         if check_positive_int(n_visible, "n_visible") % check_positive_int(
                 self.n_categories, "n_categories") != 0:
             raise ValueError(

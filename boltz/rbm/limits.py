@@ -1,7 +1,7 @@
 """Limits and errors shared by the RBM modules (a leaf: imports nothing from boltz.rbm).
 
-Example
--------
+Examples
+--------
 >>> from boltz.rbm.limits import AUTO_EXACT_UNITS, MAX_EXACT_UNITS
 >>> AUTO_EXACT_UNITS <= MAX_EXACT_UNITS
 True
@@ -21,8 +21,8 @@ AUTO_EXACT_UNITS = 20
 class DivergenceError(RuntimeError):
     """Training diverged: a parameter became NaN/inf or exceeded ``max_weight``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> issubclass(DivergenceError, RuntimeError)
     True
     """

@@ -84,8 +84,8 @@ mean, a float: exact ``log Z`` when a layer has at most 20 units, else AIS),
 <= 25 units), ``pseudo_log_likelihood(v)`` (Bernoulli visibles),
 ``grad_log_prob(v)`` (``GaussianBernoulliRBM``: the gradient in ``v``).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.rbm import BernoulliRBM
 >>> X = (np.random.default_rng(0).random((200, 6)) < 0.3).astype(float)
@@ -118,8 +118,18 @@ __all__ = [
 def load_rbm(path):
     """Load any RBM saved with ``save``, whichever class it is.
 
-    Example
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by ``save``.
+
+    Returns
     -------
+    RBMBase
+        The model, of the class it was saved from.
+
+    Examples
+    --------
     >>> import os, tempfile
     >>> import numpy as np
     >>> m = BernoulliRBM.from_params(np.zeros((2, 1)), np.zeros(2), np.zeros(1))

@@ -13,8 +13,8 @@ class); anything passed alongside a preset overrides it.
 - ``"mnist-speed"``: the speed comparison with scikit-learn's ``BernoulliRBM``
   (same algorithm: PCD-1, batch 100, learning rate 0.05, plain SGD, one epoch).
 
-Example
--------
+Examples
+--------
 >>> from boltz.rbm.presets import RBM_PRESETS, preset
 >>> preset("mnist-pcd")["final_lr_fraction"]
 0.01
@@ -64,8 +64,8 @@ RBM_PRESETS: dict[str, dict] = {
 def preset_names() -> list[str]:
     """The names of the presets, sorted.
 
-    Example
-    -------
+    Examples
+    --------
     >>> preset_names()[0]
     'mnist-pcd'
     """
@@ -87,8 +87,8 @@ def preset(name: str, **overrides) -> dict:
     dict
         Constructor arguments plus ``"kind"``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> preset("mnist-speed", n_hidden=100)["n_hidden"]
     100
     """

@@ -23,8 +23,8 @@ Gaussian's ``-v^2 / (2 var)``), so every tempered chain is proper, down to the
 independent ``beta = 0`` chain; neighbours swap with probability
 ``min(1, exp((beta_t - beta_{t+1}) (E_t - E_{t+1})))`` (Desjardins et al. 2010).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.rbm import GaussianBernoulliRBM
 >>> X = np.random.default_rng(0).normal(size=(100, 3)).astype(np.float32)
@@ -90,8 +90,8 @@ class Trainer:
     device : optional
         Backend device (default: ``model.device``).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> from boltz.rbm import BernoulliRBM
     >>> X = (np.random.default_rng(0).random((50, 6)) < 0.3).astype(np.float32)

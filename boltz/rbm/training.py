@@ -236,7 +236,8 @@ def _train(model, X32, n_epochs, *, X_val, callbacks, trainer, epoch_offset, X_v
             metrics["pt_swap_rate"] = trainer.swap_accepts / trainer.swap_attempts
         model.history_.append(metrics)
         model.n_iter_ = epoch + 1
-        bar.set_postfix({k: round(v, 3) for k, v in metrics.items()
+        # significant digits, not decimals: a decayed learning rate (1e-5) must not show as 0
+        bar.set_postfix({k: f"{v:.4g}" for k, v in metrics.items()
                          if k not in ("epoch", "momentum")})
         stop = budget is not None and time.perf_counter() - t_start >= budget
         if model.early_stopping:

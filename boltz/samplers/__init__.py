@@ -16,8 +16,8 @@ fields and 4 or 8 neighbours: colour-class Gibbs and annealing sweeps, ICM, mean
 field; what :mod:`boltz.denoising` runs on). Same seed, same chain, on any number
 of threads.
 
-Example
--------
+Examples
+--------
 >>> from boltz.ising import IsingLattice
 >>> from boltz.samplers import get_algorithm
 >>> alg = get_algorithm(IsingLattice(16, beta=0.4), "gibbs")
@@ -51,6 +51,24 @@ def get_algorithm(model, name: str) -> SamplingAlgorithm:
     (checkerboard heat-bath), ``multispin``, ``wolff``, ``swendsen_wang``.
     MRF names: ``metropolis``, ``random_metropolis``, ``gibbs``, ``random_gibbs``,
     ``chromatic_gibbs``, ``wolff``, ``swendsen_wang``.
+
+    Parameters
+    ----------
+    model : IsingLattice or PairwiseMRF
+        The model to sample.
+    name : str
+        One of the names above.
+
+    Returns
+    -------
+    SamplingAlgorithm
+        Its ``init``, ``step`` and ``spins`` functions.
+
+    Examples
+    --------
+    >>> from boltz.ising import IsingLattice
+    >>> get_algorithm(IsingLattice(4, temperature=2.0), "wolff").name
+    'wolff'
     """
     from . import cluster, lattice, mrf
 
@@ -82,7 +100,27 @@ def get_algorithm(model, name: str) -> SamplingAlgorithm:
 
 
 def hamiltonian(model, spins):
-    """``H(s)`` of each chain for ``spins`` of shape ``(n_chains, *site_shape)`` (numba)."""
+    """``H(s)`` of each chain for ``spins`` of shape ``(n_chains, *site_shape)`` (numba).
+
+    Parameters
+    ----------
+    model : IsingLattice or PairwiseMRF
+        The model.
+    spins : array_like of int, shape (n_chains, ...)
+        Spins in {-1, +1}.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_chains,)
+        ``H(s)`` per chain (float64).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.ising import IsingLattice
+    >>> hamiltonian(IsingLattice(4, temperature=2.0), np.ones((1, 4, 4))).tolist()  # 32 bonds
+    [-32.0]
+    """
     import numpy as np
 
     spins = np.ascontiguousarray(spins, dtype=np.int8)

@@ -49,6 +49,15 @@ class ChainState:
         Inverse temperature of each chain, shape ``(n_chains,)``.
     info : dict
         Sampler-specific extras (e.g. Wolff's clusters per sweep, acceptance counts).
+
+    Examples
+    --------
+    >>> from boltz.ising import IsingLattice
+    >>> from boltz.samplers import get_algorithm
+    >>> alg = get_algorithm(IsingLattice(4, temperature=2.0), "metropolis")
+    >>> state = alg.init(3, 0, "random")
+    >>> state.betas.shape, alg.spins(state).shape
+    ((3,), (3, 4, 4))
     """
 
     spins: np.ndarray
@@ -67,6 +76,26 @@ class SamplingAlgorithm(NamedTuple):
     ``step`` updates the state's arrays in place (a sweep of a 1024x1024 lattice
     should not copy it) and returns the state. ``spins(state)`` returns the
     spins as ``(n_chains, *site_shape)`` int8.
+
+    Attributes
+    ----------
+    name : str
+        The sampler's name.
+    init : callable
+        ``init(n_chains, seed, initial) -> ChainState``.
+    step : callable
+        ``step(state, n_sweeps) -> state``.
+    spins : callable
+        ``spins(state) -> ndarray`` of int8.
+
+    Examples
+    --------
+    >>> from boltz.ising import IsingLattice
+    >>> from boltz.samplers import get_algorithm
+    >>> alg = get_algorithm(IsingLattice(4, temperature=2.0), "metropolis")
+    >>> state = alg.step(alg.init(2, 0, "random"), 5)
+    >>> alg.name, alg.spins(state).shape
+    ('checkerboard_metropolis', (2, 4, 4))
     """
 
     name: str

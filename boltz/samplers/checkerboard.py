@@ -17,8 +17,8 @@ The caller only takes this path when every non-zero move probability is at
 least :data:`MIN_PROBABILITY` (relative error below ``2**-20``); colder runs use
 the general 53-bit kernel.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.samplers.checkerboard import split_colours, merge_colours
 >>> s = np.arange(16, dtype=np.int8).reshape(1, 4, 4)

@@ -13,8 +13,8 @@ frustrated couplings are handled correctly (the clusters just get less useful).
 - :func:`swendsen_wang`: activate all bonds, then flip every cluster with
   probability 1/2; one sweep is one such update.
 
-Example
--------
+Examples
+--------
 >>> from boltz.ising import IsingLattice
 >>> from boltz.samplers.cluster import wolff
 >>> alg = wolff(IsingLattice(16, beta=0.44))

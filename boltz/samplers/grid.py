@@ -25,8 +25,8 @@ The sweep functions work in place on C-contiguous arrays and check shapes and
 dtypes, not values: spins must hold ±1 (:func:`image_gibbs` and
 :mod:`boltz.denoising` validate them).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.samplers.grid import image_gibbs
 >>> alg = image_gibbs(np.zeros((6, 8)), coupling=0.3, neighbourhood=8)

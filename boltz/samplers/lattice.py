@@ -22,8 +22,8 @@ with its own random stream, so results do not depend on the thread count. On a
 periodic lattice with an odd side the two colours are not independent; the rows
 are then updated one after another (still an exact sweep, only not parallel).
 
-Example
--------
+Examples
+--------
 >>> from boltz.ising import IsingLattice
 >>> from boltz.samplers.lattice import checkerboard_gibbs
 >>> model = IsingLattice(8, beta=0.3)

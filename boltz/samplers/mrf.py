@@ -14,8 +14,8 @@ not, go through the same kernels. Spins are ``int8`` of shape ``(n_chains, n)``.
 The kernels :func:`csr_sweeps` and :func:`chromatic_sweeps` take plain arrays
 and are reusable elsewhere (Boltzmann machines, denoising posteriors).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.ising import PairwiseMRF
 >>> from boltz.samplers.mrf import chromatic_gibbs

@@ -6,8 +6,8 @@ lane draws its own acceptance bits (:func:`_acceptance_mask`), so the 64
 replicas are independent chains. :func:`multispin_observables` counts each
 replica's anti-aligned bonds and up spins without unpacking.
 
-Example
--------
+Examples
+--------
 >>> from boltz.ising import IsingLattice
 >>> from boltz.samplers.multispin import multispin_metropolis
 >>> alg = multispin_metropolis(IsingLattice(8, beta=0.4))

@@ -11,8 +11,8 @@ the rungs move between chains, so a swap costs O(1).
 :func:`simulated_annealing` sweeps once at each ``beta`` of a cooling schedule
 (:func:`cooling_schedule`) and keeps the lowest-energy state seen.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from boltz.ising import IsingLattice
 >>> from boltz.samplers.tempering import parallel_tempering
@@ -180,8 +180,8 @@ def simulated_annealing(model, schedule, n_chains: int = 1, seed=None, base: str
                         initial="random") -> AnnealingResult:
     """One sweep of ``base`` at each inverse temperature of ``schedule``; keep the best state.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from boltz.ising import IsingLattice
     >>> r = simulated_annealing(IsingLattice(8), cooling_schedule(200, 5.0, 0.5), seed=0)
     >>> float(r.best_energy[0]) <= -100

@@ -20,8 +20,8 @@ generators differ, so chains differ between devices). Uniforms are float32
 
 torch is imported only when one of these samplers is built.
 
-Example
--------
+Examples
+--------
 >>> from boltz.ising import IsingLattice
 >>> from boltz.samplers.torch_lattice import torch_checkerboard
 >>> alg = torch_checkerboard(IsingLattice(8, beta=0.4), "gibbs", device="cpu")

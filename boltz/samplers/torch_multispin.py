@@ -12,8 +12,8 @@ the CPU kernel). The first digits run on every word of the colour; then only the
 few words with an undecided lane are kept (a gather), so a half-sweep costs about
 ``dense_digits`` random words per site plus a small tail.
 
-Example
--------
+Examples
+--------
 >>> from boltz.ising import IsingLattice
 >>> from boltz.samplers.torch_multispin import torch_multispin
 >>> alg = torch_multispin(IsingLattice(8, beta=0.4))
