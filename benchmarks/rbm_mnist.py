@@ -9,9 +9,10 @@ over the 60,000 stochastically binarized training images, for boltz's
 same algorithm), same data, in one run. ``--threads N`` is boltz's ``n_threads``
 (its numba kernels split rows over N threads, with bit-identical results, and
 BLAS stays on one thread in training), torch's thread count and the BLAS
-threads of scikit-learn (default: the cores, at most 2; on a shared machine
-one thread is faster: ``--threads 1``; ``--threads 0`` leaves BLAS alone and
-runs boltz on one thread). The JSON reports it as ``n_threads``.
+threads of scikit-learn (default 1: on the project's 2-core machine one epoch
+took 5.2-5.5 s on one thread and 5.9-6.4 s on two, measured back to back on a
+quiet machine; ``--threads 0`` leaves BLAS alone and runs boltz on one
+thread). The JSON reports it as ``n_threads``.
 
 Quality: centred PCD-1 without momentum on fresh draws of the grey levels,
 the learning rate decaying linearly from ``--quality-lr`` to
@@ -156,10 +157,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="speed comparison only")
     ap.add_argument("--hidden", type=int, default=preset("mnist-speed")["n_hidden"])
-    ap.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
+    ap.add_argument("--threads", type=int, default=1,
                     help="boltz n_threads, torch threads and scikit-learn's BLAS threads "
-                         "(default: the number of cores, at most 2; 0: BLAS as configured, "
-                         "boltz on one thread)")
+                         "(default 1: on the project's 2-core machine the 2-thread kernels "
+                         "ran slower than one thread; 0: BLAS as configured, boltz on one "
+                         "thread)")
     recipe = preset("mnist-pcd")
     ap.add_argument("--train-minutes", type=float, default=recipe["max_seconds"] / 60.0)
     ap.add_argument("--max-epochs", type=int, default=100000,
