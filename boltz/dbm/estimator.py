@@ -107,6 +107,16 @@ class LayeredEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.dbm import DeepBoltzmannMachine
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> m = DeepBoltzmannMachine((3, 2), pretrain_epochs=1, n_epochs=1, batch_size=20,
+        ...                          n_chains=10, seed=0).fit(X)
+        >>> m.n_features_in_
+        6
         """
         X = self._validate_X(X, reset=True)
         self._fit_binary(X, **fit_params)
@@ -124,6 +134,16 @@ class LayeredEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         -------
         ndarray, shape (n_samples, n_top)
             In the input's float dtype.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.dbm import DeepBoltzmannMachine
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> m = DeepBoltzmannMachine((3, 2), pretrain_epochs=1, n_epochs=1, batch_size=20,
+        ...                          n_chains=10, seed=0).fit(X)
+        >>> m.transform(X[:2]).shape
+        (2, 2)
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -139,6 +159,16 @@ class LayeredEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         Returns
         -------
         ndarray, shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.dbm import DeepBoltzmannMachine
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> m = DeepBoltzmannMachine((3, 2), pretrain_epochs=1, n_epochs=1, batch_size=20,
+        ...                          n_chains=10, seed=0).fit(X)
+        >>> bool(np.all(m.score_samples(X[:3]) < 0))
+        True
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -155,6 +185,16 @@ class LayeredEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         Returns
         -------
         float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.dbm import DeepBoltzmannMachine
+        >>> X = (np.random.default_rng(0).random((60, 6)) < 0.3).astype(float)
+        >>> m = DeepBoltzmannMachine((3, 2), pretrain_epochs=1, n_epochs=1, batch_size=20,
+        ...                          n_chains=10, seed=0).fit(X)
+        >>> m.score(X) < 0
+        True
         """
         return float(np.mean(self.score_samples(X)))
 

@@ -148,7 +148,8 @@ class RBMBase(RBMEstimatorMixin, Density):
     max_weight : float, default 500.0
         Weights beyond this raise :class:`DivergenceError`.
     n_threads : int or None, default 1
-        BLAS threads (None: the BLAS default).
+        Threads of the NumPy backend's kernels (results identical for any count;
+        BLAS stays on one thread during training).
     device : str or None, default None
         None or ``"cpu"``: NumPy/numba; ``"cuda"``, ``"auto"``, ``"cpu-torch"`` or a
         torch device name: torch.
@@ -156,6 +157,12 @@ class RBMBase(RBMEstimatorMixin, Density):
         Show a progress bar.
     seed : int, numpy.random.Generator or None, default None
         Random seed.
+    n_components : int or None, default None
+        scikit-learn's name for ``n_hidden``; wins when given.
+    n_iter : int or None, default None
+        scikit-learn's name for ``n_epochs``; wins when given.
+    random_state : int, numpy.random.Generator or None, default None
+        scikit-learn's name for ``seed``; wins when given.
 
     Examples
     --------

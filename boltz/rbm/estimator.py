@@ -384,7 +384,25 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         return float(np.mean(self.score_samples(X, log_z=log_z)))
 
     def mean_log_likelihood(self, X, log_z: float | None = None) -> float:
-        """Same as :meth:`score` (kept for existing callers)."""
+        """Same as :meth:`score` (kept for existing callers).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix, shape (n_samples, n_features)
+        log_z : float, optional
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> m = BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2))
+        >>> round(m.mean_log_likelihood(np.ones((4, 3))), 4)
+        -2.0794
+        """
         return self.score(X, log_z=log_z)
 
     def estimate_log_partition(self, data=None, n_runs: int = 100, n_betas: int = 14500,
