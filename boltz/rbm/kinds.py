@@ -229,8 +229,6 @@ class GaussianBernoulliRBM(RBMBase):
         The (initial) visible variance.
     learn_variance : bool, default False
         Learn a log-variance per visible unit (attribute ``log_variance_``).
-    **kwargs
-        The other arguments of :class:`RBMBase` (``learning_rate`` defaults to 0.01).
     method : {"pcd", "cd", "pt"}, default "pcd"
         Negative phase: contrastive divergence, persistent chains, or
         parallel tempering.
@@ -496,8 +494,6 @@ class CategoricalRBM(RBMBase):
     bin_edges : array_like or None, default None
         ``n_categories - 1`` increasing numbers: each input column is then one real
         or integer-coded group, its category ``searchsorted(bin_edges, x, "right")``.
-    **kwargs
-        The other arguments of :class:`RBMBase`.
     method : {"pcd", "cd", "pt"}, default "pcd"
         Negative phase: contrastive divergence, persistent chains, or
         parallel tempering.
