@@ -234,7 +234,7 @@ class GaussianBernoulliRBM(RBMBase):
         parallel tempering.
     k : int, default 1
         Gibbs sweeps per negative phase.
-    learning_rate : float, default 0.05
+    learning_rate : float, default 0.01
         Initial learning rate (0.01 for :class:`GaussianBernoulliRBM`).
     n_epochs : int, default 10
         Passes over the data in :meth:`fit`.
