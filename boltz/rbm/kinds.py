@@ -441,7 +441,7 @@ class GaussianBernoulliRBM(RBMBase):
         --------
         >>> import numpy as np
         >>> m = GaussianBernoulliRBM.from_params(np.zeros((2, 1)), np.zeros(2), np.zeros(1))
-        >>> m.score(np.array([[1.0, -2.0]])).tolist()
+        >>> m.grad_log_prob(np.array([[1.0, -2.0]])).tolist()
         [[-1.0, 2.0]]
         """
         v = self._check_visible(v)
