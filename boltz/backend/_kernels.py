@@ -45,31 +45,69 @@ def _logistic_parts(z):
 def bernoulli_from_preactivation(pre, row_scale, bias, key, prob, sample, row0=0):
     """``z = row_scale[i] * pre[i, j] + bias[j]``; ``prob = sigmoid(z)``; ``sample = u < prob``.
 
-    All arrays float32; ``key`` is a fresh :func:`new_key`. ``row0`` is the index
-    of ``pre``'s first row in the whole matrix when ``pre`` is a block of rows of
-    it: element ``(i, j)`` uses the uniform of ``(row0 + i, j)``, so a matrix
-    processed in row blocks (by several threads) gets the same draws as in one call.
+    All arrays float32 (``row_scale`` ``None`` means 1); ``key`` is a fresh
+    :func:`new_key`. ``row0`` is the index of ``pre``'s first row in the whole
+    matrix when ``pre`` is a block of rows of it: element ``(i, j)`` uses the
+    uniform of ``(row0 + i, j)``, so a matrix processed in row blocks (by several
+    threads) gets the same draws as in one call.
     """
-    z = _scaled_plus(pre, row_scale, bias)
-    _bernoulli_finish(z, _logistic_parts(z), key, prob, sample, row0)
+    z, e = _preactivation_parts(pre, row_scale, bias)
+    _bernoulli_finish(z, e, key, prob, sample, row0)
 
 
-def _scaled_plus(pre, row_scale, bias):
-    """``z = pre * row_scale[:, None]; z += bias`` (a new array of ``pre``'s dtype). When
-    every scale is 1, one pass ``z = pre + bias`` (the same numbers: ``x * 1`` is exact,
-    and ``out=`` rounds to ``pre``'s dtype as the in-place ``+=`` does)."""
-    if (row_scale.size and row_scale.dtype == pre.dtype and row_scale.min() == 1.0
-            and row_scale.max() == 1.0):
-        return np.add(pre, bias, out=np.empty_like(pre))
-    z = pre * row_scale[:, None]
-    z += bias
-    return z
+def _preactivation_parts(pre, row_scale, bias):
+    """``(z, exp(-|z|))`` with ``z = pre * row_scale[:, None] + bias`` (``bias`` one row, or
+    one row per row; ``row_scale`` ``None``: 1) in ``pre``'s dtype.
+
+    ``z`` and ``-|z|`` come from one numba pass (each element rounded as NumPy's
+    ``pre * s`` then ``+ bias`` would: no fused multiply-add), the ``exp`` from NumPy's
+    SIMD loop (:func:`_logistic_parts`): for a minibatch of ten rows the calls, not
+    the arithmetic, are the cost. A ``row_scale`` of another dtype takes NumPy's
+    promotion route instead.
+    """
+    if row_scale is not None and row_scale.dtype != pre.dtype:
+        z = pre * row_scale[:, None]
+        z += bias
+        return z, _logistic_parts(z)
+    z = np.empty_like(pre)
+    e = np.empty_like(pre)
+    scale = row_scale if row_scale is not None else pre[:0, 0]
+    if bias.ndim == 1:
+        _shift_and_negabs(pre, scale, bias, z, e)
+    else:
+        _shift_and_negabs_rows(pre, scale, bias, z, e)
+    np.exp(e, out=e)
+    return z, e
+
+
+@numba.njit(cache=True, nogil=True)
+def _shift_and_negabs(pre, scale, bias, z, e):
+    """``z = pre * scale[:, None] + bias`` (no scaling when ``scale`` is empty); ``e = -|z|``."""
+    n, m = pre.shape
+    scaled = scale.shape[0] == n
+    for i in range(n):
+        for j in range(m):
+            x = pre[i, j] * scale[i] + bias[j] if scaled else pre[i, j] + bias[j]
+            z[i, j] = x
+            e[i, j] = -abs(x)
+
+
+@numba.njit(cache=True, nogil=True)
+def _shift_and_negabs_rows(pre, scale, bias2d, z, e):
+    """:func:`_shift_and_negabs` with a bias per row, ``bias2d[i, j]``."""
+    n, m = pre.shape
+    scaled = scale.shape[0] == n
+    for i in range(n):
+        for j in range(m):
+            x = pre[i, j] * scale[i] + bias2d[i, j] if scaled else pre[i, j] + bias2d[i, j]
+            z[i, j] = x
+            e[i, j] = -abs(x)
 
 
 def bernoulli_from_preactivation_rowbias(pre, row_scale, bias2d, key, prob, sample, row0=0):
     """Like :func:`bernoulli_from_preactivation` with a bias per row, ``bias2d[i, j]``."""
-    z = _scaled_plus(pre, row_scale, bias2d)
-    _bernoulli_finish(z, _logistic_parts(z), key, prob, sample, row0)
+    z, e = _preactivation_parts(pre, row_scale, bias2d)
+    _bernoulli_finish(z, e, key, prob, sample, row0)
 
 
 def sigmoid_from_preactivation(pre, bias, prob):
@@ -77,8 +115,8 @@ def sigmoid_from_preactivation(pre, bias, prob):
 
     ``prob`` may be ``pre`` itself.
     """
-    z = pre + bias
-    _sigmoid_finish(z, _logistic_parts(z), prob)
+    z, e = _preactivation_parts(pre, None, bias)
+    _sigmoid_finish(z, e, prob)
 
 
 def logistic(x):

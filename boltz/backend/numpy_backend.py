@@ -70,6 +70,7 @@ class NumpyBackend:
         self._WT_valid = False
         self.n_threads = 1
         self._pool = None
+        self._buffers = {}
 
     # -- threads -----------------------------------------------------------
     def set_threads(self, n_threads):
@@ -193,20 +194,25 @@ class NumpyBackend:
 
     # -- conditionals ------------------------------------------------------
     def bernoulli(self, pre, row_scale, bias, stream):
-        """``z = row_scale[:, None] pre + bias`` (``bias`` 1-D or one row per row);
-        returns ``(sigmoid(z), u < sigmoid(z))`` as float32."""
+        """``z = row_scale[:, None] pre + bias`` (``bias`` 1-D or one row per row; ``row_scale``
+        ``None`` means 1); returns ``(sigmoid(z), u < sigmoid(z))`` as float32."""
         prob = np.empty_like(pre)
         sample = np.empty_like(pre)
         key = K.new_key(stream)
         rowbias = np.ndim(bias) == 2
+        kernel = (K.bernoulli_from_preactivation_rowbias if rowbias
+                  else K.bernoulli_from_preactivation)
+        bounds = self._blocks(pre.shape[0], min_block=self._min_rows(pre))
+        if len(bounds) == 2:  # one block: no closure, no hand-off (small minibatches)
+            kernel(pre, row_scale, bias, key, prob, sample, 0)
+            return prob, sample
 
         def rows(lo, hi):
             b = bias[lo:hi] if rowbias else bias
-            kernel = (K.bernoulli_from_preactivation_rowbias if rowbias
-                      else K.bernoulli_from_preactivation)
-            kernel(pre[lo:hi], row_scale[lo:hi], b, key, prob[lo:hi], sample[lo:hi], lo)
+            kernel(pre[lo:hi], None if row_scale is None else row_scale[lo:hi], b, key,
+                   prob[lo:hi], sample[lo:hi], lo)
 
-        self._in_blocks(rows, self._blocks(pre.shape[0], min_block=self._min_rows(pre)))
+        self._in_blocks(rows, bounds)
         return prob, sample
 
     @staticmethod
@@ -220,6 +226,13 @@ class NumpyBackend:
         out = np.empty_like(pre) if out is None else out
         K.sigmoid_from_preactivation(pre, bias, out)
         return out
+
+    def mean_rows(self, x):
+        """``x.mean(axis=0)`` with the same rounding (a float32 row sum, then one division
+        carried out in float64 and stored in float32), without ``ndarray.mean``'s Python
+        layer, which costs more than the sum for a minibatch."""
+        out = np.add.reduce(x, axis=0)
+        return np.true_divide(out, np.intp(x.shape[0]), out=out, casting="unsafe")
 
     def expit(self, x):
         """``sigmoid(x)`` to full precision (``scipy.special.expit``)."""
@@ -351,10 +364,22 @@ class NumpyBackend:
                 max_w = np.nan if np.isnan(maxes).any() else max(maxes)
             self._WT_valid = write_t
             return max_w
-        grad = np.dot(np.concatenate([t_pos, t_neg]).T,
-                      np.concatenate([y_pos, y_neg]).astype(np.float32))
-        if velocity.size == 0:
-            velocity = np.zeros_like(W)
+        t = self._scratch("t", (t_pos.shape[0] + t_neg.shape[0], t_pos.shape[1]))
+        y = self._scratch("y", (y_pos.shape[0] + y_neg.shape[0], y_pos.shape[1]))
+        np.concatenate([t_pos, t_neg], out=t)
+        np.concatenate([y_pos, y_neg], out=y)
+        grad = np.dot(t.T, y, out=self._scratch("grad", W.shape))
+        if velocity.size == 0:  # plain SGD: a zeroed scratch velocity
+            velocity = self._scratch("velocity", W.shape)
+            velocity.fill(0.0)
         max_w = K.update_parameters_rank1(W, velocity, grad, u, w, lr, momentum, weight_decay)
         self._WT_valid = False
         return max_w
+
+    def _scratch(self, name, shape):
+        """A float32 work array kept between calls (one per ``name``; reallocated when the
+        shape changes, e.g. for the last, shorter minibatch of an epoch)."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape:
+            buf = self._buffers[name] = np.empty(shape, np.float32)
+        return buf

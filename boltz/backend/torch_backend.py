@@ -181,13 +181,19 @@ class TorchBackend:
 
     # -- conditionals ------------------------------------------------------
     def bernoulli(self, pre, row_scale, bias, stream):
-        """``(sigmoid(z), z-draw)`` with ``z = row_scale[:, None] pre + bias``."""
-        prob = torch.sigmoid(torch.addcmul(bias, pre, row_scale[:, None]))
+        """``(sigmoid(z), z-draw)`` with ``z = row_scale[:, None] pre + bias`` (``row_scale``
+        ``None``: 1)."""
+        z = pre + bias if row_scale is None else torch.addcmul(bias, pre, row_scale[:, None])
+        prob = torch.sigmoid(z)
         return prob, torch.bernoulli(prob, generator=stream)
 
     def sigmoid(self, pre, bias, out=None):
         """``sigmoid(pre + bias)``."""
         return torch.sigmoid(pre + bias)
+
+    def mean_rows(self, x):
+        """``x.mean(0)``."""
+        return x.mean(0)
 
     def expit(self, x):
         """``sigmoid(x)``."""

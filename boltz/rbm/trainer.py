@@ -144,6 +144,7 @@ class Trainer:
         self.lam = bk.full(n_hid, 0.5 if self.centering else 0.0)
         self.q = bk.full(n_hid, self.sparsity_target or 0.0)
         self._no_velocity = bk.asarray(np.empty((0, 0), np.float32))
+        self._no_offset = bk.zeros_like(self.mu)  # u of the weight step without centring
         self._velocity_skipped = False
         self._pool = self._positive_phase_pool()
         self._X_host = self._X_dev = None
@@ -245,7 +246,8 @@ class Trainer:
         bk, p = self.bk, self.params
         pre = bk.hidden_input(self.model._stats(v), p["W"], self.binary)
         if row_scale is None:
-            return bk.bernoulli(pre, bk.full(v.shape[0], self.up), p["hidden_bias"], self.stream)
+            scale = None if self.up == 1.0 else bk.full(v.shape[0], self.up)
+            return bk.bernoulli(pre, scale, p["hidden_bias"], self.stream)
         bias2d = row_scale[:, None] * p["hidden_bias"][None, :]
         return bk.bernoulli(pre, row_scale, bias2d, self.stream)
 
@@ -351,8 +353,8 @@ class Trainer:
         ph_pos, v_neg, ph_neg = self._phases(v_pos)
         n_pos, n_neg = v_pos.shape[0], v_neg.shape[0]
         t_pos, t_neg = m._stats(v_pos), m._stats(v_neg)
-        mean_hpos = ph_pos.mean(0)
-        mean_hneg = ph_neg.mean(0)
+        mean_hpos = bk.mean_rows(ph_pos)
+        mean_hneg = bk.mean_rows(ph_neg)
         if self.centering:
             self.lam += 0.01 * (mean_hpos - self.lam)
         # Gradient of W: S - outer(mu, mean_hpos - mean_hneg) with
@@ -361,7 +363,7 @@ class Trainer:
         # that S keeps the 0/1 (sparse) visibles. mu = lam = 0 without centring.
         y_pos = (ph_pos - self.lam) * (1.0 / n_pos)
         y_neg = (self.lam - ph_neg) * (1.0 / n_neg)
-        grad_a = t_pos.mean(0) - t_neg.mean(0)
+        grad_a = bk.mean_rows(t_pos) - bk.mean_rows(t_neg)
         grad_c = mean_hpos - mean_hneg
         if self.sparsity_target is not None and self.sparsity_cost > 0:
             self.q = 0.9 * self.q + 0.1 * mean_hpos
@@ -369,7 +371,7 @@ class Trainer:
             grad_c = grad_c - pen
             y_pos -= pen * (1.0 / n_pos)   # adds -outer(mean_tpos, pen) to S
         extra = m._extra_gradients(v_pos, v_neg, bk=bk, params=p)
-        u = self.mu if self.centering else bk.zeros_like(self.mu)
+        u = self.mu if self.centering else self._no_offset
         max_w = bk.weight_step(p["W"], self._weight_velocity(), t_pos, y_pos, t_neg, y_neg,
                                u, mean_hpos - mean_hneg, lr, momentum,
                                self.weight_decay, self.binary,
