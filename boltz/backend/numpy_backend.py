@@ -291,7 +291,7 @@ class NumpyBackend:
         pre = np.empty((T.shape[0], W.shape[1]), np.float32)
         if binary:
             starts, rows = self._column_index(T)
-            zeros = np.zeros(W.shape[1], np.float32)
+            zeros = self._zeros(W.shape[1])
             bounds = self._blocks(W.shape[1], align=16, min_block=64)
             if len(bounds) == 2:
                 K.binary_matmul_indexed(starts, rows, W, zeros, pre)
@@ -313,9 +313,13 @@ class NumpyBackend:
                 K.transpose_into(W, self._WT)
                 self._WT_valid = True
             pre = np.empty((h.shape[0], W.shape[0]), np.float32)
-            zeros = np.zeros(W.shape[0], np.float32)
-            self._in_blocks(lambda lo, hi: K.binary_matmul(h[lo:hi], self._WT, zeros, pre[lo:hi]),
-                            self._blocks(h.shape[0], min_block=self._min_rows(h)))
+            zeros = self._zeros(W.shape[0])
+            bounds = self._blocks(h.shape[0], min_block=self._min_rows(h))
+            if len(bounds) == 2:
+                K.binary_matmul(h, self._WT, zeros, pre)
+            else:
+                self._in_blocks(lambda lo, hi: K.binary_matmul(h[lo:hi], self._WT, zeros,
+                                                               pre[lo:hi]), bounds)
             return pre
         return h @ W.T
 
@@ -375,6 +379,13 @@ class NumpyBackend:
         max_w = K.update_parameters_rank1(W, velocity, grad, u, w, lr, momentum, weight_decay)
         self._WT_valid = False
         return max_w
+
+    def _zeros(self, n):
+        """A float32 vector of ``n`` zeros, kept between calls (read-only use: kernel biases)."""
+        z = self._buffers.get(("zeros", n))
+        if z is None:
+            z = self._buffers[("zeros", n)] = np.zeros(n, np.float32)
+        return z
 
     def _scratch(self, name, shape):
         """A float32 work array kept between calls (one per ``name``; reallocated when the
