@@ -78,7 +78,9 @@ def test_set_output_pandas_and_feature_names():
 def test_sklearn_parameter_names_are_aliases():
     X = BINARY[:100]
     a = BernoulliRBM(n_components=5, n_iter=2, random_state=3, monitor_every=0).fit(X)
-    b = BernoulliRBM(n_hidden=5, n_epochs=2, seed=3, monitor_every=0).fit(X)
+    # scikit-learn's names: the training arguments left out take scikit-learn's defaults
+    b = BernoulliRBM(n_hidden=5, n_epochs=2, seed=3, monitor_every=0, batch_size=10,
+                     momentum=0.0, learning_rate=0.1).fit(X)
     np.testing.assert_array_equal(a.W_, b.W_)
     assert a.n_hidden_ == 5 and a.n_iter_ == 2
     assert clone(a).get_params()["n_components"] == 5
@@ -86,6 +88,35 @@ def test_sklearn_parameter_names_are_aliases():
     assert c.W_.shape == (64, 5)                          # n_components wins when given
     with pytest.raises(ValueError, match="n_components"):
         BernoulliRBM(n_components=0).fit(X)
+
+
+def test_sklearn_names_take_sklearn_training_defaults_and_boltz_names_keep_boltz_ones():
+    X = BINARY[:200]
+    fit = lambda **kw: BernoulliRBM(monitor_every=0, **kw).fit(X).W_  # noqa: E731
+    boltz_style = fit(n_hidden=5, n_epochs=2, seed=3)
+    assert np.array_equal(boltz_style, fit(n_hidden=5, n_epochs=2, seed=3, batch_size=100,
+                                           momentum=0.5, learning_rate=0.05))
+    # random_state alone (set by scikit-learn's tools on any estimator) keeps boltz's algorithm
+    assert np.array_equal(boltz_style, fit(n_hidden=5, n_epochs=2, random_state=3))
+    sk_style = fit(n_components=5, n_epochs=2, seed=3)
+    assert np.array_equal(sk_style, fit(n_hidden=5, n_iter=2, seed=3))
+    assert not np.array_equal(sk_style, boltz_style)                   # control
+    # explicit arguments win over either style's defaults
+    assert np.array_equal(fit(n_components=5, n_iter=2, seed=3, batch_size=100, momentum=0.5,
+                              learning_rate=0.05), boltz_style)
+    assert BernoulliRBM(n_components=5)._training_setting("batch_size") == 10
+    assert BernoulliRBM(n_hidden=5)._training_setting("momentum") == 0.5
+    assert GaussianBernoulliRBM(n_components=5)._training_setting("batch_size") == 100
+
+
+def test_random_state_may_be_a_numpy_random_state():
+    X = BINARY[:100]
+    make = lambda: BernoulliRBM(n_components=3, n_iter=1, monitor_every=0,  # noqa: E731
+                                random_state=np.random.RandomState(42))
+    a, b = make().fit(X).W_, make().fit(X).W_
+    np.testing.assert_array_equal(a, b)                   # same RandomState seed, same fit
+    rbm = make()
+    assert not np.array_equal(rbm.fit(X).W_.copy(), rbm.fit(X).W_)  # it advances between fits
 
 
 def test_not_fitted_and_y_ignored():

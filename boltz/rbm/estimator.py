@@ -73,10 +73,41 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         return check_positive_int(self.n_epochs, "n_epochs")
 
     def _rng(self) -> np.random.Generator:
-        """A generator from ``random_state`` when given (scikit-learn's name), else ``seed``."""
-        if getattr(self, "random_state", None) is not None:
-            return check_rng(self.random_state, "random_state")
+        """A generator from ``random_state`` when given (scikit-learn's name), else ``seed``.
+
+        A ``numpy.random.RandomState`` (accepted as scikit-learn accepts it) seeds a
+        new generator with one draw from it, so it advances between fits.
+        """
+        rs = getattr(self, "random_state", None)
+        if isinstance(rs, np.random.RandomState):
+            return np.random.default_rng(rs.randint(0, 2**31 - 1))
+        if rs is not None:
+            return check_rng(rs, "random_state")
         return check_rng(self.seed, "seed")
+
+    #: boltz's values of the training arguments whose default is None.
+    _training_defaults = {"batch_size": 100, "momentum": 0.5, "learning_rate": 0.05}
+    #: scikit-learn's values of them, for models configured with scikit-learn's names
+    #: (:meth:`_sklearn_style`); ``None``: boltz's values apply either way.
+    _sklearn_training_defaults = None
+
+    def _sklearn_style(self) -> bool:
+        """Whether the model is configured with scikit-learn's names (``n_components`` or
+        ``n_iter`` given): then training arguments left at None take scikit-learn's
+        defaults. ``random_state`` alone does not count: scikit-learn's tools set it on
+        any estimator, and a seed must not change the algorithm."""
+        return (getattr(self, "n_components", None) is not None
+                or getattr(self, "n_iter", None) is not None)
+
+    def _training_setting(self, name: str):
+        """The value of training argument ``name`` (``batch_size``, ``momentum``,
+        ``learning_rate``): as given, or for None the default of the naming style."""
+        value = getattr(self, name)
+        if value is not None:
+            return value
+        if self._sklearn_training_defaults is not None and self._sklearn_style():
+            return self._sklearn_training_defaults[name]
+        return self._training_defaults[name]
 
     @classmethod
     def from_preset(cls, name: str, **overrides):

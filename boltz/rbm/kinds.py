@@ -49,16 +49,20 @@ class BernoulliRBM(RBMBase):
         parallel tempering.
     k : int, default 1
         Gibbs sweeps per negative phase.
-    learning_rate : float, default 0.05
-        Initial learning rate (0.01 for :class:`GaussianBernoulliRBM`).
+    learning_rate : float or None, default None
+        Initial learning rate. None: 0.05, or scikit-learn's 0.1 when the model
+        is configured with scikit-learn's names (see Notes).
     n_epochs : int, default 10
         Passes over the data in :meth:`fit`.
-    batch_size : int, default 100
-        Minibatch size.
+    batch_size : int or None, default None
+        Minibatch size. None: 100, or scikit-learn's 10 when the model is
+        configured with scikit-learn's names (see Notes).
     n_chains : int or None, default None
         Persistent chains (PCD/PT); None uses ``batch_size``.
-    momentum : float or callable, default 0.5
-        Momentum of the updates, or ``epoch -> momentum``.
+    momentum : float, callable or None, default None
+        Momentum of the updates, or ``epoch -> momentum``. None: 0.5, or 0
+        (scikit-learn's plain SGD) when the model is configured with
+        scikit-learn's names (see Notes).
     weight_decay : float, default 0.0
         L2 penalty on ``W``.
     centering : bool, default False
@@ -111,8 +115,23 @@ class BernoulliRBM(RBMBase):
         scikit-learn's name for ``n_hidden``; wins when given.
     n_iter : int or None, default None
         scikit-learn's name for ``n_epochs``; wins when given.
-    random_state : int, numpy.random.Generator or None, default None
-        scikit-learn's name for ``seed``; wins when given.
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default None
+        scikit-learn's name for ``seed``; wins when given (a ``RandomState`` is
+        drawn from once per fit, so repeated fits differ, as in scikit-learn).
+
+    Notes
+    -----
+    **scikit-learn's names make a drop-in.** When ``n_components`` or
+    ``n_iter`` is given, the model is configured as
+    ``sklearn.neural_network.BernoulliRBM`` is, and the training arguments left
+    at None take scikit-learn's values: ``batch_size=10``, ``momentum=0``
+    (plain SGD) and ``learning_rate=0.1``, with PCD-1 (boltz's default method,
+    scikit-learn's algorithm). Code written for scikit-learn thus trains the same
+    algorithm. With boltz's own names (``n_hidden``, ``n_epochs``) the defaults
+    are boltz's: ``batch_size=100``, ``momentum=0.5``, ``learning_rate=0.05``.
+    ``random_state`` alone does not switch: scikit-learn's tools set it on any
+    estimator for reproducibility, which must not change the algorithm.
+    Arguments given explicitly always win.
 
     Examples
     --------
@@ -127,6 +146,47 @@ class BernoulliRBM(RBMBase):
     visible_family = Bernoulli
     support = (0, 1)
     _supports_dynamic_binarization = True
+    #: Training arguments left at None with scikit-learn's names (see Notes).
+    _sklearn_training_defaults = {"batch_size": 10, "momentum": 0.0, "learning_rate": 0.1}
+
+    def __init__(
+        self,
+        n_hidden: int = 256,
+        *,
+        method: str = "pcd",
+        k: int = 1,
+        learning_rate: float | None = None,
+        n_epochs: int = 10,
+        batch_size: int | None = None,
+        n_chains: int | None = None,
+        momentum=None,
+        weight_decay: float = 0.0,
+        centering: bool = False,
+        binarize: str | float | None = None,
+        sparsity_target: float | None = None,
+        sparsity_cost: float = 0.0,
+        lr_schedule="constant",
+        final_lr_fraction: float = 0.01,
+        max_seconds: float | None = None,
+        n_temperatures: int = 10,
+        init_std: float = 0.01,
+        monitor_every: int = 1,
+        monitor_size: int = 256,
+        ais_every: int = 0,
+        ais_runs: int = 100,
+        ais_betas: int = 1000,
+        early_stopping: bool = False,
+        patience: int = 5,
+        max_weight: float = 500.0,
+        n_threads: int | None = 1,
+        device=None,
+        verbose: bool = False,
+        seed=None,
+        n_components: int | None = None,
+        n_iter: int | None = None,
+        random_state=None,
+    ):
+        store_arguments(self, locals())
 
     @property
     def n_variables(self) -> int:
@@ -311,6 +371,7 @@ class GaussianBernoulliRBM(RBMBase):
     kind = "GaussianBernoulliRBM"
     preset_kind = "gaussian"
     visible_family = Gaussian(1.0)
+    _training_defaults = {"batch_size": 100, "momentum": 0.5, "learning_rate": 0.01}
 
     def __init__(
         self,

@@ -25,8 +25,8 @@ Classes: :class:`BernoulliRBM`, :class:`GaussianBernoulliRBM`,
 
 Constructor (shared by all three; scikit-learn style, it only stores values)::
 
-    BernoulliRBM(n_hidden=256, *, method="pcd", k=1, learning_rate=0.05,
-                 n_epochs=10, batch_size=100, n_chains=None, momentum=0.5,
+    BernoulliRBM(n_hidden=256, *, method="pcd", k=1, learning_rate=None,
+                 n_epochs=10, batch_size=None, n_chains=None, momentum=None,
                  weight_decay=0.0, centering=False, binarize=None, sparsity_target=None,
                  sparsity_cost=0.0, lr_schedule="constant", final_lr_fraction=0.01,
                  max_seconds=None, n_temperatures=10, init_std=0.01, monitor_every=1,
@@ -36,6 +36,11 @@ Constructor (shared by all three; scikit-learn style, it only stores values)::
                  n_components=None, n_iter=None, random_state=None)
     GaussianBernoulliRBM(n_hidden, *, variance=1.0, learn_variance=False, ...)
     CategoricalRBM(n_hidden, *, n_categories=2, bin_edges=None, ...)
+
+``BernoulliRBM``'s ``learning_rate``, ``batch_size`` and ``momentum`` left at None
+are 0.05, 100 and 0.5, or scikit-learn's 0.1, 10 and 0 when the model is
+configured with scikit-learn's names ``n_components``/``n_iter`` (a drop-in for
+``sklearn.neural_network.BernoulliRBM``); the other kinds default to numbers.
 
 ``method`` is ``"cd"``, ``"pcd"`` or ``"pt"`` (parallel tempering), for every
 visible family. ``n_threads`` caps BLAS threads in training, sampling and AIS

@@ -116,7 +116,7 @@ class Trainer:
         if self.method == "pt" and (self.up != 1.0 or self.down != 1.0):
             raise ValueError("method='pt' supports up=down=1 only")
         self.k = check_positive_int(m.k, "k")
-        self.batch_size = check_positive_int(m.batch_size, "batch_size")
+        self.batch_size = check_positive_int(m._training_setting("batch_size"), "batch_size")
         self.n_chains = (self.batch_size if m.n_chains is None
                          else check_positive_int(m.n_chains, "n_chains"))
         self.weight_decay = check_positive_scalar(m.weight_decay, "weight_decay", allow_zero=True)
@@ -322,7 +322,8 @@ class Trainer:
         (``set_params`` between ``partial_fit`` calls) starts it from zero.
         """
         m = self.model
-        if not callable(m.momentum) and m.momentum == 0 and not self.centering:
+        momentum = m._training_setting("momentum")
+        if not callable(momentum) and momentum == 0 and not self.centering:
             self._velocity_skipped = True
             return self._no_velocity
         if self._velocity_skipped:

@@ -81,7 +81,7 @@ def learning_rate_at(model, epoch: int, n_epochs: int, elapsed: float = 0.0) -> 
     ``elapsed`` is the training time so far in seconds, which ``"linear_time"``
     decays over (down to ``final_lr_fraction`` when it reaches ``max_seconds``).
     """
-    lr0 = check_positive_scalar(model.learning_rate, "learning_rate")
+    lr0 = check_positive_scalar(model._training_setting("learning_rate"), "learning_rate")
     sched = model.lr_schedule
     if callable(sched):
         return check_positive_scalar(sched(epoch), "lr_schedule(epoch)", allow_zero=True)
@@ -99,7 +99,8 @@ def learning_rate_at(model, epoch: int, n_epochs: int, elapsed: float = 0.0) -> 
 
 def momentum_at(model, epoch: int) -> float:
     """Momentum of ``epoch``: a number, or a callable ``epoch -> momentum``."""
-    m = model.momentum(epoch) if callable(model.momentum) else model.momentum
+    momentum = model._training_setting("momentum")
+    m = momentum(epoch) if callable(momentum) else momentum
     return check_probability(m, "momentum", high_open=True)
 
 
