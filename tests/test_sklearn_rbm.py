@@ -1,12 +1,16 @@
 """Behaviours of scikit-learn's own BernoulliRBM tests (neural_network/tests/test_rbm.py)
 that apply to boltz's BernoulliRBM, written for boltz (grey digits in [0, 1])."""
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 from scipy import sparse
 from sklearn.datasets import load_digits
 
 from boltz.rbm import BernoulliRBM
+from boltz.rbm.kinds import OutOfRangeWarning
 
 DIGITS = load_digits().data[:300] / 16.0
 
@@ -80,10 +84,28 @@ def test_score_samples_is_unclipped_and_stable_for_wide_rows():
     s = rbm.score_samples(X)            # exact: 10 hidden units; ~ -1000 log 2 untrained
     assert np.all(np.isfinite(s)) and np.all(s < -300)
     np.testing.assert_array_equal(s, rbm.score_samples(sparse.lil_matrix(X)))
-    with pytest.raises(ValueError, match=r"X must hold probabilities in \[0, 1\]"):
-        rbm.score_samples([np.arange(1000) * 100])     # boltz rejects what is not [0, 1]
+    with pytest.warns(OutOfRangeWarning, match=r"outside \[0, 1\]"):
+        wide = rbm.score_samples([np.arange(1000) * 100])   # taken as given, with a warning
+    assert np.all(np.isfinite(wide))                         # (scikit-learn's #2785)
     big = BernoulliRBM(n_components=10, n_iter=1, binarize=0.5, random_state=0).fit(X)
     assert np.all(np.isfinite(big.score_samples([np.arange(1000) * 100])))
+
+
+def test_values_outside_unit_interval_are_taken_as_given_with_a_warning():
+    """scikit-learn's BernoulliRBM takes any real X; boltz does too (the formulas are linear
+    in v) but warns; binarize='dynamic', which draws from X, rejects such X."""
+    X = DIGITS[:100] * 16.0                                  # unscaled digits, 0..16
+    with pytest.warns(OutOfRangeWarning):
+        rbm = BernoulliRBM(n_components=8, n_iter=1, random_state=0, learning_rate=0.001).fit(X)
+    with pytest.warns(OutOfRangeWarning):
+        Xt = rbm.transform(X)
+    np.testing.assert_allclose(Xt, 1 / (1 + np.exp(-(X @ rbm.W_.astype(float)
+                                                     + rbm.hidden_bias_))), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"X must hold probabilities in \[0, 1\]"):
+        BernoulliRBM(n_iter=1, binarize="dynamic").fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                       # control: [0, 1] does not warn
+        BernoulliRBM(n_components=8, n_iter=1, random_state=0).fit(DIGITS[:100])
 
 
 @pytest.mark.parametrize("dtype_in, dtype_out",
@@ -110,3 +132,45 @@ def test_feature_names_out(method):
     rbm = BernoulliRBM(n_components=10, n_iter=1, random_state=0)
     getattr(rbm, method)(DIGITS)
     assert rbm.get_feature_names_out().tolist() == [f"bernoullirbm{i}" for i in range(10)]
+
+
+def test_small_sparse_with_every_default():
+    """scikit-learn's test_small_sparse: BernoulliRBM() with no arguments fits 4 sparse rows."""
+    rbm = BernoulliRBM().fit(sparse.csr_matrix(DIGITS[:4]))
+    assert rbm.W_.shape == (64, 256) and np.all(np.isfinite(rbm.W_))
+
+
+def test_one_feature_dense_and_sparse_fit_alike_with_a_random_state_object():
+    """scikit-learn's test_fit_gibbs: one visible unit, 2 rows, batch 2, 42 epochs, a
+    RandomState as random_state; dense and sparse (csc) input give the same weights."""
+    X = np.array([[0.0], [1.0]])
+    fits = [BernoulliRBM(n_components=2, batch_size=2, n_iter=42,
+                         random_state=np.random.RandomState(42)).fit(x)
+            for x in (X, sparse.csc_matrix(X))]
+    np.testing.assert_array_equal(fits[0].W_, fits[1].W_)
+    assert np.all(np.abs(fits[0].W_) < 1.0)          # small weights, as scikit-learn's fit
+    # the model still assigns both rows a clear probability (neither state is lost)
+    p = np.exp(fits[0].score_samples(X))
+    assert np.all(p > 0.25) and abs(p.sum() - 1) < 1e-6
+
+
+@pytest.mark.parametrize("verbose", [True, 10])
+def test_verbose_with_sparse_input_reports_progress(verbose, capsys):
+    """scikit-learn's test_rbm_verbose / test_sparse_and_verbose: verbose fits (sparse input
+    too) report their progress; boltz's is a progress bar with the monitored metrics."""
+    X = sparse.csc_matrix([[0.0], [1.0]])
+    rbm = BernoulliRBM(n_components=2, batch_size=2, n_iter=1, random_state=42,
+                       verbose=verbose).fit(X)
+    err = capsys.readouterr().err
+    assert "BernoulliRBM" in err and re.search(r"recon_error=\d", err), err
+    assert rbm.n_iter_ == 1
+
+
+def test_scikit_learn_attribute_names_alias_the_parameters():
+    """scikit-learn's fitted attributes, used by its example (``components_`` images)."""
+    rbm = BernoulliRBM(n_components=16, n_iter=1, random_state=0).fit(DIGITS)
+    np.testing.assert_array_equal(rbm.components_, rbm.W_.T)
+    np.testing.assert_array_equal(rbm.intercept_hidden_, rbm.hidden_bias_)
+    np.testing.assert_array_equal(rbm.intercept_visible_, rbm.visible_bias_)
+    assert rbm.components_.shape == (16, 64)
+    assert not hasattr(BernoulliRBM(), "components_")       # unfitted: an AttributeError

@@ -8,12 +8,14 @@ transformer. What they take as ``X``:
 - scipy.sparse input is accepted and densified (float32 for training; the
   model's products are dense anyway);
 - float32 input stays float32 through ``transform``; integers become float64;
-- :class:`BernoulliRBM`: values in ``[0, 1]`` (``ValueError`` naming ``X``
-  otherwise). Binary rows are data; grey values are probabilities: ``fit``
-  uses them as given in the positive phase (mean-field data, as scikit-learn's
-  ``BernoulliRBM``), or draws them afresh every minibatch with
-  ``binarize="dynamic"``; a number ``binarize=t`` maps any real ``X`` to
-  ``X > t`` first (as scikit-learn's ``BernoulliNB(binarize=t)``);
+- :class:`BernoulliRBM`: values in ``[0, 1]``. Binary rows are data; grey
+  values are probabilities: ``fit`` uses them as given in the positive phase
+  (mean-field data, as scikit-learn's ``BernoulliRBM``), or draws them afresh
+  every minibatch with ``binarize="dynamic"`` (``ValueError`` naming ``X``
+  outside [0, 1]); a number ``binarize=t`` maps any real ``X`` to ``X > t``
+  first (as scikit-learn's ``BernoulliNB(binarize=t)``). Without ``binarize``,
+  values outside [0, 1] are taken as given, as scikit-learn's ``BernoulliRBM``
+  takes them, with an :class:`~boltz.rbm.kinds.OutOfRangeWarning`;
 - :class:`GaussianBernoulliRBM`: any finite real ``X``;
 - :class:`CategoricalRBM`: one-hot groups, or with ``bin_edges`` one real or
   integer-coded column per group.
@@ -154,6 +156,48 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     def _n_features_out(self) -> int:
         """Number of features ``transform`` returns (the hidden units)."""
         return int(self.W_.shape[1])
+
+    @property
+    def components_(self) -> np.ndarray:
+        """scikit-learn's name: the weights as ``(n_hidden, n_visible)``, a view of ``W_.T``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.zeros(2)).components_.shape
+        (2, 3)
+        """
+        self._check_fitted()
+        return self.W_.T
+
+    @property
+    def intercept_hidden_(self) -> np.ndarray:
+        """scikit-learn's name for ``hidden_bias_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> BernoulliRBM.from_params(np.zeros((3, 2)), np.zeros(3), np.ones(2)).intercept_hidden_
+        array([1., 1.], dtype=float32)
+        """
+        self._check_fitted()
+        return self.hidden_bias_
+
+    @property
+    def intercept_visible_(self) -> np.ndarray:
+        """scikit-learn's name for ``visible_bias_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from boltz.rbm import BernoulliRBM
+        >>> BernoulliRBM.from_params(np.zeros((3, 2)), np.ones(3), np.zeros(2)).intercept_visible_
+        array([1., 1., 1.], dtype=float32)
+        """
+        self._check_fitted()
+        return self.visible_bias_
 
     def _not_fitted(self):
         return NotFittedError(

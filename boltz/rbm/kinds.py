@@ -15,6 +15,8 @@ Examples
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import special
 
@@ -30,7 +32,22 @@ from ..backend import _kernels as K
 from ..expfam import Bernoulli, Categorical, Gaussian, GaussianLearnedVariance
 from .base import _NUMPY, RBMBase, store_arguments
 
-__all__ = ["BernoulliRBM", "GaussianBernoulliRBM", "CategoricalRBM"]
+__all__ = ["BernoulliRBM", "GaussianBernoulliRBM", "CategoricalRBM", "OutOfRangeWarning"]
+
+
+class OutOfRangeWarning(UserWarning):
+    """:class:`BernoulliRBM` input with values outside [0, 1], taken as given.
+
+    Examples
+    --------
+    >>> import warnings, numpy as np
+    >>> m = BernoulliRBM.from_params(np.zeros((2, 1)), np.zeros(2), np.zeros(1))
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     _ = m.transform(np.array([[2.0, 0.0]]))
+    >>> w[0].category.__name__
+    'OutOfRangeWarning'
+    """
 
 
 class BernoulliRBM(RBMBase):
@@ -67,9 +84,11 @@ class BernoulliRBM(RBMBase):
         L2 penalty on ``W``.
     centering : bool, default False
         Centred gradients (Montavon & Müller 2012).
-    binarize : {None, "dynamic"}, default None
-        ``"dynamic"``: ``X`` holds probabilities and each minibatch is a fresh
-        Bernoulli draw (Bernoulli visibles only).
+    binarize : {None, "dynamic"} or float, default None
+        None: ``X`` as given, binary or probabilities in [0, 1] (values outside
+        are taken as given, as scikit-learn's ``BernoulliRBM`` does, with an
+        :class:`OutOfRangeWarning`). ``"dynamic"``: ``X`` holds probabilities and
+        each minibatch is a fresh Bernoulli draw. A number ``t``: ``X > t``.
     sparsity_target : float or None, default None
         Target mean activation of the hidden units.
     sparsity_cost : float, default 0.0
@@ -194,8 +213,8 @@ class BernoulliRBM(RBMBase):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # without a threshold, X holds probabilities: negative values are an error
-        tags.input_tags.positive_only = self._threshold() is None
+        # dynamic binarization draws from probabilities: negative values are an error
+        tags.input_tags.positive_only = self.binarize == "dynamic"
         return tags
 
     def _threshold(self) -> float | None:
@@ -206,18 +225,33 @@ class BernoulliRBM(RBMBase):
         return None
 
     def _prepare_visible(self, X, name):
-        """``X > binarize`` with a numeric ``binarize``; else ``X`` checked to lie in [0, 1]."""
+        """``X > binarize`` with a numeric ``binarize``; with ``"dynamic"``, ``X`` checked to
+        lie in [0, 1]; else ``X`` as given, with an :class:`OutOfRangeWarning` for values
+        outside [0, 1] (scikit-learn's ``BernoulliRBM`` takes any real ``X``)."""
         t = self._threshold()
         if t is not None:
             return (X > t).astype(X.dtype)
-        if np.any(X < 0):
-            raise ValueError(f"Negative values in data passed to {type(self).__name__} ({name}): "
-                             f"{name} must hold binary values or probabilities in [0, 1] "
-                             "(or set binarize to a threshold)")
-        return check_unit_interval(X, name, dtype=X.dtype)
+        if self._dynamic_binarization():
+            if np.any(X < 0):
+                raise ValueError(f"Negative values in data passed to {type(self).__name__} "
+                                 f"({name}): binarize='dynamic' draws from {name}, which must "
+                                 "hold probabilities in [0, 1]")
+            return check_unit_interval(X, name, dtype=X.dtype)
+        if X.size and (X.min() < 0 or X.max() > 1):
+            warnings.warn(
+                f"{name} has values outside [0, 1] (min {X.min():.4g}, max {X.max():.4g}); "
+                f"{type(self).__name__} takes them as given, as scikit-learn's BernoulliRBM "
+                "does, but its visible units are binary: scale to [0, 1] "
+                "(sklearn.preprocessing.minmax_scale) or set binarize to a threshold",
+                OutOfRangeWarning, stacklevel=3)
+        return X
 
     def _check_visible_values(self, arr, name):
-        # binary rows, or probabilities (mean-field input: the formulas take them as given)
+        # binary rows, or probabilities (mean-field input: the formulas take them as given);
+        # after a fit on values outside [0, 1] (taken as given, with a warning) the model's
+        # own monitoring and methods take such values too
+        if getattr(self, "_values_as_given", False):
+            return arr
         return check_unit_interval(arr, name, dtype=arr.dtype)
 
     @property
@@ -235,9 +269,12 @@ class BernoulliRBM(RBMBase):
         """Grey values trained on as given (no ``binarize``) need dense products."""
         grey = not self._dynamic_binarization() and not np.all((X32 == 0) | (X32 == 1))
         self._probabilities_as_data = grey or getattr(self, "_probabilities_as_data", False)
+        outside = grey and X32.size and (X32.min() < 0 or X32.max() > 1)
+        self._values_as_given = bool(outside) or getattr(self, "_values_as_given", False)
 
     def init_params(self, n_visible, X=None, seed=None):
         self._probabilities_as_data = False
+        self._values_as_given = False
         return super().init_params(n_visible, X, seed)
 
     def _can_enumerate_visible(self):
