@@ -369,7 +369,7 @@ class Trainer:
         y_pos = (ph_pos - self.lam) * (1.0 / n_pos)
         y_neg = (self.lam - ph_neg) * (1.0 / n_neg)
         grad_a = bk.mean_rows(t_pos) - bk.mean_rows(t_neg)
-        grad_c = mean_hpos - mean_hneg
+        grad_c = dh = mean_hpos - mean_hneg
         if self.sparsity_target is not None and self.sparsity_cost > 0:
             self.q = 0.9 * self.q + 0.1 * mean_hpos
             pen = self.sparsity_cost * (self.q - self.sparsity_target)
@@ -378,7 +378,7 @@ class Trainer:
         extra = m._extra_gradients(v_pos, v_neg, bk=bk, params=p)
         u = self.mu if self.centering else self._no_offset
         max_w = bk.weight_step(p["W"], self._weight_velocity(), t_pos, y_pos, t_neg, y_neg,
-                               u, mean_hpos - mean_hneg, lr, momentum,
+                               u, dh, lr, momentum,
                                self.weight_decay, self.binary,
                                self.chain_h if self.method == "pcd" else None)
         if bk.checks_each_step and not (max_w <= self.max_weight):
