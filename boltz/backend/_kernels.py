@@ -69,39 +69,48 @@ def _preactivation_parts(pre, row_scale, bias):
         z = pre * row_scale[:, None]
         z += bias
         return z, _logistic_parts(z)
-    z = np.empty_like(pre)
-    e = np.empty_like(pre)
-    scale = row_scale if row_scale is not None else pre[:0, 0]
+    scale = _NO_SCALE if row_scale is None else row_scale
     if bias.ndim == 1:
-        _shift_and_negabs(pre, scale, bias, z, e)
+        z, e = _shift_and_negabs(pre, scale, bias)
     else:
-        _shift_and_negabs_rows(pre, scale, bias, z, e)
+        z, e = _shift_and_negabs_rows(pre, scale, bias)
     np.exp(e, out=e)
     return z, e
 
 
+#: The ``scale`` of :func:`_shift_and_negabs` meaning "no scaling".
+_NO_SCALE = np.empty(0, np.float32)
+
+
 @numba.njit(cache=True, nogil=True)
-def _shift_and_negabs(pre, scale, bias, z, e):
-    """``z = pre * scale[:, None] + bias`` (no scaling when ``scale`` is empty); ``e = -|z|``."""
+def _shift_and_negabs(pre, scale, bias):
+    """``(z, -|z|)`` with ``z = pre * scale[:, None] + bias`` (no scaling when ``scale`` is
+    empty), new arrays of ``pre``'s dtype."""
     n, m = pre.shape
+    z = np.empty((n, m), pre.dtype)
+    e = np.empty((n, m), pre.dtype)
     scaled = scale.shape[0] == n
     for i in range(n):
         for j in range(m):
             x = pre[i, j] * scale[i] + bias[j] if scaled else pre[i, j] + bias[j]
             z[i, j] = x
             e[i, j] = -abs(x)
+    return z, e
 
 
 @numba.njit(cache=True, nogil=True)
-def _shift_and_negabs_rows(pre, scale, bias2d, z, e):
+def _shift_and_negabs_rows(pre, scale, bias2d):
     """:func:`_shift_and_negabs` with a bias per row, ``bias2d[i, j]``."""
     n, m = pre.shape
+    z = np.empty((n, m), pre.dtype)
+    e = np.empty((n, m), pre.dtype)
     scaled = scale.shape[0] == n
     for i in range(n):
         for j in range(m):
             x = pre[i, j] * scale[i] + bias2d[i, j] if scaled else pre[i, j] + bias2d[i, j]
             z[i, j] = x
             e[i, j] = -abs(x)
+    return z, e
 
 
 def bernoulli_from_preactivation_rowbias(pre, row_scale, bias2d, key, prob, sample, row0=0):
