@@ -23,14 +23,15 @@ arrays                                    ``asarray(a, dtype)``, ``to_numpy(x)``
                                           ``to64(x)``, ``concat(list)``, ``exp``,
                                           ``sqrt``, ``log``, ``rowdot(A, B)``,
                                           ``count_true(mask)``, ``where_true(mask)``,
-                                          ``swap_rows(arr, i, j)``
+                                          ``swap_rows(arr, i, j)``, ``mean_rows(x)``
 random numbers                            ``stream(rng)``, ``uniform(n, s)`` (float64),
                                           ``normal(shape, s)``, ``permutation(n, s)``,
                                           ``integers(high, size, s)``,
                                           ``binarize(P, s)``
 conditionals                              ``bernoulli(pre, row_scale, bias, s)`` ->
                                           ``(prob, sample)`` of
-                                          ``sigmoid(row_scale[:, None] pre + bias)``;
+                                          ``sigmoid(row_scale[:, None] pre + bias)``
+                                          (``row_scale`` ``None``: 1);
                                           ``sigmoid(pre, bias)``, ``expit(x)``,
                                           ``categorical(pre, row_scale, bias, K, s)``,
                                           ``softplus_rowsum(z)`` (float64)
