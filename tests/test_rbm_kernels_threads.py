@@ -84,9 +84,10 @@ def test_set_threads_rejects_bad_counts():
 
 @pytest.mark.parametrize("bias_dtype", [np.float32, np.float64])
 def test_unit_row_scale_shortcut_gives_the_scaled_numbers(bias_dtype):
-    """``z = pre + bias`` when every scale is 1 equals ``pre * 1`` then ``+= bias``; a scale
-    that is not 1 takes the multiplication (control)."""
-    from boltz.backend._kernels import _scaled_plus
+    """``z = pre + bias`` without a scale (``None``) equals ``pre * 1`` then ``+= bias``, and so
+    does the one-pass numba route with a scale of ones; a scale that is not 1 takes the
+    multiplication (control)."""
+    from boltz.backend._kernels import _preactivation_parts
 
     rng = np.random.default_rng(0)
     pre = (10 * rng.standard_normal((7, 5))).astype(np.float32)
@@ -94,7 +95,9 @@ def test_unit_row_scale_shortcut_gives_the_scaled_numbers(bias_dtype):
     ones = np.ones(7, np.float32)
     z_ref = pre * ones[:, None]
     z_ref += bias
-    z = _scaled_plus(pre, ones, bias)
-    assert z.dtype == np.float32 and np.array_equal(z, z_ref)
+    for scale in (None, ones):
+        z, e = _preactivation_parts(pre, scale, bias)
+        assert z.dtype == np.float32 and np.array_equal(z, z_ref)
+        assert np.array_equal(e, np.exp(-np.abs(z_ref)))
     half = np.full(7, 0.5, np.float32)
-    assert not np.array_equal(_scaled_plus(pre, half, bias), z_ref)
+    assert not np.array_equal(_preactivation_parts(pre, half, bias)[0], z_ref)

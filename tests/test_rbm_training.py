@@ -18,6 +18,7 @@ from boltz.rbm import (
     one_hot,
     reverse_ais_log_partition,
 )
+from boltz.rbm.kinds import OutOfRangeWarning
 
 pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
@@ -273,10 +274,13 @@ def test_bad_input_gives_clear_errors():
         BernoulliRBM(-3).fit(X)
     with pytest.raises(TypeError, match="n_hidden"):
         BernoulliRBM(2.5).fit(X)
-    with pytest.raises(ValueError, match=r"X must hold probabilities in \[0, 1\]"):
-        BernoulliRBM(2).fit(X * 1.5)
+    # values outside [0, 1]: taken as given, as scikit-learn's BernoulliRBM does, with a warning
+    with pytest.warns(OutOfRangeWarning, match=r"outside \[0, 1\]"):
+        BernoulliRBM(2, n_epochs=1).fit(X * 1.5)
+    with pytest.warns(OutOfRangeWarning, match=r"outside \[0, 1\]"):
+        BernoulliRBM(2, n_epochs=1).fit(X - 0.5)
     with pytest.raises(ValueError, match="Negative values in data passed to BernoulliRBM"):
-        BernoulliRBM(2).fit(X - 0.5)
+        BernoulliRBM(2, binarize="dynamic").fit(X - 0.5)
     bad = X.copy()
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):

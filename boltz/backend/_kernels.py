@@ -469,11 +469,10 @@ def update_parameters_rank1(param, velocity, grad, u, w, lr, momentum, weight_de
             velocity[i, j] = vel
             p = param[i, j] + vel
             param[i, j] = p
+            # branch-free (the loop vectorises); NaN tracked apart, as max() may drop it
             a = abs(p)
-            if a > mx:
-                mx = a
-            elif a != a:  # NaN
-                bad = True
+            mx = max(mx, a)
+            bad |= a != a
     return np.nan if bad else mx
 
 

@@ -188,6 +188,10 @@ def _train(args):
     out = prepare_output(args.out, args.overwrite, (".npz",), inputs=input_paths(args))
     dynamic = settings.get("binarize") == "dynamic"
     X = _load_data(args.data, "train", args.subset, grey=dynamic)
+    if kind == "bernoulli":  # the CLI takes binary data or probabilities only (exit 2 else)
+        from .._validation import check_unit_interval
+
+        check_unit_interval(X, "X", dtype=X.dtype)
     cls = BernoulliRBM if kind == "bernoulli" else GaussianBernoulliRBM
     model = cls(**settings, n_threads=args.threads, seed=args.seed, device=args.device,
                 verbose=not args.quiet)
