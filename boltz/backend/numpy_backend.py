@@ -44,6 +44,11 @@ from . import _kernels as K
 
 __all__ = ["NumpyBackend"]
 
+#: Fewest rows for which ``h W^T`` refreshes a stale transposed copy of ``W`` to use
+#: sparse row sums; below, one BLAS product is cheaper than the copy (scikit-learn's
+#: minibatches of 10 after a dense weight update).
+_SPARSE_MIN_ROWS = 16
+
 
 class NumpyBackend:
     """NumPy arrays on the CPU; hot loops in numba (:mod:`boltz.backend._kernels`).
@@ -307,7 +312,9 @@ class NumpyBackend:
     def visible_input(self, h, W):
         """``h W^T`` for a 0/1 ``h``: sparse row sums over a cached ``W^T`` when few units
         are on, else a BLAS product."""
-        if np.count_nonzero(h) < K.SPARSE_BELOW * h.size:
+        # a stale transposed copy costs a pass over W: for a few rows BLAS is cheaper
+        if ((self._WT_valid or h.shape[0] >= _SPARSE_MIN_ROWS)
+                and np.count_nonzero(h) < K.SPARSE_BELOW * h.size):
             if self._WT is None or self._WT.shape != W.shape[::-1]:
                 self._WT = np.empty(W.shape[::-1], np.float32)
                 self._WT_valid = False
