@@ -430,8 +430,7 @@ class RBMBase(RBMEstimatorMixin, Density):
         bk = _NUMPY if bk is None else bk
         b = (self.visible_bias_ if params is None else params["visible_bias"]) \
             if bias is None else bias
-        scale = bk.full(pre.shape[0], 1.0) if row_scale is None else row_scale
-        prob, out = bk.bernoulli(pre, scale, b, rng)
+        prob, out = bk.bernoulli(pre, row_scale, b, rng)  # row_scale None: 1
         return out, prob
 
     def _extra_gradients(self, v_pos, v_neg, bk=None, params=None) -> dict:
