@@ -7,14 +7,13 @@ import pytest
 
 from boltz.ising import T_C, IsingLattice, kaufman_energy
 from boltz.samplers import get_algorithm
-from boltz.samplers.multispin import (
+from boltz.samplers._multispin_kernels import (
     LOCKSTEP_DIGITS,
     _acceptance_counts,
     _merge_words,
-    _probability_bits,
     _split_words,
-    multispin_observables,
 )
+from boltz.samplers.multispin import _probability_bits, multispin_observables
 
 Z = 5.0     # |z| bound for the fixed seeds below (two-sided p ~ 6e-7 for a correct kernel)
 
