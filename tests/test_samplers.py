@@ -119,9 +119,10 @@ def test_colour_split_layout_round_trip(rng):
     np.testing.assert_array_equal(merge_colours(c0, c1), s)
 
 
-@pytest.mark.parametrize("J", [1.0, -1.0])
-def test_multispin_is_exact_on_4x4(J):
-    model = IsingLattice(4, J=J, beta=0.3)
+@pytest.mark.parametrize("J, shape", [(1.0, 4), (-1.0, 4), (0.7, (2, 6)), (1.0, (4, 2))])
+def test_multispin_is_exact_on_4x4(J, shape):
+    # (2, 6) and (4, 2): two-wide rows and one-word colour rows (the wrap-around paths)
+    model = IsingLattice(shape, J=J, beta=0.3)
     alg = get_algorithm(model, "multispin")
     state = alg.step(alg.init(n_chains=128, seed=5), 20)
     assert_matches_exact(model, collect(alg, state, 300))

@@ -2,8 +2,9 @@
 
 Bit ``b`` of word ``[g, x, y]`` is the spin (1 = +1) of replica ``64 g + b`` at
 site ``(x, y)`` of a periodic 2D lattice with even sides and ``h = 0``. Every
-lane draws its own acceptance bits (:func:`_acceptance_mask`), so the 64
-replicas are independent chains. :func:`multispin_observables` counts each
+lane draws its own acceptance bits, so the 64 replicas are independent chains;
+the kernels (vectorised over each row, acceptance exact to ``2**-53``) are in
+:mod:`boltz.samplers._multispin_kernels`. :func:`multispin_observables` counts each
 replica's anti-aligned bonds and up spins without unpacking.
 
 Examples
@@ -33,7 +34,14 @@ from ._base import (
     initial_spins,
     parallel_ok,
 )
-from ._rng import GOLDEN, make_streams, mix64
+from ._multispin_kernels import (
+    _digit_masks,
+    _merge_words,
+    _multispin_kernel_par,
+    _multispin_kernel_ser,
+    _split_words,
+)
+from ._rng import make_streams
 
 __all__ = ["multispin_metropolis", "multispin_supported", "pack_spins", "unpack_spins",
            "multispin_observables"]
@@ -43,90 +51,6 @@ __all__ = ["multispin_metropolis", "multispin_supported", "pack_spins", "unpack_
 # ---------------------------------------------------------------------------
 _ONE = np.uint64(1)
 _ZERO = np.uint64(0)
-
-
-@njit(inline="always")
-def _acceptance_mask(k1, k0, p1, p2, s):
-    """Lanes accepting a move: ``k1`` lanes with probability ``p1``, ``k0`` lanes with ``p2``.
-
-    Lane ``b`` has its own uniform ``U_b = 0.u1 u2 ... u53`` made of bit ``b`` of
-    successive random words and compares it with its threshold (``p1`` or ``p2``,
-    as ``p_int / 2**53``) digit by digit, most significant first, stopping as
-    soon as every lane is decided (about ``log2(lanes) + 2`` words on average).
-    No lane's decision uses another lane's bits, so the 64 replicas stay
-    independent; the result is exact up to the 53-bit resolution of ``p``.
-    Returns ``(mask, stream)``.
-    """
-    accept = _ZERO
-    undecided = k1 | k0
-    bit = 52
-    while undecided != _ZERO and bit >= 0:
-        s += GOLDEN
-        r = mix64(s)
-        sh = np.uint64(bit)
-        pb = (k1 & (_ZERO - ((p1 >> sh) & _ONE))) | (k0 & (_ZERO - ((p2 >> sh) & _ONE)))
-        accept |= undecided & pb & ~r     # u_j = 0 < p_j = 1: U < p
-        undecided &= ~(pb ^ r)            # u_j == p_j: still undecided
-        bit -= 1
-    return accept, s
-
-
-@njit(inline="always")
-def _multispin_row(words, streams, g, x, colour, p_int, invert):
-    """Update the sites of one colour in row ``x`` of group ``g`` (64 replicas per word)."""
-    G, Lx, Ly = words.shape
-    xm = x - 1 if x > 0 else Lx - 1
-    xp = x + 1 if x < Lx - 1 else 0
-    p1 = p_int[g, 0]
-    p2 = p_int[g, 1]
-    s = streams[g, x]
-    for y in range((colour + x) & 1, Ly, 2):
-        ym = y - 1 if y > 0 else Ly - 1
-        yp = y + 1 if y < Ly - 1 else 0
-        w = words[g, x, y]
-        # a_k: lanes where the bond to neighbour k is unsatisfied
-        a1 = (w ^ words[g, xm, y]) ^ invert
-        a2 = (w ^ words[g, xp, y]) ^ invert
-        a3 = (w ^ words[g, x, ym]) ^ invert
-        a4 = (w ^ words[g, x, yp]) ^ invert
-        # bit-sliced count of unsatisfied bonds: >= 2, exactly 1, or 0
-        ge2 = (a1 & a2) | (a3 & a4) | ((a1 ^ a2) & (a3 ^ a4))
-        anyb = a1 | a2 | a3 | a4
-        k1 = anyb & ~ge2
-        k0 = ~anyb
-        # dE = 4|J| (k=1) or 8|J| (k=0): accept with p1 or p2 = p1 * p1
-        acc, s = _acceptance_mask(k1, k0, p1, p2, s)
-        words[g, x, y] = w ^ (ge2 | acc)
-    streams[g, x] = s
-
-
-@njit(inline="always")
-def _multispin_kernel_body(words, streams, p_int, invert, n_sweeps, groups_parallel):
-    G, Lx, Ly = words.shape
-    if groups_parallel:
-        # one parallel region for the whole run: each thread sweeps whole groups
-        for g in prange(G):
-            for _ in range(n_sweeps):
-                for colour in range(2):
-                    for x in range(Lx):
-                        _multispin_row(words, streams, g, x, colour, p_int, invert)
-    else:
-        # rows of one colour in parallel: two parallel regions per sweep
-        for _ in range(n_sweeps):
-            for colour in range(2):
-                for k in prange(G * Lx):
-                    g = k // Lx
-                    _multispin_row(words, streams, g, k - g * Lx, colour, p_int, invert)
-
-
-@njit(parallel=True, cache=True)
-def _multispin_kernel_par(words, streams, p_int, invert, n_sweeps, groups_parallel):
-    _multispin_kernel_body(words, streams, p_int, invert, n_sweeps, groups_parallel)
-
-
-@njit(cache=True)
-def _multispin_kernel_ser(words, streams, p_int, invert, n_sweeps, groups_parallel):
-    _multispin_kernel_body(words, streams, p_int, invert, n_sweeps, groups_parallel)
 
 
 @njit(cache=True)
@@ -238,11 +162,33 @@ def multispin_observables(words, n_chains: int, J: float = 1.0):
 
 
 def _probability_bits(p: float) -> np.uint64:
-    """``floor(p * 2**53)``: the threshold of :func:`_acceptance_mask` (p = 1 -> 2**53 - 1
-    with every lower digit treated as one, i.e. always accept)."""
+    """``floor(p * 2**53)``: the 53-digit acceptance threshold (``p >= 1`` gives
+    ``2**53 - 1``: accepted with probability ``1 - 2**-53``)."""
     if p >= 1.0:
         return np.uint64((1 << 53) - 1)
     return np.uint64(math.floor(p * 9007199254740992.0))
+
+
+def _multispin_sweeps(words, streams, p_int, invert, n_sweeps: int) -> None:
+    """``n_sweeps`` sweeps in place on packed ``words`` (checked by the caller): split
+    into the two colours, run the serial or parallel kernel, merge back."""
+    import numba
+
+    G, Lx, Ly = words.shape
+    col0 = np.empty((G, Lx, Ly // 2), dtype=np.uint64)
+    col1 = np.empty_like(col0)
+    _split_words(words, col0, col1)
+    threads = numba.get_num_threads()
+    by_group = G >= threads
+    if by_group and parallel_ok(G, G * Lx * Ly * 64 * n_sweeps):
+        kernel = _multispin_kernel_par      # whole groups per thread, no barriers
+    elif not by_group and parallel_ok(G * Lx, G * Lx * Ly * 32):
+        kernel = _multispin_kernel_par      # blocks of rows of one colour in parallel
+    else:
+        kernel = _multispin_kernel_ser
+    n_blocks = min(G * Lx, 4 * threads)
+    kernel(col0, col1, streams, _digit_masks(p_int), invert, n_sweeps, by_group, n_blocks)
+    _merge_words(words, col0, col1)
 
 
 def multispin_supported(model) -> str | None:
@@ -266,9 +212,9 @@ def multispin_metropolis(model) -> SamplingAlgorithm:
     a group of 64 shares the group's ``beta``; groups may differ. The state's
     ``spins`` are the packed words ``(n_groups, Lx, Ly)``; ``alg.spins(state)``
     unpacks them. Each lane draws its own acceptance bits (see
-    ``_acceptance_mask``): sharing one uniform across the 64 replicas would make
-    them a coupled system (common random numbers) that drifts together, so
-    they would no longer be independent samples.
+    :mod:`boltz.samplers._multispin_kernels`): sharing one uniform across the 64
+    replicas would make them a coupled system (common random numbers) that
+    drifts together, so they would no longer be independent samples.
     """
     reason = multispin_supported(model)
     if reason is not None:
@@ -306,17 +252,7 @@ def multispin_metropolis(model) -> SamplingAlgorithm:
                      (state.spins.shape[0], 2))
         n_sweeps = check_sweeps(n_sweeps)
         if n_sweeps:
-            import numba
-
-            G, Lx, Ly = state.spins.shape
-            by_group = G >= numba.get_num_threads()
-            if by_group and parallel_ok(G, G * Lx * Ly * 64 * n_sweeps):
-                kernel = _multispin_kernel_par      # whole groups per thread, no barriers
-            elif not by_group and parallel_ok(G * Lx, G * Lx * Ly * 32):
-                kernel = _multispin_kernel_par      # rows of one colour in parallel
-            else:
-                kernel = _multispin_kernel_ser
-            kernel(state.spins, state.streams, state.info["p_int"], invert, n_sweeps, by_group)
+            _multispin_sweeps(state.spins, state.streams, state.info["p_int"], invert, n_sweeps)
         return state
 
     def spins(state):
