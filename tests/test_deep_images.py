@@ -1,0 +1,240 @@
+"""Image models of boltz.deep: the sample-quality metric, the score model, the conv EBM.
+
+Tiny and seeded: no MNIST, no trained classifier (an untrained tiny net stands in).
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from boltz.deep.objectives import DenoisingScoreMatching  # noqa: E402
+from boltz.deep.sample_quality import (  # noqa: E402
+    CLASSIFIER_CONFIG,
+    DigitClassifier,
+    class_entropy,
+    class_histogram,
+    classifier_features,
+    classifier_path,
+    feature_statistics,
+    frechet_distance,
+    load_or_train_classifier,
+    sample_quality,
+)
+from boltz.deep.score_models import (  # noqa: E402
+    NoiseConditionalScoreNet,
+    ScoreModule,
+    geometric_sigmas,
+    inpaint,
+    sample_annealed,
+)
+
+# ---------------------------------------------------------------- Fréchet distance
+
+
+def _random_cov(rng, d):
+    a = rng.normal(size=(d, d))
+    return a @ a.T / d + 0.1 * np.eye(d)
+
+
+def test_frechet_matches_closed_form_for_diagonal_gaussians():
+    rng = np.random.default_rng(0)
+    m1, m2 = rng.normal(size=5), rng.normal(size=5)
+    v1, v2 = rng.uniform(0.1, 3, 5), rng.uniform(0.1, 3, 5)
+    exact = np.sum((m1 - m2) ** 2) + np.sum((np.sqrt(v1) - np.sqrt(v2)) ** 2)
+    assert frechet_distance(m1, np.diag(v1), m2, np.diag(v2)) == pytest.approx(exact, rel=1e-10)
+
+
+def test_frechet_matches_scipy_sqrtm_for_full_covariances():
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    rng = np.random.default_rng(1)
+    for d in (1, 4, 12):
+        m1, m2 = rng.normal(size=d), rng.normal(size=d)
+        c1, c2 = _random_cov(rng, d), _random_cov(rng, d)
+        covmean = scipy_linalg.sqrtm(c1 @ c2).real
+        ref = np.sum((m1 - m2) ** 2) + np.trace(c1 + c2 - 2 * covmean)
+        assert frechet_distance(m1, c1, m2, c2) == pytest.approx(ref, rel=1e-8, abs=1e-10)
+
+
+def test_frechet_of_a_set_with_itself_is_zero_and_symmetric():
+    rng = np.random.default_rng(2)
+    f = rng.normal(size=(500, 8)) @ rng.normal(size=(8, 8))
+    s = feature_statistics(f)
+    assert frechet_distance(*s, *s) == pytest.approx(0.0, abs=1e-9)
+    g = feature_statistics(rng.normal(size=(500, 8)))
+    assert frechet_distance(*s, *g) == pytest.approx(frechet_distance(*g, *s), rel=1e-9)
+
+
+def test_frechet_from_samples_recovers_the_gaussian_closed_form_with_a_control():
+    """Estimates from n samples of two Gaussians scatter around the closed form (their
+    spread over 30 repeats gives the tolerance); the second mean moved by 0.05 is a control."""
+    rng = np.random.default_rng(3)
+    d, n = 3, 4000
+    m1, m2 = np.zeros(d), np.full(d, 0.5)
+    c1, c2 = np.diag([1.0, 2.0, 0.5]), np.diag([1.5, 1.0, 0.5])
+    exact = frechet_distance(m1, c1, m2, c2)
+    est = np.array([
+        frechet_distance(*feature_statistics(rng.multivariate_normal(m1, c1, n)),
+                         *feature_statistics(rng.multivariate_normal(m2, c2, n)))
+        for _ in range(30)])
+    se = est.std(ddof=1) / math.sqrt(len(est))
+    bias_bound = 2 * d / n  # the plug-in covariance bias is O(d / n)
+    assert abs(est.mean() - exact) < 4 * se + bias_bound
+    control = frechet_distance(m1, c1, m2 + 0.05, c2)
+    assert abs(est.mean() - control) > 4 * se + bias_bound
+
+
+def test_frechet_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="cov2"):
+        frechet_distance(np.zeros(2), np.eye(2), np.zeros(2), np.eye(3))
+    with pytest.raises(ValueError, match="features"):
+        feature_statistics(np.zeros((1, 3)))
+
+
+# ---------------------------------------------------------------- class histogram, classifier
+
+
+def test_class_entropy_uniform_and_one_hot():
+    assert class_entropy(np.full(10, 0.1)) == pytest.approx(math.log(10))
+    assert class_entropy(np.eye(10)[3]) == 0.0
+    with pytest.raises(ValueError, match="histogram"):
+        class_entropy(-np.ones(10))
+
+
+def test_untrained_tiny_net_scores_shapes_and_self_distance():
+    torch.manual_seed(0)
+    net = DigitClassifier(width=4, features=6)
+    x = np.random.default_rng(0).random((40, 28, 28)).astype(np.float32)
+    assert classifier_features(net, x).shape == (40, 6)
+    assert classifier_features(net, x).dtype == np.float64
+    h = class_histogram(net, x.reshape(40, 784))
+    assert h.shape == (10,) and h.sum() == pytest.approx(1.0)
+    q = sample_quality(net, x, x)
+    assert q["fid"] == pytest.approx(0.0, abs=1e-8)
+    assert q["n"] == 40 and len(q["class_histogram"]) == 10
+    with pytest.raises(ValueError, match="images"):
+        classifier_features(net, np.zeros((3, 27, 27)))
+
+
+def test_classifier_cache_is_keyed_by_config_and_loaded_weights_only(tmp_path):
+    cfg = {**CLASSIFIER_CONFIG, "width": 4, "features": 6}
+    path = classifier_path(cfg, tmp_path)
+    assert path != classifier_path(CLASSIFIER_CONFIG, tmp_path)
+    torch.manual_seed(0)
+    net = DigitClassifier(4, 6)
+    path.parent.mkdir(parents=True)
+    torch.save({"model": net.state_dict(), "test_accuracy": 0.5, "train_seconds": 1.0}, path)
+    loaded, info = load_or_train_classifier(cfg, cache_dir=tmp_path)  # no training: cached
+    assert info["cached"] and info["test_accuracy"] == 0.5
+    x = torch.rand(3, 1, 28, 28)
+    net.eval()
+    assert torch.equal(loaded.features(x), net.features(x))
+    with pytest.raises(ValueError, match="config"):
+        load_or_train_classifier({"width": 4}, cache_dir=tmp_path)
+
+
+# ---------------------------------------------------------------- score model
+
+
+class _GaussianScore(ScoreModule):
+    """Exact score of N(mean, var) data convolved with N(0, sigma^2): -(x - m) / (var + s^2)."""
+
+    def __init__(self, mean, var, dim=1):
+        super().__init__()
+        self.event_shape = (dim,)
+        self.register_buffer("mean", torch.tensor(float(mean), dtype=torch.float64))
+        self.var = float(var)
+
+    def score_at(self, x, sigma):
+        s = torch.as_tensor(sigma, dtype=x.dtype).reshape(-1, *([1] * (x.ndim - 1)))
+        return -(x - self.mean) / (self.var + s**2)
+
+
+class _LinearScore(ScoreModule):
+    """``s(x, sigma) = -a x``: one parameter, for the DSM gradient check."""
+
+    def __init__(self, a):
+        super().__init__()
+        self.event_shape = (1,)
+        self.a = torch.nn.Parameter(torch.tensor(float(a), dtype=torch.float64))
+
+    def score_at(self, x, sigma):
+        return -self.a * x
+
+
+def test_score_net_shapes_and_validation():
+    net = NoiseConditionalScoreNet(size=8, width=4)
+    assert net.score_at(torch.zeros(2, 1, 8, 8), 0.3).shape == (2, 1, 8, 8)
+    with pytest.raises(ValueError, match="size"):
+        NoiseConditionalScoreNet(size=10)
+    with pytest.raises(TypeError, match="score_at"):
+        net(torch.zeros(1, 1, 8, 8))
+    with pytest.raises(ValueError, match="sigma_max"):
+        geometric_sigmas(0.1, 1.0, 3)
+
+
+def test_score_view_gradient_is_minus_the_score():
+    torch.manual_seed(0)
+    net = NoiseConditionalScoreNet(size=8, width=4)
+    x = torch.rand(3, 1, 8, 8, requires_grad=True)
+    e = net.at_noise(0.2)(x).sum()
+    (g,) = torch.autograd.grad(e, x)
+    assert torch.allclose(g, -net.score_at(x.detach(), 0.2), atol=1e-6)
+
+
+@pytest.mark.parametrize("sigmas", [(0.5,), (1.0, 0.3)])
+def test_dsm_gradient_for_a_linear_score_matches_the_gaussian_closed_form(sigmas):
+    """Data N(0, v): E[DSM loss](a) = mean over levels of ((1 - s^2 a)^2 + s^2 a^2 v) / 2, so
+    dL/da = mean(-s^2 (1 - s^2 a) + s^2 a v); the Monte Carlo gradient over 40 batches
+    must agree within 4 standard errors, and miss a control (the gradient at a + 0.3)."""
+    v, a = 2.0, 0.4
+    model = _LinearScore(a)
+    dsm = DenoisingScoreMatching(list(sigmas))
+    gen = torch.Generator().manual_seed(0)
+    grads = []
+    for _ in range(40):
+        x = math.sqrt(v) * torch.randn(2000, 1, generator=gen, dtype=torch.float64)
+        loss, _ = dsm(model, x, gen)
+        (g,) = torch.autograd.grad(loss, model.a)
+        grads.append(float(g))
+    s2 = np.square(sigmas)
+
+    def exact(a):
+        return float(np.mean(-s2 * (1 - s2 * a) + s2 * a * v))
+    mean, se = np.mean(grads), np.std(grads, ddof=1) / math.sqrt(len(grads))
+    assert abs(mean - exact(a)) < 4 * se
+    assert abs(mean - exact(a + 0.3)) > 4 * se
+
+
+def test_annealed_langevin_with_the_exact_score_recovers_mean_and_variance():
+    """Unadjusted Langevin with step h on N(m, v) is stationary at N(m, v / (1 - h / (2 v)));
+    20,000 chains match that mean and variance within 4 standard errors, and a control
+    (the data variance scaled by 1.1) is rejected."""
+    m, v = 1.5, 0.5
+    model = _GaussianScore(m, v)
+    sigmas, eps = [1.0, 0.3, 0.1], 0.05
+    n = 20000
+    x = sample_annealed(model, n, sigmas, steps_per_level=150, step_scale=eps, seed=0,
+                        init=torch.zeros(n, 1, dtype=torch.float64), denoise=False,
+                        clamp=None, batch_size=n).double()
+    h = 0.5 * eps  # the last level's Langevin step: alpha / 2 with alpha = eps
+    vl = v + sigmas[-1] ** 2
+    var_exact = vl / (1 - h / (2 * vl))
+    se_mean, se_var = math.sqrt(var_exact / n), var_exact * math.sqrt(2 / (n - 1))
+    assert abs(float(x.mean()) - m) < 4 * se_mean
+    assert abs(float(x.var()) - var_exact) < 4 * se_var
+    assert abs(float(x.var()) - 1.1 * var_exact) > 4 * se_var
+
+
+def test_inpainting_keeps_the_known_pixels():
+    torch.manual_seed(0)
+    net = NoiseConditionalScoreNet(size=8, width=4)
+    images = torch.rand(2, 1, 8, 8)
+    mask = torch.zeros(1, 1, 8, 8, dtype=torch.bool)
+    mask[..., :4, :] = True
+    out = inpaint(net, images, mask, [1.0, 0.1], steps_per_level=2, seed=0)
+    assert out.shape == images.shape
+    assert torch.equal(out[..., :4, :], images[..., :4, :])
+    assert not torch.equal(out[..., 4:, :], images[..., 4:, :])
