@@ -167,8 +167,10 @@ class _LinearScore(ScoreModule):
 def test_score_net_shapes_and_validation():
     net = NoiseConditionalScoreNet(size=8, width=4)
     assert net.score_at(torch.zeros(2, 1, 8, 8), 0.3).shape == (2, 1, 8, 8)
+    assert NoiseConditionalScoreNet(size=14, width=4).score_at(
+        torch.zeros(1, 1, 14, 14), 0.3).shape == (1, 1, 14, 14)
     with pytest.raises(ValueError, match="size"):
-        NoiseConditionalScoreNet(size=10)
+        NoiseConditionalScoreNet(size=3)
     with pytest.raises(TypeError, match="score_at"):
         net(torch.zeros(1, 1, 8, 8))
     with pytest.raises(ValueError, match="sigma_max"):

@@ -113,6 +113,9 @@ class ScoreModule(nn.Module):
 
     event_shape: tuple = ()
 
+    def __init__(self):
+        super().__init__()
+
     @property
     def dtype(self) -> torch.dtype:
         """Dtype of the parameters (or buffers; the default dtype without either)."""
@@ -141,6 +144,12 @@ class ScoreModule(nn.Module):
         -------
         torch.Tensor
             Same shape as ``x``.
+
+        Examples
+        --------
+        >>> net = NoiseConditionalScoreNet(size=8, width=4)
+        >>> net.score_at(torch.zeros(1, 1, 8, 8), 1.0).shape
+        torch.Size([1, 1, 8, 8])
         """
         raise NotImplementedError
 
@@ -212,7 +221,7 @@ class _Block(nn.Module):
 class NoiseConditionalScoreNet(ScoreModule):
     """A small conv U-Net score model ``s(x, sigma) = net(x, log sigma) / sigma``.
 
-    Resolutions ``size``, ``size/2``, ``size/4`` with ``width``, ``2 width``,
+    Resolutions ``size``, ``size/2``, ``size/4`` (rounded up) with ``width``, ``2 width``,
     ``2 width`` channels; skip connections by addition; each block gets a scale
     and shift from an embedding of ``log sigma``. Dividing by ``sigma`` makes the
     output scale right at every level (Song & Ermon 2020).
@@ -222,7 +231,7 @@ class NoiseConditionalScoreNet(ScoreModule):
     channels : int, default 1
         Image channels.
     size : int, default 28
-        Image side (a multiple of 4).
+        Image side (at least 4).
     width : int, default 16
         Channels at full resolution.
 
@@ -238,8 +247,8 @@ class NoiseConditionalScoreNet(ScoreModule):
         c = check_positive_int(channels, "channels")
         s = check_positive_int(size, "size")
         w = check_positive_int(width, "width")
-        if s % 4:
-            raise ValueError(f"size must be a multiple of 4, got {s}")
+        if s < 4:
+            raise ValueError(f"size must be at least 4, got {s}")
         self.event_shape = (c, s, s)
         e = 4 * w
         self.embed = nn.Sequential(nn.Linear(1, e), nn.SiLU(), nn.Linear(e, e))
@@ -280,8 +289,8 @@ class NoiseConditionalScoreNet(ScoreModule):
         h2 = self.b2(self.d1(h1, emb), emb)                  # size / 2
         h3 = self.b3(self.d2(h2, emb), emb)                  # size / 4
         up = nn.functional.interpolate
-        g2 = self.u2(up(h3, scale_factor=2.0) + h2, emb)
-        g1 = self.u1(up(g2, scale_factor=2.0), emb) + h1
+        g2 = self.u2(up(h3, size=h2.shape[-2:]) + h2, emb)
+        g1 = self.u1(up(g2, size=h1.shape[-2:]), emb) + h1
         return self.out(g1) / sig[:, None, None, None]
 
     def forward(self, x):
@@ -296,6 +305,12 @@ class NoiseConditionalScoreNet(ScoreModule):
         -------
         torch.Tensor
             Never; raises ``TypeError``.
+
+        Examples
+        --------
+        >>> NoiseConditionalScoreNet(size=8, width=4)(torch.zeros(1, 1, 8, 8))
+        Traceback (most recent call last):
+        TypeError: a score network has no energy; call score_at(x, sigma)
         """
         raise TypeError("a score network has no energy; call score_at(x, sigma)")
 
