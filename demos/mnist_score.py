@@ -4,7 +4,8 @@ A noise-conditional score model on MNIST: samples and inpainting
 
 A small conv U-Net learns the score of MNIST convolved with Gaussian noise at
 ten levels from 1 to 0.01 (multi-level denoising score matching, Song & Ermon
-2019). Annealed Langevin dynamics then draws digits from uniform noise, and
+2019), on digits downsampled to 14x14 (the recipe's ``size``, for a CPU
+budget). Annealed Langevin dynamics then draws digits from uniform noise, and
 fills in the missing bottom half of test digits given the top half.
 
 .. code-block:: bash
@@ -28,7 +29,12 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from boltz.deep.image_recipes import SCORE_SETTINGS, mnist_images, train_score_model  # noqa: E402
+from boltz.deep.image_recipes import (  # noqa: E402
+    SCORE_SETTINGS,
+    mnist_images,
+    resize,
+    train_score_model,
+)
 from boltz.deep.score_models import inpaint, sample_annealed  # noqa: E402
 from boltz.plotting import image_grid  # noqa: E402
 
@@ -64,15 +70,16 @@ def main():
         torch.save({k: v.cpu() for k, v in model.state_dict().items()}, args.checkpoint)
     kw = {"steps_per_level": args.steps_per_level, "step_scale": args.step_scale}
     samples = sample_annealed(model, 64, res["sigmas"], seed=args.seed, **kw).cpu()
-    test = mnist_images("test", 16).to(model.device)
-    mask = torch.zeros(1, 1, 28, 28, dtype=torch.bool)
-    mask[..., :14, :] = True                                  # the top half is known
+    side = model.event_shape[-1]
+    test = resize(mnist_images("test", 16), side).to(model.device)
+    mask = torch.zeros(1, 1, side, side, dtype=torch.bool)
+    mask[..., : side // 2, :] = True                          # the top half is known
     filled = inpaint(model, test, mask, res["sigmas"], seed=args.seed, **kw).cpu()
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.5))
     image_grid(samples[:, 0].numpy(), ncols=8, ax=axes[0],
                title=f"score-model samples ({res['n_steps']} updates, "
                      f"{res['seconds'] / 60:.0f} min)")
-    rows = torch.cat([test.cpu() * mask + 0.3 * ~mask, filled])[:, 0]  # masked half grey
+    rows = torch.cat([test.cpu() * mask + 0.3 * ~mask, filled.cpu()])[:, 0]  # masked: grey
     image_grid(rows.numpy(), ncols=8, ax=axes[1],
                title="inpainting: top halves given (rows 1-2), completions (rows 3-4)")
     fig.savefig(out, dpi=80, bbox_inches="tight")

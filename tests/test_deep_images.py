@@ -240,3 +240,35 @@ def test_inpainting_keeps_the_known_pixels():
     assert out.shape == images.shape
     assert torch.equal(out[..., :4, :], images[..., :4, :])
     assert not torch.equal(out[..., 4:, :], images[..., 4:, :])
+
+
+# ---------------------------------------------------------------- conv EBM, recipes
+
+
+def test_conv_image_energy_shapes_and_spectral_norm():
+    from boltz.deep.image_energies import ConvImageEnergy
+
+    for size in (14, 28):
+        m = ConvImageEnergy(size=size, width=4)
+        assert m(torch.rand(3, 1, size, size)).shape == (3,)
+    sn = ConvImageEnergy(size=14, width=4, spectral_norm=True)
+    assert sn(torch.rand(2, 1, 14, 14)).shape == (2,)
+    with pytest.raises(ValueError, match="size"):
+        ConvImageEnergy(size=2)
+
+
+def test_recipes_resize_and_stop_at_max_steps():
+    from boltz.deep.image_recipes import resize, train_conv_ebm, train_score_model
+
+    x = torch.rand(32, 1, 28, 28)
+    assert resize(x, 14).shape == (32, 1, 14, 14)
+    assert torch.allclose(resize(x, 14)[0, 0, 0, 0], x[0, 0, :2, :2].mean())
+    assert resize(resize(x, 14), 28).shape == x.shape
+    m, pcd, r = train_conv_ebm(x, seconds=60, max_steps=2, width=4, langevin_steps=2,
+                               buffer_size=16, batch_size=8)
+    assert r["n_steps"] == 2 and pcd.buffer.states.shape == (16, 1, 14, 14)
+    assert float(pcd.buffer.states.min()) >= 0.0 and float(pcd.buffer.states.max()) <= 1.0
+    s, r = train_score_model(x, seconds=60, max_steps=1, width=4, batch_size=8)
+    assert r["n_steps"] == 1 and s.event_shape == (1, 14, 14)
+    with pytest.raises(TypeError, match="unknown settings"):
+        train_score_model(x, seconds=1, max_steps=1, widht=4)
