@@ -14,7 +14,7 @@ floor is the same number of training digits scored against the test set.
 
 Both torch models train on digits area-downsampled to 14x14 (the recipes'
 ``size``: a quarter of the compute of 28x28, for the CPU budget); their
-samples are upsampled bilinearly to 28x28 to be scored, and the table shows
+samples are upsampled (nearest neighbour) to 28x28 to be scored, and the table shows
 the floor of training digits sent through the same down- and upsampling.
 - ``ebm``: :class:`~boltz.deep.image_energies.ConvImageEnergy` trained by
   persistent short-run Langevin with a replay buffer; the samples are the
