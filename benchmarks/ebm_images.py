@@ -101,6 +101,7 @@ def run_ebm(args, seconds):
         x_noise = _short_run(pcd, model, x_noise, gen)
     return {"samples": resize(torch.cat(xs)[: args.n_samples], 28).cpu().numpy().reshape(-1, 784),
             "from_noise": resize(x_noise, 28).cpu().numpy().reshape(-1, 784),
+            "from_noise_steps": 10 * pcd.n_steps,
             "train_seconds": res["seconds"], "updates": res["n_steps"],
             "sample_seconds": time.perf_counter() - t0,
             "note": f"{res['n_steps']} PCD updates" + (" (diverged)" if res["diverged"] else "")}
@@ -179,7 +180,7 @@ def _figure(results, scores, floor, path):
         if name == key and key in scores:
             title += f"\nFD {scores[key]['fid']:.2f} (floor {floor:.2f})"
         else:
-            title += "\n200 Langevin steps from noise"
+            title += f"\n{results['ebm']['from_noise_steps']} Langevin steps from uniform noise"
         image_grid(np.clip(x, 0, 1).reshape(-1, 28, 28), ncols=8, ax=ax, title=title)
     fig.suptitle("MNIST samples per model (Fréchet distance on classifier features)")
     path.parent.mkdir(parents=True, exist_ok=True)
