@@ -272,3 +272,45 @@ def test_recipes_resize_and_stop_at_max_steps():
     assert r["n_steps"] == 1 and s.event_shape == (1, 14, 14)
     with pytest.raises(TypeError, match="unknown settings"):
         train_score_model(x, seconds=1, max_steps=1, widht=4)
+
+
+class _CorrelatedGaussianScore(ScoreModule):
+    """Exact score of N(m, C) convolved with N(0, sigma^2 I): -(C + sigma^2 I)^-1 (x - m)."""
+
+    def __init__(self, mean, cov):
+        super().__init__()
+        self.event_shape = (2,)
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float64))
+        self.register_buffer("cov", torch.tensor(cov, dtype=torch.float64))
+
+    def score_at(self, x, sigma):
+        s = torch.as_tensor(sigma, dtype=x.dtype)
+        s2 = (s.reshape(-1, 1, 1) if s.ndim else s.reshape(1, 1, 1)) ** 2
+        prec = torch.linalg.inv(self.cov + s2 * torch.eye(2, dtype=x.dtype))
+        return -torch.einsum("nij,nj->ni", prec.expand(x.shape[0], 2, 2), x - self.mean)
+
+
+def test_inpainting_samples_the_exact_gaussian_conditional():
+    """Inpainting x2 given x1 under an exact Gaussian score: the chains' mean and variance
+    match the conditional of N(m, C + sigma_L^2 I) (with the unadjusted-Langevin variance
+    factor and the noise added to the known pixel), within 4 standard errors; a control
+    (the unconditional variance) is rejected."""
+    m, c = [0.5, 0.5], [[0.01, 0.008], [0.008, 0.01]]
+    model = _CorrelatedGaussianScore(m, c)
+    sigmas, eps, n, x1 = [0.1, 0.03, 0.01], 1e-3, 10000, 0.55
+    images = torch.full((n, 2), x1, dtype=torch.float64)
+    mask = torch.tensor([[True, False]])
+    out = inpaint(model, images, mask, sigmas, steps_per_level=60, step_scale=eps, seed=0,
+                  denoise=False)
+    s = np.array(c) + sigmas[-1] ** 2 * np.eye(2)
+    beta = s[1, 0] / s[0, 0]
+    mean_exact = m[1] + beta * (x1 - m[0])
+    v = s[1, 1] - s[1, 0] ** 2 / s[0, 0]
+    h = 0.5 * eps
+    var_exact = v / (1 - h / (2 * v)) + beta**2 * sigmas[-1] ** 2
+    x2 = out[:, 1]
+    se_mean, se_var = math.sqrt(var_exact / n), var_exact * math.sqrt(2 / (n - 1))
+    assert torch.equal(out[:, 0], images[:, 0])
+    assert abs(float(x2.mean()) - mean_exact) < 4 * se_mean
+    assert abs(float(x2.var()) - var_exact) < 4 * se_var
+    assert abs(float(x2.var()) - s[1, 1]) > 4 * se_var
