@@ -31,7 +31,8 @@ The figure (``--out``, default ``out/ebm_images/samples.png``) shows 64
 samples per model, with its Fréchet distance in the title. The last line
 printed is one JSON object with ``fid_ebm``, ``fid_score_model``, ``fid_rbm``,
 ``fid_dbm``, ``fid_floor``, ``class_entropy_*``, ``min_class_fraction_*``,
-``train_seconds`` (per model), ``n_samples``, ``classifier_test_accuracy``,
+``train_seconds`` and ``cpu_seconds`` (per model: wall time of training, CPU
+time of training and sampling), ``n_samples``, ``classifier_test_accuracy``,
 ``device``, ``loadavg``.
 
     python benchmarks/ebm_images.py --quick          # 1 minute per model, 300 samples
@@ -158,7 +159,12 @@ RUNNERS = {"score_model": run_score_model, "ebm": run_ebm, "rbm": run_rbm, "dbm"
 
 
 def _run(name, args):
-    return name, RUNNERS[name](args, 60.0 * args.minutes)
+    """Train and sample one model; adds the CPU seconds this process spent (training and
+    sampling), which on a shared machine say how much work the wall-time budget bought."""
+    c0 = time.process_time()
+    res = RUNNERS[name](args, 60.0 * args.minutes)
+    res["cpu_seconds"] = time.process_time() - c0
+    return name, res
 
 
 def _figure(results, scores, floor, path):
@@ -255,12 +261,13 @@ def main(argv=None):
                 results[name] = res
     scores = {m: sample_quality(clf, r["samples"], ref) for m, r in results.items()}
     print(f"\n{'model':12s} {'FD':>8s} {'FD/floor':>9s} {'entropy':>8s} {'min cls':>8s} "
-          f"{'max cls':>8s} {'train s':>8s} {'sample s':>9s}  note")
+          f"{'max cls':>8s} {'train s':>8s} {'sample s':>9s} {'CPU s':>7s}  note")
     for m, s in scores.items():
         r = results[m]
         print(f"{m:12s} {s['fid']:8.3f} {s['fid'] / floor:9.1f} {s['class_entropy']:8.3f} "
               f"{s['min_class_fraction']:8.3f} {s['max_class_fraction']:8.3f} "
-              f"{r['train_seconds']:8.0f} {r['sample_seconds']:9.0f}  {r['note']}")
+              f"{r['train_seconds']:8.0f} {r['sample_seconds']:9.0f} {r['cpu_seconds']:7.0f}"
+              f"  {r['note']}")
     print(f"{'floor':12s} {floor:8.3f} {1.0:9.1f}   (train vs test, {args.n_samples} digits)")
     print(f"{'floor ' + str(side) + 'px':12s} {floor_resized:8.3f} {floor_resized / floor:9.1f}"
           f"   (train digits down to {side}x{side} and back up to 28x28, vs test)")
@@ -275,6 +282,7 @@ def main(argv=None):
     out.update({f"min_class_fraction_{m}": round(s["min_class_fraction"], 4)
                 for m, s in scores.items()})
     out["train_seconds"] = {m: round(r["train_seconds"], 1) for m, r in results.items()}
+    out["cpu_seconds"] = {m: round(r["cpu_seconds"], 1) for m, r in results.items()}
     out.update({"n_samples": args.n_samples, "minutes_per_model": args.minutes,
                 "classifier_test_accuracy": round(info["test_accuracy"], 4),
                 "device": f"{args.device} ({device_name})", "jobs": args.jobs,
