@@ -17,11 +17,10 @@ the replay buffer and chains run from uniform noise.
 
 Needs MNIST and torch; not executed while the documentation is built (the
 default budget is 20 minutes of training on a CPU). Measured with this recipe
-in ``benchmarks/ebm_images.py`` on the busy 2-core machine (10 minutes of wall
-time, 71 CPU seconds, 750 updates): the buffer chains show digit-like strokes
-(1s, 2s, 6s, 7s) among noisy ones, and the chains from noise fall into a few
-stroke patterns; not yet clean digits (Fréchet distance 400 against the
-RBM's 165).
+in ``benchmarks/ebm_images.py`` on the busy 2-core machine (12 minutes of wall
+time, 150 CPU seconds, 1750 updates): the buffer chains show digit-like strokes
+among noisy ones, and the chains from noise fall into a few stroke patterns
+(0s, 9s); not yet clean digits (Fréchet distance 358 against the RBM's 112).
 """
 
 import argparse
