@@ -11,6 +11,12 @@
 - :mod:`boltz.deep.toy`        2D toy densities with exact log-densities
 - :mod:`boltz.deep.metrics`    grid KL, MMD
 - :mod:`boltz.deep.recipes`    settings shared by the CLI, demos and benchmark
+- :mod:`boltz.deep.score_models` noise-conditional score networks, annealed sampling,
+  inpainting (Song & Ermon 2019)
+- :mod:`boltz.deep.image_energies` conv energy for short-run Langevin EBMs on images
+- :mod:`boltz.deep.image_recipes` MNIST training recipes with a wall-clock budget
+- :mod:`boltz.deep.sample_quality` MNIST sample quality: classifier Fréchet distance,
+  class histogram
 - :mod:`boltz.deep.rbm`        alias of ``torch_device`` (RBM devices: :mod:`boltz.backend`)
 
 Examples
@@ -43,6 +49,7 @@ from .energies import (  # noqa: E402
     RingsEnergy,
     as_energy,
 )
+from .image_energies import ConvImageEnergy  # noqa: E402
 from .objectives import (  # noqa: E402
     ContrastiveDivergence,
     DenoisingScoreMatching,
@@ -51,7 +58,9 @@ from .objectives import (  # noqa: E402
     SlicedScoreMatching,
     make_objective,
 )
+from .sample_quality import DigitClassifier, frechet_distance  # noqa: E402
 from .samplers import AnnealedLangevinSampler, HMCSampler, LangevinSampler, MALASampler  # noqa: E402
+from .score_models import NoiseConditionalScoreNet, ScoreModule  # noqa: E402
 from .training import FitResult, fit, load_checkpoint, save_checkpoint  # noqa: E402
 
 __all__ = [
@@ -63,5 +72,6 @@ __all__ = [
     "SlicedScoreMatching",
     "SumEnergy", "TemperedEnergy", "TrainingDivergedError", "as_energy", "fit",
     "load_checkpoint", "make_generator", "make_objective", "product_of_experts",
-    "save_checkpoint",
+    "save_checkpoint", "ConvImageEnergy", "NoiseConditionalScoreNet", "ScoreModule",
+    "DigitClassifier", "frechet_distance",
 ]

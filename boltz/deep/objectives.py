@@ -280,10 +280,11 @@ class DenoisingScoreMatching(Objective):
             sigma = torch.full((n,), self.sigmas[0], dtype=x.dtype, device=x.device)
             energy_fn = None
         else:
-            if not hasattr(model, "energy_at"):
+            if not hasattr(model, "energy_at") and not hasattr(model, "score_at"):
                 raise TypeError(
                     "several noise levels need a noise-conditional model with "
-                    "energy_at(x, sigma), e.g. NoiseConditionalMLPEnergy"
+                    "energy_at(x, sigma), e.g. NoiseConditionalMLPEnergy, or a score "
+                    "model with score_at(x, sigma)"
                 )
             levels = torch.tensor(self.sigmas, dtype=x.dtype, device=x.device)
             pick = torch.randint(0, len(self.sigmas), (n,), generator=generator,
@@ -295,11 +296,14 @@ class DenoisingScoreMatching(Objective):
         z = randn(x.shape, generator, x)
         s_shape = (n, *([1] * (x.ndim - 1)))
         x_noisy = x + sigma.reshape(s_shape) * z
-        _, e, g = _energy_grad(model, x_noisy, energy_fn=energy_fn)
+        if hasattr(model, "score_at"):  # a score model (boltz.deep.score_models): no energy
+            e, g = None, -model.score_at(x_noisy, sigma)
+        else:
+            _, e, g = _energy_grad(model, x_noisy, energy_fn=energy_fn)
         # score s = -g; residual sigma * s + z
         r = _flat(z - sigma.reshape(s_shape) * g)
         loss = 0.5 * r.square().sum(1).mean()
-        self._check(loss, e)
+        self._check(loss, *(() if e is None else (e,)))
         return loss, {}
 
 

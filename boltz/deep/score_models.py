@@ -1,0 +1,428 @@
+"""Noise-conditional score networks for images (Song & Ermon 2019, "NCSN").
+
+A score model outputs ``s(x, sigma) ~ grad_x log p_sigma(x)``, the score of the
+data convolved with ``N(0, sigma^2 I)``, directly (no energy, so training
+needs no second backward pass). It is trained by
+:class:`~boltz.deep.objectives.DenoisingScoreMatching` with several noise
+levels (the objective calls :meth:`ScoreModule.score_at` when a model has it)
+and sampled by :class:`~boltz.deep.samplers.AnnealedLangevinSampler` through
+:meth:`ScoreModule.at_noise`, a view whose gradient is ``-s(x, sigma)``.
+
+- :class:`ScoreModule`: base class (``score_at``, ``at_noise``, ``denoise``).
+- :class:`NoiseConditionalScoreNet`: a small conv U-Net; the output is divided by
+  ``sigma`` (Song & Ermon 2020, "NCSNv2") and the level enters through a
+  per-channel scale and shift computed from ``log sigma``.
+- :func:`geometric_sigmas`: the noise schedule.
+- :func:`sample_annealed` and :func:`inpaint`: annealed Langevin from noise,
+  and filling in masked pixels given the others (Song & Ermon 2019, Sec. 5),
+  both ending with one denoising step ``x + sigma_L^2 s(x, sigma_L)``
+  (Tweedie's formula; Jolicoeur-Martineau et al. 2021).
+
+Examples
+--------
+>>> import torch
+>>> net = NoiseConditionalScoreNet(size=28, width=4)
+>>> net.score_at(torch.zeros(2, 1, 28, 28), 0.5).shape
+torch.Size([2, 1, 28, 28])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._validation import check_positive_int, check_positive_scalar
+from ._utils import make_generator
+from .base import EnergyModule
+from .samplers import AnnealedLangevinSampler
+
+__all__ = ["ScoreModule", "NoiseConditionalScoreNet", "geometric_sigmas", "sample_annealed",
+           "inpaint"]
+
+
+def geometric_sigmas(sigma_max: float = 1.0, sigma_min: float = 0.01, n_levels: int = 10):
+    """Noise levels decreasing geometrically from ``sigma_max`` to ``sigma_min``.
+
+    Parameters
+    ----------
+    sigma_max, sigma_min : float
+        First (largest) and last (smallest) level.
+    n_levels : int
+        Number of levels.
+
+    Returns
+    -------
+    list of float
+        Decreasing levels.
+
+    Examples
+    --------
+    >>> [round(s, 3) for s in geometric_sigmas(1.0, 0.01, 3)]
+    [1.0, 0.1, 0.01]
+    """
+    hi = check_positive_scalar(sigma_max, "sigma_max")
+    lo = check_positive_scalar(sigma_min, "sigma_min")
+    n = check_positive_int(n_levels, "n_levels")
+    if not hi >= lo:
+        raise ValueError(f"sigma_max must be >= sigma_min, got {hi} < {lo}")
+    return [float(s) for s in np.geomspace(hi, lo, n)]
+
+
+class _ScoreView(EnergyModule):
+    """The score model at one level, as an "energy" whose input gradient is ``-score``.
+
+    The value ``-<x, s(x)>`` with ``s`` computed without a graph is *not* an
+    energy (scores of images need not be conservative); only its gradient, the
+    detached ``-s``, is used by the Langevin kernels. Pixels where ``mask`` is
+    True are replaced by ``known`` before the network sees them (inpainting).
+    """
+
+    def __init__(self, base, sigma, known=None, mask=None):
+        super().__init__()
+        self.base = base
+        self.sigma = float(sigma)
+        self.event_shape = base.event_shape
+        self.known, self.mask = known, mask
+
+    def forward(self, x):
+        if self.mask is not None:
+            x = torch.where(self.mask, self.known, x)
+        with torch.no_grad():
+            s = self.base.score_at(x.detach(), self.sigma)
+        return -(x * s).reshape(x.shape[0], -1).sum(1)
+
+
+class ScoreModule(nn.Module):
+    """Base class of noise-conditional score models: subclasses implement :meth:`score_at`.
+
+    Attributes
+    ----------
+    event_shape : tuple
+        Shape of one sample.
+
+    Examples
+    --------
+    >>> class Gaussian(ScoreModule):  # N(0, I) data: score at sigma is -x / (1 + sigma^2)
+    ...     event_shape = (2,)
+    ...     def score_at(self, x, sigma):
+    ...         return -x / (1.0 + torch.as_tensor(sigma).reshape(-1, 1) ** 2)
+    >>> Gaussian().score_at(torch.ones(1, 2), 1.0).tolist()
+    [[-0.5, -0.5]]
+    """
+
+    event_shape: tuple = ()
+
+    def __init__(self):
+        super().__init__()
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Dtype of the parameters (or buffers; the default dtype without either)."""
+        for t in (*self.parameters(), *self.buffers()):
+            return t.dtype
+        return torch.get_default_dtype()
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the parameters (or buffers; the CPU without either)."""
+        for t in (*self.parameters(), *self.buffers()):
+            return t.device
+        return torch.device("cpu")
+
+    def score_at(self, x: torch.Tensor, sigma) -> torch.Tensor:
+        """Score ``grad_x log p_sigma(x)`` at level(s) ``sigma`` (scalar or ``(n,)``).
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, *event_shape)
+            Noisy samples.
+        sigma : float or torch.Tensor of shape (n,)
+            Noise level(s).
+
+        Returns
+        -------
+        torch.Tensor
+            Same shape as ``x``.
+
+        Examples
+        --------
+        >>> net = NoiseConditionalScoreNet(size=8, width=4)
+        >>> net.score_at(torch.zeros(1, 1, 8, 8), 1.0).shape
+        torch.Size([1, 1, 8, 8])
+        """
+        raise NotImplementedError
+
+    def at_noise(self, sigma, known=None, mask=None) -> EnergyModule:
+        """A view at level ``sigma`` for the Langevin samplers (its gradient is ``-score``).
+
+        Parameters
+        ----------
+        sigma : float
+            Noise level.
+        known : torch.Tensor, optional
+            Values of the pixels where ``mask`` is True (inpainting).
+        mask : torch.Tensor of bool, optional
+            Pixels taken from ``known`` (broadcast against the batch).
+
+        Returns
+        -------
+        EnergyModule
+            The view (shares this model's parameters).
+
+        Examples
+        --------
+        >>> net = NoiseConditionalScoreNet(size=28, width=4)
+        >>> net.at_noise(0.1).event_shape
+        (1, 28, 28)
+        """
+        return _ScoreView(self, check_positive_scalar(sigma, "sigma"), known, mask)
+
+    def denoise(self, x: torch.Tensor, sigma: float) -> torch.Tensor:
+        """Tweedie's posterior mean ``x + sigma^2 s(x, sigma)`` of the clean image.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Noisy samples at level ``sigma``.
+        sigma : float
+            Their noise level.
+
+        Returns
+        -------
+        torch.Tensor
+            The denoised samples.
+
+        Examples
+        --------
+        >>> net = NoiseConditionalScoreNet(size=28, width=4)
+        >>> net.denoise(torch.zeros(1, 1, 28, 28), 0.1).shape
+        torch.Size([1, 1, 28, 28])
+        """
+        with torch.no_grad():
+            return x + sigma**2 * self.score_at(x, sigma)
+
+
+class _Block(nn.Module):
+    """3x3 convolution, group norm, a noise-level scale/shift, SiLU."""
+
+    def __init__(self, c_in, c_out, n_embed, stride=1):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1)
+        self.norm = nn.GroupNorm(min(8, c_out), c_out)
+        self.film = nn.Linear(n_embed, 2 * c_out)
+
+    def forward(self, h, emb):
+        h = self.norm(self.conv(h))
+        scale, shift = self.film(emb)[:, :, None, None].chunk(2, dim=1)
+        return nn.functional.silu(h * (1 + scale) + shift)
+
+
+class NoiseConditionalScoreNet(ScoreModule):
+    """A small conv U-Net score model ``s(x, sigma) = net(x, log sigma) / sigma``.
+
+    Resolutions ``size``, ``size/2``, ``size/4`` (rounded up) with ``width``, ``2 width``,
+    ``2 width`` channels; skip connections by addition; each block gets a scale
+    and shift from an embedding of ``log sigma``. Dividing by ``sigma`` makes the
+    output scale right at every level (Song & Ermon 2020).
+
+    Parameters
+    ----------
+    channels : int, default 1
+        Image channels.
+    size : int, default 28
+        Image side (at least 4).
+    width : int, default 16
+        Channels at full resolution.
+
+    Examples
+    --------
+    >>> net = NoiseConditionalScoreNet(size=8, width=4)
+    >>> net.score_at(torch.zeros(3, 1, 8, 8), torch.tensor([1.0, 0.5, 0.1])).shape
+    torch.Size([3, 1, 8, 8])
+    """
+
+    def __init__(self, channels: int = 1, size: int = 28, width: int = 16):
+        super().__init__()
+        c = check_positive_int(channels, "channels")
+        s = check_positive_int(size, "size")
+        w = check_positive_int(width, "width")
+        if s < 4:
+            raise ValueError(f"size must be at least 4, got {s}")
+        self.event_shape = (c, s, s)
+        e = 4 * w
+        self.embed = nn.Sequential(nn.Linear(1, e), nn.SiLU(), nn.Linear(e, e))
+        self.inp = nn.Conv2d(c, w, 3, padding=1)
+        self.b1 = _Block(w, w, e)
+        self.d1 = _Block(w, 2 * w, e, stride=2)
+        self.b2 = _Block(2 * w, 2 * w, e)
+        self.d2 = _Block(2 * w, 2 * w, e, stride=2)
+        self.b3 = _Block(2 * w, 2 * w, e)
+        self.u2 = _Block(2 * w, 2 * w, e)
+        self.u1 = _Block(2 * w, w, e)
+        self.out = nn.Conv2d(w, c, 3, padding=1)
+
+    def score_at(self, x, sigma):
+        """Score at level(s) ``sigma`` (scalar or ``(n,)``).
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, channels, size, size)
+            Noisy images.
+        sigma : float or torch.Tensor of shape (n,)
+            Noise level(s).
+
+        Returns
+        -------
+        torch.Tensor
+            Same shape as ``x``.
+
+        Examples
+        --------
+        >>> NoiseConditionalScoreNet(size=8, width=4).score_at(torch.zeros(1, 1, 8, 8), 1.0).shape
+        torch.Size([1, 1, 8, 8])
+        """
+        sig = torch.as_tensor(sigma, dtype=x.dtype, device=x.device)
+        sig = sig.expand(x.shape[0]) if sig.ndim == 0 else sig
+        emb = self.embed(torch.log(sig)[:, None])
+        h1 = self.b1(self.inp(x), emb)                       # size
+        h2 = self.b2(self.d1(h1, emb), emb)                  # size / 2
+        h3 = self.b3(self.d2(h2, emb), emb)                  # size / 4
+        up = nn.functional.interpolate
+        g2 = self.u2(up(h3, size=h2.shape[-2:]) + h2, emb)
+        g1 = self.u1(up(g2, size=h1.shape[-2:]), emb) + h1
+        return self.out(g1) / sig[:, None, None, None]
+
+    def forward(self, x):
+        """The score at the smallest training level is not defined here: use :meth:`score_at`.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Unused.
+
+        Returns
+        -------
+        torch.Tensor
+            Never; raises ``TypeError``.
+
+        Examples
+        --------
+        >>> NoiseConditionalScoreNet(size=8, width=4)(torch.zeros(1, 1, 8, 8))
+        Traceback (most recent call last):
+        TypeError: a score network has no energy; call score_at(x, sigma)
+        """
+        raise TypeError("a score network has no energy; call score_at(x, sigma)")
+
+
+def sample_annealed(model: ScoreModule, n: int, sigmas, *, steps_per_level: int = 20,
+                    step_scale: float = 5e-5, seed=None, init=None, batch_size: int = 500,
+                    denoise: bool = True, clamp=(0.0, 1.0)) -> torch.Tensor:
+    """``n`` samples by annealed Langevin from uniform noise (Song & Ermon 2019, Alg. 1).
+
+    Parameters
+    ----------
+    model : ScoreModule
+        The score model.
+    n : int
+        Samples.
+    sigmas : sequence of float
+        Decreasing noise levels.
+    steps_per_level : int, default 20
+        Langevin steps per level.
+    step_scale : float, default 5e-5
+        ``epsilon``: the step at level ``i`` is ``epsilon sigma_i^2 / sigma_L^2``.
+    seed : int, torch.Generator or None
+        Random seed.
+    init : torch.Tensor, optional
+        Start states (default: uniform on [0, 1]).
+    batch_size : int, default 500
+        Chains advanced together.
+    denoise : bool, default True
+        End with ``x + sigma_L^2 s(x, sigma_L)``.
+    clamp : (float, float) or None
+        Clip the returned samples to this range.
+
+    Returns
+    -------
+    torch.Tensor, shape (n, *event_shape)
+        The samples, on the model's device.
+
+    Examples
+    --------
+    >>> net = NoiseConditionalScoreNet(size=8, width=4)
+    >>> sample_annealed(net, 3, [1.0, 0.1], steps_per_level=2, seed=0).shape
+    torch.Size([3, 1, 8, 8])
+    """
+    n = check_positive_int(n, "n")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    dev = model.device
+    gen = make_generator(seed, dev)
+    sampler = AnnealedLangevinSampler(model, sigmas, steps_per_level, step_scale)
+    out = []
+    for i in range(0, n, batch_size):
+        m = min(batch_size, n - i)
+        x0 = (torch.rand((m, *model.event_shape), generator=gen, device=dev) if init is None
+              else init[i:i + m].to(dev))
+        x = sampler.sample(x0, seed=gen)
+        if denoise:
+            x = model.denoise(x, sampler.sigmas[-1])
+        out.append(x.detach())
+    x = torch.cat(out)
+    return x.clamp(*clamp) if clamp is not None else x
+
+
+def inpaint(model: ScoreModule, images: torch.Tensor, mask: torch.Tensor, sigmas, *,
+            steps_per_level: int = 20, step_scale: float = 5e-5, seed=None,
+            denoise: bool = True) -> torch.Tensor:
+    """Fill in the pixels outside ``mask`` given those inside (Song & Ermon 2019, Alg. 2).
+
+    At level ``sigma_i`` the known pixels are ``images + sigma_i z`` (one draw
+    per level) and only the unknown ones follow the Langevin dynamics.
+
+    Parameters
+    ----------
+    model : ScoreModule
+        The score model.
+    images : torch.Tensor, shape (n, *event_shape)
+        Images whose pixels in ``mask`` are known.
+    mask : torch.Tensor of bool
+        True where the pixel is known (broadcast against ``images``).
+    sigmas : sequence of float
+        Decreasing noise levels.
+    steps_per_level : int, default 20
+        Langevin steps per level.
+    step_scale : float, default 5e-5
+        ``epsilon`` of the step ``epsilon sigma_i^2 / sigma_L^2``.
+    seed : int, torch.Generator or None
+        Random seed.
+    denoise : bool, default True
+        End with one denoising step on the unknown pixels.
+
+    Returns
+    -------
+    torch.Tensor
+        The completed images in [0, 1]; the known pixels are the given ones.
+
+    Examples
+    --------
+    >>> net = NoiseConditionalScoreNet(size=8, width=4)
+    >>> mask = torch.zeros(1, 1, 8, 8, dtype=torch.bool); mask[..., :4, :] = True
+    >>> inpaint(net, torch.rand(2, 1, 8, 8), mask, [1.0, 0.1], steps_per_level=2, seed=0).shape
+    torch.Size([2, 1, 8, 8])
+    """
+    dev = model.device
+    images = images.to(dev)
+    mask = torch.as_tensor(mask, dtype=torch.bool, device=dev).expand_as(images)
+    gen = make_generator(seed, dev)
+
+    def level(sigma):
+        known = images + sigma * torch.randn(images.shape, generator=gen, device=dev)
+        return model.at_noise(sigma, known=known, mask=mask)
+
+    sampler = AnnealedLangevinSampler(level, sigmas, steps_per_level, step_scale)
+    x0 = torch.rand(images.shape, generator=gen, device=dev)
+    x = torch.where(mask, images, sampler.sample(x0, seed=gen))
+    if denoise:
+        x = torch.where(mask, images, model.denoise(x, sampler.sigmas[-1]))
+    return x.clamp(0.0, 1.0)
