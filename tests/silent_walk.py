@@ -1,0 +1,155 @@
+"""The "no silent wait over 5 seconds" walk of issue #20 (a tool, not a test).
+
+Runs every CLI command in its documented or quick form, every demo's quick mode
+and every README python block, each in a fresh interpreter in a scratch folder,
+and times its output: the wall time and the longest stretch without any output
+byte (stdout and stderr together, unbuffered, ``\\r`` progress-bar refreshes
+count) from the start to the end. Prints a Markdown table and, last, one JSON
+line. Timings on a shared machine depend on the load, printed beside them.
+
+Usage::
+
+    nice -n 10 python tests/silent_walk.py [--only SUBSTRING ...] [--skip-readme]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+LIMIT_S = 5.0
+
+
+def cli(*args):
+    return [PY, "-m", "boltz", *args]
+
+
+def demo(name, *args):
+    return [PY, str(REPO / "demos" / f"{name}.py"), *args]
+
+
+def commands():
+    """``(label, argv)`` in run order (later commands read the files of earlier ones)."""
+    cmds = [("boltz --help", cli("--help"))]
+    for sub in ("ising", "denoise", "rbm train", "rbm eval", "rbm sample", "dbm train",
+                "dbm eval", "dbm sample", "ebm train", "ebm pitfall", "mrf fit"):
+        cmds.append((f"boltz {sub} --help", cli(*sub.split(), "--help")))
+    cmds += [
+        ("boltz denoise --demo", cli("denoise", "--demo")),
+        ("boltz ising --L 32 --T-range 1.8 3.0 7 --algorithm wolff --plot",
+         cli("ising", "--L", "32", "--T-range", "1.8", "3.0", "7", "--algorithm", "wolff",
+             "--plot")),
+        ("boltz ising --lattice triangular --L 24 --algorithm wolff --correlation-length",
+         cli("ising", "--lattice", "triangular", "--L", "24", "--algorithm", "wolff",
+             "--correlation-length")),
+        # quick forms of the MNIST commands (the documented ones train for minutes)
+        ("boltz rbm train --hidden 50 --epochs 1 --subset 5000",
+         cli("rbm", "train", "--hidden", "50", "--epochs", "1", "--subset", "5000")),
+        ("boltz rbm eval out/rbm/rbm.npz", cli("rbm", "eval", "out/rbm/rbm.npz")),
+        ("boltz rbm sample out/rbm/rbm.npz", cli("rbm", "sample", "out/rbm/rbm.npz")),
+        ("boltz dbm train --hidden 50 100 --epochs 1 --pretrain-epochs 1 --max-samples 2000",
+         cli("dbm", "train", "--hidden", "50", "100", "--epochs", "1", "--pretrain-epochs", "1",
+             "--max-samples", "2000")),
+        ("boltz dbm eval out/dbm/dbm.npz", cli("dbm", "eval", "out/dbm/dbm.npz")),
+        ("boltz dbm sample out/dbm/dbm.npz", cli("dbm", "sample", "out/dbm/dbm.npz")),
+        ("boltz ebm train --density swiss_roll --objective nce --steps 300",
+         cli("ebm", "train", "--density", "swiss_roll", "--objective", "nce", "--steps", "300")),
+        ("boltz ebm pitfall --plot", cli("ebm", "pitfall", "--plot")),
+        ("boltz mrf fit data.npy --method pl", cli("mrf", "fit", "data.npy", "--method", "pl")),
+    ]
+    for name in sorted(p.stem for p in (REPO / "demos").glob("*.py")):
+        cmds.append((f"demos/{name}.py --quick", demo(name, "--quick")))
+    return cmds
+
+
+def readme_blocks():
+    fence = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    return [(text.count("\n", 0, m.start()) + 2, m.group(1)) for m in fence.finditer(text)]
+
+
+def timed(argv, cwd, env, timeout=1800):
+    """``(rc, wall seconds, longest silent gap, where the gap ended, output tail)``."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    last = t0
+    gap, gap_end = 0.0, 0.0
+    out = bytearray()
+    fd = proc.stdout.fileno()
+    while True:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        now = time.perf_counter()
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            if now - last > gap:
+                gap, gap_end = now - last, now - t0
+            last = now
+            out += chunk
+        if now - t0 > timeout:
+            proc.kill()
+            break
+    rc = proc.wait()
+    end = time.perf_counter()
+    if end - last > gap:
+        gap, gap_end = end - last, end - t0
+    return rc, end - t0, gap, gap_end, out.decode(errors="replace")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="*", default=None, help="run labels containing these")
+    ap.add_argument("--skip-readme", action="store_true", help="leave out the README blocks")
+    ap.add_argument("--workdir", default=None, help="scratch folder (default: a temporary one)")
+    args = ap.parse_args(argv)
+    env = dict(os.environ, PYTHONPATH=str(REPO), MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
+    env.setdefault("BOLTZ_DATA", str(REPO.parent / "shared" / "data"))
+    env.pop("COLUMNS", None)
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="boltz-walk-"))
+    work.mkdir(parents=True, exist_ok=True)
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    np.save(work / "data.npy", np.where(rng.random((500, 16)) < 0.5, 1, -1).astype(np.int8))
+    jobs = commands()
+    if not args.skip_readme:
+        for line, code in readme_blocks():
+            script = work / f"readme_line{line}.py"
+            script.write_text(code, encoding="utf-8")
+            jobs.append((f"README block at line {line}", [PY, str(script)]))
+    if args.only:
+        jobs = [j for j in jobs if any(s in j[0] for s in args.only)]
+    rows = []
+    print("| command | rc | wall s | longest silent gap s (ends at s) | load avg (1 min) |")
+    print("|---|---|---|---|---|")
+    for label, cmd in jobs:
+        rc, wall, gap, gap_end, text = timed(cmd, work, env)
+        load = os.getloadavg()[0]
+        flag = " **SILENT**" if gap > LIMIT_S else ""
+        print(f"| `{label}` | {rc} | {wall:.1f} | {gap:.1f} (at {gap_end:.1f}){flag} | "
+              f"{load:.1f} |", flush=True)
+        last_line = text.strip().splitlines()[-1][:200] if text.strip() else ""
+        rows.append({"command": label, "rc": rc, "wall_s": round(wall, 1),
+                     "silent_gap_s": round(gap, 1), "gap_ends_at_s": round(gap_end, 1),
+                     "load": round(load, 1), "last_line": last_line})
+        if rc != 0:
+            print(f"    rc={rc}: {text[-600:]!r}", flush=True)
+    silent = [r["command"] for r in rows if r["silent_gap_s"] > LIMIT_S]
+    print(json.dumps({"silent_over_5s": silent, "rows": rows, "workdir": str(work)}))
+    return 1 if silent else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
