@@ -28,91 +28,26 @@ from .._validation import (
 )
 from ..backend import _kernels as K
 from ..expfam import Bernoulli, Categorical, Gaussian, GaussianLearnedVariance
-from .base import _NUMPY, RBMBase, store_arguments
+from .base import _NUMPY, RBMBase, shared_parameters, store_arguments
 
 __all__ = ["BernoulliRBM", "GaussianBernoulliRBM", "CategoricalRBM"]
 
 
+@shared_parameters
 class BernoulliRBM(RBMBase):
     """Bernoulli–Bernoulli RBM: binary visibles ``v in {0,1}^V``, binary hiddens.
 
     ``F(v) = -a.v - sum_j softplus(c_j + v.W[:, j])``. Also a discrete density
     (``n_variables``, ``support=(0, 1)``), so :mod:`boltz.exact` can enumerate
-    small ones. See the module docstring for the constructor arguments.
+    small ones.
 
     Parameters
     ----------
     n_hidden : int, default 256
         Number of hidden units.
-    method : {"pcd", "cd", "pt"}, default "pcd"
-        Negative phase: contrastive divergence, persistent chains, or
-        parallel tempering.
-    k : int, default 1
-        Gibbs sweeps per negative phase.
     learning_rate : float, default 0.05
-        Initial learning rate (0.01 for :class:`GaussianBernoulliRBM`).
-    n_epochs : int, default 10
-        Passes over the data in :meth:`fit`.
-    batch_size : int, default 100
-        Minibatch size.
-    n_chains : int or None, default None
-        Persistent chains (PCD/PT); None uses ``batch_size``.
-    momentum : float or callable, default 0.5
-        Momentum of the updates, or ``epoch -> momentum``.
-    weight_decay : float, default 0.0
-        L2 penalty on ``W``.
-    centering : bool, default False
-        Centred gradients (Montavon & Müller 2012).
-    binarize : {None, "dynamic"}, default None
-        ``"dynamic"``: ``X`` holds probabilities and each minibatch is a fresh
-        Bernoulli draw (Bernoulli visibles only).
-    sparsity_target : float or None, default None
-        Target mean activation of the hidden units.
-    sparsity_cost : float, default 0.0
-        Weight of the sparsity penalty.
-    lr_schedule : str or callable, default "constant"
-        One of "constant", "linear", "exponential", "linear_time" (the linear
-        decay spread over ``max_seconds``), or ``epoch -> learning rate``.
-    final_lr_fraction : float, default 0.01
-        Last learning rate of a decaying schedule, as a fraction of the first.
-    max_seconds : float or None, default None
-        Time budget: training ends after the epoch in which it runs out.
-    n_temperatures : int, default 10
-        Number of tempered chains of ``method="pt"``.
-    init_std : float, default 0.01
-        Standard deviation of the initial weights.
-    monitor_every : int, default 1
-        Epochs between monitoring records in ``history_`` (0: never).
-    monitor_size : int, default 256
-        Rows of the training (and validation) data that are monitored.
-    ais_every : int, default 0
-        Epochs between AIS scores of ``X_val`` (0: never).
-    ais_runs : int, default 100
-        AIS chains of those scores.
-    ais_betas : int, default 1000
-        AIS temperatures of those scores.
-    early_stopping : bool, default False
-        Stop when the validation score has not improved for ``patience`` checks.
-    patience : int, default 5
-        See ``early_stopping``.
-    max_weight : float, default 500.0
-        Weights beyond this raise :class:`DivergenceError`.
-    n_threads : int or None, default 1
-        Threads of the NumPy backend's kernels (results identical for any count;
-        BLAS stays on one thread during training).
-    device : str or None, default None
-        None or ``"cpu"``: NumPy/numba; ``"cuda"``, ``"auto"``, ``"cpu-torch"`` or a
-        torch device name: torch.
-    verbose : bool, default False
-        Show a progress bar.
-    seed : int, numpy.random.Generator or None, default None
-        Random seed.
-    n_components : int or None, default None
-        scikit-learn's name for ``n_hidden``; wins when given.
-    n_iter : int or None, default None
-        scikit-learn's name for ``n_epochs``; wins when given.
-    random_state : int, numpy.random.Generator or None, default None
-        scikit-learn's name for ``seed``; wins when given.
+        Initial learning rate.
+    %(rbm_parameters)s
 
     Examples
     --------
@@ -209,6 +144,7 @@ class BernoulliRBM(RBMBase):
         return K.bernoulli_pseudo_loglik(v, x, self._w64(), self.visible_bias_.astype(np.float64))
 
 
+@shared_parameters
 class GaussianBernoulliRBM(RBMBase):
     """Gaussian–Bernoulli RBM: real visibles with fixed or learned per-unit variance.
 
@@ -218,8 +154,7 @@ class GaussianBernoulliRBM(RBMBase):
     softplus(c_j + v.W[:, j]) + const`` (the constant is ``log h`` of
     :class:`~boltz.expfam.Gaussian`, or ``V log(2 pi) / 2`` when the variance
     is learned, as in :class:`~boltz.expfam.GaussianLearnedVariance`).
-    Standardise the data first when the variance is fixed. The constructor's
-    other parameters are those of :class:`BernoulliRBM`.
+    Standardise the data first when the variance is fixed.
 
     Parameters
     ----------
@@ -229,75 +164,9 @@ class GaussianBernoulliRBM(RBMBase):
         The (initial) visible variance.
     learn_variance : bool, default False
         Learn a log-variance per visible unit (attribute ``log_variance_``).
-    method : {"pcd", "cd", "pt"}, default "pcd"
-        Negative phase: contrastive divergence, persistent chains, or
-        parallel tempering.
-    k : int, default 1
-        Gibbs sweeps per negative phase.
     learning_rate : float, default 0.01
-        Initial learning rate (0.01 for :class:`GaussianBernoulliRBM`).
-    n_epochs : int, default 10
-        Passes over the data in :meth:`fit`.
-    batch_size : int, default 100
-        Minibatch size.
-    n_chains : int or None, default None
-        Persistent chains (PCD/PT); None uses ``batch_size``.
-    momentum : float or callable, default 0.5
-        Momentum of the updates, or ``epoch -> momentum``.
-    weight_decay : float, default 0.0
-        L2 penalty on ``W``.
-    centering : bool, default False
-        Centred gradients (Montavon & Müller 2012).
-    binarize : {None, "dynamic"}, default None
-        ``"dynamic"``: ``X`` holds probabilities and each minibatch is a fresh
-        Bernoulli draw (Bernoulli visibles only).
-    sparsity_target : float or None, default None
-        Target mean activation of the hidden units.
-    sparsity_cost : float, default 0.0
-        Weight of the sparsity penalty.
-    lr_schedule : str or callable, default "constant"
-        One of "constant", "linear", "exponential", "linear_time" (the linear
-        decay spread over ``max_seconds``), or ``epoch -> learning rate``.
-    final_lr_fraction : float, default 0.01
-        Last learning rate of a decaying schedule, as a fraction of the first.
-    max_seconds : float or None, default None
-        Time budget: training ends after the epoch in which it runs out.
-    n_temperatures : int, default 10
-        Number of tempered chains of ``method="pt"``.
-    init_std : float, default 0.01
-        Standard deviation of the initial weights.
-    monitor_every : int, default 1
-        Epochs between monitoring records in ``history_`` (0: never).
-    monitor_size : int, default 256
-        Rows of the training (and validation) data that are monitored.
-    ais_every : int, default 0
-        Epochs between AIS scores of ``X_val`` (0: never).
-    ais_runs : int, default 100
-        AIS chains of those scores.
-    ais_betas : int, default 1000
-        AIS temperatures of those scores.
-    early_stopping : bool, default False
-        Stop when the validation score has not improved for ``patience`` checks.
-    patience : int, default 5
-        See ``early_stopping``.
-    max_weight : float, default 500.0
-        Weights beyond this raise :class:`DivergenceError`.
-    n_threads : int or None, default 1
-        Threads of the NumPy backend's kernels (results identical for any count;
-        BLAS stays on one thread during training).
-    device : str or None, default None
-        None or ``"cpu"``: NumPy/numba; ``"cuda"``, ``"auto"``, ``"cpu-torch"`` or a
-        torch device name: torch.
-    verbose : bool, default False
-        Show a progress bar.
-    seed : int, numpy.random.Generator or None, default None
-        Random seed.
-    n_components : int or None, default None
-        scikit-learn's name for ``n_hidden``; wins when given.
-    n_iter : int or None, default None
-        scikit-learn's name for ``n_epochs``; wins when given.
-    random_state : int, numpy.random.Generator or None, default None
-        scikit-learn's name for ``seed``; wins when given.
+        Initial learning rate (the other kinds' default is 0.05).
+    %(rbm_parameters)s
 
     Examples
     --------
@@ -478,6 +347,7 @@ class GaussianBernoulliRBM(RBMBase):
         return Gaussian(float(np.exp(self.log_variance_[0])))
 
 
+@shared_parameters
 class CategoricalRBM(RBMBase):
     """RBM with softmax (one-hot categorical) visible units.
 
@@ -494,75 +364,9 @@ class CategoricalRBM(RBMBase):
     bin_edges : array_like or None, default None
         ``n_categories - 1`` increasing numbers: each input column is then one real
         or integer-coded group, its category ``searchsorted(bin_edges, x, "right")``.
-    method : {"pcd", "cd", "pt"}, default "pcd"
-        Negative phase: contrastive divergence, persistent chains, or
-        parallel tempering.
-    k : int, default 1
-        Gibbs sweeps per negative phase.
     learning_rate : float, default 0.05
-        Initial learning rate (0.01 for :class:`GaussianBernoulliRBM`).
-    n_epochs : int, default 10
-        Passes over the data in :meth:`fit`.
-    batch_size : int, default 100
-        Minibatch size.
-    n_chains : int or None, default None
-        Persistent chains (PCD/PT); None uses ``batch_size``.
-    momentum : float or callable, default 0.5
-        Momentum of the updates, or ``epoch -> momentum``.
-    weight_decay : float, default 0.0
-        L2 penalty on ``W``.
-    centering : bool, default False
-        Centred gradients (Montavon & Müller 2012).
-    binarize : {None, "dynamic"}, default None
-        ``"dynamic"``: ``X`` holds probabilities and each minibatch is a fresh
-        Bernoulli draw (Bernoulli visibles only).
-    sparsity_target : float or None, default None
-        Target mean activation of the hidden units.
-    sparsity_cost : float, default 0.0
-        Weight of the sparsity penalty.
-    lr_schedule : str or callable, default "constant"
-        One of "constant", "linear", "exponential", "linear_time" (the linear
-        decay spread over ``max_seconds``), or ``epoch -> learning rate``.
-    final_lr_fraction : float, default 0.01
-        Last learning rate of a decaying schedule, as a fraction of the first.
-    max_seconds : float or None, default None
-        Time budget: training ends after the epoch in which it runs out.
-    n_temperatures : int, default 10
-        Number of tempered chains of ``method="pt"``.
-    init_std : float, default 0.01
-        Standard deviation of the initial weights.
-    monitor_every : int, default 1
-        Epochs between monitoring records in ``history_`` (0: never).
-    monitor_size : int, default 256
-        Rows of the training (and validation) data that are monitored.
-    ais_every : int, default 0
-        Epochs between AIS scores of ``X_val`` (0: never).
-    ais_runs : int, default 100
-        AIS chains of those scores.
-    ais_betas : int, default 1000
-        AIS temperatures of those scores.
-    early_stopping : bool, default False
-        Stop when the validation score has not improved for ``patience`` checks.
-    patience : int, default 5
-        See ``early_stopping``.
-    max_weight : float, default 500.0
-        Weights beyond this raise :class:`DivergenceError`.
-    n_threads : int or None, default 1
-        Threads of the NumPy backend's kernels (results identical for any count;
-        BLAS stays on one thread during training).
-    device : str or None, default None
-        None or ``"cpu"``: NumPy/numba; ``"cuda"``, ``"auto"``, ``"cpu-torch"`` or a
-        torch device name: torch.
-    verbose : bool, default False
-        Show a progress bar.
-    seed : int, numpy.random.Generator or None, default None
-        Random seed.
-    n_components : int or None, default None
-        scikit-learn's name for ``n_hidden``; wins when given.
-    n_iter : int or None, default None
-        scikit-learn's name for ``n_epochs``; wins when given.
-    random_state : int, numpy.random.Generator or None, default None
-        scikit-learn's name for ``seed``; wins when given.
+        Initial learning rate.
+    %(rbm_parameters)s
 
     Examples
     --------
