@@ -79,12 +79,15 @@ def readme_blocks():
 
 
 def timed(argv, cwd, env, timeout=1800):
-    """``(rc, wall seconds, longest silent gap, where the gap ended, output tail)``."""
+    """``(rc, wall s, longest silent gap s, when the gap ended, output, gap context)``.
+
+    The context is the output just before and just after the longest gap.
+    """
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     last = t0
-    gap, gap_end = 0.0, 0.0
+    gap, gap_end, gap_at = 0.0, 0.0, 0
     out = bytearray()
     fd = proc.stdout.fileno()
     while True:
@@ -95,7 +98,7 @@ def timed(argv, cwd, env, timeout=1800):
             if not chunk:
                 break
             if now - last > gap:
-                gap, gap_end = now - last, now - t0
+                gap, gap_end, gap_at = now - last, now - t0, len(out)
             last = now
             out += chunk
         if now - t0 > timeout:
@@ -104,8 +107,12 @@ def timed(argv, cwd, env, timeout=1800):
     rc = proc.wait()
     end = time.perf_counter()
     if end - last > gap:
-        gap, gap_end = end - last, end - t0
-    return rc, end - t0, gap, gap_end, out.decode(errors="replace")
+        gap, gap_end, gap_at = end - last, end - t0, len(out)
+    text = out.decode(errors="replace")
+    before = out[:gap_at].decode(errors="replace")[-70:]
+    after = out[gap_at:].decode(errors="replace")[:70]
+    context = (before + " <GAP> " + after).replace("\r", "\\r").replace("\n", "\\n")
+    return rc, end - t0, gap, gap_end, text, context
 
 
 def main(argv=None):
@@ -135,7 +142,7 @@ def main(argv=None):
     print("| command | rc | wall s | longest silent gap s (ends at s) | load avg (1 min) |")
     print("|---|---|---|---|---|")
     for label, cmd in jobs:
-        rc, wall, gap, gap_end, text = timed(cmd, work, env)
+        rc, wall, gap, gap_end, text, context = timed(cmd, work, env)
         load = os.getloadavg()[0]
         flag = " **SILENT**" if gap > LIMIT_S else ""
         print(f"| `{label}` | {rc} | {wall:.1f} | {gap:.1f} (at {gap_end:.1f}){flag} | "
@@ -143,7 +150,10 @@ def main(argv=None):
         last_line = text.strip().splitlines()[-1][:200] if text.strip() else ""
         rows.append({"command": label, "rc": rc, "wall_s": round(wall, 1),
                      "silent_gap_s": round(gap, 1), "gap_ends_at_s": round(gap_end, 1),
-                     "load": round(load, 1), "last_line": last_line})
+                     "load": round(load, 1), "last_line": last_line,
+                     "gap_context": context})
+        if gap > LIMIT_S:
+            print(f"    gap: {context}", flush=True)
         if rc != 0:
             print(f"    rc={rc}: {text[-600:]!r}", flush=True)
     silent = [r["command"] for r in rows if r["silent_gap_s"] > LIMIT_S]

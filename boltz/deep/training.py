@@ -208,17 +208,12 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
     checkpoint : path, optional
         Where to save state dicts (every ``checkpoint_every`` steps and at the end):
         model, objective (with its replay buffer), optimizer, scheduler and step.
-    checkpoint_every : int, optional
-        Also save the checkpoint every this many updates (default: only at the end).
     lr_schedule : {"constant", "cosine"}
         ``"cosine"`` decays the learning rate to zero, which averages out the
         gradient noise of stochastic objectives at the end of training.
     on_divergence : {"raise", "stop"}
         ``"raise"`` re-raises :class:`TrainingDivergedError`; ``"stop"`` stops,
         keeps the last parameters and reports ``diverged=True`` with the message.
-    optimizer : torch.optim.Optimizer, optional
-        Use this optimizer (e.g. one restored by :func:`load_checkpoint`) instead of a
-        fresh ``Adam(lr, weight_decay)``; ``lr`` and ``weight_decay`` are then ignored.
 
     Returns
     -------
