@@ -28,6 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
 LIMIT_S = 5.0
+#: A wait announced by a status line ("doing X ...") is listed as announced, not silent.
+ANNOUNCED = re.compile(r"(\.\.\.|…)\s*$")
 
 
 def cli(*args):
@@ -144,19 +146,20 @@ def main(argv=None):
     for label, cmd in jobs:
         rc, wall, gap, gap_end, text, context = timed(cmd, work, env)
         load = os.getloadavg()[0]
-        flag = " **SILENT**" if gap > LIMIT_S else ""
+        announced = bool(ANNOUNCED.search(context.split(" <GAP> ")[0].replace("\\n", "\n")))
+        flag = ("" if gap <= LIMIT_S else " (announced)" if announced else " **SILENT**")
         print(f"| `{label}` | {rc} | {wall:.1f} | {gap:.1f} (at {gap_end:.1f}){flag} | "
               f"{load:.1f} |", flush=True)
         last_line = text.strip().splitlines()[-1][:200] if text.strip() else ""
         rows.append({"command": label, "rc": rc, "wall_s": round(wall, 1),
                      "silent_gap_s": round(gap, 1), "gap_ends_at_s": round(gap_end, 1),
                      "load": round(load, 1), "last_line": last_line,
-                     "gap_context": context})
+                     "gap_context": context, "announced": announced})
         if gap > LIMIT_S:
             print(f"    gap: {context}", flush=True)
         if rc != 0:
             print(f"    rc={rc}: {text[-600:]!r}", flush=True)
-    silent = [r["command"] for r in rows if r["silent_gap_s"] > LIMIT_S]
+    silent = [r["command"] for r in rows if r["silent_gap_s"] > LIMIT_S and not r["announced"]]
     print(json.dumps({"silent_over_5s": silent, "rows": rows, "workdir": str(work)}))
     return 1 if silent else 0
 
