@@ -28,6 +28,7 @@ from ._common import (
     report,
     save_array,
     save_figure,
+    status,
     with_progress,
 )
 
@@ -195,11 +196,14 @@ def _check_schedule(params):
                          "--max-seconds (max_seconds)")
 
 
-def _load_data(spec, split, max_samples, grey=False):
+def _load_data(spec, split, max_samples, grey=False, args=None):
     import numpy as np
 
     if spec == "mnist":
         from ..datasets import load_mnist
+
+        if args is not None:
+            status(args, f"loading MNIST ({split} split)")
 
         x, _ = load_mnist(split, binarize=None if grey else "stochastic", seed=0)
     else:
@@ -227,7 +231,7 @@ def run(args) -> int:
         _check_schedule(params)
         out = prepare_output(args.out, args.overwrite, (".npz",), inputs=input_paths(args))
         dynamic = params["binarize"] == "dynamic"
-        x = _load_data(args.data, args.split, args.max_samples, grey=dynamic)
+        x = _load_data(args.data, args.split, args.max_samples, grey=dynamic, args=args)
         dbm = DeepBoltzmannMachine(**params, seed=args.seed, device=args.device,
                                    verbose=not args.quiet)
         try:
@@ -253,11 +257,11 @@ def run(args) -> int:
     if args.action == "eval":
         from ..dbm.evaluation import evaluate_lower_bound
 
-        x = _load_data(args.data, args.split, args.max_samples)
+        x = _load_data(args.data, args.split, args.max_samples, args=args)
         if args.train_data is not None:
-            base = _load_data(args.train_data, "train", None)
+            base = _load_data(args.train_data, "train", None, args=args)
         elif args.data == "mnist":
-            base = _load_data("mnist", "train", None)
+            base = _load_data("mnist", "train", None, args=args)
         else:
             base = None
         result = evaluate_lower_bound(dbm, x, X_train=base, n_chains=args.chains,
