@@ -165,8 +165,11 @@ def main(argv=None):
     rows = []
     print("| command | rc | wall s | longest silent gap s (ends at s) | its CPU s | load avg |")
     print("|---|---|---|---|---|---|")
-    for label, cmd in jobs:
+    logs = work / "logs"
+    logs.mkdir(exist_ok=True)
+    for i, (label, cmd) in enumerate(jobs):
         rc, wall, gap, gap_end, text, context, gap_cpu = timed(cmd, work, env)
+        (logs / f"{i:02d}.txt").write_text(f"$ {label}\n{text}", encoding="utf-8")
         load = os.getloadavg()[0]
         announced = bool(ANNOUNCED.search(context.split(" <GAP> ")[0].replace("\\n", "\n")))
         # over the limit on an idle machine (its CPU time) or here (its wall time)
