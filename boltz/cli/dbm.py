@@ -204,7 +204,6 @@ def _load_data(spec, split, max_samples, grey=False, args=None):
 
         if args is not None:
             status(args, f"loading MNIST ({split} split)")
-
         x, _ = load_mnist(split, binarize=None if grey else "stochastic", seed=0)
     else:
         from pathlib import Path

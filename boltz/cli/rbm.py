@@ -142,7 +142,6 @@ def _load_data(spec, split="train", subset=None, grey=False, args=None):
 
         if args is not None:
             status(args, f"loading MNIST ({split} split)")
-
         X, _ = load_mnist(split, binarize=None if grey else "stochastic", seed=0)
     else:
         if not str(spec).endswith(".npy"):
