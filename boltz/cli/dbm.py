@@ -28,7 +28,6 @@ from ._common import (
     report,
     save_array,
     save_figure,
-    status,
     with_progress,
 )
 
@@ -196,14 +195,12 @@ def _check_schedule(params):
                          "--max-seconds (max_seconds)")
 
 
-def _load_data(spec, split, max_samples, grey=False, args=None):
+def _load_data(spec, split, max_samples, grey=False):
     import numpy as np
 
     if spec == "mnist":
         from ..datasets import load_mnist
 
-        if args is not None:
-            status(args, f"loading MNIST ({split} split)")
         x, _ = load_mnist(split, binarize=None if grey else "stochastic", seed=0)
     else:
         from pathlib import Path
@@ -230,7 +227,7 @@ def run(args) -> int:
         _check_schedule(params)
         out = prepare_output(args.out, args.overwrite, (".npz",), inputs=input_paths(args))
         dynamic = params["binarize"] == "dynamic"
-        x = _load_data(args.data, args.split, args.max_samples, grey=dynamic, args=args)
+        x = _load_data(args.data, args.split, args.max_samples, grey=dynamic)
         dbm = DeepBoltzmannMachine(**params, seed=args.seed, device=args.device,
                                    verbose=not args.quiet)
         try:
@@ -256,11 +253,11 @@ def run(args) -> int:
     if args.action == "eval":
         from ..dbm.evaluation import evaluate_lower_bound
 
-        x = _load_data(args.data, args.split, args.max_samples, args=args)
+        x = _load_data(args.data, args.split, args.max_samples)
         if args.train_data is not None:
-            base = _load_data(args.train_data, "train", None, args=args)
+            base = _load_data(args.train_data, "train", None)
         elif args.data == "mnist":
-            base = _load_data("mnist", "train", None, args=args)
+            base = _load_data("mnist", "train", None)
         else:
             base = None
         result = evaluate_lower_bound(dbm, x, X_train=base, n_chains=args.chains,

@@ -25,7 +25,6 @@ from ._common import (
     report,
     save_array,
     save_figure,
-    status,
     with_progress,
 )
 
@@ -134,14 +133,12 @@ def _check_schedule(settings):
                          "--max-seconds (max_seconds)")
 
 
-def _load_data(spec, split="train", subset=None, grey=False, args=None):
+def _load_data(spec, split="train", subset=None, grey=False):
     import numpy as np
 
     if spec == "mnist":
         from ..datasets import load_mnist
 
-        if args is not None:
-            status(args, f"loading MNIST ({split} split)")
         X, _ = load_mnist(split, binarize=None if grey else "stochastic", seed=0)
     else:
         if not str(spec).endswith(".npy"):
@@ -190,7 +187,7 @@ def _train(args):
     _check_schedule(settings)
     out = prepare_output(args.out, args.overwrite, (".npz",), inputs=input_paths(args))
     dynamic = settings.get("binarize") == "dynamic"
-    X = _load_data(args.data, "train", args.subset, grey=dynamic, args=args)
+    X = _load_data(args.data, "train", args.subset, grey=dynamic)
     cls = BernoulliRBM if kind == "bernoulli" else GaussianBernoulliRBM
     model = cls(**settings, n_threads=args.threads, seed=args.seed, device=args.device,
                 verbose=not args.quiet)
@@ -221,13 +218,13 @@ def _eval(args):
         if getattr(args, flag) < 1:
             raise ValueError(f"--{flag} must be positive, got {getattr(args, flag)}")
     model = load_rbm(args.model)
-    X = _load_data(args.data, args.split, args.subset, args=args)
+    X = _load_data(args.data, args.split, args.subset)
     if model.exact_layer(AUTO_EXACT_UNITS) is not None:
         out = {"test_loglik_exact": model.mean_log_likelihood(X), "log_z": model.log_partition()}
         lines = [f"{args.model}: exact mean log-likelihood {out['test_loglik_exact']:.4f} nats "
                  f"on {X.shape[0]} samples (log Z = {out['log_z']:.4f} by enumeration)"]
     else:
-        train = _load_data(args.data, "train", args=args) if args.data == "mnist" else X
+        train = _load_data(args.data, "train") if args.data == "mnist" else X
         out = evaluate_log_likelihood(model, X, train, n_runs=args.runs, n_betas=args.betas,
                                       reverse=not args.no_reverse, seed=args.seed,
                                       progress=not args.quiet, device=args.device)

@@ -1,6 +1,6 @@
 """The constructor parameters every RBM kind shares, written once.
 
-:data:`RBM_PARAMETERS` holds them in numpydoc form; :func:`shared_parameters`
+:data:`RBM_PARAMETERS` holds them in numpydoc form; :func:`with_shared_parameters`
 composes them into the docstrings of :class:`~boltz.rbm.base.RBMBase` and the
 kinds of :mod:`boltz.rbm.kinds`, so Sphinx, ``help()`` and the numpydoc checks
 see every parameter while the source states each one once.
@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["RBM_PARAMETERS", "shared_parameters"]
+__all__ = ["RBM_PARAMETERS", "with_shared_parameters"]
 
 #: The constructor parameters every RBM kind shares (all but ``n_hidden``,
-#: ``learning_rate`` and a kind's own), in numpydoc form. :func:`shared_parameters`
-#: puts them into a class docstring in place of its ``%(rbm_parameters)s`` line.
+#: ``learning_rate`` and a kind's own), in numpydoc form.
+#: :func:`with_shared_parameters` puts them in place of a ``%(rbm_parameters)s`` line.
 RBM_PARAMETERS = """\
 method : {"pcd", "cd", "pt"}, default "pcd"
     Negative phase: contrastive divergence, persistent chains, or
@@ -92,42 +92,39 @@ random_state : int, numpy.random.Generator or None, default None
 """
 
 
-def shared_parameters(cls):
-    """Class decorator: the docstring line ``%(rbm_parameters)s`` becomes ``RBM_PARAMETERS``.
+def with_shared_parameters(doc: str) -> str:
+    """``doc`` with its line ``%(rbm_parameters)s`` replaced by :data:`RBM_PARAMETERS`.
 
-    The fragment takes the placeholder's indentation, so the composed docstring is
-    ordinary numpydoc (Sphinx, ``help()`` and the numpydoc checks read it as written).
+    A class applies it to its own docstring in its body,
+    ``__doc__ = with_shared_parameters(__doc__)``. The fragment takes the
+    placeholder's indentation, so the result is ordinary numpydoc (Sphinx, ``help()``
+    and the numpydoc checks read it as written).
 
     Parameters
     ----------
-    cls : type
-        A class whose docstring has the placeholder on a line of its own.
+    doc : str
+        A docstring with the placeholder on a line of its own.
 
     Returns
     -------
-    type
-        ``cls``, its ``__doc__`` composed.
+    str
+        The composed docstring.
 
     Examples
     --------
-    >>> @shared_parameters
-    ... class Example:
-    ...     '''Doc.
+    >>> doc = with_shared_parameters('''Doc.
     ...
     ...     Parameters
     ...     ----------
     ...     %(rbm_parameters)s
-    ...     '''
-    >>> "n_epochs : int, default 10" in Example.__doc__
+    ...     ''')
+    >>> "    n_epochs : int, default 10" in doc
     True
     """
-    doc = cls.__doc__ or ""
     match = re.search(r"^([ \t]*)%\(rbm_parameters\)s[ \t]*\n", doc, re.M)
     if match is None:
-        raise ValueError(f"{cls.__name__}'s docstring has no %(rbm_parameters)s line")
+        raise ValueError("the docstring has no %(rbm_parameters)s line")
     indent = match.group(1)
     fragment = "".join(indent + line if line.strip() else line
                        for line in RBM_PARAMETERS.splitlines(keepends=True))
-    cls.__doc__ = doc[:match.start()] + fragment + doc[match.end():]
-    return cls
-
+    return doc[:match.start()] + fragment + doc[match.end():]

@@ -32,7 +32,7 @@ from ..backend._threads import blas_threads
 from ..backend.numpy_backend import NumpyBackend
 from ..density import Density
 from ..expfam import Bernoulli
-from ._docstrings import shared_parameters
+from ._docstrings import with_shared_parameters
 from .estimator import RBMEstimatorMixin
 from .limits import AUTO_EXACT_UNITS, MAX_EXACT_UNITS
 
@@ -85,7 +85,6 @@ def _bits(idx: np.ndarray, n: int) -> np.ndarray:
     return ((idx[:, None] >> np.arange(n, dtype=np.int64)[None, :]) & 1).astype(np.float64)
 
 
-@shared_parameters
 class RBMBase(RBMEstimatorMixin, Density):
     """Shared math of all RBMs: conditionals, free energy, Gibbs sampling, exact ``log Z``.
 
@@ -109,6 +108,7 @@ class RBMBase(RBMEstimatorMixin, Density):
     >>> BernoulliRBM(n_hidden=3, n_epochs=2, batch_size=20, seed=0).fit(X).W_.shape
     (5, 3)
     """
+    __doc__ = with_shared_parameters(__doc__)
 
     #: Name stored in saved files.
     kind = "RBMBase"

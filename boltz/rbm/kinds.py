@@ -28,12 +28,12 @@ from .._validation import (
 )
 from ..backend import _kernels as K
 from ..expfam import Bernoulli, Categorical, Gaussian, GaussianLearnedVariance
-from .base import _NUMPY, RBMBase, shared_parameters, store_arguments
+from ._docstrings import with_shared_parameters
+from .base import _NUMPY, RBMBase, store_arguments
 
 __all__ = ["BernoulliRBM", "GaussianBernoulliRBM", "CategoricalRBM"]
 
 
-@shared_parameters
 class BernoulliRBM(RBMBase):
     """Bernoulli–Bernoulli RBM: binary visibles ``v in {0,1}^V``, binary hiddens.
 
@@ -56,6 +56,7 @@ class BernoulliRBM(RBMBase):
     >>> rbm.free_energy(np.array([[1.0, 1.0]])).round(4).tolist()
     [-2.1269]
     """
+    __doc__ = with_shared_parameters(__doc__)
 
     kind = "BernoulliRBM"
     preset_kind = "bernoulli"
@@ -144,7 +145,6 @@ class BernoulliRBM(RBMBase):
         return K.bernoulli_pseudo_loglik(v, x, self._w64(), self.visible_bias_.astype(np.float64))
 
 
-@shared_parameters
 class GaussianBernoulliRBM(RBMBase):
     """Gaussian–Bernoulli RBM: real visibles with fixed or learned per-unit variance.
 
@@ -176,6 +176,7 @@ class GaussianBernoulliRBM(RBMBase):
     >>> m.log_variance_.shape
     (2,)
     """
+    __doc__ = with_shared_parameters(__doc__)
 
     kind = "GaussianBernoulliRBM"
     preset_kind = "gaussian"
@@ -347,7 +348,6 @@ class GaussianBernoulliRBM(RBMBase):
         return Gaussian(float(np.exp(self.log_variance_[0])))
 
 
-@shared_parameters
 class CategoricalRBM(RBMBase):
     """RBM with softmax (one-hot categorical) visible units.
 
@@ -377,6 +377,7 @@ class CategoricalRBM(RBMBase):
     >>> m.W_.shape
     (12, 4)
     """
+    __doc__ = with_shared_parameters(__doc__)
 
     kind = "CategoricalRBM"
     preset_kind = "categorical"
