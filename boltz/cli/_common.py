@@ -194,8 +194,8 @@ def status(args, message: str) -> None:
     >>> with contextlib.redirect_stderr(err):
     ...     status(argparse.Namespace(quiet=False), "estimating the noise")
     ...     status(argparse.Namespace(quiet=True), "not shown")
-    >>> err.getvalue()
-    'estimating the noise ...\n'
+    >>> err.getvalue().splitlines()
+    ['estimating the noise ...']
     """
     if getattr(args, "quiet", False) or getattr(args, "no_progress", False):
         return
