@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpydoc_check  # noqa: E402
 
-ENFORCED = ["backend", "datasets", "dbm", "deep", "denoising", "density", "diagnostics",
-            "exact", "expfam", "gaussian", "inverse_ising", "io", "ising", "plotting", "rbm",
-            "samplers"]
+ENFORCED = ["backend", "datasets", "dbm", "denoising", "density", "diagnostics", "exact", "expfam",
+            "gaussian", "inverse_ising", "io", "ising", "plotting", "rbm", "samplers"]
+ENFORCED += ["deep"]
 
 #: Gaps another branch closes (so that the branches merge without conflicts): exempt only
 #: while the listed sections are exactly what is missing. Remove an entry once that

@@ -92,13 +92,25 @@ random_state : int, numpy.random.Generator or None, default None
 """
 
 
+def _entries(text: str) -> list[tuple[str, str]]:
+    """``(name, text)`` of each numpydoc entry of an unindented parameter list."""
+    entries = []
+    for line in text.splitlines(keepends=True):
+        if line.strip() and not line[0].isspace():
+            entries.append([line.split(":")[0].strip(), line])
+        else:
+            entries[-1][1] += line
+    return [tuple(e) for e in entries]
+
+
 def with_shared_parameters(doc: str) -> str:
     """``doc`` with its line ``%(rbm_parameters)s`` replaced by :data:`RBM_PARAMETERS`.
 
     A class applies it to its own docstring in its body,
-    ``__doc__ = with_shared_parameters(__doc__)``. The fragment takes the
-    placeholder's indentation, so the result is ordinary numpydoc (Sphinx, ``help()``
-    and the numpydoc checks read it as written).
+    ``__doc__ = with_shared_parameters(__doc__)``. A parameter the docstring
+    documents itself (a kind with another default) is not repeated from the shared
+    text. The fragment takes the placeholder's indentation, so the result is
+    ordinary numpydoc (Sphinx, ``help()`` and the numpydoc checks read it as written).
 
     Parameters
     ----------
@@ -116,15 +128,19 @@ def with_shared_parameters(doc: str) -> str:
     ...
     ...     Parameters
     ...     ----------
+    ...     k : int, default 5
+    ...         Gibbs sweeps per negative phase.
     ...     %(rbm_parameters)s
     ...     ''')
-    >>> "    n_epochs : int, default 10" in doc
-    True
+    >>> "    n_epochs : int, default 10" in doc, doc.count("    k : int")
+    (True, 1)
     """
     match = re.search(r"^([ \t]*)%\(rbm_parameters\)s[ \t]*\n", doc, re.M)
     if match is None:
         raise ValueError("the docstring has no %(rbm_parameters)s line")
     indent = match.group(1)
+    own = set(re.findall(rf"^{indent}(\w+) :", doc, re.M))
     fragment = "".join(indent + line if line.strip() else line
-                       for line in RBM_PARAMETERS.splitlines(keepends=True))
+                       for name, text in _entries(RBM_PARAMETERS) if name not in own
+                       for line in text.splitlines(keepends=True))
     return doc[:match.start()] + fragment + doc[match.end():]
