@@ -59,6 +59,8 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     n = 200
     for name in args.densities:
+        print(f"{name}: training an MLP energy by {args.objective}, {args.steps} updates ...",
+              flush=True)
         toy = make_toy(name)
         model, res = train_toy(name, args.objective, n_steps=args.steps, seed=0)
         if res.diverged:
