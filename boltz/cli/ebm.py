@@ -102,14 +102,18 @@ def _grid_log_density(log_density, pts, show: bool):
 def run(args: argparse.Namespace) -> int:
     if args.ebm_command is None:
         raise ValueError("give an action: train or pitfall (see 'boltz ebm --help')")
-    _import_torch()
     if args.ebm_command == "pitfall":
-        from boltz.deep.toy import score_pitfall
-
         if args.chains < 10:
             raise ValueError(f"--chains must be at least 10, got {args.chains}")
         plot = (prepare_output(args.plot, args.overwrite, (".png",), option="--plot")
                 if args.plot else None)
+        from ._common import status
+
+        status(args, f"the score pitfall: {args.chains} chains of plain, then annealed, "
+                     "Langevin dynamics (loading torch first)")
+        _import_torch()
+        from boltz.deep.toy import score_pitfall
+
         out = score_pitfall(n_chains=args.chains, seed=args.seed,
                             progress=not args.no_progress)
         lang, ann = out["langevin_fraction"], out["annealed_fraction"]
@@ -132,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
             lines.append(f"wrote {plot}")
         report(args, lines, out)
         return 0
+    _import_torch()
     return _train(args)
 
 
