@@ -67,6 +67,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
 
+    print("loading MNIST (train, test and grey train digits) ...", flush=True)
     x_train, _ = load_mnist("train", binarize="stochastic", seed=0)
     x_test, _ = load_mnist("test", binarize="stochastic", seed=1)
     grey, _ = load_mnist("train")

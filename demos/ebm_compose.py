@@ -47,6 +47,8 @@ def main():
     if args.out:
         args.plot = str(Path(args.out) / "compose.png")
     torch.set_num_threads(1)
+    print(f"training expert A: an MLP energy, {args.steps} NCE updates on eight Gaussians ...",
+          flush=True)
     toy = make_toy("eight_gaussians")
     a, _ = train_toy("eight_gaussians", "nce", n_steps=args.steps, seed=0)
     a.requires_grad_(False)

@@ -53,6 +53,7 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
+    print("loading MNIST (train and test digits) ...", flush=True)
     X, _ = load_mnist("train", binarize="stochastic", seed=0)
     X = X[:args.train_size]
     X_test, _ = load_mnist("test", binarize="stochastic", seed=0)

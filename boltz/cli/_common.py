@@ -181,6 +181,27 @@ def report(args, lines, result: dict) -> None:
     print(dumps(result))
 
 
+def status(args, message: str) -> None:
+    """Say on stderr what the next wait without a progress bar is doing (``MESSAGE ...``).
+
+    Like the progress bars, it goes to stderr (``--json`` keeps stdout to the JSON
+    line) and is left out with ``--quiet`` or ``--no-progress``.
+
+    Examples
+    --------
+    >>> import argparse, contextlib, io
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     status(argparse.Namespace(quiet=False), "estimating the noise")
+    ...     status(argparse.Namespace(quiet=True), "not shown")
+    >>> err.getvalue().splitlines()
+    ['estimating the noise ...']
+    """
+    if getattr(args, "quiet", False) or getattr(args, "no_progress", False):
+        return
+    print(f"{message} ...", file=sys.stderr, flush=True)
+
+
 #: exceptions that mean bad usage or input (exit 2); every other failure exits 1
 USAGE_ERRORS = (ValueError, TypeError, LookupError, FileNotFoundError, FileExistsError,
                 IsADirectoryError, NotADirectoryError)

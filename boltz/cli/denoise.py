@@ -17,7 +17,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ._common import add_json_option, default_out, prepare_output, report, save_figure
+from ._common import (
+    add_json_option,
+    default_out,
+    prepare_output,
+    report,
+    save_figure,
+    status,
+)
 
 __all__ = ["register", "run"]
 
@@ -131,11 +138,15 @@ def _run_demo(out_dir: Path, args) -> int:
         prepare_output(out_dir / name, args.overwrite, option="--output")
     clean = binary_image("shapes", 256)
     noisy = add_flip_noise(clean, 0.1, seed=args.seed)
+    if not args.json:
+        print(f"built-in image 'shapes' 256x256, 10% flip noise (seed {args.seed}): "
+              f"{100 * np.mean(noisy != clean):.2f}% pixels wrong", flush=True)
+    if args.noise is None or args.beta is None:
+        status(args, "estimating the posterior's beta, h and noise rate from the noisy image "
+                     "(Monte Carlo EM, 30 rounds)")
     model = build_posterior(noisy, noise=args.noise, beta=args.beta,
                             neighbourhood=args.neighbourhood, seed=args.seed)
-    lines = [f"built-in image 'shapes' 256x256, 10% flip noise (seed {args.seed}): "
-             f"{100 * np.mean(noisy != clean):.2f}% pixels wrong",
-             f"posterior: beta={model.beta:.4g}, noise rate={model.noise_rate:.4g}, "
+    lines = [f"posterior: beta={model.beta:.4g}, noise rate={model.noise_rate:.4g}, "
              f"h={model.h:.3g} ("
              f"{'given' if args.noise is not None and args.beta is not None else 'estimated'})",
              "error = pixels differing from the clean image; E = posterior energy "
@@ -156,6 +167,7 @@ def _run_demo(out_dir: Path, args) -> int:
         if not args.json:
             print(f"  {name:7s} error {100 * res.error_rate(clean):5.2f}%   E {res.energy:.6g}"
                   f"   {dt:.3f} s", flush=True)
+    status(args, f"drawing the figure {out_dir / 'denoise_demo.png'}")
     fig = plot_restorations(noisy, results, truth=clean, noisy_energy=model.energy_image(noisy))
     figure = out_dir / "denoise_demo.png"
     save_figure(fig, figure, dpi=100)

@@ -20,6 +20,7 @@ from ._common import (
     prepare_output,
     report,
     save_figure,
+    status,
 )
 
 ALGORITHMS = ("metropolis", "random_metropolis", "gibbs", "multispin", "wolff", "swendsen_wang",
@@ -204,6 +205,7 @@ def run(args: argparse.Namespace) -> int:
         say(f"saved the sampler state to {runs[-1].info['checkpoint']}")
         result["checkpoint"] = str(runs[-1].info["checkpoint"])
     if plot is not None:
+        status(args, f"drawing the figure {plot}")
         import matplotlib
 
         matplotlib.use("Agg")

@@ -89,6 +89,25 @@ class DensityEnergy(EnergyModule):
         return torch.float64
 
     def forward(self, x):
+        """The density's energy (numpy, float64), differentiable through its ``grad_log_prob``.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, *event_shape)
+            A batch.
+
+        Returns
+        -------
+        torch.Tensor, shape (n,)
+            ``density.energy(x)``, in the dtype and on the device of ``x``.
+
+        Examples
+        --------
+        >>> from boltz.gaussian import MultivariateGaussian
+        >>> e = DensityEnergy(MultivariateGaussian([0.0], np.eye(1)))
+        >>> e(torch.tensor([[2.0]], dtype=torch.float64)).tolist()
+        [2.0]
+        """
         return _NumpyEnergyFn.apply(x, self.density)
 
     def log_partition(self):
@@ -149,6 +168,26 @@ class RBMFreeEnergy(EnergyModule):
         self.event_shape = (self.W.shape[0],)
 
     def forward(self, v):
+        """Free energy ``F(v) = -a.v - sum_j softplus(c_j + v.W[:, j])`` of each row.
+
+        Parameters
+        ----------
+        v : torch.Tensor, shape (n, n_visible)
+            Visible vectors (binary, or real for the continuous relaxation), float64.
+
+        Returns
+        -------
+        torch.Tensor, shape (n,)
+            The free energies.
+
+        Examples
+        --------
+        >>> from boltz.rbm import BernoulliRBM
+        >>> rbm = BernoulliRBM.from_params(np.ones((2, 1)), np.zeros(2), np.zeros(1))
+        >>> F = RBMFreeEnergy(rbm)
+        >>> round(F(torch.zeros(1, 2, dtype=torch.float64)).item(), 4)  # -log 2
+        -0.6931
+        """
         return -(v @ self.visible_bias) - nn.functional.softplus(
             v @ self.W + self.hidden_bias).sum(1)
 

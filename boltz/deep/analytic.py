@@ -117,6 +117,24 @@ class GaussianEnergy(EnergyModule):
         return torch.tril(self.raw_chol, -1) + torch.diag(torch.exp(torch.diagonal(self.raw_chol)))
 
     def forward(self, x):
+        """``(x - m)^T P (x - m) / 2`` of each row (without ``log Z``).
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, d)
+            A batch on this module's dtype and device.
+
+        Returns
+        -------
+        torch.Tensor, shape (n,)
+            The energies.
+
+        Examples
+        --------
+        >>> g = GaussianEnergy([0.0, 0.0], [[1.0, 0.0], [0.0, 4.0]])
+        >>> g(torch.tensor([[1.0, 2.0]], dtype=torch.float64)).tolist()  # (1 + 4 / 4) / 2
+        [1.0]
+        """
         z = (x - self.loc) @ self.precision_cholesky()
         return 0.5 * (z * z).sum(dim=1)
 
@@ -274,6 +292,24 @@ class GaussianMixtureEnergy(EnergyModule):
                 - 0.5 * d * torch.log(2 * math.pi * s2))
 
     def forward(self, x):
+        """``-log sum_k w_k N(x; m_k, s_k^2 I)`` (the mixture is normalised).
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, d)
+            A batch on this module's dtype and device.
+
+        Returns
+        -------
+        torch.Tensor, shape (n,)
+            The energies, ``-log p(x)``.
+
+        Examples
+        --------
+        >>> gm = GaussianMixtureEnergy([[0.0, 0.0]])
+        >>> round(gm(torch.zeros(1, 2, dtype=torch.float64)).item(), 4)  # log(2 pi)
+        1.8379
+        """
         return -torch.logsumexp(self.component_log_prob(x), dim=1)
 
     def log_partition(self):
@@ -351,6 +387,24 @@ class DoubleWellEnergy(EnergyModule):
         return self._dtype
 
     def forward(self, x):
+        """``barrier (x_0^2 - 1)^2 + |x_{1:}|^2 / 2`` of each row.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, dim)
+            A batch on this module's dtype and device.
+
+        Returns
+        -------
+        torch.Tensor, shape (n,)
+            The energies.
+
+        Examples
+        --------
+        >>> dw = DoubleWellEnergy(dim=2, barrier=2.0)
+        >>> dw(torch.tensor([[0.0, 0.0], [1.0, 2.0]], dtype=torch.float64)).tolist()
+        [2.0, 2.0]
+        """
         return self.barrier * (x[:, 0] ** 2 - 1) ** 2 + 0.5 * (x[:, 1:] ** 2).sum(1)
 
     def log_partition(self):
@@ -397,6 +451,24 @@ class RingsEnergy(EnergyModule):
         self.register_buffer("log_weights", torch.tensor(np.log(weights), dtype=dtype))
 
     def forward(self, x):
+        """``-log sum_k w_k exp(-(|x| - r_k)^2 / (2 width^2))`` of each row.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, 2)
+            A batch on this module's dtype and device.
+
+        Returns
+        -------
+        torch.Tensor, shape (n,)
+            The energies.
+
+        Examples
+        --------
+        >>> r = RingsEnergy(radii=[1.0, 2.0], width=0.2)
+        >>> round(r(torch.tensor([[0.0, 1.0]], dtype=torch.float64)).item(), 4)  # log 2
+        0.6931
+        """
         r = torch.sqrt((x * x).sum(1) + 1e-12)
         z = -0.5 * ((r[:, None] - self.radii[None]) / self.width) ** 2
         return -torch.logsumexp(z + self.log_weights, dim=1)

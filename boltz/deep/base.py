@@ -56,8 +56,27 @@ def _composition(name: str):
 class EnergyModule(nn.Module):
     """Base class: a ``torch.nn.Module`` whose ``forward(x)`` returns energies ``(n,)``.
 
-    Subclasses set ``event_shape`` and implement :meth:`forward`. The rest of the
+    Subclasses set ``event_shape`` and implement ``forward``. The rest of the
     density interface is derived here.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Passed to ``torch.nn.Module``, which takes none: subclasses call
+        ``super().__init__()``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> class Quadratic(EnergyModule):
+    ...     event_shape = (2,)
+    ...     def forward(self, x):
+    ...         return 0.5 * (x ** 2).sum(1)
+    >>> q = Quadratic()
+    >>> q.energy(torch.ones(1, 2)).tolist(), q.grad_log_prob(torch.ones(1, 2)).tolist()
+    ([1.0], [[-1.0, -1.0]])
+    >>> q.has("log_partition")
+    False
     """
 
     event_shape: tuple = ()

@@ -44,7 +44,11 @@ class ReplayBuffer(torch.nn.Module):
     reinit_prob : float
         Probability that a drawn chain restarts from noise (default 0.05).
     seed : int, torch.Generator or None
-    dtype, device
+        Seeds the initial states, the draws and the restarts.
+    dtype : torch.dtype, default torch.float32
+        Dtype of the stored states.
+    device : str or torch.device, optional
+        Where the states live (default: the CPU).
 
     Examples
     --------
@@ -73,7 +77,29 @@ class ReplayBuffer(torch.nn.Module):
         return self.capacity
 
     def noise(self, n: int, dtype=None, device=None) -> torch.Tensor:
-        """``n`` fresh uniform states."""
+        """``n`` fresh uniform states on ``[low, high]`` (from the buffer's generator).
+
+        Parameters
+        ----------
+        n : int
+            Number of states.
+        dtype : torch.dtype, optional
+            Their dtype (default: that of the stored states).
+        device : str or torch.device, optional
+            Their device (default: that of the stored states).
+
+        Returns
+        -------
+        torch.Tensor, shape (n, *event_shape)
+            The states.
+
+        Examples
+        --------
+        >>> buf = ReplayBuffer(10, (3,), low=0.0, high=2.0, seed=0)
+        >>> x = buf.noise(1000)
+        >>> x.shape, bool(x.min() >= 0.0), bool(x.max() <= 2.0)
+        (torch.Size([1000, 3]), True, True)
+        """
         return self._uniform(n, dtype or self.states.dtype, device or self.states.device)
 
     def _uniform(self, n, dtype, device):
@@ -82,7 +108,31 @@ class ReplayBuffer(torch.nn.Module):
         return self.low + (self.high - self.low) * u
 
     def draw(self, n: int):
-        """Indices and start states for ``n`` chains (a ``reinit_prob`` share restarted)."""
+        """Indices and start states for ``n`` chains (a ``reinit_prob`` share restarted).
+
+        Entries are drawn uniformly with replacement; each drawn chain is replaced by
+        fresh noise with probability ``reinit_prob``. The buffer itself is unchanged
+        until :meth:`update`.
+
+        Parameters
+        ----------
+        n : int
+            Number of chains.
+
+        Returns
+        -------
+        idx : torch.Tensor of int64, shape (n,)
+            The buffer entries drawn (pass them to :meth:`update`).
+        x : torch.Tensor, shape (n, *event_shape)
+            The start states (a copy).
+
+        Examples
+        --------
+        >>> buf = ReplayBuffer(4, (1,), seed=0, reinit_prob=0.0)
+        >>> idx, x = buf.draw(3)
+        >>> bool(torch.equal(x, buf.states[idx]))   # no restarts with reinit_prob=0
+        True
+        """
         n = check_positive_int(n, "n")
         dev = self.states.device
         idx = torch.randint(0, self.capacity, (n,), generator=self.generator, device=dev)
@@ -94,7 +144,23 @@ class ReplayBuffer(torch.nn.Module):
         return idx, x
 
     def update(self, idx: torch.Tensor, x: torch.Tensor) -> None:
-        """Store the chains' new states back at ``idx``."""
+        """Store the chains' new states back at ``idx``.
+
+        Parameters
+        ----------
+        idx : torch.Tensor of int64, shape (n,)
+            Entries returned by :meth:`draw`.
+        x : torch.Tensor, shape (n, *event_shape)
+            The chains' new states (detached and cast to the buffer's dtype).
+
+        Examples
+        --------
+        >>> buf = ReplayBuffer(4, (2,), seed=0)
+        >>> idx, x = buf.draw(2)
+        >>> buf.update(idx, torch.zeros(2, 2))
+        >>> buf.states[idx].abs().sum().item()
+        0.0
+        """
         if x.shape[1:] != self.states.shape[1:] or x.shape[0] != idx.shape[0]:
             raise ValueError(
                 f"x must have shape ({idx.shape[0]}, *{self.event_shape}), got {tuple(x.shape)}"
@@ -102,12 +168,40 @@ class ReplayBuffer(torch.nn.Module):
         self.states[idx] = x.detach().to(self.states.dtype)
 
     def get_extra_state(self) -> dict:
-        """What ``state_dict`` stores besides ``states``: the generator and the noise box."""
+        """What ``state_dict`` stores besides ``states``: the generator and the noise box.
+
+        Returns
+        -------
+        dict
+            ``generator`` (its state, a uint8 tensor), ``low``, ``high`` and
+            ``reinit_prob``.
+
+        Examples
+        --------
+        >>> buf = ReplayBuffer(4, (2,), low=-2.0, high=2.0, seed=0)
+        >>> sorted(buf.get_extra_state())
+        ['generator', 'high', 'low', 'reinit_prob']
+        """
         return {"generator": self.generator.get_state(), "low": self.low, "high": self.high,
                 "reinit_prob": self.reinit_prob}
 
     def set_extra_state(self, state: dict) -> None:
-        """Restore :meth:`get_extra_state` (called by ``load_state_dict``)."""
+        """Restore :meth:`get_extra_state` (called by ``load_state_dict``).
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`get_extra_state` returned.
+
+        Examples
+        --------
+        >>> a = ReplayBuffer(4, (2,), seed=0)
+        >>> b = ReplayBuffer(4, (2,), seed=1)
+        >>> b.load_state_dict(a.state_dict())   # calls set_extra_state
+        <All keys matched successfully>
+        >>> bool(torch.equal(a.draw(3)[1], b.draw(3)[1]))   # same chains, same generator
+        True
+        """
         self.generator.set_state(state["generator"])
         self.low, self.high = float(state["low"]), float(state["high"])
         self.reinit_prob = float(state["reinit_prob"])

@@ -75,6 +75,28 @@ class SumEnergy(EnergyModule):
         return self.experts[0].device
 
     def forward(self, x):
+        """``sum_k w_k E_k(x)``, each expert evaluated in its own dtype.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, *event_shape)
+            A batch.
+
+        Returns
+        -------
+        torch.Tensor, shape (n,)
+            The weighted sum of the experts' energies.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy
+        >>> a = GaussianEnergy(torch.zeros(1), torch.eye(1))
+        >>> b = GaussianEnergy(torch.ones(1), torch.eye(1))
+        >>> x = torch.tensor([[2.0]], dtype=torch.float64)
+        >>> SumEnergy([a, b], weights=[1.0, 2.0])(x).tolist()  # 2 + 2 * 0.5
+        [3.0]
+        """
         total = None
         for e, w in zip(self.experts, self.weights, strict=True):
             term = w * e(x.to(e.dtype))
@@ -149,6 +171,26 @@ class TemperedEnergy(EnergyModule):
         return self.base.device
 
     def forward(self, x):
+        """``beta * E(x)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, *event_shape)
+            A batch.
+
+        Returns
+        -------
+        torch.Tensor, shape (n,)
+            The tempered energies.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy
+        >>> g = GaussianEnergy(torch.zeros(1), torch.eye(1))
+        >>> TemperedEnergy(g, 3.0)(torch.ones(1, 1, dtype=torch.float64)).tolist()
+        [1.5]
+        """
         return self.beta * self.base(x)
 
     def log_partition(self):
@@ -226,7 +268,27 @@ class ConditionedEnergy(EnergyModule):
         return self.base.device
 
     def complete(self, x_free: torch.Tensor) -> torch.Tensor:
-        """Full vectors ``(n, d)`` with the fixed coordinates filled in."""
+        """Full vectors ``(n, d)`` with the fixed coordinates filled in.
+
+        Parameters
+        ----------
+        x_free : torch.Tensor, shape (n, d - k)
+            Values of the free coordinates, in their original order.
+
+        Returns
+        -------
+        torch.Tensor, shape (n, d)
+            ``x_free`` at the free indices, ``values`` at the fixed ones.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy
+        >>> g = GaussianEnergy(torch.zeros(3), torch.eye(3))
+        >>> c = ConditionedEnergy(g, fixed=[1], values=[5.0])
+        >>> c.complete(torch.tensor([[1.0, 2.0]], dtype=torch.float64)).tolist()
+        [[1.0, 5.0, 2.0]]
+        """
         n = x_free.shape[0]
         full = x_free.new_empty((n, self._d))
         full[:, self.free_index] = x_free
@@ -234,6 +296,28 @@ class ConditionedEnergy(EnergyModule):
         return full
 
     def forward(self, x):
+        """The base energy at the completed vectors, ``E(complete(x))``.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, d - k)
+            The free coordinates.
+
+        Returns
+        -------
+        torch.Tensor, shape (n,)
+            The conditional energies (equal to ``-log p(x_free | x_fixed)`` up to a
+            constant).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from boltz.deep import GaussianEnergy
+        >>> g = GaussianEnergy(torch.zeros(2), torch.eye(2))
+        >>> c = ConditionedEnergy(g, fixed=[0], values=[2.0])
+        >>> c(torch.tensor([[1.0]], dtype=torch.float64)).tolist()  # (4 + 1) / 2
+        [2.5]
+        """
         return self.base(self.complete(x))
 
 

@@ -65,6 +65,24 @@ class FunctionEnergy(EnergyModule):
         return self._dtype
 
     def forward(self, x):
+        """Energies ``fn(x)`` of a batch, without input checks (samplers call this).
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, *event_shape)
+            A batch on this module's dtype and device.
+
+        Returns
+        -------
+        torch.Tensor, shape (n,)
+            ``fn(x)``.
+
+        Examples
+        --------
+        >>> e = FunctionEnergy(lambda x: x.abs().sum(1), event_shape=(2,))
+        >>> e(torch.tensor([[1.0, -2.0]], dtype=torch.float64)).tolist()
+        [3.0]
+        """
         return self.fn(x)
 
     def log_partition(self):
@@ -123,6 +141,25 @@ class MLPEnergy(EnergyModule):
         self.net = _mlp((self.dim, *hidden, 1), activation)
 
     def forward(self, x):
+        """Energies of a batch, without input checks (samplers and objectives call this).
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, dim)
+            A batch on this module's dtype (float32 by default) and device.
+
+        Returns
+        -------
+        torch.Tensor, shape (n,)
+            The network's output, one energy per row.
+
+        Examples
+        --------
+        >>> torch.manual_seed(0) and None
+        >>> m = MLPEnergy(2, hidden=(8,))
+        >>> m(torch.zeros(5, 2)).shape
+        torch.Size([5])
+        """
         return self.net(x).squeeze(-1)
 
 
@@ -162,16 +199,79 @@ class NoiseConditionalMLPEnergy(EnergyModule):
         self.net = _mlp((self.dim + 1, *_check_hidden(hidden), 1), activation)
 
     def energy_at(self, x, sigma):
-        """Energy of the noise-perturbed model at level(s) ``sigma`` (scalar or ``(n,)``)."""
+        """Energy of the noise-perturbed model at level(s) ``sigma`` (scalar or ``(n,)``).
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, dim)
+            A batch (float32, like the parameters).
+        sigma : float or torch.Tensor, shape () or (n,)
+            One noise level for the batch, or one per sample.
+
+        Returns
+        -------
+        torch.Tensor, shape (n,)
+            ``E(x, sigma)``.
+
+        Examples
+        --------
+        >>> torch.manual_seed(0) and None
+        >>> m = NoiseConditionalMLPEnergy(2, sigmas=[1.0, 0.1], hidden=(8,))
+        >>> x = torch.zeros(3, 2)
+        >>> m.energy_at(x, torch.tensor([1.0, 0.5, 0.1])).shape
+        torch.Size([3])
+        >>> bool(torch.equal(m.energy_at(x, 0.1), m(x)))  # forward: the least noisy level
+        True
+        """
         s = torch.as_tensor(sigma, dtype=x.dtype, device=x.device)
         s = s.expand(x.shape[0]) if s.ndim == 0 else s
         return self.net(torch.cat([x, torch.log(s)[:, None]], dim=1)).squeeze(-1)
 
     def forward(self, x):
+        """Energies at the least noisy level ``sigmas[-1]`` (the model of the data).
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, dim)
+            A batch (float32, like the parameters).
+
+        Returns
+        -------
+        torch.Tensor, shape (n,)
+            ``E(x, min(sigmas))``.
+
+        Examples
+        --------
+        >>> torch.manual_seed(0) and None
+        >>> m = NoiseConditionalMLPEnergy(2, sigmas=[1.0, 0.1], hidden=(8,))
+        >>> m(torch.zeros(4, 2)).shape
+        torch.Size([4])
+        """
         return self.energy_at(x, self.sigmas[-1])
 
     def at_noise(self, sigma) -> EnergyModule:
-        """A view of this model at a fixed noise level (shares the parameters)."""
+        """A view of this model at a fixed noise level (shares the parameters).
+
+        Annealed Langevin samples each level through such a view.
+
+        Parameters
+        ----------
+        sigma : float
+            The noise level.
+
+        Returns
+        -------
+        EnergyModule
+            ``x -> E(x, sigma)``; training this model changes the view too.
+
+        Examples
+        --------
+        >>> torch.manual_seed(0) and None
+        >>> m = NoiseConditionalMLPEnergy(2, sigmas=[1.0, 0.1], hidden=(8,))
+        >>> x = torch.randn(3, 2)
+        >>> bool(torch.equal(m.at_noise(1.0)(x), m.energy_at(x, 1.0)))
+        True
+        """
         return _FixedNoise(self, float(sigma))
 
 
@@ -222,5 +322,24 @@ class ConvEnergy(EnergyModule):
         self.head = nn.Linear(4 * w, 1)
 
     def forward(self, x):
+        """Energies of a batch of images, without input checks.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (n, channels, size, size)
+            A batch of images (float32, like the parameters).
+
+        Returns
+        -------
+        torch.Tensor, shape (n,)
+            One energy per image.
+
+        Examples
+        --------
+        >>> torch.manual_seed(0) and None
+        >>> m = ConvEnergy(channels=1, size=8, width=4)
+        >>> m(torch.rand(3, 1, 8, 8)).shape
+        torch.Size([3])
+        """
         h = self.net(x).mean(dim=(2, 3))
         return self.head(h).squeeze(-1)

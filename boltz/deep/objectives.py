@@ -189,7 +189,33 @@ class ContrastiveDivergence(Objective):
         return self.buffer.draw(x.shape[0])
 
     def negatives(self, model, x, generator=None) -> torch.Tensor:
-        """Negative samples for the batch ``x`` (updates the buffer when persistent)."""
+        """Negative samples for the batch ``x`` (updates the buffer when persistent).
+
+        Parameters
+        ----------
+        model : EnergyModule
+            The energy being trained.
+        x : torch.Tensor, shape (n, *event_shape)
+            A batch of data, on the model's dtype and device.
+        generator : torch.Generator, optional
+            Seeds the chains' noise and, when persistent, the buffer's first states
+            (default: torch's global generator).
+
+        Returns
+        -------
+        torch.Tensor, shape (n, *event_shape)
+            The chains' states after ``n_steps`` Langevin steps.
+
+        Examples
+        --------
+        >>> from boltz.deep.energies import GaussianEnergy
+        >>> g = GaussianEnergy(torch.zeros(2), torch.eye(2))
+        >>> cd = ContrastiveDivergence(n_steps=3, step_size=0.1, persistent=True, buffer_size=50)
+        >>> x_neg = cd.negatives(g, torch.zeros(8, 2, dtype=torch.float64),
+        ...                      torch.Generator().manual_seed(0))
+        >>> x_neg.shape, len(cd.buffer)
+        (torch.Size([8, 2]), 50)
+        """
         idx, xn = self._start(x, generator)
         noise = self.noise_scale * math.sqrt(2.0 * self.step_size)
         try:
@@ -210,6 +236,36 @@ class ContrastiveDivergence(Objective):
         return xn
 
     def forward(self, model, x, generator=None):
+        """The CD loss of one batch (draws the negatives with :meth:`negatives`).
+
+        Parameters
+        ----------
+        model : EnergyModule
+            The energy being trained.
+        x : torch.Tensor, shape (n, *event_shape)
+            A batch of data, on the model's dtype and device.
+        generator : torch.Generator, optional
+            Seeds the negative chains (default: torch's global generator).
+
+        Returns
+        -------
+        loss : torch.Tensor, shape ()
+            The loss to minimise (differentiable in the model's parameters).
+        info : dict of str to float
+            ``energy_pos`` and ``energy_neg``: the mean energies of data and negatives.
+
+        Examples
+        --------
+        >>> from boltz.deep.energies import GaussianEnergy
+        >>> g = GaussianEnergy(torch.zeros(1), torch.eye(1), learnable=True)
+        >>> cd = ContrastiveDivergence(n_steps=5, step_size=0.05, reg=0.0)
+        >>> x = torch.ones(4, 1, dtype=torch.float64)
+        >>> loss, info = cd(g, x, torch.Generator().manual_seed(0))
+        >>> info["energy_pos"]
+        0.5
+        >>> bool(loss == info["energy_pos"] - info["energy_neg"])
+        True
+        """
         x_neg = self.negatives(model, x, generator)
         e = model(torch.cat([x, x_neg], dim=0))
         e_pos, e_neg = e[: x.shape[0]], e[x.shape[0]:]
@@ -231,11 +287,50 @@ class ScoreMatching(Objective):
     ----------
     max_energy : float
         Divergence threshold on the energies.
+
+    Examples
+    --------
+    >>> from boltz.deep.energies import GaussianEnergy
+    >>> model = GaussianEnergy([0.0], [[1.0]], learnable=True)
+    >>> x = torch.tensor([[1.0], [-1.0]], dtype=torch.float64)
+    >>> loss, _ = ScoreMatching()(model, x)   # mean(x^2 / 2 - 1) for N(0, 1)
+    >>> loss.item()
+    -0.5
     """
 
     name = "sm"
 
     def forward(self, model, x, generator=None):
+        """The exact score-matching loss of one batch.
+
+        Parameters
+        ----------
+        model : EnergyModule
+            The energy being trained.
+        x : torch.Tensor, shape (n, *event_shape)
+            A batch of data, on the model's dtype and device.
+        generator : torch.Generator, optional
+            Unused (the loss is deterministic); accepted for the common signature.
+
+        Returns
+        -------
+        loss : torch.Tensor, shape ()
+            The loss to minimise (differentiable in the model's parameters).
+        info : dict of str to float
+            Empty.
+
+        Examples
+        --------
+        >>> from boltz.deep.energies import GaussianEnergy
+        >>> model = GaussianEnergy([0.0], [[0.25]], learnable=True)   # precision 4
+        >>> x = torch.tensor([[0.5]], dtype=torch.float64)
+        >>> loss, info = ScoreMatching()(model, x)   # (4 * 0.5)^2 / 2 - 4
+        >>> loss.item(), info
+        (-2.0, {})
+        >>> loss.backward()   # gradients for the optimiser
+        >>> model.loc.grad is not None
+        True
+        """
         xg, e, g = _energy_grad(model, x)
         gf = _flat(g)
         trace = torch.zeros_like(e)
@@ -263,6 +358,16 @@ class DenoisingScoreMatching(Objective):
         Noise level(s); several levels train a noise-conditional energy.
     max_energy : float
         Divergence threshold on the energies.
+
+    Examples
+    --------
+    >>> from boltz.deep.energies import NoiseConditionalMLPEnergy
+    >>> torch.manual_seed(0) and None
+    >>> model = NoiseConditionalMLPEnergy(2, sigmas=[1.0, 0.3, 0.1], hidden=(16,))
+    >>> dsm = DenoisingScoreMatching(sigma=[1.0, 0.3, 0.1])
+    >>> loss, _ = dsm(model, torch.randn(32, 2), torch.Generator().manual_seed(0))
+    >>> dsm.sigmas, loss.shape
+    ((1.0, 0.3, 0.1), torch.Size([]))
     """
 
     name = "dsm"
@@ -275,6 +380,38 @@ class DenoisingScoreMatching(Objective):
         self.sigmas = tuple(float(s) for s in sig)
 
     def forward(self, model, x, generator=None):
+        """The denoising score-matching loss of one batch.
+
+        Parameters
+        ----------
+        model : EnergyModule
+            The energy being trained.
+        x : torch.Tensor, shape (n, *event_shape)
+            A batch of data, on the model's dtype and device.
+        generator : torch.Generator, optional
+            Seeds the noise added to the data and the levels drawn (default: torch's
+            global generator).
+
+        Returns
+        -------
+        loss : torch.Tensor, shape ()
+            The loss to minimise (differentiable in the model's parameters).
+        info : dict of str to float
+            Empty.
+
+        Examples
+        --------
+        >>> from boltz.deep.energies import GaussianEnergy
+        >>> model = GaussianEnergy([0.0], [[1.0]], learnable=True)
+        >>> x = torch.zeros(1000, 1, dtype=torch.float64)
+        >>> dsm = DenoisingScoreMatching(sigma=0.5)
+        >>> a, _ = dsm(model, x, torch.Generator().manual_seed(0))
+        >>> b, _ = dsm(model, x, torch.Generator().manual_seed(0))
+        >>> bool(a == b)   # same seed, same noise, same loss
+        True
+        >>> round(a.item(), 1)   # E|z - 0.25 z|^2 / 2 = 0.75^2 / 2
+        0.3
+        """
         n = x.shape[0]
         if len(self.sigmas) == 1:
             sigma = torch.full((n,), self.sigmas[0], dtype=x.dtype, device=x.device)
@@ -323,6 +460,16 @@ class SlicedScoreMatching(Objective):
         moment computed exactly).
     max_energy : float
         Divergence threshold on the energies.
+
+    Examples
+    --------
+    >>> from boltz.deep.energies import GaussianEnergy
+    >>> model = GaussianEnergy([0.0], [[1.0]], learnable=True)
+    >>> x = torch.tensor([[1.0], [-1.0]], dtype=torch.float64)
+    >>> ssm = SlicedScoreMatching(n_projections=4000)
+    >>> loss, _ = ssm(model, x, torch.Generator().manual_seed(0))
+    >>> round(loss.item(), 1)   # exact score matching gives -0.5
+    -0.5
     """
 
     name = "ssm"
@@ -334,6 +481,32 @@ class SlicedScoreMatching(Objective):
         self.variance_reduced = bool(variance_reduced)
 
     def forward(self, model, x, generator=None):
+        """The sliced score-matching loss of one batch.
+
+        Parameters
+        ----------
+        model : EnergyModule
+            The energy being trained.
+        x : torch.Tensor, shape (n, *event_shape)
+            A batch of data, on the model's dtype and device.
+        generator : torch.Generator, optional
+            Seeds the random projections (default: torch's global generator).
+
+        Returns
+        -------
+        loss : torch.Tensor, shape ()
+            The loss to minimise (differentiable in the model's parameters).
+        info : dict of str to float
+            Empty.
+
+        Examples
+        --------
+        >>> from boltz.deep.energies import MLPEnergy
+        >>> torch.manual_seed(0) and None
+        >>> loss, info = SlicedScoreMatching()(MLPEnergy(2, hidden=(8,)), torch.randn(16, 2))
+        >>> loss.shape, info
+        (torch.Size([]), {})
+        """
         xg, e, g = _energy_grad(model, x)
         s = -g
         total = 0.0
@@ -371,6 +544,18 @@ class NoiseContrastiveEstimation(Objective):
         Widening of the default noise.
     max_energy : float
         Divergence threshold on the energies.
+
+    Examples
+    --------
+    >>> from boltz.deep.energies import GaussianEnergy
+    >>> nce = NoiseContrastiveEstimation(noise=GaussianEnergy([0.0], [[4.0]]))
+    >>> model = GaussianEnergy([0.0], [[1.0]], learnable=True)
+    >>> x = torch.randn(64, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    >>> loss, info = nce(model, x, torch.Generator().manual_seed(1))
+    >>> info   # the learned log Z starts at 0
+    {'log_z': 0.0}
+    >>> [name for name, _ in nce.named_parameters()]
+    ['log_z']
     """
 
     name = "nce"
@@ -397,6 +582,38 @@ class NoiseContrastiveEstimation(Objective):
         return GaussianEnergy(flat.mean(0), cov)
 
     def forward(self, model, x, generator=None):
+        """The NCE (logistic) loss of one batch against fresh noise samples.
+
+        The first call without ``noise`` fits the default Gaussian noise to ``x``.
+
+        Parameters
+        ----------
+        model : EnergyModule
+            The energy being trained.
+        x : torch.Tensor, shape (n, *event_shape)
+            A batch of data, on the model's dtype and device.
+        generator : torch.Generator, optional
+            Seeds the noise samples (default: torch's global generator).
+
+        Returns
+        -------
+        loss : torch.Tensor, shape ()
+            The loss to minimise (differentiable in the model's parameters).
+        info : dict of str to float
+            ``log_z``: the current learned ``log Z``.
+
+        Examples
+        --------
+        >>> from boltz.deep.energies import GaussianEnergy
+        >>> model = GaussianEnergy([0.0], [[1.0]], learnable=True)
+        >>> x = torch.randn(64, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+        >>> nce = NoiseContrastiveEstimation()
+        >>> loss, info = nce(model, x, torch.Generator().manual_seed(1))
+        >>> round(float(nce.noise.cov[0, 0]) / x.var().item(), 2)   # noise_scale^2 = 1.44
+        1.44
+        >>> loss.item() > 0
+        True
+        """
         if self.noise is None:
             if x.ndim != 2:
                 raise ValueError("the default NCE noise needs flat data (n, d); pass noise=")

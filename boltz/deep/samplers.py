@@ -525,17 +525,18 @@ class AnnealedLangevinSampler:
         """
         first = self.level(self.sigmas[0])
         model, x, gen = _start(first, x0, seed)
-        it = 0
-        levels = _progress(len(self.sigmas), progress, "annealed Langevin")
-        for i in levels:
-            sigma = self.sigmas[i]
+        # one bar over every step of every level (a level of 10,000 chains takes seconds)
+        steps = iter(_progress(len(self.sigmas) * self.steps_per_level, progress,
+                               "annealed Langevin"))
+        for i, sigma in enumerate(self.sigmas):
             energy = first if i == 0 else self.level(sigma)
             alpha = self.step_scale * sigma**2 / self.sigmas[-1] ** 2
             state = init(energy, x)
             for _ in range(self.steps_per_level):
-                it += 1
+                it = next(steps) + 1
                 state = langevin_step(energy, state, 0.5 * alpha, gen, step=it)
             x = state.x
+        next(steps, None)  # ends the bar
         return SampleResult(x, None, 0.5 * self.step_scale)
 
     def sample(self, x0, **kwargs) -> torch.Tensor:

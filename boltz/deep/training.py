@@ -110,16 +110,30 @@ def load_checkpoint(path, model, objective=None, map_location="cpu", optimizer=N
     Parameters
     ----------
     path : str or Path
+        The checkpoint file.
     model : torch.nn.Module
         Receives the model state.
     objective, optimizer, scheduler : optional
         Receive their states when the checkpoint has them.
-    map_location : str or torch.device
+    map_location : str or torch.device, default "cpu"
+        Where the tensors are loaded.
 
     Returns
     -------
     torch.nn.Module
         ``model``.
+
+    Examples
+    --------
+    >>> import tempfile, torch
+    >>> from boltz.deep.energies import MLPEnergy
+    >>> torch.manual_seed(0) and None
+    >>> a, b = MLPEnergy(2, hidden=(4,)), MLPEnergy(2, hidden=(4,))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = load_checkpoint(save_checkpoint(d + "/c.pt", a), b)
+    >>> x = torch.randn(3, 2)
+    >>> bool(torch.equal(a(x), b(x)))
+    True
     """
     path = Path(path)
     if not path.exists():
@@ -170,11 +184,21 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
     Parameters
     ----------
     model : EnergyModule
+        The energy to train (its parameters are updated in place).
     objective : Objective
         E.g. :class:`~boltz.deep.objectives.ContrastiveDivergence`.
     data : tensor/array ``(N, *event_shape)`` or callable ``(n, generator) -> batch``
         A fixed data set (minibatches drawn with replacement) or a sampler.
-    n_steps, batch_size, lr, weight_decay, grad_clip
+    n_steps : int, default 1000
+        Parameter updates.
+    batch_size : int, default 256
+        Samples per update.
+    lr : float, default 1e-3
+        Adam's learning rate.
+    weight_decay : float, default 0.0
+        Adam's weight decay.
+    grad_clip : float, optional
+        Clip the gradient's global norm to this value (default: no clipping).
     device : None, "cpu", "cuda", "auto" or torch.device
         Where to train; model and objective are moved there.
     seed : int, torch.Generator or None

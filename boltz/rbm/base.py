@@ -32,6 +32,7 @@ from ..backend._threads import blas_threads
 from ..backend.numpy_backend import NumpyBackend
 from ..density import Density
 from ..expfam import Bernoulli
+from ._docstrings import with_shared_parameters
 from .estimator import RBMEstimatorMixin
 from .limits import AUTO_EXACT_UNITS, MAX_EXACT_UNITS
 
@@ -87,82 +88,17 @@ def _bits(idx: np.ndarray, n: int) -> np.ndarray:
 class RBMBase(RBMEstimatorMixin, Density):
     """Shared math of all RBMs: conditionals, free energy, Gibbs sampling, exact ``log Z``.
 
-    Subclasses fix the visible family by overriding the ``_visible_*`` hooks.
-    See the module docstring for the constructor arguments.
+    Subclasses fix the visible family by overriding the ``_visible_*`` hooks. The
+    constructor parameters every kind shares are written once, in
+    ``boltz.rbm._docstrings.RBM_PARAMETERS``, and composed into each kind's docstring.
 
     Parameters
     ----------
     n_hidden : int, default 256
         Number of hidden units.
-    method : {"pcd", "cd", "pt"}, default "pcd"
-        Negative phase: contrastive divergence, persistent chains, or
-        parallel tempering.
-    k : int, default 1
-        Gibbs sweeps per negative phase.
     learning_rate : float, default 0.05
-        Initial learning rate (0.01 for :class:`GaussianBernoulliRBM`).
-    n_epochs : int, default 10
-        Passes over the data in :meth:`fit`.
-    batch_size : int, default 100
-        Minibatch size.
-    n_chains : int or None, default None
-        Persistent chains (PCD/PT); None uses ``batch_size``.
-    momentum : float or callable, default 0.5
-        Momentum of the updates, or ``epoch -> momentum``.
-    weight_decay : float, default 0.0
-        L2 penalty on ``W``.
-    centering : bool, default False
-        Centred gradients (Montavon & Müller 2012).
-    binarize : {None, "dynamic"}, default None
-        ``"dynamic"``: ``X`` holds probabilities and each minibatch is a fresh
-        Bernoulli draw (Bernoulli visibles only).
-    sparsity_target : float or None, default None
-        Target mean activation of the hidden units.
-    sparsity_cost : float, default 0.0
-        Weight of the sparsity penalty.
-    lr_schedule : str or callable, default "constant"
-        One of "constant", "linear", "exponential", "linear_time" (the linear
-        decay spread over ``max_seconds``), or ``epoch -> learning rate``.
-    final_lr_fraction : float, default 0.01
-        Last learning rate of a decaying schedule, as a fraction of the first.
-    max_seconds : float or None, default None
-        Time budget: training ends after the epoch in which it runs out.
-    n_temperatures : int, default 10
-        Number of tempered chains of ``method="pt"``.
-    init_std : float, default 0.01
-        Standard deviation of the initial weights.
-    monitor_every : int, default 1
-        Epochs between monitoring records in ``history_`` (0: never).
-    monitor_size : int, default 256
-        Rows of the training (and validation) data that are monitored.
-    ais_every : int, default 0
-        Epochs between AIS scores of ``X_val`` (0: never).
-    ais_runs : int, default 100
-        AIS chains of those scores.
-    ais_betas : int, default 1000
-        AIS temperatures of those scores.
-    early_stopping : bool, default False
-        Stop when the validation score has not improved for ``patience`` checks.
-    patience : int, default 5
-        See ``early_stopping``.
-    max_weight : float, default 500.0
-        Weights beyond this raise :class:`DivergenceError`.
-    n_threads : int or None, default 1
-        Threads of the NumPy backend's kernels (results identical for any count;
-        BLAS stays on one thread during training).
-    device : str or None, default None
-        None or ``"cpu"``: NumPy/numba; ``"cuda"``, ``"auto"``, ``"cpu-torch"`` or a
-        torch device name: torch.
-    verbose : bool, default False
-        Show a progress bar.
-    seed : int, numpy.random.Generator or None, default None
-        Random seed.
-    n_components : int or None, default None
-        scikit-learn's name for ``n_hidden``; wins when given.
-    n_iter : int or None, default None
-        scikit-learn's name for ``n_epochs``; wins when given.
-    random_state : int, numpy.random.Generator or None, default None
-        scikit-learn's name for ``seed``; wins when given.
+        Initial learning rate.
+    %(rbm_parameters)s
 
     Examples
     --------
@@ -172,6 +108,7 @@ class RBMBase(RBMEstimatorMixin, Density):
     >>> BernoulliRBM(n_hidden=3, n_epochs=2, batch_size=20, seed=0).fit(X).W_.shape
     (5, 3)
     """
+    __doc__ = with_shared_parameters(__doc__)
 
     #: Name stored in saved files.
     kind = "RBMBase"

@@ -30,6 +30,7 @@ from .._validation import (
 )
 from ..backend import _kernels as K
 from ..expfam import Bernoulli, Categorical, Gaussian, GaussianLearnedVariance
+from ._docstrings import with_shared_parameters
 from .base import _NUMPY, RBMBase, store_arguments
 
 __all__ = ["BernoulliRBM", "GaussianBernoulliRBM", "CategoricalRBM", "OutOfRangeWarning"]
@@ -55,88 +56,31 @@ class BernoulliRBM(RBMBase):
 
     ``F(v) = -a.v - sum_j softplus(c_j + v.W[:, j])``. Also a discrete density
     (``n_variables``, ``support=(0, 1)``), so :mod:`boltz.exact` can enumerate
-    small ones. See the module docstring for the constructor arguments.
+    small ones.
 
     Parameters
     ----------
     n_hidden : int, default 256
         Number of hidden units.
-    method : {"pcd", "cd", "pt"}, default "pcd"
-        Negative phase: contrastive divergence, persistent chains, or
-        parallel tempering.
-    k : int, default 1
-        Gibbs sweeps per negative phase.
     learning_rate : float or None, default None
         Initial learning rate. None: 0.05, or scikit-learn's 0.1 when the model
         is configured with scikit-learn's names (see Notes).
-    n_epochs : int, default 10
-        Passes over the data in :meth:`fit`.
     batch_size : int or None, default None
         Minibatch size. None: 100, or scikit-learn's 10 when the model is
         configured with scikit-learn's names (see Notes).
-    n_chains : int or None, default None
-        Persistent chains (PCD/PT); None uses ``batch_size``.
     momentum : float, callable or None, default None
         Momentum of the updates, or ``epoch -> momentum``. None: 0.5, or 0
         (scikit-learn's plain SGD) when the model is configured with
         scikit-learn's names (see Notes).
-    weight_decay : float, default 0.0
-        L2 penalty on ``W``.
-    centering : bool, default False
-        Centred gradients (Montavon & Müller 2012).
     binarize : {None, "dynamic"} or float, default None
         None: ``X`` as given, binary or probabilities in [0, 1] (values outside
         are taken as given, as scikit-learn's ``BernoulliRBM`` does, with an
         :class:`OutOfRangeWarning`). ``"dynamic"``: ``X`` holds probabilities and
         each minibatch is a fresh Bernoulli draw. A number ``t``: ``X > t``.
-    sparsity_target : float or None, default None
-        Target mean activation of the hidden units.
-    sparsity_cost : float, default 0.0
-        Weight of the sparsity penalty.
-    lr_schedule : str or callable, default "constant"
-        One of "constant", "linear", "exponential", "linear_time" (the linear
-        decay spread over ``max_seconds``), or ``epoch -> learning rate``.
-    final_lr_fraction : float, default 0.01
-        Last learning rate of a decaying schedule, as a fraction of the first.
-    max_seconds : float or None, default None
-        Time budget: training ends after the epoch in which it runs out.
-    n_temperatures : int, default 10
-        Number of tempered chains of ``method="pt"``.
-    init_std : float, default 0.01
-        Standard deviation of the initial weights.
-    monitor_every : int, default 1
-        Epochs between monitoring records in ``history_`` (0: never).
-    monitor_size : int, default 256
-        Rows of the training (and validation) data that are monitored.
-    ais_every : int, default 0
-        Epochs between AIS scores of ``X_val`` (0: never).
-    ais_runs : int, default 100
-        AIS chains of those scores.
-    ais_betas : int, default 1000
-        AIS temperatures of those scores.
-    early_stopping : bool, default False
-        Stop when the validation score has not improved for ``patience`` checks.
-    patience : int, default 5
-        See ``early_stopping``.
-    max_weight : float, default 500.0
-        Weights beyond this raise :class:`DivergenceError`.
-    n_threads : int or None, default 1
-        Threads of the NumPy backend's kernels (results identical for any count;
-        BLAS stays on one thread during training).
-    device : str or None, default None
-        None or ``"cpu"``: NumPy/numba; ``"cuda"``, ``"auto"``, ``"cpu-torch"`` or a
-        torch device name: torch.
-    verbose : bool, default False
-        Show a progress bar.
-    seed : int, numpy.random.Generator or None, default None
-        Random seed.
-    n_components : int or None, default None
-        scikit-learn's name for ``n_hidden``; wins when given.
-    n_iter : int or None, default None
-        scikit-learn's name for ``n_epochs``; wins when given.
     random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default None
         scikit-learn's name for ``seed``; wins when given (a ``RandomState`` is
         drawn from once per fit, so repeated fits differ, as in scikit-learn).
+    %(rbm_parameters)s
 
     Notes
     -----
@@ -159,6 +103,7 @@ class BernoulliRBM(RBMBase):
     >>> rbm.free_energy(np.array([[1.0, 1.0]])).round(4).tolist()
     [-2.1269]
     """
+    __doc__ = with_shared_parameters(__doc__)
 
     kind = "BernoulliRBM"
     preset_kind = "bernoulli"
@@ -315,8 +260,7 @@ class GaussianBernoulliRBM(RBMBase):
     softplus(c_j + v.W[:, j]) + const`` (the constant is ``log h`` of
     :class:`~boltz.expfam.Gaussian`, or ``V log(2 pi) / 2`` when the variance
     is learned, as in :class:`~boltz.expfam.GaussianLearnedVariance`).
-    Standardise the data first when the variance is fixed. The constructor's
-    other parameters are those of :class:`BernoulliRBM`.
+    Standardise the data first when the variance is fixed.
 
     Parameters
     ----------
@@ -326,75 +270,9 @@ class GaussianBernoulliRBM(RBMBase):
         The (initial) visible variance.
     learn_variance : bool, default False
         Learn a log-variance per visible unit (attribute ``log_variance_``).
-    method : {"pcd", "cd", "pt"}, default "pcd"
-        Negative phase: contrastive divergence, persistent chains, or
-        parallel tempering.
-    k : int, default 1
-        Gibbs sweeps per negative phase.
     learning_rate : float, default 0.01
-        Initial learning rate (0.01 for :class:`GaussianBernoulliRBM`).
-    n_epochs : int, default 10
-        Passes over the data in :meth:`fit`.
-    batch_size : int, default 100
-        Minibatch size.
-    n_chains : int or None, default None
-        Persistent chains (PCD/PT); None uses ``batch_size``.
-    momentum : float or callable, default 0.5
-        Momentum of the updates, or ``epoch -> momentum``.
-    weight_decay : float, default 0.0
-        L2 penalty on ``W``.
-    centering : bool, default False
-        Centred gradients (Montavon & Müller 2012).
-    binarize : {None, "dynamic"}, default None
-        ``"dynamic"``: ``X`` holds probabilities and each minibatch is a fresh
-        Bernoulli draw (Bernoulli visibles only).
-    sparsity_target : float or None, default None
-        Target mean activation of the hidden units.
-    sparsity_cost : float, default 0.0
-        Weight of the sparsity penalty.
-    lr_schedule : str or callable, default "constant"
-        One of "constant", "linear", "exponential", "linear_time" (the linear
-        decay spread over ``max_seconds``), or ``epoch -> learning rate``.
-    final_lr_fraction : float, default 0.01
-        Last learning rate of a decaying schedule, as a fraction of the first.
-    max_seconds : float or None, default None
-        Time budget: training ends after the epoch in which it runs out.
-    n_temperatures : int, default 10
-        Number of tempered chains of ``method="pt"``.
-    init_std : float, default 0.01
-        Standard deviation of the initial weights.
-    monitor_every : int, default 1
-        Epochs between monitoring records in ``history_`` (0: never).
-    monitor_size : int, default 256
-        Rows of the training (and validation) data that are monitored.
-    ais_every : int, default 0
-        Epochs between AIS scores of ``X_val`` (0: never).
-    ais_runs : int, default 100
-        AIS chains of those scores.
-    ais_betas : int, default 1000
-        AIS temperatures of those scores.
-    early_stopping : bool, default False
-        Stop when the validation score has not improved for ``patience`` checks.
-    patience : int, default 5
-        See ``early_stopping``.
-    max_weight : float, default 500.0
-        Weights beyond this raise :class:`DivergenceError`.
-    n_threads : int or None, default 1
-        Threads of the NumPy backend's kernels (results identical for any count;
-        BLAS stays on one thread during training).
-    device : str or None, default None
-        None or ``"cpu"``: NumPy/numba; ``"cuda"``, ``"auto"``, ``"cpu-torch"`` or a
-        torch device name: torch.
-    verbose : bool, default False
-        Show a progress bar.
-    seed : int, numpy.random.Generator or None, default None
-        Random seed.
-    n_components : int or None, default None
-        scikit-learn's name for ``n_hidden``; wins when given.
-    n_iter : int or None, default None
-        scikit-learn's name for ``n_epochs``; wins when given.
-    random_state : int, numpy.random.Generator or None, default None
-        scikit-learn's name for ``seed``; wins when given.
+        Initial learning rate (the other kinds' default is 0.05).
+    %(rbm_parameters)s
 
     Examples
     --------
@@ -404,6 +282,7 @@ class GaussianBernoulliRBM(RBMBase):
     >>> m.log_variance_.shape
     (2,)
     """
+    __doc__ = with_shared_parameters(__doc__)
 
     kind = "GaussianBernoulliRBM"
     preset_kind = "gaussian"
@@ -592,75 +471,9 @@ class CategoricalRBM(RBMBase):
     bin_edges : array_like or None, default None
         ``n_categories - 1`` increasing numbers: each input column is then one real
         or integer-coded group, its category ``searchsorted(bin_edges, x, "right")``.
-    method : {"pcd", "cd", "pt"}, default "pcd"
-        Negative phase: contrastive divergence, persistent chains, or
-        parallel tempering.
-    k : int, default 1
-        Gibbs sweeps per negative phase.
     learning_rate : float, default 0.05
-        Initial learning rate (0.01 for :class:`GaussianBernoulliRBM`).
-    n_epochs : int, default 10
-        Passes over the data in :meth:`fit`.
-    batch_size : int, default 100
-        Minibatch size.
-    n_chains : int or None, default None
-        Persistent chains (PCD/PT); None uses ``batch_size``.
-    momentum : float or callable, default 0.5
-        Momentum of the updates, or ``epoch -> momentum``.
-    weight_decay : float, default 0.0
-        L2 penalty on ``W``.
-    centering : bool, default False
-        Centred gradients (Montavon & Müller 2012).
-    binarize : {None, "dynamic"}, default None
-        ``"dynamic"``: ``X`` holds probabilities and each minibatch is a fresh
-        Bernoulli draw (Bernoulli visibles only).
-    sparsity_target : float or None, default None
-        Target mean activation of the hidden units.
-    sparsity_cost : float, default 0.0
-        Weight of the sparsity penalty.
-    lr_schedule : str or callable, default "constant"
-        One of "constant", "linear", "exponential", "linear_time" (the linear
-        decay spread over ``max_seconds``), or ``epoch -> learning rate``.
-    final_lr_fraction : float, default 0.01
-        Last learning rate of a decaying schedule, as a fraction of the first.
-    max_seconds : float or None, default None
-        Time budget: training ends after the epoch in which it runs out.
-    n_temperatures : int, default 10
-        Number of tempered chains of ``method="pt"``.
-    init_std : float, default 0.01
-        Standard deviation of the initial weights.
-    monitor_every : int, default 1
-        Epochs between monitoring records in ``history_`` (0: never).
-    monitor_size : int, default 256
-        Rows of the training (and validation) data that are monitored.
-    ais_every : int, default 0
-        Epochs between AIS scores of ``X_val`` (0: never).
-    ais_runs : int, default 100
-        AIS chains of those scores.
-    ais_betas : int, default 1000
-        AIS temperatures of those scores.
-    early_stopping : bool, default False
-        Stop when the validation score has not improved for ``patience`` checks.
-    patience : int, default 5
-        See ``early_stopping``.
-    max_weight : float, default 500.0
-        Weights beyond this raise :class:`DivergenceError`.
-    n_threads : int or None, default 1
-        Threads of the NumPy backend's kernels (results identical for any count;
-        BLAS stays on one thread during training).
-    device : str or None, default None
-        None or ``"cpu"``: NumPy/numba; ``"cuda"``, ``"auto"``, ``"cpu-torch"`` or a
-        torch device name: torch.
-    verbose : bool, default False
-        Show a progress bar.
-    seed : int, numpy.random.Generator or None, default None
-        Random seed.
-    n_components : int or None, default None
-        scikit-learn's name for ``n_hidden``; wins when given.
-    n_iter : int or None, default None
-        scikit-learn's name for ``n_epochs``; wins when given.
-    random_state : int, numpy.random.Generator or None, default None
-        scikit-learn's name for ``seed``; wins when given.
+        Initial learning rate.
+    %(rbm_parameters)s
 
     Examples
     --------
@@ -671,6 +484,7 @@ class CategoricalRBM(RBMBase):
     >>> m.W_.shape
     (12, 4)
     """
+    __doc__ = with_shared_parameters(__doc__)
 
     kind = "CategoricalRBM"
     preset_kind = "categorical"
