@@ -55,6 +55,9 @@ class TrainingInterrupted(KeyboardInterrupt):
         Epochs completed.
     batch : int
         Minibatches completed in the epoch under way.
+    step : int or None
+        Updates completed, for trainers counted in updates rather than epochs
+        (:func:`boltz.deep.fit`); ``None`` otherwise.
 
     Examples
     --------
@@ -62,9 +65,10 @@ class TrainingInterrupted(KeyboardInterrupt):
     True
     """
 
-    def __init__(self, message="training interrupted", checkpoint=None, epoch=0, batch=0):
+    def __init__(self, message="training interrupted", checkpoint=None, epoch=0, batch=0,
+                 step=None):
         super().__init__(message)
-        self.checkpoint, self.epoch, self.batch = checkpoint, epoch, batch
+        self.checkpoint, self.epoch, self.batch, self.step = checkpoint, epoch, batch, step
 
 
 class InterruptFlag:
@@ -194,8 +198,23 @@ def data_fingerprint(X) -> dict:
             "crc32": zlib.crc32(memoryview(X).cast("B"))}
 
 
-def check_checkpoint_args(checkpoint, checkpoint_every, resume):
+def check_checkpoint_args(checkpoint, checkpoint_every, resume, suffix=".npz"):
     """Validate the ``fit`` arguments; returns ``(path or None, every, resume)``.
+
+    Parameters
+    ----------
+    checkpoint : str, path-like or None
+        The checkpoint file.
+    checkpoint_every : int
+        Epochs (or updates) between checkpoints.
+    resume : bool
+        Whether to continue the run in ``checkpoint``.
+    suffix : str or None
+        The suffix the path is given when it lacks it (``None``: the path as given).
+
+    Returns
+    -------
+    tuple
 
     Examples
     --------
@@ -212,11 +231,30 @@ def check_checkpoint_args(checkpoint, checkpoint_every, resume):
         raise TypeError(f"resume must be True or False, got {type(resume).__name__}")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=PATH (the file to resume from)")
-    return (None if checkpoint is None else checkpoint_path(checkpoint)), every, bool(resume)
+    if checkpoint is None:
+        path = None
+    elif suffix is None:
+        path = Path(checkpoint)
+    else:
+        path = checkpoint_path(checkpoint, suffix)
+    if path is not None and path.is_dir():
+        raise IsADirectoryError(f"checkpoint {path} is a directory; give a file name")
+    return path, every, bool(resume)
 
 
-def checkpoint_path(path) -> Path:
-    """``path`` with the ``.npz`` suffix :func:`boltz.io.save_model` gives it.
+def checkpoint_path(path, suffix: str = ".npz") -> Path:
+    """``path`` with the suffix its writer gives it (``.npz``: :func:`boltz.io.save_model`).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The path.
+    suffix : str
+        The suffix.
+
+    Returns
+    -------
+    pathlib.Path
 
     Examples
     --------
@@ -224,4 +262,4 @@ def checkpoint_path(path) -> Path:
     'run.npz'
     """
     path = Path(path)
-    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+    return path if path.suffix == suffix else path.with_name(path.name + suffix)
