@@ -55,7 +55,7 @@ import numpy as np
 from scipy import special
 
 from .._validation import check_array, check_positive_int, check_rng
-from ..backend import blas_threads, get_backend, is_torch_device
+from ..backend import deterministic_threads, get_backend, is_torch_device
 
 __all__ = [
     "AISResult",
@@ -252,6 +252,19 @@ def _anneal(model, v, betas, base_bias, rng, progress, bk=None):
 _CHUNK_RUNS = 50
 
 
+def _threads(model, n_threads, device):
+    """One BLAS (or torch CPU) thread: the same bits on any thread count; ``n_threads``
+    is checked and kept for compatibility (AIS parallelises over ``n_workers``)."""
+    n_threads = model.n_threads if n_threads == "model" else n_threads
+    if n_threads is not None:
+        check_positive_int(n_threads, "n_threads")
+    if is_torch_device(device):
+        from ..backend.torch_backend import torch_device
+
+        return deterministic_threads(torch_device(device))
+    return deterministic_threads(None)
+
+
 def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers, device=None):
     """:func:`_anneal` over chunks of runs, ``n_workers`` chunks at a time in threads
     (the numba kernels and BLAS release the GIL); with a torch ``device``, all runs
@@ -317,7 +330,10 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
     seed, progress
         Random seed; tqdm progress bar.
     n_threads : int or None
-        BLAS threads per worker (default: the model's ``n_threads``).
+        Checked and otherwise unused: BLAS (or torch on the CPU) runs on one
+        thread per worker, so that the estimate has the same bits on any thread
+        count (:func:`boltz.backend.deterministic_threads`); ``n_workers`` is the
+        parallelism.
     n_workers : int or None
         Threads that advance chunks of at most 50 runs side by side (default:
         one per core, up to the number of chunks). The result does not depend
@@ -352,7 +368,7 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
     zeros = np.zeros((n_runs, model.n_visible_), np.float32)
     v, _ = model._sample_visible_from_pre(zeros, rng, row_scale=np.zeros(n_runs, np.float32),
                                           bias=base.astype(np.float32))
-    with blas_threads(model.n_threads if n_threads == "model" else n_threads):
+    with _threads(model, n_threads, device):
         logw = _anneal_chunks(model, v, betas, base, rng, progress, n_workers, device)
     log_z0 = model.n_hidden_ * np.log(2.0) + model._visible_log_partition_base(base)
     return _result(logw, log_z0, +1, len(betas) - 1, "forward", time.perf_counter() - t0)
@@ -391,7 +407,8 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
     progress : bool, default False
         Show a tqdm bar.
     n_threads : int or None, default "model"
-        BLAS threads (default: the model's ``n_threads``).
+        Checked and otherwise unused: one BLAS (or torch CPU) thread per worker,
+        the same bits on any thread count (see :func:`ais_log_partition`).
     n_workers : int or None
         Threads advancing chunks of runs (see :func:`ais_log_partition`).
     device : str, torch.device or None, default "model"
@@ -424,7 +441,7 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
     base = (base_rate_bias(model, data) if base_bias is None
             else check_array(base_bias, "base_bias", shape=(model.n_visible_,)))
     t0 = time.perf_counter()
-    with blas_threads(model.n_threads if n_threads == "model" else n_threads):
+    with _threads(model, n_threads, device):
         logw = _anneal_chunks(model, v.astype(np.float32), betas, base, rng, progress,
                               n_workers, device)
     log_z0 = model.n_hidden_ * np.log(2.0) + model._visible_log_partition_base(base)

@@ -28,7 +28,7 @@ from .._validation import (
     check_rng,
 )
 from ..backend import _kernels as K
-from ..backend._threads import blas_threads
+from ..backend._threads import deterministic_threads
 from ..backend.numpy_backend import NumpyBackend
 from ..density import Density
 from ..expfam import Bernoulli
@@ -667,7 +667,7 @@ class RBMBase(RBMEstimatorMixin, Density):
         v32 = bk.asarray(v32)
         ones = bk.full(v32.shape[0], 1.0)
         h = None
-        with blas_threads(self.n_threads):
+        with deterministic_threads(bk):
             for _ in tqdm(range(n_steps), desc="Gibbs", disable=not progress, mininterval=0.5):
                 _, h = bk.bernoulli(v32 @ W, ones, c, stream)
                 v32, _ = self._sample_visible_from_pre(h @ W.T, stream, bk=bk, params=params)
