@@ -39,7 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["TrainingInterrupted", "INTERRUPT", "InterruptFlag", "deferred_interrupt",
+__all__ = ["TrainingInterrupted", "PartialResultWarning", "INTERRUPT", "InterruptFlag",
+           "deferred_interrupt",
            "generator_state", "set_generator_state", "data_fingerprint", "check_checkpoint_args",
            "checkpoint_path"]
 
@@ -69,6 +70,28 @@ class TrainingInterrupted(KeyboardInterrupt):
                  step=None):
         super().__init__(message)
         self.checkpoint, self.epoch, self.batch, self.step = checkpoint, epoch, batch, step
+
+
+class PartialResultWarning(UserWarning):
+    """A long computation stopped by Ctrl-C returned what it had done so far.
+
+    Parameters
+    ----------
+    message : str
+        What stopped and what is returned.
+    done, total : int
+        Steps (sweeps, annealing runs, ...) done, and asked for.
+
+    Examples
+    --------
+    >>> w = PartialResultWarning("gibbs stopped after 2 of 9 sweeps", done=2, total=9)
+    >>> w.done, w.total
+    (2, 9)
+    """
+
+    def __init__(self, message, done=0, total=0):
+        super().__init__(message)
+        self.done, self.total = int(done), int(total)
 
 
 class InterruptFlag:
