@@ -126,23 +126,31 @@ class InterruptFlag:
 INTERRUPT = InterruptFlag()
 
 
+_ACTIVE = threading.local()
+
+
 @contextlib.contextmanager
 def deferred_interrupt():
     """While active, Ctrl-C sets :data:`INTERRUPT` instead of raising; a second one raises.
 
-    Outside the main thread (where Python cannot install signal handlers) this
-    does nothing and Ctrl-C raises wherever it lands, as usual.
+    Yields the flag to poll. Only the outermost use in the main thread installs
+    the handler and yields :data:`INTERRUPT`; a nested use (AIS run while a
+    trainer holds the handler) and a use outside the main thread (where Python
+    cannot install signal handlers; Ctrl-C raises wherever it lands, as usual)
+    yield a flag of their own that Ctrl-C never sets, so they run to the end
+    and leave the outer request pending.
 
     Examples
     --------
-    >>> with deferred_interrupt():
-    ...     INTERRUPT.pending()
-    False
+    >>> with deferred_interrupt() as flag:
+    ...     flag is INTERRUPT, flag.pending()
+    (True, False)
     """
-    INTERRUPT.clear()
-    if threading.current_thread() is not threading.main_thread():
-        yield INTERRUPT
+    if (threading.current_thread() is not threading.main_thread()
+            or getattr(_ACTIVE, "depth", 0)):
+        yield InterruptFlag()
         return
+    INTERRUPT.clear()
 
     def handler(signum, frame):
         if INTERRUPT.pending():
@@ -150,9 +158,11 @@ def deferred_interrupt():
         INTERRUPT.request()
 
     previous = signal.signal(signal.SIGINT, handler)
+    _ACTIVE.depth = 1
     try:
         yield INTERRUPT
     finally:
+        _ACTIVE.depth = 0
         signal.signal(signal.SIGINT, previous)
         INTERRUPT.clear()
 

@@ -71,3 +71,41 @@ def test_ising_cli_ctrl_c_reports_partial_run_and_exits_130(monkeypatch, capsys,
     result = json.loads(out.strip().splitlines()[-1])
     assert result["interrupted"] == {"T": 2.5, "sweeps_done": 15, "measurements_done": 4}
     assert len(result["runs"]) == 1 and ckpt.exists()
+
+
+def test_ais_ctrl_c_keeps_the_finished_runs_and_flags_the_estimate(monkeypatch):
+    import boltz.rbm.ais as ais
+
+    m = _rbm()
+    full = ais.ais_log_partition(m, n_runs=150, n_betas=40, seed=0, n_workers=1)
+    original, calls = ais._anneal, {"n": 0}
+
+    def anneal(*a, **kw):  # Ctrl-C while the second chunk of 50 runs anneals
+        calls["n"] += 1
+        if calls["n"] == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(*a, **kw)
+
+    monkeypatch.setattr(ais, "_anneal", anneal)
+    with pytest.warns(PartialResultWarning, match="uses the 50 of 150 runs") as rec:
+        res = ais.ais_log_partition(m, n_runs=150, n_betas=40, seed=0, n_workers=1)
+    assert rec[0].message.done == 50
+    assert res.interrupted and not full.interrupted
+    np.testing.assert_array_equal(res.log_weights, full.log_weights[:50])
+    assert np.isfinite(res.log_z)
+
+
+def test_ais_ctrl_c_before_any_run_finished_raises(monkeypatch):
+    import boltz.rbm.ais as ais
+
+    m = _rbm()
+    _interrupt_on_call(monkeypatch, ais, "_anneal", 1)
+    with pytest.raises(KeyboardInterrupt, match="before any of its 10 runs finished"):
+        ais.ais_log_partition(m, n_runs=10, n_betas=10**6, seed=0, n_workers=1)
+
+
+def test_ais_huge_schedule_is_refused_up_front_naming_bytes():
+    from boltz.rbm.ais import ais_log_partition
+
+    with pytest.raises(ValueError, match=r"n_betas=10000000000000.*bytes"):
+        ais_log_partition(_rbm(), n_runs=1, n_betas=10**13, seed=0)
