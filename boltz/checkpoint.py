@@ -56,7 +56,7 @@ class TrainingInterrupted(KeyboardInterrupt):
         Epochs completed.
     batch : int
         Minibatches completed in the epoch under way.
-    step : int or None
+    updates : int or None
         Updates completed, for trainers counted in updates rather than epochs
         (:func:`boltz.deep.fit`); ``None`` otherwise.
 
@@ -67,9 +67,10 @@ class TrainingInterrupted(KeyboardInterrupt):
     """
 
     def __init__(self, message="training interrupted", checkpoint=None, epoch=0, batch=0,
-                 step=None):
+                 updates=None):
         super().__init__(message)
-        self.checkpoint, self.epoch, self.batch, self.step = checkpoint, epoch, batch, step
+        self.checkpoint, self.epoch, self.batch = checkpoint, epoch, batch
+        self.updates = updates
 
 
 class PartialResultWarning(UserWarning):
@@ -271,7 +272,7 @@ def check_checkpoint_args(checkpoint, checkpoint_every, resume, suffix=".npz"):
     else:
         path = checkpoint_path(checkpoint, suffix)
     if path is not None and path.is_dir():
-        raise IsADirectoryError(f"checkpoint {path} is a directory; give a file name")
+        raise ValueError(f"checkpoint {path} is a directory; give a file name")
     return path, every, bool(resume)
 
 

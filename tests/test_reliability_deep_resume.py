@@ -95,7 +95,7 @@ def test_interrupted_and_resumed_fit_is_bit_identical(tmp_path, kind):
     ref = _fit(ref_model, ref_obj, DATA if kind == "pcd" else _sampler())
 
     exc = _interrupt_at(path, kind, 5)
-    assert exc.step == 5 and exc.checkpoint == path and len(exc.result.losses) == 5
+    assert exc.updates == 5 and exc.checkpoint == path and len(exc.result.losses) == 5
     assert read_position(path)["step"] == 5
     torch.manual_seed(12345)  # the global RNG moves on; the fit must not use it
     model, obj = _model(), _objective(kind)

@@ -110,8 +110,8 @@ def interrupted(args, exc) -> int:
         print(f"boltz {args.command}: interrupted before any checkpoint could be written "
               f"({exc}); nothing to resume", file=sys.stderr)
         return 130
-    if getattr(exc, "step", None) is not None:
-        where = f"update {exc.step}"
+    if getattr(exc, "updates", None) is not None:
+        where = f"update {exc.updates}"
     elif exc.batch:
         where = f"epoch {exc.epoch + 1} after minibatch {exc.batch}"
     else:

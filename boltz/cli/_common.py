@@ -254,6 +254,40 @@ def with_progress(fn, show: bool, **kwargs):
     return fn(**kwargs)
 
 
+def load_npy(path, option: str = "--data"):
+    """``np.load(path)`` of a plain (non-pickled) array; ``ValueError`` naming ``option`` and
+    the file when it is not one (pickled objects, a corrupted or truncated file).
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.npy`` file.
+    option : str
+        The option that named it, for the message.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> p = Path(tempfile.mkdtemp()) / "a.npy"
+    >>> np.save(p, np.ones((2, 2))); load_npy(p).shape
+    (2, 2)
+    """
+    import numpy as np
+
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
+            raise
+        text = " ".join(str(exc).split(".")[0].split()) or type(exc).__name__
+        raise ValueError(f"{option} {path} is not a plain .npy array ({text}); pickled "
+                         f"objects are never loaded") from None
+
+
 def check_data_matrix(X, option: str = "--data", spec=None, n_columns: int | None = None):
     """``X`` if it is a 2-D array ``(n_samples, n_features)``, else ``ValueError`` naming
     ``option`` (a 1-D file is not silently scored as one row).
@@ -283,6 +317,8 @@ def check_data_matrix(X, option: str = "--data", spec=None, n_columns: int | Non
     ...
     ValueError: --data must hold a 2-D array (n_samples, n_features), one sample per row; ...
     """
+    import numpy as np
+
     where = f" ({spec})" if spec is not None and spec != "mnist" else ""
     shape = tuple(getattr(X, "shape", ()))
     cols = "n_features" if n_columns is None else str(n_columns)
@@ -292,6 +328,10 @@ def check_data_matrix(X, option: str = "--data", spec=None, n_columns: int | Non
                          f"per row; got shape {shape}{hint}")
     if shape[0] == 0:
         raise ValueError(f"{option}{where} holds no samples (shape {shape})")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{option}{where} must hold real numbers, got dtype {X.dtype}")
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        raise ValueError(f"{option}{where} contains NaN or infinite values")
     if n_columns is not None and shape[1] != n_columns:
         raise ValueError(f"{option}{where} must have {n_columns} columns (the model's visible "
                          f"units), got shape {shape}")

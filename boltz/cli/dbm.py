@@ -196,9 +196,8 @@ def _check_schedule(params):
 
 
 def _load_data(spec, split, max_samples, grey=False, option="--data"):
-    import numpy as np
 
-    from ._common import check_data_matrix
+    from ._common import check_data_matrix, load_npy
 
     if spec == "mnist":
         from ..datasets import load_mnist
@@ -212,7 +211,7 @@ def _load_data(spec, split, max_samples, grey=False, option="--data"):
             raise ValueError(f"--data must be 'mnist' or a .npy file, got {spec!r}")
         if not path.is_file():
             raise FileNotFoundError(f"no data file at {path}")
-        x = check_data_matrix(np.load(path, allow_pickle=False), option, spec)
+        x = check_data_matrix(load_npy(path, option), option, spec)
     if max_samples is not None:
         if max_samples < 1:
             raise ValueError(f"--max-samples must be positive, got {max_samples}")
@@ -254,8 +253,10 @@ def run(args) -> int:
     dbm = DeepBoltzmannMachine.load(args.model)
     if args.action == "eval":
         from ..dbm.evaluation import evaluate_lower_bound
+        from ._common import check_data_matrix
 
-        x = _load_data(args.data, args.split, args.max_samples)
+        x = check_data_matrix(_load_data(args.data, args.split, args.max_samples), "--data",
+                              args.data, dbm.n_visible_)
         if args.train_data is not None:
             base = _load_data(args.train_data, "train", None, option="--train-data")
         elif args.data == "mnist":

@@ -134,9 +134,8 @@ def _check_schedule(settings):
 
 
 def _load_data(spec, split="train", subset=None, grey=False):
-    import numpy as np
 
-    from ._common import check_data_matrix
+    from ._common import check_data_matrix, load_npy
 
     if spec == "mnist":
         from ..datasets import load_mnist
@@ -145,7 +144,7 @@ def _load_data(spec, split="train", subset=None, grey=False):
     else:
         if not str(spec).endswith(".npy"):
             raise ValueError(f"--data must be 'mnist' or a .npy file, got {spec!r}")
-        X = check_data_matrix(np.load(spec, allow_pickle=False), "--data", spec)
+        X = check_data_matrix(load_npy(spec, "--data"), "--data", spec)
     if subset is not None:
         if subset < 1:
             raise ValueError(f"--subset must be positive, got {subset}")
@@ -219,8 +218,11 @@ def _eval(args):
     for flag in ("runs", "betas"):
         if getattr(args, flag) < 1:
             raise ValueError(f"--{flag} must be positive, got {getattr(args, flag)}")
+    from ._common import check_data_matrix
+
     model = load_rbm(args.model)
-    X = _load_data(args.data, args.split, args.subset)
+    X = check_data_matrix(_load_data(args.data, args.split, args.subset), "--data", args.data,
+                          model.n_visible_)
     if model.exact_layer(AUTO_EXACT_UNITS) is not None:
         out = {"test_loglik_exact": model.mean_log_likelihood(X), "log_z": model.log_partition()}
         lines = [f"{args.model}: exact mean log-likelihood {out['test_loglik_exact']:.4f} nats "

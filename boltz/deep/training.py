@@ -199,7 +199,7 @@ def _stop_on_interrupt(run, path, clock) -> None:
         run.elapsed = clock()
         save_fit_checkpoint(path, run)
     exc = TrainingInterrupted(f"training interrupted after update {step}", checkpoint=path,
-                              step=step)
+                              updates=step)
     exc.result = run.result
     raise exc
 
@@ -260,7 +260,7 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
         every generator the fit draws from (:mod:`boltz.deep.checkpoint`). Ctrl-C
         during ``fit`` stops between two updates, writes the checkpoint and raises
         :class:`~boltz.checkpoint.TrainingInterrupted` (a ``KeyboardInterrupt``;
-        its ``checkpoint``, ``step`` and ``result`` attributes say where it stopped).
+        its ``checkpoint``, ``updates`` and ``result`` attributes say where it stopped).
     checkpoint_every : int, optional
         Updates between checkpoints (default: only at the end and on Ctrl-C).
     lr_schedule : {"constant", "cosine"}
