@@ -171,6 +171,30 @@ def _optimizer(params, optimizer, lr, weight_decay, lr_schedule, n_steps):
     return opt, sched
 
 
+def _make_run(model, objective, data, *, device, seed, optimizer, lr, weight_decay, lr_schedule,
+              n_steps, batch_size, grad_clip):
+    """``(run, draw, generator, params)``: a fresh :class:`~boltz.deep.checkpoint.FitRun` on
+    ``device`` with its minibatch function, main generator and trainable parameters."""
+    from .checkpoint import FitRun, fit_settings
+
+    dev = resolve_device(device)
+    if dev is not None:
+        model.to(dev)
+        objective.to(dev)
+    gen = make_generator(seed, model.device)
+    draw, x, index_gen = _batches(data, model, batch_size, gen)
+    params = _trainable(model, objective)
+    opt, sched = _optimizer(params, optimizer, lr, weight_decay, lr_schedule, n_steps)
+    settings = dict(batch_size=batch_size, lr=lr, weight_decay=weight_decay, grad_clip=grad_clip,
+                    lr_schedule=lr_schedule, optimizer=type(opt).__name__)
+    if sched is not None:  # the cosine schedule's length is part of its state
+        settings["n_steps"] = n_steps
+    generators = {"main": gen} if index_gen is gen else {"main": gen, "batches": index_gen}
+    run = FitRun(model, objective, opt, sched, generators,
+                 fit_settings(model, objective, x, **settings), FitResult())
+    return run, draw, gen, params
+
+
 def _update(run, draw, gen, params, grad_clip) -> None:
     """One minibatch update; appends its loss and info to ``run.result``."""
     x = draw()
@@ -307,23 +331,12 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
     path, every, resume, max_seconds = _check_resume_options(checkpoint, checkpoint_every,
                                                              resume, max_seconds)
     from ..checkpoint import deferred_interrupt
-    from .checkpoint import FitRun, fit_settings, restore_fit_checkpoint, save_fit_checkpoint
+    from .checkpoint import restore_fit_checkpoint, save_fit_checkpoint
 
-    dev = resolve_device(device)
-    if dev is not None:
-        model.to(dev)
-        objective.to(dev)
-    gen = make_generator(seed, model.device)
-    draw, x, index_gen = _batches(data, model, batch_size, gen)
-    params = _trainable(model, objective)
-    opt, sched = _optimizer(params, optimizer, lr, weight_decay, lr_schedule, n_steps)
-    settings = dict(batch_size=batch_size, lr=lr, weight_decay=weight_decay, grad_clip=grad_clip,
-                    lr_schedule=lr_schedule, optimizer=type(opt).__name__)
-    if sched is not None:  # the cosine schedule's length is part of its state
-        settings["n_steps"] = n_steps
-    generators = {"main": gen} if index_gen is gen else {"main": gen, "batches": index_gen}
-    run = FitRun(model, objective, opt, sched, generators,
-                 fit_settings(model, objective, x, **settings), FitResult())
+    run, draw, gen, params = _make_run(
+        model, objective, data, device=device, seed=seed, optimizer=optimizer, lr=lr,
+        weight_decay=weight_decay, lr_schedule=lr_schedule, n_steps=n_steps,
+        batch_size=batch_size, grad_clip=grad_clip)
     if resume and path.is_file():
         restore_fit_checkpoint(path, run)
     bar = None
