@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 
 from boltz.checkpoint import INTERRUPT  # noqa: E402
 from boltz.cli import main  # noqa: E402
-from boltz.deep.toy import ToyDensity  # noqa: E402
+from boltz.deep.objectives import NoiseContrastiveEstimation  # noqa: E402
 
 BASE = ["ebm", "train", "--density", "two_moons", "--objective", "nce", "--steps", "12",
         "--batch-size", "32", "--grid", "8", "--samples", "20", "--sample-steps", "2",
@@ -24,19 +24,15 @@ def test_ebm_train_interrupted_prints_resume_command_and_resumes(tmp_path, capsy
                                                                  monkeypatch):
     ref = tmp_path / "ref.pt"
     assert main([*BASE, "-o", str(tmp_path / "ref.png"), "--checkpoint", str(ref)]) == 0
-    original, calls = ToyDensity.sampler, {"n": 0}
+    original, calls = NoiseContrastiveEstimation.forward, {"n": 0}
 
-    def sampler(self, dtype=None):
-        draw = original(self, dtype)
+    def forward(self, model, x, generator=None):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            INTERRUPT.request()  # what Ctrl-C does during fit
+        return original(self, model, x, generator)
 
-        def counting(n, generator=None):
-            calls["n"] += 1
-            if calls["n"] == 5:
-                INTERRUPT.request()  # what Ctrl-C does during fit
-            return draw(n, generator)
-        return counting
-
-    monkeypatch.setattr(ToyDensity, "sampler", sampler)
+    monkeypatch.setattr(NoiseContrastiveEstimation, "forward", forward)
     run = tmp_path / "run.pt"
     capsys.readouterr()
     argv = [*BASE, "-o", str(tmp_path / "run.png"), "--checkpoint", str(run),
@@ -60,6 +56,10 @@ def test_ebm_train_interrupted_prints_resume_command_and_resumes(tmp_path, capsy
     for k in a["run"]["noise"]:  # the noise NCE fitted to the first batch
         assert torch.equal(a["run"]["noise"][k], b["run"]["noise"][k]), k
     assert (tmp_path / "run.png").exists()
+    # resuming the finished run on another density is refused (the data function's density)
+    other = [*argv, "--density", "rings", "--resume", "-o", str(tmp_path / "r2.png")]
+    assert main(other) == 2
+    assert "another training data" in capsys.readouterr().err
 
 
 def test_ebm_default_checkpoint_is_removed_after_success(tmp_path):

@@ -179,8 +179,24 @@ def read_state(path, map_location="cpu") -> dict:
     return state
 
 
+def _function_fingerprint(fn) -> dict:
+    """A data function's name and the classes of the (non-builtin) objects it closes over,
+    e.g. the toy density a ``ToyDensity.sampler()`` draws from."""
+    held = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            kind = type(cell.cell_contents)
+        except ValueError:  # an empty cell
+            continue
+        if kind.__module__ != "builtins":
+            held.append(f"{kind.__module__}.{kind.__qualname__}")
+    return {"function": getattr(fn, "__qualname__", type(fn).__qualname__), "holds": held}
+
+
 def _fingerprint(x) -> dict | None:
-    """Shape, dtype and CRC-32 of a data tensor (``None`` for a data function)."""
+    """Shape, dtype and CRC-32 of a data tensor; name and closure classes of a data function."""
+    if callable(x) and not isinstance(x, torch.Tensor):
+        return _function_fingerprint(x)
     if not isinstance(x, torch.Tensor):
         return None
     flat = x.detach().cpu().contiguous()
@@ -196,7 +212,9 @@ def fit_settings(model, objective, data, **settings) -> dict:
     model, objective
         The model and objective (their classes are compared).
     data : tensor or callable
-        The data; a tensor's shape, dtype and CRC-32 are compared.
+        The data; a tensor's shape, dtype and CRC-32 are compared, and for a
+        data function its name and the classes of the objects it closes over
+        (a toy density's sampler: the density).
     **settings
         Plain values (batch size, learning rate, ...).
 

@@ -183,6 +183,7 @@ def _make_run(model, objective, data, *, device, seed, optimizer, lr, weight_dec
         objective.to(dev)
     gen = make_generator(seed, model.device)
     draw, x, index_gen = _batches(data, model, batch_size, gen)
+    x = data if x is None else x  # a data function is fingerprinted by name
     params = _trainable(model, objective)
     opt, sched = _optimizer(params, optimizer, lr, weight_decay, lr_schedule, n_steps)
     settings = dict(batch_size=batch_size, lr=lr, weight_decay=weight_decay, grad_clip=grad_clip,
