@@ -39,7 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["TrainingInterrupted", "INTERRUPT", "InterruptFlag", "deferred_interrupt",
+__all__ = ["TrainingInterrupted", "PartialResultWarning", "INTERRUPT", "InterruptFlag",
+           "deferred_interrupt",
            "generator_state", "set_generator_state", "data_fingerprint", "check_checkpoint_args",
            "checkpoint_path"]
 
@@ -55,6 +56,9 @@ class TrainingInterrupted(KeyboardInterrupt):
         Epochs completed.
     batch : int
         Minibatches completed in the epoch under way.
+    updates : int or None
+        Updates completed, for trainers counted in updates rather than epochs
+        (:func:`boltz.deep.fit`); ``None`` otherwise.
 
     Examples
     --------
@@ -62,9 +66,33 @@ class TrainingInterrupted(KeyboardInterrupt):
     True
     """
 
-    def __init__(self, message="training interrupted", checkpoint=None, epoch=0, batch=0):
+    def __init__(self, message="training interrupted", checkpoint=None, epoch=0, batch=0,
+                 updates=None):
         super().__init__(message)
         self.checkpoint, self.epoch, self.batch = checkpoint, epoch, batch
+        self.updates = updates
+
+
+class PartialResultWarning(UserWarning):
+    """A long computation stopped by Ctrl-C returned what it had done so far.
+
+    Parameters
+    ----------
+    message : str
+        What stopped and what is returned.
+    done, total : int
+        Steps (sweeps, annealing runs, ...) done, and asked for.
+
+    Examples
+    --------
+    >>> w = PartialResultWarning("gibbs stopped after 2 of 9 sweeps", done=2, total=9)
+    >>> w.done, w.total
+    (2, 9)
+    """
+
+    def __init__(self, message, done=0, total=0):
+        super().__init__(message)
+        self.done, self.total = int(done), int(total)
 
 
 class InterruptFlag:
@@ -99,23 +127,31 @@ class InterruptFlag:
 INTERRUPT = InterruptFlag()
 
 
+_ACTIVE = threading.local()
+
+
 @contextlib.contextmanager
 def deferred_interrupt():
     """While active, Ctrl-C sets :data:`INTERRUPT` instead of raising; a second one raises.
 
-    Outside the main thread (where Python cannot install signal handlers) this
-    does nothing and Ctrl-C raises wherever it lands, as usual.
+    Yields the flag to poll. Only the outermost use in the main thread installs
+    the handler and yields :data:`INTERRUPT`; a nested use (AIS run while a
+    trainer holds the handler) and a use outside the main thread (where Python
+    cannot install signal handlers; Ctrl-C raises wherever it lands, as usual)
+    yield a flag of their own that Ctrl-C never sets, so they run to the end
+    and leave the outer request pending.
 
     Examples
     --------
-    >>> with deferred_interrupt():
-    ...     INTERRUPT.pending()
-    False
+    >>> with deferred_interrupt() as flag:
+    ...     flag is INTERRUPT, flag.pending()
+    (True, False)
     """
-    INTERRUPT.clear()
-    if threading.current_thread() is not threading.main_thread():
-        yield INTERRUPT
+    if (threading.current_thread() is not threading.main_thread()
+            or getattr(_ACTIVE, "depth", 0)):
+        yield InterruptFlag()
         return
+    INTERRUPT.clear()
 
     def handler(signum, frame):
         if INTERRUPT.pending():
@@ -123,9 +159,11 @@ def deferred_interrupt():
         INTERRUPT.request()
 
     previous = signal.signal(signal.SIGINT, handler)
+    _ACTIVE.depth = 1
     try:
         yield INTERRUPT
     finally:
+        _ACTIVE.depth = 0
         signal.signal(signal.SIGINT, previous)
         INTERRUPT.clear()
 
@@ -194,8 +232,23 @@ def data_fingerprint(X) -> dict:
             "crc32": zlib.crc32(memoryview(X).cast("B"))}
 
 
-def check_checkpoint_args(checkpoint, checkpoint_every, resume):
+def check_checkpoint_args(checkpoint, checkpoint_every, resume, suffix=".npz"):
     """Validate the ``fit`` arguments; returns ``(path or None, every, resume)``.
+
+    Parameters
+    ----------
+    checkpoint : str, path-like or None
+        The checkpoint file.
+    checkpoint_every : int
+        Epochs (or updates) between checkpoints.
+    resume : bool
+        Whether to continue the run in ``checkpoint``.
+    suffix : str or None
+        The suffix the path is given when it lacks it (``None``: the path as given).
+
+    Returns
+    -------
+    tuple
 
     Examples
     --------
@@ -212,11 +265,30 @@ def check_checkpoint_args(checkpoint, checkpoint_every, resume):
         raise TypeError(f"resume must be True or False, got {type(resume).__name__}")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=PATH (the file to resume from)")
-    return (None if checkpoint is None else checkpoint_path(checkpoint)), every, bool(resume)
+    if checkpoint is None:
+        path = None
+    elif suffix is None:
+        path = Path(checkpoint)
+    else:
+        path = checkpoint_path(checkpoint, suffix)
+    if path is not None and path.is_dir():
+        raise ValueError(f"checkpoint {path} is a directory; give a file name")
+    return path, every, bool(resume)
 
 
-def checkpoint_path(path) -> Path:
-    """``path`` with the ``.npz`` suffix :func:`boltz.io.save_model` gives it.
+def checkpoint_path(path, suffix: str = ".npz") -> Path:
+    """``path`` with the suffix its writer gives it (``.npz``: :func:`boltz.io.save_model`).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The path.
+    suffix : str
+        The suffix.
+
+    Returns
+    -------
+    pathlib.Path
 
     Examples
     --------
@@ -224,4 +296,4 @@ def checkpoint_path(path) -> Path:
     'run.npz'
     """
     path = Path(path)
-    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+    return path if path.suffix == suffix else path.with_name(path.name + suffix)

@@ -66,9 +66,9 @@ Examples
 
 from __future__ import annotations
 
-from ._threads import blas_threads
+from ._threads import blas_threads, deterministic_threads
 
-__all__ = ["get_backend", "is_torch_device", "blas_threads"]
+__all__ = ["get_backend", "is_torch_device", "blas_threads", "deterministic_threads"]
 
 
 def is_torch_device(device) -> bool:

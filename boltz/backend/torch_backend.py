@@ -28,6 +28,12 @@ import torch
 __all__ = ["TorchBackend", "torch_device", "make_generator"]
 
 
+#: torch device types the samplers and trainers run on (tensors, generators and kernels)
+_RUNNABLE = ("cpu", "cuda")
+#: the device names accepted, for messages
+ACCEPTED_DEVICES = "None or 'cpu' (NumPy), 'cpu-torch', 'cuda', 'cuda:N' or 'auto'"
+
+
 def torch_device(device) -> torch.device:
     """The torch device named by ``device`` (``"cpu-torch"``: the CPU; ``"auto"``: CUDA if any).
 
@@ -51,6 +57,12 @@ def torch_device(device) -> torch.device:
         raise TypeError(f"device must be a str or a torch.device, got {type(device).__name__}")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} asks for CUDA, but torch sees no CUDA device")
+    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device={device!r}: torch sees {torch.cuda.device_count()} CUDA "
+                         f"devices (cuda:0 to cuda:{torch.cuda.device_count() - 1})")
+    if dev.type not in _RUNNABLE:
+        raise ValueError(f"device={device!r} is not a device boltz runs on; expected "
+                         f"{ACCEPTED_DEVICES}")
     return dev
 
 

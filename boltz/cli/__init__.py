@@ -58,6 +58,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_device_option(args) -> None:
+    """``--device``: ValueError naming the option and the accepted names, before any work."""
+    device = getattr(args, "device", None)
+    if device is None or device == "cpu":
+        return
+    try:
+        from ..backend.torch_backend import torch_device
+    except ImportError:
+        raise ValueError(f"--device {device} needs PyTorch: pip install 'boltz[torch]'") from None
+    try:
+        torch_device(device)
+    except (ValueError, TypeError) as exc:
+        reason = str(exc).split(";")[0].split(": Expected")[0]
+        raise ValueError(f"--device {device!r} is not usable ({reason}); accepted: cpu, "
+                         f"cpu-torch, cuda, cuda:N, auto") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code.
 
@@ -87,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0 if args.command is None else 2
     try:
+        _check_device_option(args)
         return int(args.func(args) or 0)
     except KeyboardInterrupt as exc:
         if args.debug:

@@ -29,28 +29,61 @@ from ..checkpoint import checkpoint_path
 __all__ = ["add_checkpoint_options", "checkpoint_options", "interrupted", "finished"]
 
 
-def add_checkpoint_options(p) -> None:
-    """Add ``--checkpoint``, ``--checkpoint-every`` and ``--resume`` to the parser ``p``."""
+def add_checkpoint_options(p, unit: str = "epochs", every: int = 1, suffix: str = ".npz",
+                           of: str = "the model path") -> None:
+    """Add ``--checkpoint``, ``--checkpoint-every`` and ``--resume`` to the parser ``p``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The ``train`` parser.
+    unit : str
+        What ``--checkpoint-every`` counts (``"epochs"``, ``"updates"``).
+    every : int
+        Its default.
+    suffix : str
+        The checkpoint file's suffix.
+    of : str
+        The output the default checkpoint path is derived from.
+    """
     p.add_argument("--checkpoint", default=None,
-                   help="checkpoint file of the run, written every --checkpoint-every epochs "
-                        "and on Ctrl-C (default: the model path with .checkpoint.npz)")
-    p.add_argument("--checkpoint-every", type=int, default=1,
-                   help="epochs between checkpoints (default 1)")
+                   help=f"checkpoint file of the run, written every --checkpoint-every {unit}, "
+                        f"at the end and on Ctrl-C (default: {of} with .checkpoint{suffix}, "
+                        f"removed after success)")
+    p.add_argument("--checkpoint-every", type=int, default=every,
+                   help=f"{unit} between checkpoints (default {every})")
     p.add_argument("--resume", action="store_true",
                    help="continue the run saved in --checkpoint (bit for bit; starts afresh "
                         "when the file does not exist yet) (default: off)")
 
 
-def checkpoint_options(args, out: Path) -> dict:
+def checkpoint_options(args, out: Path, suffix: str = ".npz", add_suffix: bool = True) -> dict:
     """The ``fit`` keywords for ``args``; refuses to replace a checkpoint without
-    ``--resume``/``--overwrite``."""
+    ``--resume``/``--overwrite``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``checkpoint``, ``checkpoint_every``, ``resume`` and ``overwrite``.
+    out : Path
+        The command's output (the default checkpoint is named after it).
+    suffix : str
+        The checkpoint file's suffix.
+    add_suffix : bool
+        Whether a ``--checkpoint`` path without ``suffix`` gets it (else it is used as given).
+
+    Returns
+    -------
+    dict
+        ``checkpoint``, ``checkpoint_every``, ``resume``.
+    """
     if args.checkpoint_every < 1:
         raise ValueError(f"--checkpoint-every must be a positive integer, "
                          f"got {args.checkpoint_every}")
     if args.checkpoint is None:
-        path = Path(out).with_suffix(".checkpoint.npz")
+        path = Path(out).with_suffix(".checkpoint" + suffix)
     else:
-        path = checkpoint_path(args.checkpoint)
+        path = checkpoint_path(args.checkpoint, suffix) if add_suffix else Path(args.checkpoint)
         if path.resolve() == Path(out).resolve():
             raise ValueError(f"--checkpoint {path} is the model file --out; give another path")
     if path.is_dir():
@@ -67,7 +100,7 @@ def checkpoint_options(args, out: Path) -> dict:
 def resume_command(args) -> str:
     """The command line that resumes the interrupted run."""
     argv = list(getattr(args, "argv", None) or sys.argv[1:])
-    argv = [a for a in argv if a not in ("--resume", "--overwrite")]
+    argv = [a for a in argv if a != "--resume"]
     return shlex.join(["python", "-m", "boltz", *argv, "--resume"])
 
 
@@ -77,8 +110,12 @@ def interrupted(args, exc) -> int:
         print(f"boltz {args.command}: interrupted before any checkpoint could be written "
               f"({exc}); nothing to resume", file=sys.stderr)
         return 130
-    where = (f"epoch {exc.epoch + 1} after minibatch {exc.batch}" if exc.batch
-             else f"the end of epoch {exc.epoch}")
+    if getattr(exc, "updates", None) is not None:
+        where = f"update {exc.updates}"
+    elif exc.batch:
+        where = f"epoch {exc.epoch + 1} after minibatch {exc.batch}"
+    else:
+        where = f"the end of epoch {exc.epoch}"
     print(f"boltz {args.command}: interrupted at {where}; checkpoint written to "
           f"{exc.checkpoint}. Resume with:\n  {resume_command(args)}", file=sys.stderr)
     return 130

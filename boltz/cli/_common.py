@@ -275,6 +275,90 @@ def with_progress(fn, show: bool, **kwargs):
     return fn(**kwargs)
 
 
+def load_npy(path, option: str = "--data"):
+    """``np.load(path)`` of a plain (non-pickled) array; ``ValueError`` naming ``option`` and
+    the file when it is not one (pickled objects, a corrupted or truncated file).
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.npy`` file.
+    option : str
+        The option that named it, for the message.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> p = Path(tempfile.mkdtemp()) / "a.npy"
+    >>> np.save(p, np.ones((2, 2))); load_npy(p).shape
+    (2, 2)
+    """
+    import numpy as np
+
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
+            raise
+        text = " ".join(str(exc).split(".")[0].split()) or type(exc).__name__
+        raise ValueError(f"{option} {path} is not a plain .npy array ({text}); pickled "
+                         f"objects are never loaded") from None
+
+
+def check_data_matrix(X, option: str = "--data", spec=None, n_columns: int | None = None):
+    """``X`` if it is a 2-D array ``(n_samples, n_features)``, else ``ValueError`` naming
+    ``option`` (a 1-D file is not silently scored as one row).
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        The loaded data.
+    option : str
+        The option that named the file, for the message.
+    spec : str, optional
+        The file, for the message.
+    n_columns : int, optional
+        The number of columns the model expects.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_data_matrix(np.zeros((2, 3))).shape
+    (2, 3)
+    >>> check_data_matrix(np.zeros(3))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: --data must hold a 2-D array (n_samples, n_features), one sample per row; ...
+    """
+    import numpy as np
+
+    where = f" ({spec})" if spec is not None and spec != "mnist" else ""
+    shape = tuple(getattr(X, "shape", ()))
+    cols = "n_features" if n_columns is None else str(n_columns)
+    if len(shape) != 2:
+        hint = f" (a single sample needs shape (1, {shape[0]}))" if len(shape) == 1 else ""
+        raise ValueError(f"{option}{where} must hold a 2-D array (n_samples, {cols}), one sample "
+                         f"per row; got shape {shape}{hint}")
+    if shape[0] == 0:
+        raise ValueError(f"{option}{where} holds no samples (shape {shape})")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{option}{where} must hold real numbers, got dtype {X.dtype}")
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        raise ValueError(f"{option}{where} contains NaN or infinite values")
+    if n_columns is not None and shape[1] != n_columns:
+        raise ValueError(f"{option}{where} must have {n_columns} columns (the model's visible "
+                         f"units), got shape {shape}")
+    return X
+
+
 def save_array(path, array) -> None:
     """``np.save`` to ``path`` atomically (fsync'ed; no partial or temporary file on failure).
 

@@ -195,8 +195,9 @@ def _check_schedule(params):
                          "--max-seconds (max_seconds)")
 
 
-def _load_data(spec, split, max_samples, grey=False):
-    import numpy as np
+def _load_data(spec, split, max_samples, grey=False, option="--data"):
+
+    from ._common import check_data_matrix, load_npy
 
     if spec == "mnist":
         from ..datasets import load_mnist
@@ -210,7 +211,7 @@ def _load_data(spec, split, max_samples, grey=False):
             raise ValueError(f"--data must be 'mnist' or a .npy file, got {spec!r}")
         if not path.is_file():
             raise FileNotFoundError(f"no data file at {path}")
-        x = np.load(path, allow_pickle=False)
+        x = check_data_matrix(load_npy(path, option), option, spec)
     if max_samples is not None:
         if max_samples < 1:
             raise ValueError(f"--max-samples must be positive, got {max_samples}")
@@ -252,10 +253,12 @@ def run(args) -> int:
     dbm = DeepBoltzmannMachine.load(args.model)
     if args.action == "eval":
         from ..dbm.evaluation import evaluate_lower_bound
+        from ._common import check_data_matrix
 
-        x = _load_data(args.data, args.split, args.max_samples)
+        x = check_data_matrix(_load_data(args.data, args.split, args.max_samples), "--data",
+                              args.data, dbm.n_visible_)
         if args.train_data is not None:
-            base = _load_data(args.train_data, "train", None)
+            base = _load_data(args.train_data, "train", None, option="--train-data")
         elif args.data == "mnist":
             base = _load_data("mnist", "train", None)
         else:

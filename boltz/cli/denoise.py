@@ -89,7 +89,7 @@ def _run_file(src: Path, dst: Path, args) -> int:
 
     if not src.is_file():
         raise FileNotFoundError(f"no such input image: {src}")
-    dst = prepare_output(dst, args.overwrite, inputs=[src], option="--output")
+    dst = prepare_output(dst, args.overwrite, (".png",), inputs=[src], option="-o/--output")
     noisy = read_binary_image(src)
     t0 = time.perf_counter()
     res = denoise(noisy, method=args.method, noise=args.noise, beta=args.beta,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._checkpoint import add_checkpoint_options, checkpoint_options, finished, interrupted
 from ._common import add_json_option, default_out, prepare_output, report, save_figure
 
 DENSITIES = ("eight_gaussians", "two_moons", "rings", "checkerboard", "swiss_roll", "pinwheel")
@@ -51,9 +52,8 @@ def register(subparsers) -> None:
     t.add_argument("--device", default="cpu", help="torch device: cpu, cuda or auto")
     t.add_argument("-o", "--out", default=None,
                    help="figure to write (PNG) (default: out/ebm/DENSITY_OBJECTIVE.png)")
-    t.add_argument("--checkpoint", default=None,
-                   help="also save the model's state dict here (default: not saved)")
     t.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    add_checkpoint_options(t, unit="updates", every=100, suffix=".pt", of="the figure path")
     t.add_argument("--grid", type=int, default=200,
                    help="grid points per axis for the KL and the plots")
     t.add_argument("--samples", type=int, default=2000, help="Langevin samples to plot")
@@ -143,11 +143,11 @@ def run(args: argparse.Namespace) -> int:
 def _train(args) -> int:
     import torch
 
+    from boltz.checkpoint import TrainingInterrupted
     from boltz.deep.metrics import grid_kl, grid_log_prob, grid_points
     from boltz.deep.recipes import train_toy
     from boltz.deep.samplers import LangevinSampler
     from boltz.deep.toy import make_toy
-    from boltz.deep.training import save_checkpoint
 
     for flag in ("steps", "batch_size", "grid", "samples", "sample_steps"):
         if getattr(args, flag) < 1:
@@ -155,14 +155,14 @@ def _train(args) -> int:
                              f"got {getattr(args, flag)}")
     figure = prepare_output(args.out or default_out("ebm", f"{args.density}_{args.objective}.png"),
                             args.overwrite, (".png",))
-    checkpoint = (prepare_output(args.checkpoint, args.overwrite, option="--checkpoint")
-                  if args.checkpoint else None)
-    if checkpoint is not None and checkpoint.resolve() == figure.resolve():
-        raise ValueError(f"--checkpoint and --out are the same file ({figure}); give two paths")
+    ckpt = checkpoint_options(args, figure, suffix=".pt", add_suffix=False)
     toy = make_toy(args.density)
-    model, res = train_toy(args.density, args.objective, n_steps=args.steps,
-                           batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                           progress=not args.no_progress, device=args.device)
+    try:
+        model, res = train_toy(args.density, args.objective, n_steps=args.steps,
+                               batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                               progress=not args.no_progress, device=args.device, **ckpt)
+    except TrainingInterrupted as exc:
+        return interrupted(args, exc)
     if res.diverged:
         print(f"boltz ebm: {res.message}", file=sys.stderr)
         return 1
@@ -180,9 +180,9 @@ def _train(args) -> int:
              f"updates (final loss {res.losses[-1]:.4g})",
              f"  KL(data || model) = {kl:.4f} nats on a {n}x{n} grid (0 is a perfect fit; "
              "with 3000 updates the best objective per density reaches 0.003-0.005)"]
-    if checkpoint is not None:
-        save_checkpoint(checkpoint, model)
-        lines.append(f"  state dict written to {checkpoint}")
+    if args.checkpoint is not None:
+        lines.append(f"  run checkpoint (state dicts, --resume continues it) written to "
+                     f"{args.checkpoint_file}")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -197,6 +197,7 @@ def _train(args) -> int:
                        toy.bounds,
                        title=f"{args.density} / {args.objective}: grid KL {kl:.3f} nats")
     save_figure(fig, figure, dpi=100)
+    finished(args)
     summary["figure"] = str(figure)
     lines.append(f"  figure (data density, learned density, samples) written to {figure}")
     report(args, lines, summary)

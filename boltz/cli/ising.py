@@ -128,6 +128,30 @@ def _temperatures(args):
     return temps
 
 
+def _report_interrupted(args, result, stopped, n_temps) -> int:
+    """Ctrl-C stopped the run: the partial result as the JSON line, one line on stderr, 130."""
+    import sys
+
+    T, r = stopped
+    total = args.sweeps + (args.burnin if args.burnin is not None else args.sweeps // 5)
+    if r is None:
+        where = f"at T={T:.6g} during burn-in (that temperature has no result)"
+    else:
+        where = (f"at T={T:.6g} after {r.info['sweeps_done']} of about {total} sweeps "
+                 f"({r.info['measurements_done']} measurements; its row uses them)")
+        result["interrupted"] = {"T": float(T), "sweeps_done": int(r.info["sweeps_done"]),
+                                 "measurements_done": int(r.info["measurements_done"])}
+    result.setdefault("interrupted", {"T": float(T), "sweeps_done": None,
+                                      "measurements_done": 0})
+    report(args, [], result)
+    saved = (f"; sampler state saved to {result['checkpoint']} (continue with --resume "
+             f"{result['checkpoint']})" if "checkpoint" in result else "")
+    print(f"boltz ising: interrupted (Ctrl-C) {where}; {len(result['runs'])} of {n_temps} "
+          f"temperatures in the partial result printed{saved}; no figure written",
+          file=sys.stderr, flush=True)
+    return 130
+
+
 def run(args: argparse.Namespace) -> int:
     from .._validation import check_positive_int
     from ..ising import simulate
@@ -166,13 +190,24 @@ def run(args: argparse.Namespace) -> int:
     say("energy and |m| per spin (J = k_B = 1), chi = susceptibility, C = specific heat, "
         "U4 = Binder cumulant, all +- one standard error; tau_|m| in sweeps")
     say(header)
+    stopped = None
     for k, T in enumerate(temps):
         model = _model(args, T)
-        r = simulate(model, args.algorithm, n_sweeps=args.sweeps, n_burnin=args.burnin,
-                     n_chains=chains, seed=args.seed + k, progress=not args.quiet,
-                     device=args.device, correlation=args.correlation_length,
-                     staggered=args.staggered, resume=args.resume, checkpoint=args.checkpoint,
-                     overwrite=args.overwrite)
+        try:
+            r = simulate(model, args.algorithm, n_sweeps=args.sweeps, n_burnin=args.burnin,
+                         n_chains=chains, seed=args.seed + k, progress=not args.quiet,
+                         device=args.device, correlation=args.correlation_length,
+                         staggered=args.staggered, resume=args.resume,
+                         checkpoint=args.checkpoint, overwrite=args.overwrite)
+        except KeyboardInterrupt:  # before the first measurement at this temperature
+            if not runs:
+                raise
+            stopped = (T, None)
+            break
+        if r.info.get("interrupted"):
+            stopped = (T, r)
+            if not r.info.get("measurements_done"):
+                break
         runs.append(r)
         extra = ""
         if args.correlation_length:
@@ -182,6 +217,8 @@ def run(args: argparse.Namespace) -> int:
         say(f"{T:7.4f} {str(r.energy):>22} {str(r.abs_magnetization):>22} "
             f"{str(r.susceptibility):>20} {str(r.specific_heat):>20} {str(r.binder):>20} "
             f"{r.tau_abs_m:8.3g}{extra}")
+        if stopped is not None:
+            break
     exact = []
     if args.lattice == "square" and not args.chain and args.J > 0 and args.h == 0:
         say("Onsager (L = inf), the exact energy and |m| of the infinite lattice:")
@@ -199,11 +236,14 @@ def run(args: argparse.Namespace) -> int:
               "runs": [{"T": float(T), **{name: [float(getattr(r, name).mean),
                                                  float(getattr(r, name).error)]
                                           for name in observables},
-                        "tau_abs_m": float(r.tau_abs_m)} for T, r in zip(temps, runs, strict=True)],
+                        "tau_abs_m": float(r.tau_abs_m)}
+                       for T, r in zip(temps[:len(runs)], runs, strict=True)],
               "onsager": exact}
     if args.checkpoint:
         say(f"saved the sampler state to {runs[-1].info['checkpoint']}")
         result["checkpoint"] = str(runs[-1].info["checkpoint"])
+    if stopped is not None:
+        return _report_interrupted(args, result, stopped, len(temps))
     if plot is not None:
         status(args, f"drawing the figure {plot}")
         import matplotlib

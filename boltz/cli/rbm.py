@@ -134,7 +134,8 @@ def _check_schedule(settings):
 
 
 def _load_data(spec, split="train", subset=None, grey=False):
-    import numpy as np
+
+    from ._common import check_data_matrix, load_npy
 
     if spec == "mnist":
         from ..datasets import load_mnist
@@ -143,7 +144,7 @@ def _load_data(spec, split="train", subset=None, grey=False):
     else:
         if not str(spec).endswith(".npy"):
             raise ValueError(f"--data must be 'mnist' or a .npy file, got {spec!r}")
-        X = np.load(spec, allow_pickle=False)
+        X = check_data_matrix(load_npy(spec, "--data"), "--data", spec)
     if subset is not None:
         if subset < 1:
             raise ValueError(f"--subset must be positive, got {subset}")
@@ -221,17 +222,27 @@ def _eval(args):
     for flag in ("runs", "betas"):
         if getattr(args, flag) < 1:
             raise ValueError(f"--{flag} must be positive, got {getattr(args, flag)}")
+    from ._common import check_data_matrix
+
     model = load_rbm(args.model)
-    X = _load_data(args.data, args.split, args.subset)
+    X = check_data_matrix(_load_data(args.data, args.split, args.subset), "--data", args.data,
+                          model.n_visible_)
     if model.exact_layer(AUTO_EXACT_UNITS) is not None:
         out = {"test_loglik_exact": model.mean_log_likelihood(X), "log_z": model.log_partition()}
         lines = [f"{args.model}: exact mean log-likelihood {out['test_loglik_exact']:.4f} nats "
                  f"on {X.shape[0]} samples (log Z = {out['log_z']:.4f} by enumeration)"]
     else:
         train = _load_data(args.data, "train") if args.data == "mnist" else X
-        out = evaluate_log_likelihood(model, X, train, n_runs=args.runs, n_betas=args.betas,
-                                      reverse=not args.no_reverse, seed=args.seed,
-                                      progress=not args.quiet, device=args.device)
+        import warnings
+
+        from ..checkpoint import PartialResultWarning
+
+        with warnings.catch_warnings():  # a Ctrl-C'd AIS is reported below, in one line
+            warnings.simplefilter("ignore", PartialResultWarning)
+            out = evaluate_log_likelihood(model, X, train, n_runs=args.runs,
+                                          n_betas=args.betas, reverse=not args.no_reverse,
+                                          seed=args.seed, progress=not args.quiet,
+                                          device=args.device)
         lines = [f"{args.model}: mean log-likelihood of {X.shape[0]} samples, log Z by AIS "
                  f"({args.runs} runs x {out['n_betas']} temperatures)",
                  f"  forward AIS   {out['test_loglik_ais']:.3f} nats (leans optimistic)"]
@@ -241,6 +252,12 @@ def _eval(args):
         if "test_loglik_exact" in out:
             lines.append(f"  exact         {out['test_loglik_exact']:.3f} nats")
     report(args, lines, out)
+    if "interrupted" in out:
+        import sys
+
+        print(f"boltz rbm: interrupted (Ctrl-C): {out['interrupted']}; the estimate printed "
+              "uses those runs only (partial)", file=sys.stderr, flush=True)
+        return 130
     return 0
 
 

@@ -111,6 +111,9 @@ def default_betas(n_betas: int = 20000) -> np.ndarray:
     n = check_positive_int(n_betas, "n_betas")
     if n < 4:
         raise ValueError(f"n_betas must be at least 4, got {n}")
+    from .._resources import check_memory
+
+    check_memory(3 * 8 * n, f"n_betas={n}", "the annealing schedule (float64)")
     n1 = max(1, int(round(0.05 * n)))
     n2 = max(1, int(round(0.20 * n)))
     n3 = n - n1 - n2
@@ -233,7 +236,7 @@ def anneal(ops, W, b, a, n_chains, betas, progress=False):
 
 
 def ais_log_partition(model, n_chains: int = 100, n_betas: int = 20000, betas=None, data=None,
-                      seed=None, progress: bool = False, base=None,
+                      seed=None, progress: bool | None = None, base=None,
                       return_states: bool = False, device="model") -> AISResult:
     """Estimate ``log Z`` of a DBM by annealed importance sampling.
 
@@ -252,8 +255,11 @@ def ais_log_partition(model, n_chains: int = 100, n_betas: int = 20000, betas=No
     base : list of arrays, optional
         Biases ``a_l`` of the base model, one per layer (overrides ``data``).
     seed : int, Generator or None
-    progress : bool
-        Show a tqdm progress bar (off by default).
+    progress : bool or None
+        Show a tqdm progress bar (``None``, the default: when the runs come to
+        more than about 1e11 multiply-adds). All runs anneal together, so
+        Ctrl-C leaves no partial estimate: it raises ``KeyboardInterrupt``
+        naming the temperature reached.
     return_states : bool
         Also return the final per-layer states of the runs (even layers).
     device : str, torch.device or None
@@ -274,6 +280,11 @@ def ais_log_partition(model, n_chains: int = 100, n_betas: int = 20000, betas=No
     """
     model = check_dbm(model)
     M = check_positive_int(n_chains, "n_chains")
+    from .._resources import check_memory
+
+    # per run: float64 states, means and a float32 copy of every layer, and a log-weight
+    check_memory(M * (20 * sum(model.layer_sizes_) + 8), f"n_chains={M}",
+                 f"{M} AIS runs of {sum(model.layer_sizes_)} units")
     if betas is None:
         betas = default_betas(n_betas)
     else:
@@ -291,9 +302,16 @@ def ais_log_partition(model, n_chains: int = 100, n_betas: int = 20000, betas=No
     device = getattr(model, "device", None) if device == "model" else device
     ops = get_backend(device, seed)
     log_z_base = float(sum(softplus(x).sum() for x in a))
-    logw, states = anneal(ops, [ops.asarray(w) for w in model.weights_],
-                          [ops.asarray(x) for x in model.biases_],
-                          [ops.asarray(x, np.float64) for x in a], M, betas, progress)
+    if progress is None:
+        progress = 2.0 * M * len(betas) * sum(w.size for w in model.weights_) > 1e11
+    try:
+        logw, states = anneal(ops, [ops.asarray(w) for w in model.weights_],
+                              [ops.asarray(x) for x in model.biases_],
+                              [ops.asarray(x, np.float64) for x in a], M, betas, progress)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(f"DBM AIS interrupted (Ctrl-C) during its {len(betas)} "
+                                "temperatures; its runs anneal together, so there is no "
+                                "partial estimate") from None
     result = _ais_result(ops.to_numpy(logw), log_z_base, len(betas))
     if return_states:
         return result, [None if s is None else ops.to_numpy(s) for s in states]

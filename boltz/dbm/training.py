@@ -190,7 +190,11 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
     max_batches : int, optional
         Cap on the minibatches per epoch.
     n_threads : int or None
-        BLAS threads.
+        BLAS threads of the NumPy path. ``None``: one, so that the result has
+        the same bits on any machine (:func:`boltz.backend.deterministic_threads`);
+        more run OpenBLAS's float32 products on more threads, which round
+        differently, so the bits then depend on ``n_threads``. A torch CPU
+        device always runs on one intra-op thread, for the same reason.
     device : str, optional
         Torch device to train on.
     binarize : {None, "dynamic"}, default None
@@ -222,11 +226,10 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
     >>> len(m.history_)
     1
     """
-    from ..backend import blas_threads
     from ..checkpoint import check_checkpoint_args, deferred_interrupt
 
     ckpt = check_checkpoint_args(checkpoint, checkpoint_every, resume)
-    with blas_threads(n_threads), deferred_interrupt():
+    with _thread_settings(device, n_threads), deferred_interrupt():
         return _train(model, X, n_epochs=n_epochs, learning_rate=learning_rate,
                       batch_size=batch_size, n_chains=n_chains, gibbs_steps=gibbs_steps,
                       mean_field_iters=mean_field_iters, mean_field_init=mean_field_init,
@@ -236,6 +239,17 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
                       offset_rate=offset_rate, seed=seed, verbose=verbose, X_val=X_val,
                       monitor_size=monitor_size, max_seconds=max_seconds,
                       max_batches=max_batches, device=device, binarize=binarize, ckpt=ckpt)
+
+
+def _thread_settings(device, n_threads):
+    """Context: one thread (same bits on any thread count), or the BLAS threads asked for."""
+    from ..backend import blas_threads, deterministic_threads, is_torch_device
+
+    if is_torch_device(device):
+        from ..backend.torch_backend import torch_device
+
+        return deterministic_threads(torch_device(device))
+    return deterministic_threads(None) if n_threads is None else blas_threads(n_threads)
 
 
 def _train(model, X, *, n_epochs, learning_rate, batch_size, n_chains, gibbs_steps,

@@ -89,7 +89,8 @@ def toy_objective(name: str, **overrides):
 
 def train_toy(density: str, objective: str, *, n_steps: int | None = None,
               batch_size: int | None = None, lr: float = 2e-3, seed=0, progress: bool = True,
-              device=None, on_divergence: str = "stop", hidden=(128, 128, 128)):
+              device=None, on_divergence: str = "stop", hidden=(128, 128, 128),
+              checkpoint=None, checkpoint_every=None, resume: bool = False):
     """Train an MLP energy on a toy density; returns ``(model, FitResult)``.
 
     ``n_steps`` and ``batch_size`` default to :data:`TOY_TRAINING`.
@@ -114,6 +115,8 @@ def train_toy(density: str, objective: str, *, n_steps: int | None = None,
         What a divergence does (see :func:`boltz.deep.fit`).
     hidden : tuple of int
         Widths of the MLP.
+    checkpoint, checkpoint_every, resume
+        Checkpoint and resume the run (see :func:`boltz.deep.fit`).
 
     Returns
     -------
@@ -141,5 +144,6 @@ def train_toy(density: str, objective: str, *, n_steps: int | None = None,
     obj = toy_objective(objective)
     result = fit(model, obj, toy.sampler(), n_steps=n_steps, batch_size=batch_size, lr=lr,
                  seed=seed, progress=progress, device=device, lr_schedule="cosine",
-                 on_divergence=on_divergence)
+                 on_divergence=on_divergence, checkpoint=checkpoint,
+                 checkpoint_every=checkpoint_every, resume=resume)
     return model, result

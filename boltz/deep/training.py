@@ -86,21 +86,9 @@ def save_checkpoint(path, model, objective=None, optimizer=None, scheduler=None,
     ...     sorted(torch.load(p, weights_only=True))
     ['model', 'optimizer', 'step']
     """
-    path = Path(path)
-    state = {"model": model.state_dict()}
-    if objective is not None:
-        state["objective"] = objective.state_dict()
-    if optimizer is not None:
-        state["optimizer"] = optimizer.state_dict()
-    if scheduler is not None:
-        state["scheduler"] = scheduler.state_dict()
-    if step is not None:
-        state["step"] = int(step)
-    from ..io import atomic_write
+    from .checkpoint import state_dicts, write_state
 
-    with atomic_write(path) as f:  # fsync'ed; no partial or temporary file on failure
-        torch.save(state, f)
-    return path
+    return write_state(path, state_dicts(model, objective, optimizer, scheduler, step))
 
 
 def load_checkpoint(path, model, objective=None, map_location="cpu", optimizer=None,
@@ -135,15 +123,9 @@ def load_checkpoint(path, model, objective=None, map_location="cpu", optimizer=N
     >>> bool(torch.equal(a(x), b(x)))
     True
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # corrupted file or a pickle with code in it
-        raise ValueError(f"{path} is not a readable boltz checkpoint: {exc}") from None
-    if not isinstance(state, dict) or "model" not in state:
-        raise ValueError(f"{path} is not a boltz checkpoint (no 'model' state dict)")
+    from .checkpoint import read_state
+
+    state = read_state(path, map_location)
     model.load_state_dict(state["model"])
     if objective is not None and "objective" in state:
         objective.load_state_dict(state["objective"])
@@ -155,12 +137,14 @@ def load_checkpoint(path, model, objective=None, map_location="cpu", optimizer=N
 
 
 def _batches(data, model, batch_size, gen):
+    """``(draw, x, index_generator)``: a minibatch function, the data tensor (``None`` for a
+    data function) and the CPU generator that draws the minibatch indices."""
     if callable(data) and not isinstance(data, torch.Tensor):
         def draw():
             x = data(batch_size, gen)
             return as_batch(x, model.event_shape, dtype=model.dtype, device=model.device,
                             name="data batch")
-        return draw
+        return draw, None, gen
     x = as_batch(data, model.event_shape, dtype=model.dtype, device=model.device, name="data")
     n = x.shape[0]
     cpu_gen = gen if gen.device.type == "cpu" else make_generator(int(
@@ -171,14 +155,127 @@ def _batches(data, model, batch_size, gen):
             return x
         idx = torch.randint(0, n, (batch_size,), generator=cpu_gen)
         return x[idx.to(x.device)]
-    return draw
+    return draw, x, cpu_gen
+
+
+def _check_resume_options(checkpoint, checkpoint_every, resume, max_seconds):
+    """``(path or None, every or None, resume, max_seconds)`` after checking them."""
+    from ..checkpoint import check_checkpoint_args
+
+    path, every, resume = check_checkpoint_args(
+        checkpoint, 1 if checkpoint_every is None else checkpoint_every, resume, suffix=None)
+    if max_seconds is not None:
+        max_seconds = check_positive_scalar(max_seconds, "max_seconds")
+    return path, None if checkpoint_every is None else every, resume, max_seconds
+
+
+def _trainable(model, objective) -> list:
+    params = [p for p in list(model.parameters()) + list(objective.parameters())
+              if p.requires_grad]
+    if not params:
+        raise ValueError("the model and objective have no trainable parameters")
+    return params
+
+
+def _optimizer(params, optimizer, lr, weight_decay, lr_schedule, n_steps):
+    opt = optimizer or torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    sched = None
+    if lr_schedule == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n_steps)
+    return opt, sched
+
+
+def _make_run(model, objective, data, *, device, seed, optimizer, lr, weight_decay, lr_schedule,
+              n_steps, batch_size, grad_clip):
+    """``(run, draw, generator, params)``: a fresh :class:`~boltz.deep.checkpoint.FitRun` on
+    ``device`` with its minibatch function, main generator and trainable parameters."""
+    from .checkpoint import FitRun, fit_settings
+
+    dev = resolve_device(device)
+    if dev is not None:
+        model.to(dev)
+        objective.to(dev)
+    gen = make_generator(seed, model.device)
+    draw, x, index_gen = _batches(data, model, batch_size, gen)
+    x = data if x is None else x  # a data function is fingerprinted by name
+    params = _trainable(model, objective)
+    opt, sched = _optimizer(params, optimizer, lr, weight_decay, lr_schedule, n_steps)
+    settings = dict(batch_size=batch_size, lr=lr, weight_decay=weight_decay, grad_clip=grad_clip,
+                    lr_schedule=lr_schedule, optimizer=type(opt).__name__)
+    if sched is not None:  # the cosine schedule's length is part of its state
+        settings["n_steps"] = n_steps
+    generators = {"main": gen} if index_gen is gen else {"main": gen, "batches": index_gen}
+    run = FitRun(model, objective, opt, sched, generators,
+                 fit_settings(model, objective, x, **settings), FitResult())
+    return run, draw, gen, params
+
+
+def _update(run, draw, gen, params, grad_clip) -> None:
+    """One minibatch update; appends its loss and info to ``run.result``."""
+    x = draw()
+    loss, info = run.objective(run.model, x, gen)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip is not None:
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    run.optimizer.step()
+    if run.scheduler is not None:
+        run.scheduler.step()
+    run.result.losses.append(float(loss.detach()))
+    run.result.info.append(info)
+    run.result.n_steps += 1
+
+
+def _stop_on_interrupt(run, path, clock) -> None:
+    """Between two updates: honour a Ctrl-C (write the checkpoint, raise TrainingInterrupted)."""
+    from ..checkpoint import INTERRUPT, TrainingInterrupted
+    from .checkpoint import save_fit_checkpoint
+
+    if not INTERRUPT.pending():
+        return
+    step = run.result.n_steps
+    if path is not None:
+        run.elapsed = clock()
+        save_fit_checkpoint(path, run)
+    exc = TrainingInterrupted(f"training interrupted after update {step}", checkpoint=path,
+                              updates=step)
+    exc.result = run.result
+    raise exc
+
+
+def _train_loop(run, draw, gen, params, *, n_steps, grad_clip, path, every, max_seconds, bar):
+    """Updates until ``n_steps`` are done, the time budget runs out, or Ctrl-C."""
+    import time
+
+    from .checkpoint import save_fit_checkpoint
+
+    t_start = time.perf_counter() - run.elapsed
+
+    def clock():
+        return time.perf_counter() - t_start
+
+    res = run.result
+    while res.n_steps < n_steps:
+        _stop_on_interrupt(run, path, clock)
+        _update(run, draw, gen, params, grad_clip)
+        if bar is not None:
+            bar.update(1)
+            if res.n_steps % 25 == 1:
+                bar.set_postfix(loss=f"{res.losses[-1]:.4g}")
+        if path is not None and every and res.n_steps % every == 0 and res.n_steps < n_steps:
+            run.elapsed = clock()
+            save_fit_checkpoint(path, run)
+        if max_seconds is not None and clock() >= max_seconds:
+            res.message = f"time budget of {max_seconds:g} s used up after {res.n_steps} updates"
+            break
+    run.elapsed = clock()
 
 
 def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, lr: float = 1e-3,
         weight_decay: float = 0.0, grad_clip: float | None = None, device=None, seed=None,
         progress: bool = True, checkpoint=None, checkpoint_every: int | None = None,
         on_divergence: str = "raise", lr_schedule: str = "constant",
-        optimizer=None) -> FitResult:
+        optimizer=None, resume: bool = False, max_seconds: float | None = None) -> FitResult:
     """Train ``model`` by minimising ``objective`` with Adam.
 
     Parameters
@@ -205,15 +302,33 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
         Seeds minibatches, sampler noise and projections.
     progress : bool
         tqdm progress bar.
-    checkpoint : path, optional
-        Where to save state dicts (every ``checkpoint_every`` steps and at the end):
-        model, objective (with its replay buffer), optimizer, scheduler and step.
+    checkpoint : str or path-like, optional
+        Where to save the whole run (every ``checkpoint_every`` updates, at the end,
+        and when Ctrl-C stops it): model, objective (with its replay buffer),
+        optimizer, scheduler, updates done, losses, elapsed time and the state of
+        every generator the fit draws from (:mod:`boltz.deep.checkpoint`). Ctrl-C
+        during ``fit`` stops between two updates, writes the checkpoint and raises
+        :class:`~boltz.checkpoint.TrainingInterrupted` (a ``KeyboardInterrupt``;
+        its ``checkpoint``, ``updates`` and ``result`` attributes say where it stopped).
+    checkpoint_every : int, optional
+        Updates between checkpoints (default: only at the end and on Ctrl-C).
     lr_schedule : {"constant", "cosine"}
         ``"cosine"`` decays the learning rate to zero, which averages out the
         gradient noise of stochastic objectives at the end of training.
     on_divergence : {"raise", "stop"}
         ``"raise"`` re-raises :class:`TrainingDivergedError`; ``"stop"`` stops,
         keeps the last parameters and reports ``diverged=True`` with the message.
+    optimizer : torch.optim.Optimizer, optional
+        Used instead of Adam (``lr`` and ``weight_decay`` are then its own).
+    resume : bool, default False
+        Continue the run saved at ``checkpoint`` bit for bit (or start afresh when
+        the file does not exist yet): the model, objective and data must be made
+        the same way and the settings must be those of the saved run (a
+        ``ValueError`` names the one that differs). ``n_steps`` is the total,
+        counting the updates already done.
+    max_seconds : float, optional
+        Stop after the update in which this many seconds of training (counted
+        over resumed runs too) have passed; ``FitResult.message`` says so.
 
     Returns
     -------
@@ -238,57 +353,37 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
         grad_clip = check_positive_scalar(grad_clip, "grad_clip")
     check_choice(on_divergence, "on_divergence", ("raise", "stop"))
     check_choice(lr_schedule, "lr_schedule", ("constant", "cosine"))
-    if checkpoint_every is not None:
-        checkpoint_every = check_positive_int(checkpoint_every, "checkpoint_every")
-    dev = resolve_device(device)
-    if dev is not None:
-        model.to(dev)
-        objective.to(dev)
-    gen = make_generator(seed, model.device)
-    draw = _batches(data, model, batch_size, gen)
-    params = [p for p in list(model.parameters()) + list(objective.parameters())
-              if p.requires_grad]
-    if not params:
-        raise ValueError("the model and objective have no trainable parameters")
-    opt = optimizer or torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    sched = None
-    if lr_schedule == "cosine":
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n_steps)
-    result = FitResult()
-    steps = range(n_steps)
+    path, every, resume, max_seconds = _check_resume_options(checkpoint, checkpoint_every,
+                                                             resume, max_seconds)
+    from ..checkpoint import deferred_interrupt
+    from .checkpoint import restore_fit_checkpoint, save_fit_checkpoint
+
+    run, draw, gen, params = _make_run(
+        model, objective, data, device=device, seed=seed, optimizer=optimizer, lr=lr,
+        weight_decay=weight_decay, lr_schedule=lr_schedule, n_steps=n_steps,
+        batch_size=batch_size, grad_clip=grad_clip)
+    if resume and path.is_file():
+        restore_fit_checkpoint(path, run)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = steps = tqdm(steps, desc=f"fit {getattr(objective, 'name', '')}", leave=False)
+        bar = tqdm(total=n_steps, initial=run.result.n_steps,
+                   desc=f"fit {getattr(objective, 'name', '')}", leave=False)
     model.train()
     try:
-        for t in steps:
-            x = draw()
-            loss, info = objective(model, x, gen)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(params, grad_clip)
-            opt.step()
-            if sched is not None:
-                sched.step()
-            result.losses.append(float(loss.detach()))
-            result.info.append(info)
-            result.n_steps = t + 1
-            if bar is not None and t % 25 == 0:
-                bar.set_postfix(loss=f"{result.losses[-1]:.4g}")
-            if checkpoint is not None and checkpoint_every and (t + 1) % checkpoint_every == 0:
-                save_checkpoint(checkpoint, model, objective, opt, sched, step=t + 1)
+        with deferred_interrupt():
+            _train_loop(run, draw, gen, params, n_steps=n_steps, grad_clip=grad_clip, path=path,
+                        every=every, max_seconds=max_seconds, bar=bar)
     except TrainingDivergedError as exc:
-        msg = f"training diverged at step {result.n_steps + 1}: {exc}"
+        msg = f"training diverged at step {run.result.n_steps + 1}: {exc}"
         if on_divergence == "raise":
             raise TrainingDivergedError(msg) from exc
-        result.diverged, result.message = True, msg
+        run.result.diverged, run.result.message = True, msg
     finally:
         if bar is not None:
             bar.close()
         model.eval()
-    if checkpoint is not None and not result.diverged:
-        save_checkpoint(checkpoint, model, objective, opt, sched, step=result.n_steps)
-    return result
+    if path is not None and not run.result.diverged:
+        save_fit_checkpoint(path, run)
+    return run.result

@@ -55,7 +55,7 @@ import numpy as np
 from scipy import special
 
 from .._validation import check_array, check_positive_int, check_rng
-from ..backend import blas_threads, get_backend, is_torch_device
+from ..backend import deterministic_threads, get_backend, is_torch_device
 
 __all__ = [
     "AISResult",
@@ -95,6 +95,9 @@ class AISResult:
         ``"forward"`` or ``"reverse"``.
     seconds : float
         Wall time of the annealing.
+    interrupted : bool
+        Ctrl-C stopped the annealing: the estimate uses only the runs that had
+        finished (``len(log_weights)`` of those asked for).
 
     Examples
     --------
@@ -115,6 +118,7 @@ class AISResult:
     n_betas: int
     direction: str
     seconds: float
+    interrupted: bool = False
 
     @property
     def effective_sample_size(self) -> float:
@@ -201,7 +205,7 @@ def _check_betas(betas, n_betas):
     return b
 
 
-def _anneal(model, v, betas, base_bias, rng, progress, bk=None):
+def _anneal(model, v, betas, base_bias, rng, progress, bk=None, stop=None):
     """Run the AIS chain ``v`` through inverse temperatures ``betas`` (any direction).
 
     Returns the log-weights ``sum_k log p*_{beta_k}(v_{k-1}) - log p*_{beta_{k-1}}(v_{k-1})``
@@ -209,6 +213,9 @@ def _anneal(model, v, betas, base_bias, rng, progress, bk=None):
     ``sum_j softplus(b z_j) - softplus(b' z_j) + (b - b') T(v).(a - a_A)`` with
     ``z = T(v) W + c``, then draws ``h ~ sigmoid(b z)`` and ``v`` from the visible
     family with natural parameters ``b (W h + a) + (1 - b) a_A``.
+
+    ``stop`` (an :class:`~boltz.checkpoint.InterruptFlag`) is polled between
+    temperatures: once set, ``None`` is returned (the runs did not finish).
     """
     from tqdm.auto import tqdm
 
@@ -231,6 +238,9 @@ def _anneal(model, v, betas, base_bias, rng, progress, bk=None):
     WT = bk.transpose(W)
     v = bk.asarray(v)
     for k in bar:
+        if stop is not None and stop.pending():
+            bar.close()
+            return None
         b_prev, b = float(betas[k - 1]), float(betas[k])
         t = model._stats(v)
         x = bk.matmul01(t, W, binary)
@@ -252,12 +262,28 @@ def _anneal(model, v, betas, base_bias, rng, progress, bk=None):
 _CHUNK_RUNS = 50
 
 
-def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers, device=None):
+def _threads(model, n_threads, device):
+    """One BLAS (or torch CPU) thread: the same bits on any thread count; ``n_threads``
+    is checked and kept for compatibility (AIS parallelises over ``n_workers``)."""
+    n_threads = model.n_threads if n_threads == "model" else n_threads
+    if n_threads is not None:
+        check_positive_int(n_threads, "n_threads")
+    if is_torch_device(device):
+        from ..backend.torch_backend import torch_device
+
+        return deterministic_threads(torch_device(device))
+    return deterministic_threads(None)
+
+
+def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers, device=None,
+                   stop=None):
     """:func:`_anneal` over chunks of runs, ``n_workers`` chunks at a time in threads
     (the numba kernels and BLAS release the GIL); with a torch ``device``, all runs
-    at once there."""
+    at once there. Returns the log-weights of the chunks that finished (all of them
+    unless ``stop`` was set)."""
     if is_torch_device(device):
-        return _anneal(model, v, betas, base_bias, rng, progress, get_backend(device))
+        out = _anneal(model, v, betas, base_bias, rng, progress, get_backend(device), stop)
+        return np.zeros(0) if out is None else out
     n = v.shape[0]
     n_chunks = -(-n // _CHUNK_RUNS)
     parts = np.array_split(np.arange(n), n_chunks)
@@ -267,12 +293,49 @@ def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers, device=
     n_workers = min(check_positive_int(n_workers, "n_workers"), n_chunks)
 
     def run(i):
-        return _anneal(model, v[parts[i]], betas, base_bias, rngs[i], progress and i == 0)
+        if stop is not None and stop.pending():
+            return None
+        return _anneal(model, v[parts[i]], betas, base_bias, rngs[i], progress and i == 0,
+                       stop=stop)
 
     if n_workers == 1:
-        return np.concatenate([run(i) for i in range(n_chunks)])
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        return np.concatenate(list(pool.map(run, range(n_chunks))))
+        done = [run(i) for i in range(n_chunks)]
+    else:
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+            done = list(pool.map(run, range(n_chunks)))
+    done = [w for w in done if w is not None]
+    return np.concatenate(done) if done else np.zeros(0)
+
+
+def _work_is_long(model, n_runs, n_betas) -> bool:
+    """More than about 1e11 multiply-adds (tens of seconds or more): show progress."""
+    return 2.0 * n_runs * n_betas * model.n_visible_ * model.n_hidden_ > 1e11
+
+
+def _annealed(model, v, betas, base, rng, progress, n_workers, device, direction):
+    """Anneal under Ctrl-C handling: the log-weights of the finished runs and whether
+    Ctrl-C stopped the others (``KeyboardInterrupt`` when none had finished)."""
+    from ..checkpoint import deferred_interrupt
+
+    n_runs = v.shape[0]
+    if progress is None:
+        progress = _work_is_long(model, n_runs, len(betas))
+    with deferred_interrupt() as stop:
+        logw = _anneal_chunks(model, v, betas, base, rng, progress, n_workers, device, stop)
+        interrupted = stop.pending()
+    if interrupted and logw.size == 0:
+        raise KeyboardInterrupt(f"{direction} AIS interrupted (Ctrl-C) before any of its "
+                                f"{n_runs} runs finished; no estimate")
+    if interrupted:
+        import warnings
+
+        from ..checkpoint import PartialResultWarning
+
+        warnings.warn(PartialResultWarning(
+            f"{direction} AIS interrupted (Ctrl-C): the estimate uses the {logw.size} of "
+            f"{n_runs} runs that finished (result.interrupted is True)", done=logw.size,
+            total=n_runs), stacklevel=3)
+    return logw, interrupted
 
 
 def _result(logw, log_z0, sign, n_betas, direction, seconds):
@@ -295,7 +358,7 @@ def _result(logw, log_z0, sign, n_betas, direction, seconds):
 
 
 def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=None,
-                      data=None, base_bias=None, seed=None, progress: bool = False,
+                      data=None, base_bias=None, seed=None, progress: bool | None = None,
                       n_threads="model", n_workers=None, device="model") -> AISResult:
     """Forward AIS estimate of ``log Z`` (tends to *underestimate*; see the module docstring).
 
@@ -315,9 +378,17 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
     base_bias : array, optional
         Explicit base visible biases (overrides ``data``).
     seed, progress
-        Random seed; tqdm progress bar.
+        Random seed; tqdm progress bar (``None``: shown when the runs come to
+        more than about 1e11 multiply-adds). Ctrl-C stops the annealing between
+        two temperatures: the estimate then uses the runs that had finished,
+        with ``interrupted=True`` and a
+        :class:`~boltz.checkpoint.PartialResultWarning` (``KeyboardInterrupt``
+        when none had finished).
     n_threads : int or None
-        BLAS threads per worker (default: the model's ``n_threads``).
+        Checked and otherwise unused: BLAS (or torch on the CPU) runs on one
+        thread per worker, so that the estimate has the same bits on any thread
+        count (:func:`boltz.backend.deterministic_threads`); ``n_workers`` is the
+        parallelism.
     n_workers : int or None
         Threads that advance chunks of at most 50 runs side by side (default:
         one per core, up to the number of chunks). The result does not depend
@@ -352,15 +423,18 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
     zeros = np.zeros((n_runs, model.n_visible_), np.float32)
     v, _ = model._sample_visible_from_pre(zeros, rng, row_scale=np.zeros(n_runs, np.float32),
                                           bias=base.astype(np.float32))
-    with blas_threads(model.n_threads if n_threads == "model" else n_threads):
-        logw = _anneal_chunks(model, v, betas, base, rng, progress, n_workers, device)
+    with _threads(model, n_threads, device):
+        logw, stopped = _annealed(model, v, betas, base, rng, progress, n_workers, device,
+                                  "forward")
     log_z0 = model.n_hidden_ * np.log(2.0) + model._visible_log_partition_base(base)
-    return _result(logw, log_z0, +1, len(betas) - 1, "forward", time.perf_counter() - t0)
+    res = _result(logw, log_z0, +1, len(betas) - 1, "forward", time.perf_counter() - t0)
+    res.interrupted = stopped
+    return res
 
 
 def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, data=None,
                               base_bias=None, n_gibbs: int = 0, seed=None,
-                              progress: bool = False, n_threads="model",
+                              progress: bool | None = None, n_threads="model",
                               n_workers=None, device="model") -> AISResult:
     """Reverse AIS estimate of ``log Z``: anneal from the model to the base (conservative).
 
@@ -388,10 +462,12 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
         Block-Gibbs sweeps run on ``init`` first.
     seed : int, numpy.random.Generator or None
         Random seed.
-    progress : bool, default False
-        Show a tqdm bar.
+    progress : bool or None, default None
+        Show a tqdm bar (``None``: for long runs). Ctrl-C: as in
+        :func:`ais_log_partition`.
     n_threads : int or None, default "model"
-        BLAS threads (default: the model's ``n_threads``).
+        Checked and otherwise unused: one BLAS (or torch CPU) thread per worker,
+        the same bits on any thread count (see :func:`ais_log_partition`).
     n_workers : int or None
         Threads advancing chunks of runs (see :func:`ais_log_partition`).
     device : str, torch.device or None, default "model"
@@ -424,11 +500,13 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
     base = (base_rate_bias(model, data) if base_bias is None
             else check_array(base_bias, "base_bias", shape=(model.n_visible_,)))
     t0 = time.perf_counter()
-    with blas_threads(model.n_threads if n_threads == "model" else n_threads):
-        logw = _anneal_chunks(model, v.astype(np.float32), betas, base, rng, progress,
-                              n_workers, device)
+    with _threads(model, n_threads, device):
+        logw, stopped = _annealed(model, v.astype(np.float32), betas, base, rng, progress,
+                                  n_workers, device, "reverse")
     log_z0 = model.n_hidden_ * np.log(2.0) + model._visible_log_partition_base(base)
-    return _result(logw, log_z0, -1, len(betas) - 1, "reverse", time.perf_counter() - t0)
+    res = _result(logw, log_z0, -1, len(betas) - 1, "reverse", time.perf_counter() - t0)
+    res.interrupted = stopped
+    return res
 
 
 def _logmeanexp(x):

@@ -28,7 +28,7 @@ from .._validation import (
     check_rng,
 )
 from ..backend import _kernels as K
-from ..backend._threads import blas_threads
+from ..backend._threads import deterministic_threads
 from ..backend.numpy_backend import NumpyBackend
 from ..density import Density
 from ..expfam import Bernoulli
@@ -83,6 +83,17 @@ def store_arguments(model, arguments: dict) -> None:
 
 def _bits(idx: np.ndarray, n: int) -> np.ndarray:
     return ((idx[:, None] >> np.arange(n, dtype=np.int64)[None, :]) & 1).astype(np.float64)
+
+
+def _warn_partial(what, done, total):
+    """Ctrl-C stopped ``what`` after ``done`` of ``total`` sweeps: say so, keep the result."""
+    import warnings
+
+    from ..checkpoint import PartialResultWarning
+
+    warnings.warn(PartialResultWarning(
+        f"{what} interrupted (Ctrl-C) after {done} of {total} sweeps; returning the state "
+        f"after {done} sweeps", done=done, total=total), stacklevel=3)
 
 
 class RBMBase(RBMEstimatorMixin, Density):
@@ -548,14 +559,17 @@ class RBMBase(RBMEstimatorMixin, Density):
                      "hidden units")
 
     def gibbs(self, v, n_steps: int = 1, seed=None, return_hidden: bool = False,
-              progress: bool = False, device="model"):
+              progress: bool | None = None, device="model"):
         """Run ``n_steps`` sweeps of block Gibbs ``h ~ p(h|v)``, ``v ~ p(v|h)`` from ``v``.
 
         On the NumPy backend: float32 BLAS products and fused numba sampling; on
         a torch ``device`` (default: the model's ``device``) the same formulas
         with torch ops. Returns the final ``v`` (and the last ``h`` with
         ``return_hidden``) as float64 NumPy arrays. ``progress`` shows a tqdm
-        bar over the sweeps (off by default).
+        bar over the sweeps (by default only for long runs). Ctrl-C after the
+        first sweep stops at a sweep boundary and returns the state reached,
+        with a :class:`~boltz.checkpoint.PartialResultWarning` naming the sweeps
+        done (its ``done`` attribute).
 
         Parameters
         ----------
@@ -567,15 +581,17 @@ class RBMBase(RBMEstimatorMixin, Density):
             Random seed.
         return_hidden : bool, default False
             Also return the last hidden states.
-        progress : bool, default False
-            Show a tqdm bar over the sweeps.
+        progress : bool or None, default None
+            Show a tqdm bar over the sweeps; ``None``: when they come to more than
+            about 1e11 multiply-adds (tens of seconds or more).
         device : str, default "model"
             Torch device to run on; ``"model"`` uses the model's ``device``.
 
         Returns
         -------
         v : numpy.ndarray, shape (n, n_visible)
-            The final visible states (float64).
+            The final visible states (float64), after ``n_steps`` sweeps or, on
+            Ctrl-C, after the sweeps done.
         h : numpy.ndarray, shape (n, n_hidden)
             The last hidden states, only with ``return_hidden=True``.
 
@@ -602,11 +618,23 @@ class RBMBase(RBMEstimatorMixin, Density):
         W, c = params["W"], params["hidden_bias"]
         v32 = bk.asarray(v32)
         ones = bk.full(v32.shape[0], 1.0)
-        h = None
-        with blas_threads(self.n_threads):
-            for _ in tqdm(range(n_steps), desc="Gibbs", disable=not progress, mininterval=0.5):
-                _, h = bk.bernoulli(v32 @ W, ones, c, stream)
-                v32, _ = self._sample_visible_from_pre(h @ W.T, stream, bk=bk, params=params)
+        if progress is None:  # a bar when the sweeps come to more than ~1e11 multiply-adds
+            progress = 2.0 * n_steps * v32.shape[0] * self.W_.size > 1e11
+        h, done = None, 0
+        bar = tqdm(range(n_steps), desc="Gibbs", disable=not progress, mininterval=0.5)
+        try:
+            with deterministic_threads(bk):
+                for _ in bar:
+                    _, h_new = bk.bernoulli(v32 @ W, ones, c, stream)
+                    v_new, _ = self._sample_visible_from_pre(h_new @ W.T, stream, bk=bk,
+                                                             params=params)
+                    v32, h, done = v_new, h_new, done + 1
+        except KeyboardInterrupt:
+            if done == 0:
+                raise
+            _warn_partial("gibbs", done, n_steps)
+        finally:
+            bar.close()
         v = bk.to_numpy(v32).astype(np.float64)
         return (v, bk.to_numpy(h).astype(np.float64)) if return_hidden else v
 

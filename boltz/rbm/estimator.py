@@ -518,12 +518,13 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         return res
 
     def sample(self, n: int = 1, seed=None, n_steps: int = 1000, init=None,
-               progress: bool = False) -> np.ndarray:
+               progress: bool | None = None) -> np.ndarray:
         """Approximate samples: ``n`` block-Gibbs chains run for ``n_steps`` sweeps.
 
         Chains start from ``init`` (``(n, n_visible)``) or, by default, from
         the independent-units model given by the visible biases. ``progress``
-        shows a tqdm bar over the sweeps (off by default).
+        shows a tqdm bar over the sweeps (by default only for long runs); Ctrl-C
+        returns the states reached, with a warning (see ``gibbs``).
 
         Parameters
         ----------
@@ -535,8 +536,8 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             Gibbs sweeps per chain.
         init : array_like, shape (n, n_visible), optional
             Starting states.
-        progress : bool, default False
-            Show a tqdm bar over the sweeps.
+        progress : bool or None, default None
+            Show a tqdm bar over the sweeps (``None``: for long runs).
 
         Returns
         -------

@@ -230,6 +230,9 @@ def evaluate_log_likelihood(model, X_test, data=None, *, n_runs: int = 100,
         "n_runs": n_runs,
         "n_betas": fwd.n_betas,
     }
+    if fwd.interrupted:  # Ctrl-C: a flagged partial estimate, and no reverse AIS after it
+        out["interrupted"] = f"forward AIS: {fwd.log_weights.size} of {n_runs} runs finished"
+        reverse = False
     if reverse:
         if data is None:
             raise ValueError("reverse AIS needs data= to start its chains from")
@@ -251,6 +254,9 @@ def evaluate_log_likelihood(model, X_test, data=None, *, n_runs: int = 100,
             "reverse_below_forward": bool(rev.log_z < fwd.log_z),
             "reverse_ais_seconds": rev.seconds,
         })
+        if rev.interrupted:
+            out["interrupted"] = (f"reverse AIS: {rev.log_weights.size} of {n_runs} runs "
+                                  "finished")
     from .limits import AUTO_EXACT_UNITS
 
     if model.exact_layer(AUTO_EXACT_UNITS) is not None:

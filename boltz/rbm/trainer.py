@@ -35,7 +35,6 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -47,7 +46,7 @@ from .._validation import (
     check_probability,
     check_rng,
 )
-from ..backend import blas_threads, get_backend
+from ..backend import deterministic_threads, get_backend
 from ..datasets import draw_binary
 
 __all__ = ["Trainer", "METHODS"]
@@ -57,19 +56,6 @@ METHODS = ("cd", "pcd", "pt")
 #: Bytes of training rows gathered at once for the minibatches of an epoch (the
 #: minibatches are views of the gathered block).
 GATHER_BYTES = 1 << 22
-
-
-@contextlib.contextmanager
-def _torch_threads(n: int):
-    """torch's intra-op CPU threads set to ``n`` inside, restored on exit."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class Trainer:
@@ -159,27 +145,10 @@ class Trainer:
             self._init_chains(X32, n_t)
 
     def _fixed_blas(self):
-        """BLAS on one thread while this trainer works on the NumPy backend.
-
-        OpenBLAS's float32 products round differently on 1 and 2 threads (measured:
-        ``(100 x 500) (500 x 784)`` differs in the last bits), so a BLAS thread count
-        that followed ``n_threads`` would make the result depend on it. The NumPy
-        backend's own kernels give the threads their work instead
-        (:meth:`~boltz.backend.numpy_backend.NumpyBackend.set_threads`), bit-identically.
-
-        On a torch CPU device, torch's intra-op pool is held at one thread for the
-        same reason: its vectorised ``sigmoid`` rounds the scalar tail of each
-        thread's chunk differently from the SIMD body (measured: one element of a
-        ``(100, 500)`` sigmoid differs by 1 ulp between 1 and 2 threads), so a fit
-        on ``"cpu-torch"`` gives the same bits whatever ``torch.set_num_threads``
-        says (the setting is restored afterwards). On CUDA the result is repeatable
-        on the same device and software, not across devices.
-        """
-        if hasattr(self.bk, "set_threads"):
-            return blas_threads(1)
-        if self.bk.device.type == "cpu":
-            return _torch_threads(1)
-        return contextlib.nullcontext()
+        """BLAS (NumPy backend) or torch's intra-op pool (torch CPU) on one thread while this
+        trainer works, so that its bits do not depend on the thread count
+        (:func:`boltz.backend.deterministic_threads`)."""
+        return deterministic_threads(self.bk)
 
     def _init_chains(self, X32, n_t):
         """The persistent (PCD) or tempered (PT) chains, started from data rows."""
