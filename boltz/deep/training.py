@@ -164,7 +164,7 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
         weight_decay: float = 0.0, grad_clip: float | None = None, device=None, seed=None,
         progress: bool = True, checkpoint=None, checkpoint_every: int | None = None,
         on_divergence: str = "raise", lr_schedule: str = "constant",
-        optimizer=None) -> FitResult:
+        optimizer=None, comm=None) -> FitResult:
     """Train ``model`` by minimising ``objective`` with Adam.
 
     Parameters
@@ -190,6 +190,12 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
     on_divergence : {"raise", "stop"}
         ``"raise"`` re-raises :class:`TrainingDivergedError`; ``"stop"`` stops,
         keeps the last parameters and reports ``diverged=True`` with the message.
+    comm : boltz.distributed.Communicator, optional
+        Data-parallel training over its ranks (:mod:`boltz.distributed.data_parallel`):
+        every rank draws the same global batch of ``batch_size`` rows and keeps its
+        share, gradients and loss are averaged over the global batch, the objective's
+        noise and replay buffer are per rank. Every rank passes the same arguments;
+        checkpoints are written by rank 0 only. Default: one process.
 
     Returns
     -------
@@ -226,6 +232,15 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
               if p.requires_grad]
     if not params:
         raise ValueError("the model and objective have no trainable parameters")
+    dp = None
+    if comm is not None:
+        from ..distributed.data_parallel import DataParallel
+
+        dp = DataParallel(comm, params)
+        draw_gen, gen = dp.generators(gen)
+        draw = dp.shard(_batches(data, model, batch_size, draw_gen))
+        if dp.comm.rank != 0:
+            checkpoint = None
     opt = optimizer or torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     sched = None
     if lr_schedule == "cosine":
@@ -244,6 +259,8 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
             loss, info = objective(model, x, gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if dp is not None:
+                loss = dp.average(loss)
             if grad_clip is not None:
                 torch.nn.utils.clip_grad_norm_(params, grad_clip)
             opt.step()

@@ -252,27 +252,43 @@ def _anneal(model, v, betas, base_bias, rng, progress, bk=None):
 _CHUNK_RUNS = 50
 
 
-def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers, device=None):
+def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers, device=None,
+                   comm=None):
     """:func:`_anneal` over chunks of runs, ``n_workers`` chunks at a time in threads
     (the numba kernels and BLAS release the GIL); with a torch ``device``, all runs
-    at once there."""
+    at once there. With a communicator ``comm`` each rank anneals its block of
+    chunks and the log-weights are gathered in chunk order (the same weights as one
+    process: chunk ``i`` always uses child generator ``i``)."""
+    from ..distributed import get_communicator, shard_range
+
+    comm = get_communicator(comm)
     if is_torch_device(device):
-        return _anneal(model, v, betas, base_bias, rng, progress, get_backend(device))
+        if comm.world_size == 1:
+            return _anneal(model, v, betas, base_bias, rng, progress, get_backend(device))
+        lo, hi = shard_range(v.shape[0], comm)   # one stream per rank: other random numbers
+        mine = _anneal(model, v[lo:hi], betas, base_bias, rng.spawn(comm.world_size)[comm.rank],
+                       progress, get_backend(device))
+        return np.concatenate(comm.all_gather(mine))
     n = v.shape[0]
     n_chunks = -(-n // _CHUNK_RUNS)
     parts = np.array_split(np.arange(n), n_chunks)
     rngs = rng.spawn(n_chunks)
+    first, last = shard_range(n_chunks, comm)
+    mine = range(first, last)
     if n_workers is None:
-        n_workers = min(n_chunks, os.cpu_count() or 1)
-    n_workers = min(check_positive_int(n_workers, "n_workers"), n_chunks)
+        n_workers = min(len(mine), os.cpu_count() or 1)
+    n_workers = max(1, min(check_positive_int(n_workers, "n_workers"), len(mine)))
 
     def run(i):
-        return _anneal(model, v[parts[i]], betas, base_bias, rngs[i], progress and i == 0)
+        return _anneal(model, v[parts[i]], betas, base_bias, rngs[i], progress and i == first)
 
     if n_workers == 1:
-        return np.concatenate([run(i) for i in range(n_chunks)])
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        return np.concatenate(list(pool.map(run, range(n_chunks))))
+        logw = [run(i) for i in mine]
+    else:
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+            logw = list(pool.map(run, mine))
+    logw = np.concatenate(logw) if logw else np.empty(0)
+    return np.concatenate(comm.all_gather(logw)) if comm.world_size > 1 else logw
 
 
 def _result(logw, log_z0, sign, n_betas, direction, seconds):
@@ -296,7 +312,8 @@ def _result(logw, log_z0, sign, n_betas, direction, seconds):
 
 def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=None,
                       data=None, base_bias=None, seed=None, progress: bool = False,
-                      n_threads="model", n_workers=None, device="model") -> AISResult:
+                      n_threads="model", n_workers=None, device="model",
+                      comm=None) -> AISResult:
     """Forward AIS estimate of ``log Z`` (tends to *underestimate*; see the module docstring).
 
     Parameters
@@ -326,6 +343,12 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
         ``"model"`` (default) uses the model's ``device``; ``None``/``"cpu"`` the
         NumPy/numba path; a torch device (``"cuda"``, ...) anneals all runs there
         (:mod:`boltz.backend.torch_backend`). Same estimator, other random numbers.
+    comm : boltz.distributed.Communicator, optional
+        Split the chunks of runs over the ranks of ``comm`` (every rank passes the
+        same arguments and gets the same result): the gathered log-weights, so the
+        estimate and its error bars, equal one process's with the same seed. On a
+        torch device each rank anneals its block of runs with its own stream
+        (equal within error bars). Default: one process.
 
     Returns
     -------
@@ -353,7 +376,7 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
     v, _ = model._sample_visible_from_pre(zeros, rng, row_scale=np.zeros(n_runs, np.float32),
                                           bias=base.astype(np.float32))
     with blas_threads(model.n_threads if n_threads == "model" else n_threads):
-        logw = _anneal_chunks(model, v, betas, base, rng, progress, n_workers, device)
+        logw = _anneal_chunks(model, v, betas, base, rng, progress, n_workers, device, comm)
     log_z0 = model.n_hidden_ * np.log(2.0) + model._visible_log_partition_base(base)
     return _result(logw, log_z0, +1, len(betas) - 1, "forward", time.perf_counter() - t0)
 
@@ -361,7 +384,7 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
 def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, data=None,
                               base_bias=None, n_gibbs: int = 0, seed=None,
                               progress: bool = False, n_threads="model",
-                              n_workers=None, device="model") -> AISResult:
+                              n_workers=None, device="model", comm=None) -> AISResult:
     """Reverse AIS estimate of ``log Z``: anneal from the model to the base (conservative).
 
     ``init`` holds the start states (one run per row), which should be samples
@@ -396,6 +419,9 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
         Threads advancing chunks of runs (see :func:`ais_log_partition`).
     device : str, torch.device or None, default "model"
         Where to anneal (see :func:`ais_log_partition`).
+    comm : boltz.distributed.Communicator, optional
+        Split the runs over ranks (see :func:`ais_log_partition`); every rank
+        passes the same ``init``.
 
     Returns
     -------
@@ -426,7 +452,7 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
     t0 = time.perf_counter()
     with blas_threads(model.n_threads if n_threads == "model" else n_threads):
         logw = _anneal_chunks(model, v.astype(np.float32), betas, base, rng, progress,
-                              n_workers, device)
+                              n_workers, device, comm)
     log_z0 = model.n_hidden_ * np.log(2.0) + model._visible_log_partition_base(base)
     return _result(logw, log_z0, -1, len(betas) - 1, "reverse", time.perf_counter() - t0)
 
