@@ -141,9 +141,9 @@ def parallel_tempering(model, betas, base: str = "gibbs", comm=None) -> Parallel
                 or block[0] < 0):
             raise ValueError(f"state.info['block'] must be (first, end) of this rank's {n} "
                              "chains")
-        if comm.world_size > 1:
-            n = comm.all_reduce_sum(np.array([n], np.int64))[0]
         chain_at = state.info.get("chain_at")
+        if comm.world_size > 1:     # the permutation check below covers every rank's chains
+            n = chain_at.size if isinstance(chain_at, np.ndarray) else -1
         if (not isinstance(chain_at, np.ndarray) or chain_at.dtype.kind not in "iu"
                 or chain_at.ndim != 2 or chain_at.shape[1] != K or chain_at.size != n):
             raise ValueError(f"state.info['chain_at'] must be an integer array of shape "

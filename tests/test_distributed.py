@@ -1,0 +1,155 @@
+"""boltz.distributed: communicators, and the distributed paths against one process.
+
+Two gloo ranks are spawned once for the module (``all_checks`` in
+tests/_distributed_workers.py runs AIS, parallel tempering and the data-parallel fit on
+each); every result is compared with the same call in this process:
+
+- AIS: log-weights identical (each chunk of runs keeps its generator), so the same
+  estimate and error bar; and the estimate within 3 sigma of the exact log Z.
+- parallel tempering: identical (each chain keeps its stream, swaps use the shared
+  generator); the cold-rung averages within error bars of enumeration.
+- fit with exact score matching: the loss curve equal up to float rounding (the global
+  batch is split in two and the gradient is the weighted sum of the halves').
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _distributed_workers as workers  # noqa: E402
+
+from boltz.distributed import (  # noqa: E402
+    Communicator,
+    LocalCommunicator,
+    get_communicator,
+    map_jobs,
+    shard_range,
+)
+
+
+class FakeComm:
+    """rank/world_size only, for shard_range (no collectives are called)."""
+
+    def __init__(self, rank, world_size):
+        self.rank, self.world_size = rank, world_size
+
+    def all_reduce_sum(self, x):
+        raise AssertionError("not used")
+
+    all_gather = broadcast = all_reduce_sum
+
+
+def test_local_communicator_is_identity():
+    comm = get_communicator(None)
+    assert isinstance(comm, LocalCommunicator) and isinstance(comm, Communicator)
+    x = np.arange(3.0)
+    assert comm.all_reduce_sum(x) is x and comm.all_gather(x)[0] is x
+    assert comm.broadcast(x) is x
+    with pytest.raises(ValueError, match="src"):
+        comm.broadcast(x, src=1)
+
+
+def test_get_communicator_rejects_bad_input():
+    with pytest.raises(TypeError, match="comm must be"):
+        get_communicator("gloo")
+    with pytest.raises(ValueError, match="rank"):
+        get_communicator(FakeComm(2, 2))
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 10])
+@pytest.mark.parametrize("world_size", [1, 2, 3, 4])
+def test_shard_range_partitions(n, world_size):
+    blocks = [shard_range(n, FakeComm(r, world_size)) for r in range(world_size)]
+    assert blocks[0][0] == 0 and blocks[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(blocks, blocks[1:], strict=False))
+    sizes = [hi - lo for lo, hi in blocks]
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_map_jobs_serial_in_order_and_checks():
+    assert map_jobs(abs, [-3, 1, -2]) == [3, 1, 2]
+    with pytest.raises(TypeError, match="func"):
+        map_jobs(3, [1])
+    with pytest.raises(TypeError, match="client"):
+        map_jobs(abs, [1], client=object())
+
+
+@pytest.fixture(scope="module")
+def ranks():
+    pytest.importorskip("torch")
+    from boltz.distributed import spawn_ranks
+
+    return spawn_ranks(workers.all_checks, 2, timeout=600)
+
+
+def test_collectives_on_two_gloo_ranks(ranks):
+    for out in ranks:
+        c = out["collectives"]
+        assert [g.tolist() for g in c["gathered"]] == [[0.0], [10.0, 11.0]]
+        assert c["sum"].tolist() == [1, 2] and c["sum"].dtype == np.int64
+        assert c["float_sum"] == 2.0
+        assert c["tensor_sum"].tolist() == [3.0, 3.0]
+        assert c["broadcast"].tolist() == [6.0]
+
+
+def test_ais_on_two_ranks_equals_one_process(ranks):
+    single = workers.run_ais()
+    for out in ranks:
+        assert out["world_size"] == 2
+        np.testing.assert_array_equal(out["ais_log_weights"], single.log_weights)
+        assert out["ais_log_z"] == single.log_z and out["ais_log_z_std"] == single.log_z_std
+    exact = workers.ais_model().log_partition()
+    assert abs(single.log_z - exact) < 3 * single.log_z_std + 1e-3
+    # control: another seed gives other weights, so the equality above is not vacuous
+    from boltz.rbm.ais import ais_log_partition
+
+    other = ais_log_partition(workers.ais_model(), n_runs=160, n_betas=200, seed=8)
+    assert not np.array_equal(other.log_weights, single.log_weights)
+
+
+def _exact_cold_rung():
+    from boltz.exact import all_states
+    from boltz.ising import IsingLattice
+
+    s = all_states(9, support=(-1, 1))
+    h = IsingLattice(3, temperature=1.0).hamiltonian(s.reshape(-1, 3, 3))
+
+    def at(beta):
+        w = np.exp(-beta * (h - h.min()))
+        w /= w.sum()
+        return np.array([w @ h, w @ (s[:, 0] * s[:, 1])])
+    return at
+
+
+def test_parallel_tempering_on_two_ranks_equals_one_process(ranks):
+    single = workers.run_pt()
+    np.testing.assert_array_equal(ranks[0]["pt"]["means"], single["means"])
+    np.testing.assert_array_equal(ranks[1]["pt"]["means"], single["means"])
+    spins = np.concatenate([ranks[0]["pt"]["spins"], ranks[1]["pt"]["spins"]])
+    np.testing.assert_array_equal(spins, single["spins"])
+    assert ranks[0]["pt"]["block"] == (0, 16) and ranks[1]["pt"]["block"] == (16, 32)
+    np.testing.assert_array_equal(ranks[0]["pt"]["swap_rates"], single["swap_rates"])
+
+
+def test_parallel_tempering_on_two_ranks_matches_enumeration(ranks):
+    means = ranks[0]["pt"]["means"]               # 8 independent replica sets
+    est, se = means.mean(0), means.std(0, ddof=1) / np.sqrt(means.shape[0])
+    exact = _exact_cold_rung()
+    assert np.all(np.abs(est - exact(workers.PT_BETAS[-1])) < 4 * se), (est, se)
+    # control: the next rung's exact values are far outside these error bars
+    assert np.any(np.abs(est - exact(workers.PT_BETAS[-2])) > 4 * se)
+
+
+def test_data_parallel_fit_on_two_ranks_matches_loss_curve(ranks):
+    single = workers.run_fit()
+    for out in ranks:
+        # equal up to float64 rounding: the two half-batch means are combined by weights
+        np.testing.assert_allclose(out["fit"]["losses"], single["losses"], rtol=1e-12,
+                                   atol=1e-12)
+        for a, b in zip(out["fit"]["params"], single["params"], strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert single["losses"][-1] < single["losses"][0]   # it trained
