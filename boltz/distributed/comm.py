@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import os
+from abc import abstractmethod
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -32,6 +33,14 @@ __all__ = ["Communicator", "LocalCommunicator", "TorchCommunicator", "get_commun
 @runtime_checkable
 class Communicator(Protocol):
     """What the distributed code paths need from a group of processes.
+
+    A protocol: any object with these attributes and methods is a communicator
+    (it is never instantiated itself).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        None; implementations take their own.
 
     Attributes
     ----------
@@ -49,14 +58,52 @@ class Communicator(Protocol):
     rank: int
     world_size: int
 
+    @abstractmethod
     def all_reduce_sum(self, x):
-        """Elementwise sum of ``x`` over all ranks (every rank gets the sum)."""
+        """Elementwise sum of ``x`` over all ranks (every rank gets the sum).
 
+        Parameters
+        ----------
+        x : numpy.ndarray, float or torch.Tensor
+            This rank's values, the same shape on every rank.
+
+        Returns
+        -------
+        numpy.ndarray, float or torch.Tensor
+            The sum.
+        """
+
+    @abstractmethod
     def all_gather(self, x) -> list:
-        """The arrays ``x`` of every rank, in rank order (first axes may differ)."""
+        """The arrays ``x`` of every rank, in rank order (first axes may differ).
 
+        Parameters
+        ----------
+        x : numpy.ndarray or torch.Tensor
+            This rank's values.
+
+        Returns
+        -------
+        list
+            One array per rank.
+        """
+
+    @abstractmethod
     def broadcast(self, x, src: int = 0):
-        """Rank ``src``'s ``x`` on every rank (same shape and dtype on all ranks)."""
+        """Rank ``src``'s ``x`` on every rank (same shape and dtype on all ranks).
+
+        Parameters
+        ----------
+        x : numpy.ndarray, float or torch.Tensor
+            Only rank ``src``'s values matter.
+        src : int, default 0
+            The sending rank.
+
+        Returns
+        -------
+        numpy.ndarray, float or torch.Tensor
+            Rank ``src``'s values.
+        """
 
 
 class LocalCommunicator:

@@ -252,8 +252,14 @@ def _anneal(model, v, betas, base_bias, rng, progress, bk=None):
 _CHUNK_RUNS = 50
 
 
+def _star_anneal_job(job):
+    """One chunk of runs as a Dask task (module level, so that it pickles by reference)."""
+    model, v, betas, base_bias, rng = job
+    return _anneal(model, v, betas, base_bias, rng, False)
+
+
 def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers, device=None,
-                   comm=None):
+                   comm=None, client=None):
     """:func:`_anneal` over chunks of runs, ``n_workers`` chunks at a time in threads
     (the numba kernels and BLAS release the GIL); with a torch ``device``, all runs
     at once there. With a communicator ``comm`` each rank anneals its block of
@@ -263,6 +269,9 @@ def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers, device=
 
     comm = get_communicator(comm)
     if is_torch_device(device):
+        if client is not None:
+            raise ValueError(f"client runs the CPU path; use device=None with a Dask client, "
+                             f"not device={device!r}")
         if comm.world_size == 1:
             return _anneal(model, v, betas, base_bias, rng, progress, get_backend(device))
         lo, hi = shard_range(v.shape[0], comm)   # one stream per rank: other random numbers
@@ -275,6 +284,13 @@ def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers, device=
     rngs = rng.spawn(n_chunks)
     first, last = shard_range(n_chunks, comm)
     mine = range(first, last)
+    if client is not None:                       # one Dask task per chunk
+        from ..distributed import map_jobs
+
+        jobs = [(model, v[parts[i]], betas, base_bias, rngs[i]) for i in mine]
+        logw = map_jobs(_star_anneal_job, jobs, client=client)
+        logw = np.concatenate(logw) if logw else np.empty(0)
+        return np.concatenate(comm.all_gather(logw)) if comm.world_size > 1 else logw
     if n_workers is None:
         n_workers = min(len(mine), os.cpu_count() or 1)
     n_workers = max(1, min(check_positive_int(n_workers, "n_workers"), len(mine)))
@@ -313,7 +329,7 @@ def _result(logw, log_z0, sign, n_betas, direction, seconds):
 def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=None,
                       data=None, base_bias=None, seed=None, progress: bool = False,
                       n_threads="model", n_workers=None, device="model",
-                      comm=None) -> AISResult:
+                      comm=None, client=None) -> AISResult:
     """Forward AIS estimate of ``log Z`` (tends to *underestimate*; see the module docstring).
 
     Parameters
@@ -349,6 +365,9 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
         estimate and its error bars, equal one process's with the same seed. On a
         torch device each rank anneals its block of runs with its own stream
         (equal within error bars). Default: one process.
+    client : distributed.Client, optional
+        Anneal each chunk of at most 50 runs as a Dask task (CPU path); the
+        weights are the same as in one process. Default: threads here.
 
     Returns
     -------
@@ -376,7 +395,8 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
     v, _ = model._sample_visible_from_pre(zeros, rng, row_scale=np.zeros(n_runs, np.float32),
                                           bias=base.astype(np.float32))
     with blas_threads(model.n_threads if n_threads == "model" else n_threads):
-        logw = _anneal_chunks(model, v, betas, base, rng, progress, n_workers, device, comm)
+        logw = _anneal_chunks(model, v, betas, base, rng, progress, n_workers, device, comm,
+                              client)
     log_z0 = model.n_hidden_ * np.log(2.0) + model._visible_log_partition_base(base)
     return _result(logw, log_z0, +1, len(betas) - 1, "forward", time.perf_counter() - t0)
 
