@@ -71,8 +71,10 @@ def connect(address: str):
         if n and (not n.isdigit() or int(n) < 1):
             raise ValueError(f"address 'local:N' needs a positive integer N, got {address!r}")
         # the client owns the LocalCluster it starts and closes it with itself
+        # one thread per worker: numba and BLAS threads would compete with the other workers
+        one = {k: "1" for k in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
         return distributed.Client(n_workers=int(n) if n else None, threads_per_worker=1,
-                                  processes=True, dashboard_address=None)
+                                  processes=True, dashboard_address=None, env=one)
     if address.endswith(".json"):
         return distributed.Client(scheduler_file=address)
     return distributed.Client(address)
