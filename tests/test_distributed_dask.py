@@ -66,3 +66,12 @@ def test_scan_and_connect_check_their_input():
         connect("local:two")
     with pytest.raises(TypeError, match="address"):
         connect("")
+
+
+@pytest.mark.parametrize("extra", [["--dask", "local:x"], ["--dask", "local:2", "--device", "cpu"]])
+def test_ising_cli_dask_bad_input_exits_2(extra, capsys):
+    from boltz.cli import main
+
+    code = main(["ising", "--L", "4", "--sweeps", "10", "--quiet"] + extra)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "dask" in err.lower() and len(err.splitlines()) == 1, err

@@ -147,7 +147,11 @@ def _scan(args, temps, chains):
         return scan(models, args.algorithm, seed=args.seed, progress=not args.quiet, **options)
     from ..distributed import connect
 
-    with connect(args.dask) as client:
+    try:
+        client = connect(args.dask)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"--dask {args.dask}: {exc}") from None
+    with client:
         return scan(models, args.algorithm, seed=args.seed, client=client, **options)
 
 
