@@ -67,6 +67,16 @@ def run_fit(comm=None, n_steps=25):
             "params": [p.detach().numpy().copy() for p in model.parameters()]}
 
 
+def run_halo(comm=None):
+    """A 6 x 6 lattice (4 chains) split in strips, 40 checkerboard sweeps, gathered."""
+    from boltz.distributed.halo import gather_lattice, halo_metropolis, split_lattice
+
+    spins = np.random.default_rng(2).choice(np.array([-1, 1], np.int8), size=(4, 6, 6))
+    strip, first = split_lattice(spins, comm)
+    strip = halo_metropolis(strip, first, beta=0.4, h=0.1, n_sweeps=40, seed=3, comm=comm)
+    return gather_lattice(strip, comm), strip.shape[1]
+
+
 def collectives(comm):
     """all_gather of uneven blocks, all_reduce_sum and broadcast of arrays, floats, tensors."""
     import torch
@@ -83,7 +93,7 @@ def all_checks(comm):
     """Every distributed check of the test module in one spawn (each rank imports torch,
     numba kernels and boltz: seconds under load, so the ranks are started once)."""
     ais = run_ais(comm)
-    return {"collectives": collectives(comm), "ais_log_weights": ais.log_weights,
-            "ais_log_z": ais.log_z,
+    return {"collectives": collectives(comm), "halo": run_halo(comm),
+            "ais_log_weights": ais.log_weights, "ais_log_z": ais.log_z,
             "ais_log_z_std": ais.log_z_std, "pt": run_pt(comm), "fit": run_fit(comm),
             "rank": comm.rank, "world_size": comm.world_size}

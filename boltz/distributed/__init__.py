@@ -7,6 +7,7 @@
 - :mod:`boltz.distributed.launch`: :func:`spawn_ranks`, a few local ranks from Python.
 - :mod:`boltz.distributed.jobs`: :func:`map_jobs` and :func:`connect`, independent
   jobs on a Dask cluster.
+- :mod:`boltz.distributed.halo`: one lattice split in strips over ranks, halo exchange.
 - :mod:`boltz.distributed.data_parallel`: the data-parallel pieces of
   :func:`boltz.deep.training.fit` (global batch sharded, gradients averaged).
 
