@@ -88,6 +88,7 @@ def ranks():
     return spawn_ranks(workers.all_checks, 2, timeout=600)
 
 
+@pytest.mark.slow
 def test_collectives_on_two_gloo_ranks(ranks):
     for out in ranks:
         c = out["collectives"]
@@ -98,6 +99,7 @@ def test_collectives_on_two_gloo_ranks(ranks):
         assert c["broadcast"].tolist() == [6.0]
 
 
+@pytest.mark.slow
 def test_ais_on_two_ranks_equals_one_process(ranks):
     single = workers.run_ais()
     for out in ranks:
@@ -127,6 +129,7 @@ def _exact_cold_rung():
     return at
 
 
+@pytest.mark.slow
 def test_parallel_tempering_on_two_ranks_equals_one_process(ranks):
     single = workers.run_pt()
     np.testing.assert_array_equal(ranks[0]["pt"]["means"], single["means"])
@@ -137,6 +140,7 @@ def test_parallel_tempering_on_two_ranks_equals_one_process(ranks):
     np.testing.assert_array_equal(ranks[0]["pt"]["swap_rates"], single["swap_rates"])
 
 
+@pytest.mark.slow
 def test_parallel_tempering_on_two_ranks_matches_enumeration(ranks):
     means = ranks[0]["pt"]["means"]               # 8 independent replica sets
     est, se = means.mean(0), means.std(0, ddof=1) / np.sqrt(means.shape[0])
@@ -146,6 +150,7 @@ def test_parallel_tempering_on_two_ranks_matches_enumeration(ranks):
     assert np.any(np.abs(est - exact(workers.PT_BETAS[-2])) > 4 * se)
 
 
+@pytest.mark.slow
 def test_data_parallel_fit_on_two_ranks_matches_loss_curve(ranks):
     single = workers.run_fit()
     for out in ranks:
@@ -157,6 +162,7 @@ def test_data_parallel_fit_on_two_ranks_matches_loss_curve(ranks):
     assert single["losses"][-1] < single["losses"][0]   # it trained
 
 
+@pytest.mark.slow
 def test_halo_exchange_lattice_on_two_ranks_equals_one_process(ranks):
     single, rows = workers.run_halo()
     assert rows == 6
