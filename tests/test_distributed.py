@@ -210,3 +210,22 @@ def test_halo_checks_input():
         split_lattice(np.zeros((1, 4, 4)))
     with pytest.raises(ValueError, match="n_sweeps"):
         halo_metropolis(np.ones((1, 4, 4)), 0, 0.3, n_sweeps=0)
+
+
+def test_ais_rank_without_chunks_contributes_nothing():
+    """100 runs are 2 chunks of 50; over 3 ranks the last one anneals none and still
+    takes part in the gather (a stand-in communicator plays ranks 0 and 1)."""
+    from boltz.rbm.ais import ais_log_partition
+
+    single = workers.run_ais()
+    model = workers.ais_model()
+    ref = ais_log_partition(model, n_runs=100, n_betas=200, seed=7, n_workers=1)
+
+    class LastOfThree(FakeComm):
+        def all_gather(self, x):
+            assert x.shape == (0,)
+            return [ref.log_weights[:50], ref.log_weights[50:], x]
+
+    out = ais_log_partition(model, n_runs=100, n_betas=200, seed=7, comm=LastOfThree(2, 3))
+    np.testing.assert_array_equal(out.log_weights, ref.log_weights)
+    assert single.log_weights.shape == (160,)

@@ -292,7 +292,7 @@ def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers, device=
         logw = np.concatenate(logw) if logw else np.empty(0)
         return np.concatenate(comm.all_gather(logw)) if comm.world_size > 1 else logw
     if n_workers is None:
-        n_workers = min(len(mine), os.cpu_count() or 1)
+        n_workers = max(1, min(len(mine), os.cpu_count() or 1))
     n_workers = max(1, min(check_positive_int(n_workers, "n_workers"), len(mine)))
 
     def run(i):
