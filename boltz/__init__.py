@@ -15,6 +15,7 @@ is organised one module per idea:
 - :mod:`boltz.dbm`       deep belief nets and deep Boltzmann machines
 - :mod:`boltz.deep`      PyTorch energy-based models (imports torch)
 - :mod:`boltz.plotting`  matplotlib figures
+- :mod:`boltz.distributed` torch.distributed communicators and Dask jobs
 
 Submodules and the names below are imported lazily on first use, so
 ``import boltz`` stays fast and never imports torch or numba.
@@ -28,7 +29,7 @@ from ._version import __version__
 
 _SUBMODULES = {
     "density", "expfam", "exact", "datasets", "samplers", "ising", "denoising",
-    "rbm", "dbm", "deep", "plotting", "cli", "gaussian", "io", "diagnostics",
+    "rbm", "dbm", "deep", "plotting", "cli", "gaussian", "io", "diagnostics", "distributed",
 }
 
 # public name -> submodule that defines it

@@ -85,6 +85,11 @@ def register(subparsers) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="let --plot and --checkpoint replace an existing file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="run the temperatures as Dask jobs: a scheduler address "
+                        "(tcp://host:8786), a scheduler file (.json), or local:N for N local "
+                        "worker processes; results equal the serial run's (temperature k is "
+                        "seeded by --seed + k) (default: serial, no Dask)")
     add_json_option(p)
     p.set_defaults(func=run)
 
@@ -152,6 +157,29 @@ def _report_interrupted(args, result, stopped, n_temps) -> int:
     return 130
 
 
+def _scan(args, temps, chains):
+    """One run per temperature (seeded by --seed + k), serial or on --dask."""
+    from ..ising import scan
+
+    if args.dask and (args.device or args.resume or args.checkpoint):
+        raise ValueError("--dask runs CPU jobs without --device, --resume or --checkpoint")
+    options = dict(n_sweeps=args.sweeps, n_burnin=args.burnin, n_chains=chains,
+                   device=args.device, correlation=args.correlation_length,
+                   staggered=args.staggered, resume=args.resume, checkpoint=args.checkpoint,
+                   overwrite=args.overwrite)
+    models = [_model(args, T) for T in temps]
+    if not args.dask:
+        return scan(models, args.algorithm, seed=args.seed, progress=not args.quiet, **options)
+    from ..distributed import connect
+
+    try:
+        client = connect(args.dask)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"--dask {args.dask}: {exc}") from None
+    with client:
+        return scan(models, args.algorithm, seed=args.seed, client=client, **options)
+
+
 def run(args: argparse.Namespace) -> int:
     from .._validation import check_positive_int
     from ..ising import simulate
@@ -177,7 +205,6 @@ def run(args: argparse.Namespace) -> int:
                          "lattice's checkerboard heat bath is --algorithm gibbs")
     chains = args.chains if args.chains is not None else (64 if args.algorithm == "multispin"
                                                           else 1)
-    runs = []
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
     header = (f"{'T':>7} {'energy':>22} {'|m|':>22} {'chi':>20} {'C':>20} {'U4':>20} "
               f"{'tau_|m|':>8}")
@@ -191,24 +218,28 @@ def run(args: argparse.Namespace) -> int:
         "U4 = Binder cumulant, all +- one standard error; tau_|m| in sweeps")
     say(header)
     stopped = None
+    runs = _scan(args, temps, chains) if args.dask else []
     for k, T in enumerate(temps):
-        model = _model(args, T)
-        try:
-            r = simulate(model, args.algorithm, n_sweeps=args.sweeps, n_burnin=args.burnin,
-                         n_chains=chains, seed=args.seed + k, progress=not args.quiet,
-                         device=args.device, correlation=args.correlation_length,
-                         staggered=args.staggered, resume=args.resume,
-                         checkpoint=args.checkpoint, overwrite=args.overwrite)
-        except KeyboardInterrupt:  # before the first measurement at this temperature
-            if not runs:
-                raise
-            stopped = (T, None)
-            break
-        if r.info.get("interrupted"):
-            stopped = (T, r)
-            if not r.info.get("measurements_done"):
+        if args.dask:
+            r = runs[k]
+        else:
+            try:
+                r = simulate(_model(args, T), args.algorithm, n_sweeps=args.sweeps,
+                             n_burnin=args.burnin, n_chains=chains, seed=args.seed + k,
+                             progress=not args.quiet, device=args.device,
+                             correlation=args.correlation_length, staggered=args.staggered,
+                             resume=args.resume, checkpoint=args.checkpoint,
+                             overwrite=args.overwrite)
+            except KeyboardInterrupt:  # before the first measurement at this temperature
+                if not runs:
+                    raise
+                stopped = (T, None)
                 break
-        runs.append(r)
+            if r.info.get("interrupted"):
+                stopped = (T, r)
+                if not r.info.get("measurements_done"):
+                    break
+            runs.append(r)
         extra = ""
         if args.correlation_length:
             extra += f"  xi_2nd = {r.correlation_length}"

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from .._validation import check_array, check_positive_int
+from .._validation import check_array, check_positive_int, check_rng
 from ..expfam import softplus
 from .backend import get_backend
 from .exact import check_dbm
@@ -237,7 +237,7 @@ def anneal(ops, W, b, a, n_chains, betas, progress=False):
 
 def ais_log_partition(model, n_chains: int = 100, n_betas: int = 20000, betas=None, data=None,
                       seed=None, progress: bool | None = None, base=None,
-                      return_states: bool = False, device="model") -> AISResult:
+                      return_states: bool = False, device="model", comm=None) -> AISResult:
     """Estimate ``log Z`` of a DBM by annealed importance sampling.
 
     Parameters
@@ -265,6 +265,11 @@ def ais_log_partition(model, n_chains: int = 100, n_betas: int = 20000, betas=No
     device : str, torch.device or None
         ``"model"`` (default): the model's ``device``; ``None``/``"cpu"``: NumPy;
         a torch device (``"cpu-torch"``, ``"cuda"``, ...): the same runs there.
+    comm : boltz.distributed.Communicator, optional
+        Split the runs over its ranks (every rank passes the same arguments and gets
+        the gathered result). The runs share one random stream per rank (child
+        ``rank`` of ``seed``), so the estimate equals one process's within its error
+        bar, not bit for bit. Default: one process.
 
     Returns
     -------
@@ -300,6 +305,15 @@ def ais_log_partition(model, n_chains: int = 100, n_betas: int = 20000, betas=No
         a = [check_array(x, f"base[{l}]", shape=(k,))
              for l, (x, k) in enumerate(zip(base, model.layer_sizes_, strict=True))]
     device = getattr(model, "device", None) if device == "model" else device
+    from ..distributed import get_communicator, shard_range
+
+    comm = get_communicator(comm)
+    if comm.world_size > 1:                      # this rank's runs, its own stream
+        if M < comm.world_size:
+            raise ValueError(f"n_chains ({M}) must be at least the number of ranks "
+                             f"({comm.world_size})")
+        lo, hi = shard_range(M, comm)
+        M, seed = hi - lo, check_rng(seed).spawn(comm.world_size)[comm.rank]
     ops = get_backend(device, seed)
     log_z_base = float(sum(softplus(x).sum() for x in a))
     if progress is None:
@@ -312,9 +326,14 @@ def ais_log_partition(model, n_chains: int = 100, n_betas: int = 20000, betas=No
         raise KeyboardInterrupt(f"DBM AIS interrupted (Ctrl-C) during its {len(betas)} "
                                 "temperatures; its runs anneal together, so there is no "
                                 "partial estimate") from None
-    result = _ais_result(ops.to_numpy(logw), log_z_base, len(betas))
+    logw = ops.to_numpy(logw)
+    states = [None if s is None else ops.to_numpy(s) for s in states]
+    if comm.world_size > 1:
+        logw = np.concatenate(comm.all_gather(logw))
+        states = [None if s is None else np.concatenate(comm.all_gather(s)) for s in states]
+    result = _ais_result(logw, log_z_base, len(betas))
     if return_states:
-        return result, [None if s is None else ops.to_numpy(s) for s in states]
+        return result, states
     return result
 
 

@@ -63,6 +63,8 @@ class FitRun:
         Losses and updates so far.
     elapsed : float
         Seconds of training done before this call (the ``max_seconds`` budget).
+    data_parallel : boltz.distributed.data_parallel.DataParallel or None
+        The data-parallel combiner of a ``fit(comm=...)`` run (not saved).
 
     Examples
     --------
@@ -79,6 +81,7 @@ class FitRun:
     result: object
     elapsed: float = 0.0
     extra: dict = field(default_factory=dict)
+    data_parallel: object = None
 
 
 def state_dicts(model, objective=None, optimizer=None, scheduler=None, step=None) -> dict:

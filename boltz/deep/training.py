@@ -186,7 +186,7 @@ def _optimizer(params, optimizer, lr, weight_decay, lr_schedule, n_steps):
 
 
 def _make_run(model, objective, data, *, device, seed, optimizer, lr, weight_decay, lr_schedule,
-              n_steps, batch_size, grad_clip):
+              n_steps, batch_size, grad_clip, comm=None):
     """``(run, draw, generator, params)``: a fresh :class:`~boltz.deep.checkpoint.FitRun` on
     ``device`` with its minibatch function, main generator and trainable parameters."""
     from .checkpoint import FitRun, fit_settings
@@ -196,9 +196,17 @@ def _make_run(model, objective, data, *, device, seed, optimizer, lr, weight_dec
         model.to(dev)
         objective.to(dev)
     gen = make_generator(seed, model.device)
-    draw, x, index_gen = _batches(data, model, batch_size, gen)
-    x = data if x is None else x  # a data function is fingerprinted by name
     params = _trainable(model, objective)
+    dp, draw_gen = None, gen
+    if comm is not None:
+        from ..distributed.data_parallel import DataParallel
+
+        dp = DataParallel(comm, params)
+        draw_gen, gen = dp.generators(gen)
+    draw, x, index_gen = _batches(data, model, batch_size, draw_gen)
+    if dp is not None:
+        draw = dp.shard(draw)
+    x = data if x is None else x  # a data function is fingerprinted by name
     opt, sched = _optimizer(params, optimizer, lr, weight_decay, lr_schedule, n_steps)
     settings = dict(batch_size=batch_size, lr=lr, weight_decay=weight_decay, grad_clip=grad_clip,
                     lr_schedule=lr_schedule, optimizer=type(opt).__name__)
@@ -207,6 +215,7 @@ def _make_run(model, objective, data, *, device, seed, optimizer, lr, weight_dec
     generators = {"main": gen} if index_gen is gen else {"main": gen, "batches": index_gen}
     run = FitRun(model, objective, opt, sched, generators,
                  fit_settings(model, objective, x, **settings), FitResult())
+    run.data_parallel = dp
     return run, draw, gen, params
 
 
@@ -216,6 +225,8 @@ def _update(run, draw, gen, params, grad_clip) -> None:
     loss, info = run.objective(run.model, x, gen)
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    if run.data_parallel is not None:            # gradients and loss over the global batch
+        loss = run.data_parallel.average(loss)
     if grad_clip is not None:
         torch.nn.utils.clip_grad_norm_(params, grad_clip)
     run.optimizer.step()
@@ -275,7 +286,8 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
         weight_decay: float = 0.0, grad_clip: float | None = None, device=None, seed=None,
         progress: bool = True, checkpoint=None, checkpoint_every: int | None = None,
         on_divergence: str = "raise", lr_schedule: str = "constant",
-        optimizer=None, resume: bool = False, max_seconds: float | None = None) -> FitResult:
+        optimizer=None, resume: bool = False, max_seconds: float | None = None,
+        comm=None) -> FitResult:
     """Train ``model`` by minimising ``objective`` with Adam.
 
     Parameters
@@ -329,6 +341,12 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
     max_seconds : float, optional
         Stop after the update in which this many seconds of training (counted
         over resumed runs too) have passed; ``FitResult.message`` says so.
+    comm : boltz.distributed.Communicator, optional
+        Data-parallel training over its ranks (:mod:`boltz.distributed.data_parallel`):
+        every rank draws the same global batch of ``batch_size`` rows and keeps its
+        share, gradients and loss are averaged over the global batch, the objective's
+        noise and replay buffer are per rank. Every rank passes the same arguments;
+        checkpoints are written by rank 0 only. Default: one process.
 
     Returns
     -------
@@ -361,8 +379,13 @@ def fit(model, objective, data, *, n_steps: int = 1000, batch_size: int = 256, l
     run, draw, gen, params = _make_run(
         model, objective, data, device=device, seed=seed, optimizer=optimizer, lr=lr,
         weight_decay=weight_decay, lr_schedule=lr_schedule, n_steps=n_steps,
-        batch_size=batch_size, grad_clip=grad_clip)
-    if resume and path.is_file():
+        batch_size=batch_size, grad_clip=grad_clip, comm=comm)
+    if resume and comm is not None and run.data_parallel.comm.world_size > 1:
+        raise ValueError("resume takes a one-process run; a data-parallel checkpoint holds "
+                         "rank 0's generators only")
+    if run.data_parallel is not None and run.data_parallel.comm.rank != 0:
+        path = None                              # rank 0 writes the checkpoints
+    if resume and path is not None and path.is_file():
         restore_fit_checkpoint(path, run)
     bar = None
     if progress:

@@ -5,6 +5,7 @@
 - :mod:`boltz.ising.exact`: Onsager and Kaufman exact results, ``T_C``.
 - :mod:`boltz.ising.lattices`: triangular, honeycomb and simple cubic lattices
   (as :class:`PairwiseMRF` with their geometry and critical temperatures).
+- :func:`scan`: one :func:`simulate` per model (temperatures, fields), on Dask with ``client=``.
 - :func:`simulate`: run a sampler and collect observables into an :class:`IsingRun`
   with error bars (energy, magnetisation, susceptibility, specific heat, Binder
   cumulant, correlation function and second-moment correlation length,
@@ -47,12 +48,14 @@ from .observables import (
     staggered_magnetization,
     structure_factors,
 )
+from .scan import scan
 
 __all__ = [
     "IsingLattice",
     "PairwiseMRF",
     "IsingRun",
     "simulate",
+    "scan",
     "spin_correlation",
     "spins_to_binary",
     "binary_to_spins",

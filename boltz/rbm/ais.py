@@ -275,36 +275,66 @@ def _threads(model, n_threads, device):
     return deterministic_threads(None)
 
 
+def _star_anneal_job(job):
+    """One chunk of runs as a Dask task (module level, so that it pickles by reference)."""
+    model, v, betas, base_bias, rng = job
+    return _anneal(model, v, betas, base_bias, rng, False)
+
+
 def _anneal_chunks(model, v, betas, base_bias, rng, progress, n_workers, device=None,
-                   stop=None):
+                   stop=None, comm=None, client=None):
     """:func:`_anneal` over chunks of runs, ``n_workers`` chunks at a time in threads
     (the numba kernels and BLAS release the GIL); with a torch ``device``, all runs
     at once there. Returns the log-weights of the chunks that finished (all of them
-    unless ``stop`` was set)."""
+    unless ``stop`` was set). With a communicator ``comm`` each rank anneals its block
+    of chunks and the log-weights are gathered in chunk order (the same weights as one
+    process: chunk ``i`` always uses child generator ``i``)."""
+    from ..distributed import get_communicator, shard_range
+
+    comm = get_communicator(comm)
     if is_torch_device(device):
-        out = _anneal(model, v, betas, base_bias, rng, progress, get_backend(device), stop)
-        return np.zeros(0) if out is None else out
+        if client is not None:
+            raise ValueError(f"client runs the CPU path; use device=None with a Dask client, "
+                             f"not device={device!r}")
+        if comm.world_size == 1:
+            out = _anneal(model, v, betas, base_bias, rng, progress, get_backend(device), stop)
+            return np.zeros(0) if out is None else out
+        lo, hi = shard_range(v.shape[0], comm)   # one stream per rank: other random numbers
+        mine = _anneal(model, v[lo:hi], betas, base_bias, rng.spawn(comm.world_size)[comm.rank],
+                       progress, get_backend(device), stop)
+        mine = np.zeros(0) if mine is None else mine
+        return np.concatenate(comm.all_gather(mine))
     n = v.shape[0]
     n_chunks = -(-n // _CHUNK_RUNS)
     parts = np.array_split(np.arange(n), n_chunks)
     rngs = rng.spawn(n_chunks)
+    first, last = shard_range(n_chunks, comm)
+    mine = range(first, last)
+    if client is not None:                       # one Dask task per chunk
+        from ..distributed import map_jobs
+
+        jobs = [(model, v[parts[i]], betas, base_bias, rngs[i]) for i in mine]
+        logw = map_jobs(_star_anneal_job, jobs, client=client)
+        logw = np.concatenate(logw) if logw else np.empty(0)
+        return np.concatenate(comm.all_gather(logw)) if comm.world_size > 1 else logw
     if n_workers is None:
-        n_workers = min(n_chunks, os.cpu_count() or 1)
-    n_workers = min(check_positive_int(n_workers, "n_workers"), n_chunks)
+        n_workers = max(1, min(len(mine), os.cpu_count() or 1))
+    n_workers = max(1, min(check_positive_int(n_workers, "n_workers"), len(mine)))
 
     def run(i):
         if stop is not None and stop.pending():
             return None
-        return _anneal(model, v[parts[i]], betas, base_bias, rngs[i], progress and i == 0,
+        return _anneal(model, v[parts[i]], betas, base_bias, rngs[i], progress and i == first,
                        stop=stop)
 
     if n_workers == 1:
-        done = [run(i) for i in range(n_chunks)]
+        done = [run(i) for i in mine]
     else:
         with ThreadPoolExecutor(max_workers=n_workers) as pool:
-            done = list(pool.map(run, range(n_chunks)))
+            done = list(pool.map(run, mine))
     done = [w for w in done if w is not None]
-    return np.concatenate(done) if done else np.zeros(0)
+    logw = np.concatenate(done) if done else np.zeros(0)
+    return np.concatenate(comm.all_gather(logw)) if comm.world_size > 1 else logw
 
 
 def _work_is_long(model, n_runs, n_betas) -> bool:
@@ -312,7 +342,8 @@ def _work_is_long(model, n_runs, n_betas) -> bool:
     return 2.0 * n_runs * n_betas * model.n_visible_ * model.n_hidden_ > 1e11
 
 
-def _annealed(model, v, betas, base, rng, progress, n_workers, device, direction):
+def _annealed(model, v, betas, base, rng, progress, n_workers, device, direction,
+              comm=None, client=None):
     """Anneal under Ctrl-C handling: the log-weights of the finished runs and whether
     Ctrl-C stopped the others (``KeyboardInterrupt`` when none had finished)."""
     from ..checkpoint import deferred_interrupt
@@ -321,7 +352,8 @@ def _annealed(model, v, betas, base, rng, progress, n_workers, device, direction
     if progress is None:
         progress = _work_is_long(model, n_runs, len(betas))
     with deferred_interrupt() as stop:
-        logw = _anneal_chunks(model, v, betas, base, rng, progress, n_workers, device, stop)
+        logw = _anneal_chunks(model, v, betas, base, rng, progress, n_workers, device, stop,
+                              comm, client)
         interrupted = stop.pending()
     if interrupted and logw.size == 0:
         raise KeyboardInterrupt(f"{direction} AIS interrupted (Ctrl-C) before any of its "
@@ -359,7 +391,8 @@ def _result(logw, log_z0, sign, n_betas, direction, seconds):
 
 def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=None,
                       data=None, base_bias=None, seed=None, progress: bool | None = None,
-                      n_threads="model", n_workers=None, device="model") -> AISResult:
+                      n_threads="model", n_workers=None, device="model",
+                      comm=None, client=None) -> AISResult:
     """Forward AIS estimate of ``log Z`` (tends to *underestimate*; see the module docstring).
 
     Parameters
@@ -397,6 +430,15 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
         ``"model"`` (default) uses the model's ``device``; ``None``/``"cpu"`` the
         NumPy/numba path; a torch device (``"cuda"``, ...) anneals all runs there
         (:mod:`boltz.backend.torch_backend`). Same estimator, other random numbers.
+    comm : boltz.distributed.Communicator, optional
+        Split the chunks of runs over the ranks of ``comm`` (every rank passes the
+        same arguments and gets the same result): the gathered log-weights, so the
+        estimate and its error bars, equal one process's with the same seed. On a
+        torch device each rank anneals its block of runs with its own stream
+        (equal within error bars). Default: one process.
+    client : distributed.Client, optional
+        Anneal each chunk of at most 50 runs as a Dask task (CPU path); the
+        weights are the same as in one process. Default: threads here.
 
     Returns
     -------
@@ -425,7 +467,7 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
                                           bias=base.astype(np.float32))
     with _threads(model, n_threads, device):
         logw, stopped = _annealed(model, v, betas, base, rng, progress, n_workers, device,
-                                  "forward")
+                                  "forward", comm, client)
     log_z0 = model.n_hidden_ * np.log(2.0) + model._visible_log_partition_base(base)
     res = _result(logw, log_z0, +1, len(betas) - 1, "forward", time.perf_counter() - t0)
     res.interrupted = stopped
@@ -435,7 +477,7 @@ def ais_log_partition(model, n_runs: int = 100, n_betas: int = 14500, *, betas=N
 def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, data=None,
                               base_bias=None, n_gibbs: int = 0, seed=None,
                               progress: bool | None = None, n_threads="model",
-                              n_workers=None, device="model") -> AISResult:
+                              n_workers=None, device="model", comm=None) -> AISResult:
     """Reverse AIS estimate of ``log Z``: anneal from the model to the base (conservative).
 
     ``init`` holds the start states (one run per row), which should be samples
@@ -472,6 +514,9 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
         Threads advancing chunks of runs (see :func:`ais_log_partition`).
     device : str, torch.device or None, default "model"
         Where to anneal (see :func:`ais_log_partition`).
+    comm : boltz.distributed.Communicator, optional
+        Split the runs over ranks (see :func:`ais_log_partition`); every rank
+        passes the same ``init``.
 
     Returns
     -------
@@ -502,7 +547,7 @@ def reverse_ais_log_partition(model, init, n_betas: int = 14500, *, betas=None, 
     t0 = time.perf_counter()
     with _threads(model, n_threads, device):
         logw, stopped = _annealed(model, v.astype(np.float32), betas, base, rng, progress,
-                                  n_workers, device, "reverse")
+                                  n_workers, device, "reverse", comm)
     log_z0 = model.n_hidden_ * np.log(2.0) + model._visible_log_partition_base(base)
     res = _result(logw, log_z0, -1, len(betas) - 1, "reverse", time.perf_counter() - t0)
     res.interrupted = stopped

@@ -62,15 +62,50 @@ class ParallelTempering(NamedTuple):
     swap_rates: object
 
 
-def parallel_tempering(model, betas, base: str = "gibbs") -> ParallelTempering:
+def parallel_tempering(model, betas, base: str = "gibbs", comm=None) -> ParallelTempering:
     """Replica exchange over the ladder ``betas`` with sampler ``base`` at each rung.
 
     ``base`` is any name :func:`~boltz.samplers.get_algorithm` accepts except
     ``multispin`` (whose replicas share one beta per word). ``init(n_replicas=1,
     seed)`` makes ``n_replicas * len(betas)`` chains; ``step`` runs one base sweep
     then one round of swaps, ``n_sweeps`` times.
+
+    With a communicator ``comm`` (:mod:`boltz.distributed`) the chains are split in
+    contiguous blocks over the ranks; after each sweep the ranks gather the chain
+    energies (one float per chain) and every rank makes the same swap decisions
+    from the shared generator, so temperatures move between ranks, never spins.
+    Each chain keeps its own random stream, so the run equals one process's with
+    the same seed; ``spins_at`` returns the chains of this rank at a rung.
+
+    Parameters
+    ----------
+    model : IsingLattice or PairwiseMRF
+        The model.
+    betas : array_like, shape (K,)
+        The ladder of inverse temperatures.
+    base : str, default "gibbs"
+        Base sampler at each rung.
+    comm : boltz.distributed.Communicator, optional
+        Spread the chains over ranks (default: one process).
+
+    Returns
+    -------
+    ParallelTempering
+        ``init``, ``step``, ``spins``, ``spins_at`` and ``swap_rates``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boltz.ising import IsingLattice
+    >>> pt = parallel_tempering(IsingLattice(4), betas=[0.2, 0.4])
+    >>> pt.spins_at(pt.step(pt.init(n_replicas=2, seed=0), 5), 1).shape
+    (2, 4, 4)
     """
+    from ..distributed import get_communicator
+    from ..distributed.chains import chain_block
     from . import get_algorithm, hamiltonian
+
+    comm = get_communicator(comm)
 
     ladder = _ladder(betas)
     if base == "multispin":
@@ -84,9 +119,12 @@ def parallel_tempering(model, betas, base: str = "gibbs") -> ParallelTempering:
         rng = check_rng(seed)
         inner = alg.init(n_chains=R * K, seed=rng, initial=initial,
                          beta=np.tile(ladder, R))
+        block = (0, R * K)
+        if comm.world_size > 1:                       # this rank's chains (and streams)
+            inner, block = chain_block(inner, comm, base)
         chain_at = np.arange(R * K).reshape(R, K)     # chain holding rung k of set r
         info = {"inner": inner, "chain_at": chain_at, "rng": rng, "parity": 0,
-                "accepted": np.zeros(K - 1), "attempted": np.zeros(K - 1)}
+                "accepted": np.zeros(K - 1), "attempted": np.zeros(K - 1), "block": block}
         return ChainState(inner.spins, inner.streams, inner.betas, info)
 
     def check(state):
@@ -98,7 +136,14 @@ def parallel_tempering(model, betas, base: str = "gibbs") -> ParallelTempering:
             raise TypeError("state.info['inner'] must be the base sampler's ChainState, got "
                             f"{type(inner).__name__} (a state from another sampler?)")
         n = inner.betas.shape[0] if isinstance(inner.betas, np.ndarray) else 0
+        block = state.info.setdefault("block", (0, n))
+        if (not isinstance(block, tuple) or len(block) != 2 or block[1] - block[0] != n
+                or block[0] < 0):
+            raise ValueError(f"state.info['block'] must be (first, end) of this rank's {n} "
+                             "chains")
         chain_at = state.info.get("chain_at")
+        if comm.world_size > 1:     # the permutation check below covers every rank's chains
+            n = chain_at.size if isinstance(chain_at, np.ndarray) else -1
         if (not isinstance(chain_at, np.ndarray) or chain_at.dtype.kind not in "iu"
                 or chain_at.ndim != 2 or chain_at.shape[1] != K or chain_at.size != n):
             raise ValueError(f"state.info['chain_at'] must be an integer array of shape "
@@ -122,6 +167,8 @@ def parallel_tempering(model, betas, base: str = "gibbs") -> ParallelTempering:
         for _ in range(n_sweeps):
             alg.step(inner, 1)
             energy = hamiltonian(model, alg.spins(inner))
+            if comm.world_size > 1:               # one float per chain crosses ranks
+                energy = np.concatenate(comm.all_gather(energy))
             parity = state.info["parity"]
             for k in range(parity, K - 1, 2):
                 a, b = chain_at[:, k], chain_at[:, k + 1]
@@ -131,12 +178,17 @@ def parallel_tempering(model, betas, base: str = "gibbs") -> ParallelTempering:
                 state.info["accepted"][k] += accept.sum()
                 state.info["attempted"][k] += accept.shape[0]
             state.info["parity"] = 1 - parity
-            inner.betas[chain_at.ravel()] = np.tile(ladder, chain_at.shape[0])
+            first, end = state.info["block"]
+            rung_betas = np.empty(chain_at.size)
+            rung_betas[chain_at.ravel()] = np.tile(ladder, chain_at.shape[0])
+            inner.betas[:] = rung_betas[first:end]
         return state
 
     def spins_at(state, k):
         spins = alg.spins(state.info["inner"])
-        return spins[state.info["chain_at"][:, k]]
+        first, end = state.info.get("block", (0, spins.shape[0]))
+        chains = state.info["chain_at"][:, k]
+        return spins[chains[(chains >= first) & (chains < end)] - first]
 
     def swap_rates(state):
         att = state.info["attempted"]

@@ -1,0 +1,99 @@
+"""Functions run on each spawned gloo rank by tests/test_distributed.py (module level so
+that the spawned processes can import them)."""
+
+import numpy as np
+
+PT_BETAS = (0.1, 0.25, 0.4, 0.55)
+
+
+def ais_model():
+    from boltz.rbm import BernoulliRBM
+
+    rng = np.random.default_rng(3)
+    return BernoulliRBM.from_params(0.5 * rng.standard_normal((10, 4)),
+                                    rng.standard_normal(10), rng.standard_normal(4))
+
+
+def run_ais(comm=None):
+    from boltz.rbm.ais import ais_log_partition
+
+    return ais_log_partition(ais_model(), n_runs=160, n_betas=200, seed=7, n_workers=1,
+                             comm=comm)
+
+
+def run_pt(comm=None, n_sweeps=500):
+    """Parallel tempering of a 3 x 3 periodic Ising lattice; per replica set, the mean
+    energy and the mean of s_0 s_1 at the coldest rung, and the final spins of this rank."""
+    from boltz.ising import IsingLattice
+    from boltz.samplers import hamiltonian
+    from boltz.samplers.tempering import parallel_tempering
+
+    model = IsingLattice(3, temperature=1.0)
+    pt = parallel_tempering(model, PT_BETAS, base="metropolis", comm=comm)
+    state = pt.init(n_replicas=8, seed=11)
+    pt.step(state, 50)
+    first, end = state.info["block"]
+    sums = np.zeros((8, 2))
+    counts = np.zeros(8)
+    for _ in range(n_sweeps):
+        pt.step(state, 1)
+        chains = state.info["chain_at"][:, -1]           # coldest rung, per replica set
+        mine = (chains >= first) & (chains < end)
+        s = pt.spins_at(state, len(PT_BETAS) - 1).reshape(-1, 9).astype(np.float64)
+        sums[mine, 0] += hamiltonian(model, s.reshape(-1, 3, 3))
+        sums[mine, 1] += s[:, 0] * s[:, 1]
+        counts[mine] += 1
+    if comm is not None:
+        sums, counts = comm.all_reduce_sum(sums), comm.all_reduce_sum(counts)
+    spins = pt.spins(state)
+    return {"means": sums / counts[:, None], "spins": spins, "block": (first, end),
+            "swap_rates": pt.swap_rates(state)}
+
+
+def run_fit(comm=None, n_steps=25):
+    import torch
+
+    from boltz.deep.energies import GaussianEnergy
+    from boltz.deep.objectives import ScoreMatching
+    from boltz.deep.training import fit
+
+    torch.manual_seed(0)
+    data = torch.randn(400, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    data = data * torch.tensor([2.0, 0.5], dtype=torch.float64) + 1.0
+    model = GaussianEnergy([0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]], learnable=True)
+    res = fit(model, ScoreMatching(), data, n_steps=n_steps, batch_size=64, lr=0.05, seed=5,
+              progress=False, comm=comm)
+    return {"losses": np.array(res.losses),
+            "params": [p.detach().numpy().copy() for p in model.parameters()]}
+
+
+def run_halo(comm=None):
+    """A 6 x 6 lattice (4 chains) split in strips, 40 checkerboard sweeps, gathered."""
+    from boltz.distributed.halo import gather_lattice, halo_metropolis, split_lattice
+
+    spins = np.random.default_rng(2).choice(np.array([-1, 1], np.int8), size=(4, 6, 6))
+    strip, first = split_lattice(spins, comm)
+    strip = halo_metropolis(strip, first, beta=0.4, h=0.1, n_sweeps=40, seed=3, comm=comm)
+    return gather_lattice(strip, comm), strip.shape[1]
+
+
+def collectives(comm):
+    """all_gather of uneven blocks, all_reduce_sum and broadcast of arrays, floats, tensors."""
+    import torch
+
+    r = comm.rank
+    gathered = comm.all_gather(np.arange(r + 1, dtype=np.float64) + 10 * r)
+    tensor = comm.all_reduce_sum(torch.full((2,), float(r + 1)))
+    return {"gathered": gathered, "sum": comm.all_reduce_sum(np.array([r, 1], np.int64)),
+            "float_sum": comm.all_reduce_sum(float(r) + 0.5), "tensor_sum": tensor.numpy(),
+            "broadcast": comm.broadcast(np.array([r + 5.0]), src=1)}
+
+
+def all_checks(comm):
+    """Every distributed check of the test module in one spawn (each rank imports torch,
+    numba kernels and boltz: seconds under load, so the ranks are started once)."""
+    ais = run_ais(comm)
+    return {"collectives": collectives(comm), "halo": run_halo(comm),
+            "ais_log_weights": ais.log_weights, "ais_log_z": ais.log_z,
+            "ais_log_z_std": ais.log_z_std, "pt": run_pt(comm), "fit": run_fit(comm),
+            "rank": comm.rank, "world_size": comm.world_size}
