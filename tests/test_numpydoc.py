@@ -33,10 +33,7 @@ ENFORCED += ["deep"]
 #: Gaps another branch closes (so that the branches merge without conflicts): exempt only
 #: while the listed sections are exactly what is missing. Remove an entry once that
 #: branch is merged; anything else missing from the name still fails.
-PENDING = {
-    # issue #18 rewrites fit and documents these two with its checkpoint/resume arguments
-    "boltz.deep.fit": ["Parameters (checkpoint_every, optimizer)"],
-}
+PENDING: dict = {}  # name -> the gaps it may have while another change is pending
 
 
 @pytest.mark.parametrize("module", ENFORCED)
