@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from ._checkpoint import add_checkpoint_options, checkpoint_options, finished, interrupted
-from ._common import add_json_option, default_out, prepare_output, report, save_figure
+from ._common import add_json_option, default_out, prepare_output, report, save_figure, status
 
 DENSITIES = ("eight_gaussians", "two_moons", "rings", "checkerboard", "swiss_roll", "pinwheel")
 OBJECTIVES = ("cd", "pcd", "sm", "dsm", "ssm", "nce")
@@ -107,7 +107,6 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--chains must be at least 10, got {args.chains}")
         plot = (prepare_output(args.plot, args.overwrite, (".png",), option="--plot")
                 if args.plot else None)
-        from ._common import status
 
         status(args, f"the score pitfall: {args.chains} chains of plain, then annealed, "
                      "Langevin dynamics (loading torch first)")
@@ -157,6 +156,8 @@ def _train(args) -> int:
                             args.overwrite, (".png",))
     ckpt = checkpoint_options(args, figure, suffix=".pt", add_suffix=False)
     toy = make_toy(args.density)
+    status(args, f"training {args.objective} on {args.density} ({args.steps} updates; the first "
+                 "takes a few seconds to set up torch)")
     try:
         model, res = train_toy(args.density, args.objective, n_steps=args.steps,
                                batch_size=args.batch_size, lr=args.lr, seed=args.seed,
