@@ -48,6 +48,19 @@ __all__ = ["TrainingInterrupted", "PartialResultWarning", "INTERRUPT", "Interrup
 class TrainingInterrupted(KeyboardInterrupt):
     """Training stopped by Ctrl-C at a minibatch boundary (a ``KeyboardInterrupt``).
 
+    Parameters
+    ----------
+    message : str, default "training interrupted"
+        What stopped and where.
+    checkpoint : pathlib.Path or None, default None
+        The checkpoint written, if any.
+    epoch : int, default 0
+        Epochs completed.
+    batch : int, default 0
+        Minibatches completed in the epoch under way.
+    updates : int or None, default None
+        Updates completed (trainers counted in updates).
+
     Attributes
     ----------
     checkpoint : pathlib.Path or None
@@ -111,15 +124,40 @@ class InterruptFlag:
         self._event = threading.Event()
 
     def request(self):
-        """Ask the running fit to stop at its next minibatch boundary."""
+        """Ask the running fit to stop at its next minibatch boundary.
+
+        Examples
+        --------
+        >>> flag = InterruptFlag()
+        >>> flag.request(); flag.pending()
+        True
+        """
         self._event.set()
 
     def pending(self) -> bool:
-        """Whether a stop was requested."""
+        """Whether a stop was requested.
+
+        Returns
+        -------
+        bool
+            True after :meth:`request` until :meth:`clear`.
+
+        Examples
+        --------
+        >>> InterruptFlag().pending()
+        False
+        """
         return self._event.is_set()
 
     def clear(self):
-        """Forget a request."""
+        """Forget a request.
+
+        Examples
+        --------
+        >>> flag = InterruptFlag()
+        >>> flag.request(); flag.clear(); flag.pending()
+        False
+        """
         self._event.clear()
 
 
@@ -140,6 +178,11 @@ def deferred_interrupt():
     cannot install signal handlers; Ctrl-C raises wherever it lands, as usual)
     yield a flag of their own that Ctrl-C never sets, so they run to the end
     and leave the outer request pending.
+
+    Yields
+    ------
+    InterruptFlag
+        The flag to poll between two units of work.
 
     Examples
     --------

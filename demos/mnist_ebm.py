@@ -59,6 +59,8 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     if os.environ.get("OMP_NUM_THREADS") is None:
         torch.set_num_threads(1)   # small convolutions: more threads thrash on a busy CPU
+    print(f"loading MNIST, then training a conv EBM by persistent CD "
+          f"({'20 updates' if args.quick else f'{args.minutes:g} minutes'}) ...", flush=True)
     x = mnist_images("train")
     t0 = time.perf_counter()
     model, pcd, res = train_conv_ebm(x, seconds=60 * args.minutes, seed=args.seed,

@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpydoc_check  # noqa: E402
 
-ENFORCED = ["backend", "datasets", "dbm", "denoising", "density", "diagnostics", "distributed",
-            "exact", "expfam", "gaussian", "inverse_ising", "io", "ising", "plotting", "rbm",
-            "samplers"]
+ENFORCED = ["backend", "checkpoint", "datasets", "dbm", "denoising", "density", "diagnostics",
+            "distributed", "exact", "expfam", "gaussian", "inverse_ising", "io", "ising",
+            "plotting", "rbm", "samplers"]
 
 
 @pytest.fixture(scope="module")
