@@ -314,3 +314,14 @@ def test_inpainting_samples_the_exact_gaussian_conditional():
     assert abs(float(x2.mean()) - mean_exact) < 4 * se_mean
     assert abs(float(x2.var()) - var_exact) < 4 * se_var
     assert abs(float(x2.var()) - s[1, 1]) > 4 * se_var
+
+
+
+def test_image_recipes_leave_torch_global_random_state_alone():
+    from boltz.deep.image_recipes import train_conv_ebm, train_score_model
+
+    x = torch.rand(8, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    before = torch.random.get_rng_state()
+    train_score_model(x, seconds=30, max_steps=1, size=8, width=4)
+    train_conv_ebm(x, seconds=30, max_steps=1, width=4, langevin_steps=1, buffer_size=8)
+    assert torch.equal(before, torch.random.get_rng_state())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 
 import numpy as np
@@ -141,3 +142,44 @@ def as_batch(x, event_shape, *, dtype=None, device=None, name: str = "x") -> tor
     if dtype is None and not out.is_floating_point():
         dtype = torch.get_default_dtype()
     return out.to(dtype=dtype or out.dtype, device=device or out.device)
+
+
+@contextlib.contextmanager
+def seeded_global_rng(seed, device=None):
+    """Seed torch's global generator for the block, then restore the caller's state.
+
+    Module constructors (``nn.Linear``, ``nn.Conv2d``) draw their initial weights
+    from the global generator and take no generator argument; this seeds them
+    without leaving the caller's random state changed.
+
+    Parameters
+    ----------
+    seed : int or None
+        The seed (None: 0).
+    device : torch.device, optional
+        A CUDA device whose global generator is seeded (and restored) too, for
+        random layers (dropout) that run there; the CPU generator always is.
+
+    Yields
+    ------
+    None
+
+    Examples
+    --------
+    >>> before = torch.random.get_rng_state()
+    >>> with seeded_global_rng(3):
+    ...     a = torch.rand(2)
+    >>> with seeded_global_rng(3):
+    ...     b = torch.rand(2)
+    >>> bool(torch.equal(a, b)), bool(torch.equal(before, torch.random.get_rng_state()))
+    (True, True)
+    """
+    seed = 0 if seed is None else int(seed)
+    cuda = device is not None and torch.device(device).type == "cuda"
+    index = (torch.device(device).index or 0) if cuda else None
+    with torch.random.fork_rng(devices=[index] if cuda else []):
+        torch.random.default_generator.manual_seed(seed)
+        if cuda:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+        yield

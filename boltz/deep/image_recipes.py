@@ -22,6 +22,7 @@ import time
 import torch
 
 from .._validation import check_positive_int, check_positive_scalar
+from ._utils import seeded_global_rng
 from .objectives import ContrastiveDivergence, DenoisingScoreMatching
 from .score_models import NoiseConditionalScoreNet, geometric_sigmas
 from .training import fit
@@ -218,8 +219,8 @@ def train_score_model(images, *, seconds: float = 1200.0, max_steps: int | None 
     """
     cfg = _settings(SCORE_SETTINGS, overrides)
     sigmas = geometric_sigmas(cfg["sigma_max"], cfg["sigma_min"], cfg["n_levels"])
-    torch.manual_seed(seed)
-    model = NoiseConditionalScoreNet(channels=1, size=cfg["size"], width=cfg["width"])
+    with seeded_global_rng(seed):                # the initial weights
+        model = NoiseConditionalScoreNet(channels=1, size=cfg["size"], width=cfg["width"])
     res = fit_for(model, DenoisingScoreMatching(sigmas), resize(images, cfg["size"]),
                   seconds=seconds,
                   max_steps=max_steps, seed=seed, lr=cfg["lr"], progress=progress,
@@ -268,8 +269,8 @@ def train_conv_ebm(images, *, seconds: float = 1200.0, max_steps: int | None = N
     from .image_energies import ConvImageEnergy
 
     cfg = _settings(EBM_SETTINGS, overrides)
-    torch.manual_seed(seed)
-    model = ConvImageEnergy(size=cfg["size"], width=cfg["width"])
+    with seeded_global_rng(seed):                # the initial weights
+        model = ConvImageEnergy(size=cfg["size"], width=cfg["width"])
     step = cfg["step_size"]
     pcd = ContrastiveDivergence(
         n_steps=cfg["langevin_steps"], step_size=step,

@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 from .._validation import check_choice
+from ._utils import seeded_global_rng
 from .energies import MLPEnergy
 from .objectives import OBJECTIVES, make_objective
 from .toy import make_toy
@@ -130,16 +131,12 @@ def train_toy(density: str, objective: str, *, n_steps: int | None = None,
     >>> res.n_steps
     5
     """
-    import torch
 
     check_choice(objective, "objective", OBJECTIVES)
     n_steps = n_steps or TOY_TRAINING[objective]["n_steps"]
     batch_size = batch_size or TOY_TRAINING[objective]["batch_size"]
     toy = make_toy(density)
-    # the initial weights come from torch's global generator (nn.Linear has no generator
-    # argument): seed it only inside fork_rng, which restores the caller's state afterwards
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0 if seed is None else int(seed) if isinstance(seed, int) else 0)
+    with seeded_global_rng(seed if isinstance(seed, int) else 0):  # the initial weights
         model = toy_model(hidden)
     obj = toy_objective(objective)
     result = fit(model, obj, toy.sampler(), n_steps=n_steps, batch_size=batch_size, lr=lr,

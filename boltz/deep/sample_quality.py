@@ -376,10 +376,16 @@ def _accuracy(model, x, y):
 
 
 def _train(config, device, progress):
+    from ._utils import seeded_global_rng
+
+    with seeded_global_rng(int(config["seed"]), device):  # initial weights and dropout
+        return _train_seeded(config, device, progress)
+
+
+def _train_seeded(config, device, progress):
     from ..datasets import load_mnist
 
     gen = torch.Generator().manual_seed(int(config["seed"]))
-    torch.manual_seed(int(config["seed"]))
     xtr, ytr = load_mnist("train", flatten=False)
     xte, yte = load_mnist("test", flatten=False)
     model = DigitClassifier(config["width"], config["features"]).to(device)
