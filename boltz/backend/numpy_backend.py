@@ -377,11 +377,24 @@ class NumpyBackend:
                 max_w = np.nan if np.isnan(maxes).any() else max(maxes)
             self._WT_valid = write_t
             return max_w
+        grad = self.weight_gradient(t_pos, y_pos, t_neg, y_neg, binary)
+        return self.apply_weight_step(W, velocity, grad, u, w, lr, momentum, weight_decay)
+
+    def weight_gradient(self, t_pos, y_pos, t_neg, y_neg, binary):
+        """The statistics part ``t_pos^T y_pos + t_neg^T y_neg`` of the weight gradient, one
+        float32 product into a work array (overwritten by the next call); summed over ranks
+        before :meth:`apply_weight_step` in data-parallel training. (:meth:`weight_step`
+        fuses it with the step for 0/1 ``t``.)"""
         t = self._scratch("t", (t_pos.shape[0] + t_neg.shape[0], t_pos.shape[1]))
         y = self._scratch("y", (y_pos.shape[0] + y_neg.shape[0], y_pos.shape[1]))
         np.concatenate([t_pos, t_neg], out=t)
         np.concatenate([y_pos, y_neg], out=y)
-        grad = np.dot(t.T, y, out=self._scratch("grad", W.shape))
+        return np.dot(t.T, y, out=self._scratch("grad", (t.shape[1], y.shape[1])))
+
+    def apply_weight_step(self, W, velocity, grad, u, w, lr, momentum, weight_decay):
+        """Momentum step on ``W`` in place with the gradient ``grad - outer(u, w)`` (see
+        :meth:`weight_step`); returns ``max |W|`` (NaN if any entry is NaN)."""
+        grad = np.ascontiguousarray(grad, np.float32)
         if velocity.size == 0:  # plain SGD: a zeroed scratch velocity
             velocity = self._scratch("velocity", W.shape)
             velocity.fill(0.0)

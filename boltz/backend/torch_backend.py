@@ -255,12 +255,15 @@ class TorchBackend:
         """Nothing is cached here."""
 
     # -- the update --------------------------------------------------------
-    def weight_step(self, W, velocity, t_pos, y_pos, t_neg, y_neg, u, w, lr, momentum,
-                    weight_decay, binary, next_hidden=None):
-        """Momentum step on ``W`` in place, gradient ``t_pos^T y_pos + t_neg^T y_neg -
-        outer(u, w)``, as in :meth:`NumpyBackend.weight_step`; returns ``max |W|`` as a
+    def weight_gradient(self, t_pos, y_pos, t_neg, y_neg, binary):
+        """The statistics part ``t_pos^T y_pos + t_neg^T y_neg`` of the weight gradient (one
+        product); summed over ranks before :meth:`apply_weight_step` in data-parallel training."""
+        return torch.cat([t_pos, t_neg]).t() @ torch.cat([y_pos, y_neg])
+
+    def apply_weight_step(self, W, velocity, grad, u, w, lr, momentum, weight_decay):
+        """Momentum step on ``W`` in place with the gradient ``grad - outer(u, w)``, as in
+        :meth:`NumpyBackend.weight_step` (``grad`` is overwritten); returns ``max |W|`` as a
         0-d tensor (no synchronisation)."""
-        grad = torch.cat([t_pos, t_neg]).t() @ torch.cat([y_pos, y_neg])
         grad.addr_(u, w, alpha=-1.0)
         if weight_decay:
             grad.sub_(W, alpha=weight_decay)
@@ -270,3 +273,11 @@ class TorchBackend:
             velocity.mul_(momentum).add_(grad, alpha=lr)
             W.add_(velocity)
         return W.abs().max()
+
+    def weight_step(self, W, velocity, t_pos, y_pos, t_neg, y_neg, u, w, lr, momentum,
+                    weight_decay, binary, next_hidden=None):
+        """Momentum step on ``W`` in place, gradient ``t_pos^T y_pos + t_neg^T y_neg -
+        outer(u, w)``: :meth:`weight_gradient` then :meth:`apply_weight_step`; returns
+        ``max |W|`` as a 0-d tensor (no synchronisation)."""
+        grad = self.weight_gradient(t_pos, y_pos, t_neg, y_neg, binary)
+        return self.apply_weight_step(W, velocity, grad, u, w, lr, momentum, weight_decay)

@@ -381,8 +381,12 @@ class RBMBase(RBMEstimatorMixin, Density):
         prob, out = bk.bernoulli(pre, row_scale, b, rng)  # row_scale None: 1
         return out, prob
 
-    def _extra_gradients(self, v_pos, v_neg, bk=None, params=None) -> dict:
-        """Log-likelihood gradients of parameters besides ``W`` and the biases (none here)."""
+    def _extra_gradients(self, v_pos, v_neg, bk=None, params=None, means=None) -> dict:
+        """Log-likelihood gradients of parameters besides ``W`` and the biases (none here).
+
+        ``means``: ``(mean_pos, mean_neg)``, the means over the rows of ``v_pos`` and
+        ``v_neg`` (default ``x.mean(0)``; data-parallel training passes each rank's part,
+        :meth:`boltz.distributed.rows.RowShard.mean`)."""
         return {}
 
     def _visible_log_partition_base(self, bias):

@@ -251,7 +251,7 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         """Hook: what the data says about the training path (see BernoulliRBM)."""
 
     def fit(self, X, y=None, *, X_val=None, callbacks=None, checkpoint=None,
-            checkpoint_every=1, resume=False):
+            checkpoint_every=1, resume=False, comm=None):
         """Initialise and train for ``n_epochs`` (alias ``n_iter``) epochs on ``X``.
 
         Parameters
@@ -273,6 +273,16 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         resume : bool
             Continue the run saved at ``checkpoint`` (or start afresh when no file
             exists yet), bit for bit the run that was interrupted.
+        comm : Communicator, optional
+            Data-parallel training over the ranks of a :mod:`boltz.distributed`
+            communicator (``init_torch_distributed()`` under ``torchrun``): every rank
+            calls ``fit`` with the same ``X`` and ``seed``, takes its rows of each
+            global minibatch of ``batch_size`` rows and its ``n_chains / world_size``
+            persistent chains, and the gradient statistics are summed over ranks
+            before each update, so every rank ends with the model one process would
+            train (equal up to float rounding). ``batch_size`` and ``n_chains`` must
+            be multiples of ``world_size``; ``method="pt"`` and ``checkpoint`` are
+            refused (``ValueError``). Default: one process.
 
         Returns
         -------
@@ -307,7 +317,7 @@ class RBMEstimatorMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         with blas_threads(self.n_threads):
             self._trainer = train(self, X32, n_epochs, X_val=X_val32, callbacks=callbacks,
                                   rng=rng, checkpoint=checkpoint,
-                                  checkpoint_every=checkpoint_every, resume=resume)
+                                  checkpoint_every=checkpoint_every, resume=resume, comm=comm)
         return self
 
     def partial_fit(self, X, y=None):

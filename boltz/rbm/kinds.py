@@ -36,6 +36,11 @@ from .base import _NUMPY, RBMBase, store_arguments
 __all__ = ["BernoulliRBM", "GaussianBernoulliRBM", "CategoricalRBM", "OutOfRangeWarning"]
 
 
+def _mean0(x):
+    """Mean over rows."""
+    return x.mean(0)
+
+
 class OutOfRangeWarning(UserWarning):
     """:class:`BernoulliRBM` input with values outside [0, 1], taken as given.
 
@@ -426,14 +431,16 @@ class GaussianBernoulliRBM(RBMBase):
         h = special.expit(v @ W + self.hidden_bias_.astype(np.float64))
         return self.visible_bias_.astype(np.float64) - v / self.visible_variance_ + h @ W.T
 
-    def _extra_gradients(self, v_pos, v_neg, bk=None, params=None):
-        """Gradient of the log-likelihood in ``log_variance_``: ``<v^2 / (2 var)>`` data - model."""
+    def _extra_gradients(self, v_pos, v_neg, bk=None, params=None, means=None):
+        """Gradient of the log-likelihood in ``log_variance_``: ``<v^2 / (2 var)>`` data - model
+        (``means`` as in :meth:`RBMBase._extra_gradients`)."""
         if not self.learn_variance:
             return {}
         bk = _NUMPY if bk is None else bk
+        mean_pos, mean_neg = means or (_mean0, _mean0)
         log_var = self.log_variance_ if params is None else params["log_variance"]
         inv = bk.exp(-log_var)
-        return {"log_variance": 0.5 * inv * ((v_pos**2).mean(0) - (v_neg**2).mean(0))}
+        return {"log_variance": 0.5 * inv * (mean_pos(v_pos**2) - mean_neg(v_neg**2))}
 
     def visible_family_for_unit(self):
         """The :mod:`boltz.expfam` family of the visible units.

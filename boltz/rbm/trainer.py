@@ -48,6 +48,8 @@ from .._validation import (
 )
 from ..backend import deterministic_threads, get_backend
 from ..datasets import draw_binary
+from ..distributed.comm import get_communicator
+from ..distributed.rows import RowShard, check_divides
 
 __all__ = ["Trainer", "METHODS"]
 
@@ -79,6 +81,13 @@ class Trainer:
         Input multipliers of the conditionals.
     device : optional
         Backend device (default: ``model.device``).
+    comm : Communicator, optional
+        Data-parallel training over the ranks of ``comm``
+        (:mod:`boltz.distributed`): every rank passes the same data and seed, holds
+        the same parameters and the same random stream, takes its rows of each
+        global minibatch and its block of the persistent chains
+        (:class:`~boltz.distributed.rows.RowShard`), and the gradient statistics are
+        summed over ranks before the one update. Default: one process.
 
     Examples
     --------
@@ -93,8 +102,9 @@ class Trainer:
     """
 
     def __init__(self, model, X32, seed=None, *, up: float = 1.0, down: float = 1.0,
-                 device="model"):
+                 device="model", comm=None):
         m = self.model = model
+        self.comm = get_communicator(comm)
         self.up = check_positive_scalar(up, "up")
         self.down = check_positive_scalar(down, "down")
         self.rng = check_rng(seed)
@@ -114,6 +124,7 @@ class Trainer:
                                                    allow_zero=True)
         self.centering = bool(m.centering)
         self.binarize = "dynamic" if m._dynamic_binarization() else None
+        self._check_data_parallel(X32)
         n_t = 1
         if self.method == "pt":
             n_t = check_positive_int(m.n_temperatures, "n_temperatures")
@@ -140,9 +151,34 @@ class Trainer:
         self._X_host = self._X_dev = None
         self.n_updates = 0
         self.chain_h = None
+        self.chain_rows = RowShard(self.n_chains, self.comm)
         self.params = self._upload()
         with self._fixed_blas():
             self._init_chains(X32, n_t)
+
+    def _check_data_parallel(self, X32):
+        """With several ranks: sizes that split evenly, a method that splits, the same data
+        everywhere, and rank 0's parameters on every rank."""
+        comm = self.comm
+        if comm.world_size == 1:
+            return
+        if self.method == "pt":
+            raise ValueError("method='pt' is not data-parallel (comm with world_size > 1); "
+                             "use method='pcd' or 'cd'")
+        check_divides(self.batch_size, "batch_size", comm)
+        last = X32.shape[0] % self.batch_size
+        if 0 < last < comm.world_size:
+            raise ValueError(f"the last minibatch of an epoch holds {last} rows ({X32.shape[0]} "
+                             f"samples, batch_size={self.batch_size}), fewer than the "
+                             f"{comm.world_size} ranks of comm; choose another batch_size")
+        if self.method == "pcd":
+            check_divides(self.n_chains, "n_chains", comm)
+        mine = np.array([X32.shape[0], X32.shape[1], float(np.sum(X32, dtype=np.float64))])
+        if any(not np.array_equal(x, mine) for x in comm.all_gather(mine)):
+            raise ValueError("data-parallel training needs the same X on every rank of comm "
+                             "(each rank takes its rows of every global minibatch)")
+        for arr in self.model._param_arrays().values():
+            arr[...] = comm.broadcast(arr, src=0)
 
     def _fixed_blas(self):
         """BLAS (NumPy backend) or torch's intra-op pool (torch CPU) on one thread while this
@@ -153,9 +189,10 @@ class Trainer:
     def _init_chains(self, X32, n_t):
         """The persistent (PCD) or tempered (PT) chains, started from data rows."""
         bk = self.bk
-        if self.method == "pcd":
+        if self.method == "pcd":  # every chain drawn as in one process, this rank's kept
             idx = self.rng.integers(0, X32.shape[0], size=self.n_chains)
-            _, self.chain_h = self._hidden(self.draw(self._rows(X32, idx)))
+            _, chain_h = self._hidden(self.draw(self._rows(X32, idx)))
+            self.chain_h = self.chain_rows.take(chain_h)
         elif self.method == "pt":
             self.betas = np.linspace(1.0, 0.0, n_t).astype(np.float32)
             self.row_beta = bk.asarray(np.repeat(self.betas, self.n_chains))
@@ -210,17 +247,25 @@ class Trainer:
         return None
 
     # -- conditionals ---------------------------------------------------------
-    def _sample_visible(self, pre, row_scale=None, bias=None):
-        return self.model._sample_visible_from_pre(pre, self.stream, row_scale=row_scale,
-                                                   bias=bias, bk=self.bk, params=self.params)
+    def _sample_visible(self, pre, row_scale=None, bias=None, rows=None):
+        """``(p(v|h), v ~ p(v|h))`` from the input ``pre``; ``rows`` (a RowShard: these are
+        one rank's rows) draws them with the random numbers of one process."""
+        def sample(pre):
+            return self.model._sample_visible_from_pre(pre, self.stream, row_scale=row_scale,
+                                                       bias=bias, bk=self.bk,
+                                                       params=self.params)
+        return sample(pre) if rows is None else rows.draw(sample, pre)
 
-    def _hidden(self, v, row_scale=None):
-        """``(p(h|v), h ~ p(h|v))``; ``row_scale`` (PT) multiplies each row's input and bias."""
+    def _hidden(self, v, row_scale=None, rows=None):
+        """``(p(h|v), h ~ p(h|v))``; ``row_scale`` (PT) multiplies each row's input and bias;
+        ``rows`` as in :meth:`_sample_visible`."""
         bk, p = self.bk, self.params
         pre = bk.hidden_input(self.model._stats(v), p["W"], self.binary)
         if row_scale is None:
-            scale = None if self.up == 1.0 else bk.full(v.shape[0], self.up)
-            return bk.bernoulli(pre, scale, p["hidden_bias"], self.stream)
+            def sample(pre):
+                scale = None if self.up == 1.0 else bk.full(pre.shape[0], self.up)
+                return bk.bernoulli(pre, scale, p["hidden_bias"], self.stream)
+            return sample(pre) if rows is None else rows.draw(sample, pre)
         bias2d = row_scale[:, None] * p["hidden_bias"][None, :]
         return bk.bernoulli(pre, row_scale, bias2d, self.stream)
 
@@ -232,12 +277,16 @@ class Trainer:
             pre *= np.float32(self.up)
         return bk.sigmoid(pre, p["hidden_bias"], out=pre)
 
-    def _negative_phase(self, h_start):
+    def _negative_phase(self, h_start, rows=None):
+        """``k`` Gibbs sweeps from ``h_start``: ``(v, p(h|v), h)``; ``rows`` as in
+        :meth:`_sample_visible`."""
         h = h_start
-        scale = None if self.down == 1.0 else self.bk.full(h.shape[0], self.down)
+        n = h.shape[0] if rows is None else rows.n
+        scale = None if self.down == 1.0 else self.bk.full(n, self.down)
         for _ in range(self.k):
-            v, _ = self._sample_visible(self.bk.visible_input(h, self.params["W"]), scale)
-            ph, h = self._hidden(v)
+            v, _ = self._sample_visible(self.bk.visible_input(h, self.params["W"]), scale,
+                                        rows=rows)
+            ph, h = self._hidden(v, rows=rows)
         return v, ph, h
 
     # -- parallel tempering ---------------------------------------------------
@@ -300,12 +349,14 @@ class Trainer:
             self._velocity_skipped = False
         return self.vel["W"]
 
-    def _phases(self, v_pos):
-        """``(p(h|v_pos), v_neg, p(h|v_neg))`` of the method."""
+    def _phases(self, v_pos, pos_rows=None):
+        """``(p(h|v_pos), v_neg, p(h|v_neg))`` of the method; ``pos_rows``: the RowShard of
+        ``v_pos`` (this rank's rows of the minibatch) with several ranks."""
         pending = None
+        chain_rows = None if self.comm.world_size == 1 else self.chain_rows
         if self.method == "cd":
-            ph_pos, h_pos = self._hidden(v_pos)
-            v_neg, ph_neg, _ = self._negative_phase(h_pos)
+            ph_pos, h_pos = self._hidden(v_pos, rows=pos_rows)
+            v_neg, ph_neg, _ = self._negative_phase(h_pos, rows=pos_rows)
             return ph_pos, v_neg, ph_neg
         if self._pool is not None:
             # the positive phase (no random numbers) overlaps the negative one on a
@@ -314,42 +365,73 @@ class Trainer:
         else:
             ph_pos = self._hidden_probabilities(v_pos)
         if self.method == "pcd":
-            v_neg, ph_neg, self.chain_h = self._negative_phase(self.chain_h)
+            v_neg, ph_neg, self.chain_h = self._negative_phase(self.chain_h, rows=chain_rows)
         else:
             v_neg, ph_neg = self._pt_phase()
         if pending is not None:
             ph_pos = pending.result()
         return ph_pos, v_neg, ph_neg
 
+    def _row_means(self, pairs):
+        """Means over rows of each ``(x, rows)``: the backend's ``mean_rows`` in one
+        process; with several ranks each rank's parts summed over ranks in one all-reduce."""
+        if self.comm.world_size == 1:
+            return [self.bk.mean_rows(x) for x, _ in pairs]
+        parts = [rows.mean(x) for x, rows in pairs]
+        total = self.comm.all_reduce_sum(self.bk.concat(parts))
+        bounds = np.cumsum([0] + [x.shape[0] for x in parts])
+        return [total[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+
     def step(self, v_pos, lr, momentum):
-        """One stochastic-gradient update on the minibatch ``v_pos``; returns ``max |W|``."""
+        """One stochastic-gradient update on the minibatch ``v_pos``; returns ``max |W|``.
+
+        With several ranks (``comm``) ``v_pos`` is the global minibatch, the same on
+        every rank; each rank computes the statistics of its rows and of its chains,
+        they are summed over ranks, and every rank applies the same update.
+        """
         m, bk, p = self.model, self.bk, self.params
-        ph_pos, v_neg, ph_neg = self._phases(v_pos)
-        n_pos, n_neg = v_pos.shape[0], v_neg.shape[0]
+        pos_rows = neg_rows = None
+        if self.comm.world_size > 1:
+            pos_rows = RowShard(v_pos.shape[0], self.comm)
+            neg_rows = pos_rows if self.method == "cd" else self.chain_rows
+            v_pos = pos_rows.take(v_pos)
+        ph_pos, v_neg, ph_neg = self._phases(v_pos, pos_rows)
+        n_pos = v_pos.shape[0] if pos_rows is None else pos_rows.n
+        n_neg = v_neg.shape[0] if neg_rows is None else neg_rows.n
         t_pos, t_neg = m._stats(v_pos), m._stats(v_neg)
-        mean_hpos = bk.mean_rows(ph_pos)
-        mean_hneg = bk.mean_rows(ph_neg)
+        mean_hpos, mean_hneg, mean_tpos, mean_tneg = self._row_means(
+            [(ph_pos, pos_rows), (ph_neg, neg_rows), (t_pos, pos_rows), (t_neg, neg_rows)])
         if self.centering:
             self.lam += 0.01 * (mean_hpos - self.lam)
         # Gradient of W: S - outer(mu, mean_hpos - mean_hneg) with
         # S = T_pos^T (ph_pos - lam) / n_pos - T_neg^T (ph_neg - lam) / n_neg; this is
         # the centred gradient <(v - mu)(h - lam)^T>_data - <...>_model rearranged so
         # that S keeps the 0/1 (sparse) visibles. mu = lam = 0 without centring.
+        # n_pos, n_neg count the global rows: S is a sum over ranks.
         y_pos = (ph_pos - self.lam) * (1.0 / n_pos)
         y_neg = (self.lam - ph_neg) * (1.0 / n_neg)
-        grad_a = bk.mean_rows(t_pos) - bk.mean_rows(t_neg)
+        grad_a = mean_tpos - mean_tneg
         grad_c = dh = mean_hpos - mean_hneg
         if self.sparsity_target is not None and self.sparsity_cost > 0:
             self.q = 0.9 * self.q + 0.1 * mean_hpos
             pen = self.sparsity_cost * (self.q - self.sparsity_target)
             grad_c = grad_c - pen
             y_pos -= pen * (1.0 / n_pos)   # adds -outer(mean_tpos, pen) to S
-        extra = m._extra_gradients(v_pos, v_neg, bk=bk, params=p)
         u = self.mu if self.centering else self._no_offset
-        max_w = bk.weight_step(p["W"], self._weight_velocity(), t_pos, y_pos, t_neg, y_neg,
-                               u, dh, lr, momentum,
-                               self.weight_decay, self.binary,
-                               self.chain_h if self.method == "pcd" else None)
+        if pos_rows is None:
+            extra = m._extra_gradients(v_pos, v_neg, bk=bk, params=p)
+            max_w = bk.weight_step(p["W"], self._weight_velocity(), t_pos, y_pos, t_neg, y_neg,
+                                   u, dh, lr, momentum,
+                                   self.weight_decay, self.binary,
+                                   self.chain_h if self.method == "pcd" else None)
+        else:  # statistics of this rank, summed over ranks, then the same step everywhere
+            extra = m._extra_gradients(v_pos, v_neg, bk=bk, params=p,
+                                       means=(pos_rows.mean, neg_rows.mean))
+            extra = {name: self.comm.all_reduce_sum(g) for name, g in extra.items()}
+            grad = self.comm.all_reduce_sum(
+                bk.weight_gradient(t_pos, y_pos, t_neg, y_neg, self.binary))
+            max_w = bk.apply_weight_step(p["W"], self._weight_velocity(), grad, u, dh, lr,
+                                         momentum, self.weight_decay)
         if bk.checks_each_step and not (max_w <= self.max_weight):
             return max_w
         va, vc = self.vel["visible_bias"], self.vel["hidden_bias"]

@@ -58,6 +58,7 @@ from .._validation import (
 )
 from ..backend import is_torch_device
 from ..datasets import draw_binary
+from ..distributed.comm import get_communicator
 from .trainer import Trainer
 
 __all__ = ["Trainer", "learning_rate_at", "make_trainer", "momentum_at"]
@@ -114,10 +115,10 @@ def uses_torch(model) -> bool:
     return is_torch_device(getattr(model, "device", None))
 
 
-def make_trainer(model, X32, seed=None, *, up: float = 1.0, down: float = 1.0):
+def make_trainer(model, X32, seed=None, *, up: float = 1.0, down: float = 1.0, comm=None):
     """A :class:`~boltz.rbm.trainer.Trainer` on the backend of ``model.device``
-    (a torch device imports torch only then)."""
-    return Trainer(model, X32, seed, up=up, down=down)
+    (a torch device imports torch only then), data-parallel over ``comm`` if given."""
+    return Trainer(model, X32, seed, up=up, down=down, comm=comm)
 
 
 def epoch_metrics(model, X_monitor, X_val, epoch, rng) -> dict:
@@ -136,7 +137,8 @@ def epoch_metrics(model, X_monitor, X_val, epoch, rng) -> dict:
 
 
 def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch_offset=0,
-          X_val_full=None, rng=None, checkpoint=None, checkpoint_every=1, resume=False):
+          X_val_full=None, rng=None, checkpoint=None, checkpoint_every=1, resume=False,
+          comm=None):
     """Train ``model`` in place for ``n_epochs`` passes over ``X32``; returns the trainer.
 
     Appends one dict of metrics per epoch to ``model.history_``. ``callbacks``
@@ -153,18 +155,26 @@ def train(model, X32, n_epochs, *, X_val=None, callbacks=(), trainer=None, epoch
     checkpoint is loaded first and the run continues from its position. Ctrl-C
     stops at a minibatch boundary and raises
     :class:`~boltz.checkpoint.TrainingInterrupted` (a ``KeyboardInterrupt``).
+
+    ``comm`` (a :mod:`boltz.distributed` communicator) trains data-parallel over its
+    ranks (see :class:`~boltz.rbm.trainer.Trainer`); checkpoints are refused then
+    (``ValueError``: each rank holds only its block of the persistent chains).
     """
     from ..checkpoint import deferred_interrupt
 
+    if comm is not None and get_communicator(comm).world_size > 1 and checkpoint is not None:
+        raise ValueError("checkpoint is not supported with comm (world_size > 1): each rank "
+                         "holds only its block of the persistent chains; train without "
+                         "checkpoint, or save the model after fit")
     with deferred_interrupt():
         return _train(model, X32, n_epochs, X_val=X_val, callbacks=callbacks, trainer=trainer,
                       epoch_offset=epoch_offset, X_val_full=X_val_full, rng=rng,
                       checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                      resume=resume)
+                      resume=resume, comm=comm)
 
 
 def _train(model, X32, n_epochs, *, X_val, callbacks, trainer, epoch_offset, X_val_full, rng,
-           checkpoint, checkpoint_every, resume):
+           checkpoint, checkpoint_every, resume, comm=None):
     from tqdm.auto import tqdm
 
     from ..checkpoint import TrainingInterrupted, check_checkpoint_args
@@ -174,7 +184,7 @@ def _train(model, X32, n_epochs, *, X_val, callbacks, trainer, epoch_offset, X_v
                                                                   resume)
     rng = check_rng(model.seed if rng is None else rng)
     if trainer is None:
-        trainer = make_trainer(model, X32, rng)
+        trainer = make_trainer(model, X32, rng, comm=comm)
     monitor_every = check_nonnegative_int(model.monitor_every, "monitor_every")
     ais_every = check_nonnegative_int(model.ais_every, "ais_every")
     monitor_size = check_positive_int(model.monitor_size, "monitor_size")

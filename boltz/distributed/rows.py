@@ -1,0 +1,195 @@
+"""Rows of one global array split over ranks, with the random numbers of one process.
+
+Data-parallel training of the RBM and DBM splits each global minibatch and the
+persistent chains over ranks by rows (:func:`~boltz.distributed.shard_range`). A
+:class:`RowShard` is one rank's block ``[lo, hi)`` of ``n`` global rows. Its
+:meth:`RowShard.draw` makes a random draw of the rank's rows through the
+single-process sampler on the global shape: the rank's rows are placed in a
+zero array of all ``n`` rows, the sampler runs on it and the rank keeps its rows.
+Every rank holds the same (replicated) generator, and the backends' samplers use
+one random number per element in row-major order (torch's ``bernoulli``/``rand``,
+the NumPy backend's counter-based uniforms), so rank ``r`` draws for its rows the
+numbers one process draws for them, and the generator ends in the same state on
+every rank. Sampling costs ``world_size`` times its share (elementwise work), the
+matrix products stay split. :meth:`RowShard.mean` is the rank's part of a mean
+over all rows (its row sum over ``n``), whose sum over ranks is the global mean.
+
+Examples
+--------
+>>> import numpy as np
+>>> shard = RowShard(4)
+>>> shard.lo, shard.hi, shard.trivial
+(0, 4, True)
+>>> shard.mean(np.ones((4, 2))).tolist()
+[1.0, 1.0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .comm import get_communicator, shard_range
+
+__all__ = ["RowShard", "check_divides"]
+
+
+def check_divides(value: int, name: str, comm) -> int:
+    """``value`` if ``comm.world_size`` divides it, else a ``ValueError`` naming ``name``.
+
+    Parameters
+    ----------
+    value : int
+        A global count (minibatch rows, persistent chains).
+    name : str
+        The argument's name, for the message.
+    comm : Communicator
+        The ranks.
+
+    Returns
+    -------
+    int
+        ``value``.
+
+    Examples
+    --------
+    >>> from boltz.distributed import LocalCommunicator
+    >>> check_divides(10, "batch_size", LocalCommunicator())
+    10
+    """
+    ws = comm.world_size
+    if value % ws:
+        raise ValueError(f"{name}={value} is not divisible by the {ws} ranks of comm; "
+                         f"choose {name} a multiple of world_size={ws}")
+    return value
+
+
+class RowShard:
+    """This rank's block ``[lo, hi)`` of ``n`` global rows.
+
+    Parameters
+    ----------
+    n : int
+        Number of global rows.
+    comm : Communicator, optional
+        Default: one process (every row; every method is then the identity or
+        the plain mean).
+
+    Attributes
+    ----------
+    n, lo, hi : int
+        Global rows and this rank's block.
+    trivial : bool
+        One process: the block is every row.
+
+    Examples
+    --------
+    >>> RowShard(6).take(np.arange(6)).tolist()
+    [0, 1, 2, 3, 4, 5]
+    """
+
+    def __init__(self, n: int, comm=None):
+        self.comm = get_communicator(comm)
+        self.n = int(n)
+        self.lo, self.hi = shard_range(self.n, self.comm)
+        self.trivial = self.comm.world_size == 1
+
+    def take(self, x):
+        """Rows ``lo .. hi - 1`` of the global array ``x`` (``x`` itself in one process).
+
+        Parameters
+        ----------
+        x : numpy.ndarray or torch.Tensor
+            ``n`` rows.
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor
+            A view of this rank's rows.
+
+        Examples
+        --------
+        >>> RowShard(3).take(np.zeros((3, 2))).shape
+        (3, 2)
+        """
+        return x if self.trivial else x[self.lo:self.hi]
+
+    def pad(self, x):
+        """``x`` (this rank's rows) placed at rows ``lo .. hi - 1`` of ``n`` zero rows.
+
+        Parameters
+        ----------
+        x : numpy.ndarray or torch.Tensor
+            ``hi - lo`` rows.
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor
+            ``n`` rows, of ``x``'s type, dtype and device.
+
+        Examples
+        --------
+        >>> RowShard(2).pad(np.ones((2, 1))).tolist()
+        [[1.0], [1.0]]
+        """
+        if self.trivial:
+            return x
+        shape = (self.n,) + tuple(x.shape[1:])
+        full = x.new_zeros(shape) if hasattr(x, "new_zeros") else np.zeros(shape, x.dtype)
+        full[self.lo:self.hi] = x
+        return full
+
+    def draw(self, sampler, *rows, **kwargs):
+        """``sampler(*rows, **kwargs)`` run on the global shape; this rank's rows of its output.
+
+        Parameters
+        ----------
+        sampler : callable
+            Draws one random number per element of its first argument's rows (in
+            row-major order); returns an array or a tuple of arrays with one row per
+            input row.
+        *rows : arrays
+            This rank's rows of each row-indexed input (``None`` passes through).
+        **kwargs
+            Further arguments of ``sampler`` (not row-indexed).
+
+        Returns
+        -------
+        array or tuple of arrays
+            This rank's rows of what ``sampler`` returned.
+
+        Examples
+        --------
+        >>> RowShard(2).draw(lambda x: x + 1, np.zeros((2, 1))).tolist()
+        [[1.0], [1.0]]
+        """
+        if self.trivial:
+            return sampler(*rows, **kwargs)
+        out = sampler(*(None if r is None else self.pad(r) for r in rows), **kwargs)
+        if isinstance(out, tuple):
+            return tuple(self.take(o) for o in out)
+        return self.take(out)
+
+    def mean(self, x):
+        """This rank's part of the mean over the ``n`` global rows: its rows' sum over ``n``.
+
+        Summed over ranks (``comm.all_reduce_sum``) it is the global mean; in one
+        process it is the mean itself.
+
+        Parameters
+        ----------
+        x : numpy.ndarray or torch.Tensor
+            This rank's rows (possibly none).
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor
+            Shape ``x.shape[1:]``.
+
+        Examples
+        --------
+        >>> RowShard(2).mean(np.array([[1.0], [3.0]])).tolist()
+        [2.0]
+        """
+        if self.trivial:
+            return x.mean(0)
+        return x.sum(0) / self.n
