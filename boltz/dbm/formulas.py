@@ -136,14 +136,16 @@ def bottom_up(ops, W, b, v):
     return mus[1:]
 
 
-def mean_field_sweeps(ops, W, b, v, mus, n_iter, tol=0.0, damping=0.0):
+def mean_field_sweeps(ops, W, b, v, mus, n_iter, tol=0.0, damping=0.0, combine_change=None):
     """Mean-field fixed-point iteration from the hidden means ``mus``.
 
     Each sweep updates the odd hidden layers, then the even ones, to
     ``sigmoid(b_l + mu_{l-1} W_{l-1} + mu_{l+1} W_l^T)`` (``mu_0 = v``), moving
     to ``damping * old + (1 - damping) * new``. Stops after ``n_iter`` sweeps or
     when no mean changed by more than ``tol``; ``tol=None`` never reads the
-    change (no host synchronisation on an asynchronous device).
+    change (no host synchronisation on an asynchronous device). ``combine_change``
+    maps this process's largest change to the one the stop is decided on (data-parallel
+    training: the largest over ranks, so that every rank stops at the same sweep).
 
     Returns
     -------
@@ -170,6 +172,8 @@ def mean_field_sweeps(ops, W, b, v, mus, n_iter, tol=0.0, damping=0.0):
                 if tol is not None:
                     change = max(change, ops.max_abs(new - states[l]))
                 states[l] = new
+        if tol is not None and combine_change is not None:
+            change = combine_change(change)
         if tol is not None and change <= tol:
             break
     return states[1:], it, change

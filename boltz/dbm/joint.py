@@ -36,6 +36,8 @@ from functools import partial
 
 import numpy as np
 
+from ..distributed.comm import get_communicator
+from ..distributed.rows import RowDraws, RowShard, global_max, row_means
 from . import formulas as F
 
 __all__ = ["JointState", "WarmStarts", "TrainingDivergedError", "check_diverged",
@@ -131,11 +133,25 @@ class JointState:
     binarize : {None, "dynamic"}
     warm_start : bool
         Keep each example's means for the next visit (``mean_field_init="persistent"``).
+    warm_starts : type
+        The class of the warm-start store.
+    comm : Communicator, optional
+        Data-parallel training (:mod:`boltz.distributed`): ``chains`` are then this
+        rank's block of the persistent chains, each rank takes its rows of every global
+        minibatch, draws them with the random numbers of one process
+        (:class:`~boltz.distributed.rows.RowShard`), and the gradient statistics are
+        summed over ranks before the one update.
+    n_chains : int, optional
+        The global number of chains (with ``comm``; default ``chains[0].shape[0]``).
     """
 
     def __init__(self, ops, model, X, chains, offsets, binarize=None, warm_start=False,
-                 warm_starts=WarmStarts):
+                 warm_starts=WarmStarts, comm=None, n_chains=None):
         self.ops, self.model, self.binarize = ops, model, binarize
+        self.comm = get_communicator(comm)
+        self.chain_rows = RowShard(chains[0].shape[0] if n_chains is None else n_chains,
+                                   self.comm)
+        self.chain_ops = ops if self.chain_rows.trivial else RowDraws(ops, self.chain_rows)
         self.in_place = ops.name == "numpy"
         if self.in_place:
             self.W, self.b = model.weights_, model.biases_
@@ -149,6 +165,7 @@ class JointState:
         self.vel_b = [ops.zeros_like(x) for x in self.b]
         self.grad_W = [ops.empty_like(w) for w in self.W]
         self.warm = None
+        self.batch_rows = None  # the RowShard of the last minibatch (data_statistics)
         if warm_start:
             n = self.X.shape[0]
             self.warm = warm_starts([ops.empty((n, w.shape[1]), like=w) for w in self.W],
@@ -161,14 +178,21 @@ class JointState:
         v = self.X[idx]
         if self.binarize is not None:
             v = ops.bernoulli(v)
+        rows = self.batch_rows = RowShard(v.shape[0], self.comm)
+        v, idx = rows.take(v), rows.take(idx)  # this rank's rows of the global minibatch
         if self.warm is None:
             init = F.bottom_up(ops, W, b, v)
         else:
             init = self.warm.start(idx, partial(F.bottom_up, ops, W, b, v))
-        mus, _, _ = F.mean_field_sweeps(ops, W, b, v, init, mean_field_iters, tol)
+        mus, _, _ = F.mean_field_sweeps(ops, W, b, v, init, mean_field_iters, tol,
+                                        combine_change=self._combine_change)
         if self.warm is not None:
             self.warm.store(idx, mus)
         return [v, *mus]
+
+    def _combine_change(self, change):
+        """The largest mean-field change over ranks (``None`` in one process)."""
+        return global_max(change, self.comm)
 
     def update(self, data, neg, lr, *, momentum, weight_decay, centering=False,
                offset_rate=0.01):
@@ -181,7 +205,10 @@ class JointState:
         """
         ops, W, b, off = self.ops, self.W, self.b, self.offsets
         n_layers = len(b)
-        n_pos, n_neg = data[0].shape[0], neg[0].shape[0]
+        # with several ranks: this rank's rows, counted and averaged over the global rows
+        pos_rows = (self.batch_rows if self.comm.world_size > 1
+                    else RowShard(data[0].shape[0]))
+        n_pos, n_neg = pos_rows.n, self.chain_rows.n
         if centering:
             bc = F.centred_biases(W, b, off)
         for l in range(n_layers - 1):
@@ -189,8 +216,13 @@ class JointState:
             m_lo, m_hi = neg[l] - off[l], neg[l + 1] - off[l + 1]
             ops.matmul_into(ops.concat([d_lo, m_lo]).T,
                             ops.concat([d_hi / n_pos, m_hi / -n_neg]), self.grad_W[l])
+            if self.comm.world_size > 1:
+                self.grad_W[l][...] = self.comm.all_reduce_sum(self.grad_W[l])
+        means = row_means([(x, pos_rows) for x in data] + [(x, self.chain_rows) for x in neg],
+                          self.comm, ops.mean0, ops.concat)
+        data_means = means[:n_layers]
         for l in range(n_layers):
-            grad = ops.mean0(data[l]) - ops.mean0(neg[l])
+            grad = data_means[l] - means[n_layers + l]
             self.vel_b[l] *= momentum
             self.vel_b[l] += lr * grad
         for l in range(n_layers - 1):  # the centred biases above use the old weights
@@ -199,7 +231,7 @@ class JointState:
             bc = [x + dv for x, dv in zip(bc, self.vel_b, strict=True)]
             b[:] = F.uncentred_biases(W, bc, off)
             for l in range(1, n_layers):
-                off[l] = (1 - offset_rate) * off[l] + offset_rate * ops.mean0(data[l])
+                off[l] = (1 - offset_rate) * off[l] + offset_rate * data_means[l]
         else:
             for l in range(n_layers):
                 b[l] += self.vel_b[l]
@@ -249,7 +281,7 @@ class JointState:
             lr = lr_at(step)
             data = self.data_statistics(order[i * batch_size:(i + 1) * batch_size],
                                         mean_field_iters, tol)
-            self.chains, neg = F.chain_statistics(ops, self.W, self.b, self.chains,
+            self.chains, neg = F.chain_statistics(self.chain_ops, self.W, self.b, self.chains,
                                                   gibbs_steps)
             self.update(data, neg, lr, momentum=momentum, weight_decay=weight_decay,
                         centering=centering, offset_rate=offset_rate)

@@ -43,6 +43,8 @@ from .._validation import (
 )
 from ..checkpoint import TrainingInterrupted
 from ..datasets import draw_binary
+from ..distributed.comm import get_communicator
+from ..distributed.rows import RowShard, start_data_parallel
 from .backend import get_backend
 from .checkpoint import restore_dbm_checkpoint, save_dbm_checkpoint
 from .exact import check_dbm
@@ -101,7 +103,7 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
               monitor_size: int = 500, max_seconds: float | None = None,
               max_batches: int | None = None, n_threads: int | None = None, device=None,
               binarize: str | None = None, checkpoint=None, checkpoint_every: int = 1,
-              resume: bool = False):
+              resume: bool = False, comm=None):
     """Joint training of a DBM whose parameters are set (mean field + persistent chains).
 
     Updates ``model.weights_``/``model.biases_`` in place, appends one dict per
@@ -210,6 +212,17 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
     resume : bool, default False
         Continue the run saved at ``checkpoint``, bit for bit (or start afresh
         when there is no file yet).
+    comm : Communicator, optional
+        Data-parallel training over the ranks of a :mod:`boltz.distributed`
+        communicator: every rank calls ``train_dbm`` with the same model, ``X`` and
+        ``seed``; each takes its rows of every global minibatch of ``batch_size``
+        rows (mean field on them) and advances its ``n_chains / world_size``
+        persistent chains, drawing the random numbers one process draws for them;
+        the gradient statistics are summed over ranks before each update, so every
+        rank ends with the model one process trains (equal up to float rounding),
+        and ``model.chains_`` holds all chains. ``batch_size`` and ``n_chains``
+        must be multiples of ``world_size``; ``checkpoint`` is refused
+        (``ValueError``). Default: one process.
 
     Returns
     -------
@@ -229,6 +242,11 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
     from ..checkpoint import check_checkpoint_args, deferred_interrupt
 
     ckpt = check_checkpoint_args(checkpoint, checkpoint_every, resume)
+    comm = get_communicator(comm)
+    if comm.world_size > 1 and ckpt[0] is not None:
+        raise ValueError("checkpoint is not supported with comm (world_size > 1): each rank "
+                         "holds only its block of the persistent chains; train without "
+                         "checkpoint, or save the model after training")
     with _thread_settings(device, n_threads), deferred_interrupt():
         return _train(model, X, n_epochs=n_epochs, learning_rate=learning_rate,
                       batch_size=batch_size, n_chains=n_chains, gibbs_steps=gibbs_steps,
@@ -238,7 +256,8 @@ def train_dbm(model, X, *, n_epochs: int = 10, learning_rate: float = 0.005,
                       final_lr_fraction=final_lr_fraction, centering=centering,
                       offset_rate=offset_rate, seed=seed, verbose=verbose, X_val=X_val,
                       monitor_size=monitor_size, max_seconds=max_seconds,
-                      max_batches=max_batches, device=device, binarize=binarize, ckpt=ckpt)
+                      max_batches=max_batches, device=device, binarize=binarize, ckpt=ckpt,
+                      comm=comm)
 
 
 def _thread_settings(device, n_threads):
@@ -255,7 +274,7 @@ def _thread_settings(device, n_threads):
 def _train(model, X, *, n_epochs, learning_rate, batch_size, n_chains, gibbs_steps,
            mean_field_iters, mean_field_init, weight_decay, momentum, lr_decay_steps,
            lr_schedule, final_lr_fraction, centering, offset_rate, seed, verbose, X_val,
-           monitor_size, max_seconds, max_batches, device, binarize, ckpt):
+           monitor_size, max_seconds, max_batches, device, binarize, ckpt, comm):
     from tqdm.auto import tqdm
 
     model = check_dbm(model)
@@ -284,6 +303,7 @@ def _train(model, X, *, n_epochs, learning_rate, batch_size, n_chains, gibbs_ste
         raise ValueError("lr_schedule='linear_time' needs max_seconds (the time budget)")
     if max_batches is not None:
         max_batches = check_positive_int(max_batches, "max_batches")
+    start_data_parallel(comm, X, batch_size, n_chains, model.weights_ + model.biases_)
     t_start = time.perf_counter()
 
     # the chains, offsets and monitoring set start on the host, from the NumPy generator
@@ -319,8 +339,10 @@ def _train(model, X, *, n_epochs, learning_rate, batch_size, n_chains, gibbs_ste
 
     # the NumPy backend shares the generator; a torch one is seeded by one draw of it
     ops = get_backend(device, rng)
-    state = JointState(ops, model, X, chains, offsets, binarize=binarize,
-                       warm_start=mean_field_init == "persistent", warm_starts=WarmStarts)
+    chain_rows = RowShard(n_chains, comm)  # all chains drawn as in one process, a block kept
+    state = JointState(ops, model, X, [chain_rows.take(c) for c in chains], offsets,
+                       binarize=binarize, warm_start=mean_field_init == "persistent",
+                       warm_starts=WarmStarts, comm=comm, n_chains=n_chains)
     path, every, resume = ckpt
     settings = {"layer_sizes": list(model.layer_sizes_), "dtype": str(dt), "n_chains": n_chains,
                 "batch_size": batch_size, "n_batches": n_batches, "gibbs_steps": gibbs_steps,
@@ -377,7 +399,8 @@ def _train(model, X, *, n_epochs, learning_rate, batch_size, n_chains, gibbs_ste
         if epoch % every == 0 and epoch < n_epochs:
             save(epoch)
     model.history_ = history
-    model.chains_ = chains
+    model.chains_ = chains if comm.world_size == 1 else [
+        np.concatenate(comm.all_gather(c)) for c in chains]
     save(done)
     return model
 

@@ -49,7 +49,7 @@ from .._validation import (
 from ..backend import deterministic_threads, get_backend
 from ..datasets import draw_binary
 from ..distributed.comm import get_communicator
-from ..distributed.rows import RowShard, check_divides
+from ..distributed.rows import RowShard, row_means, start_data_parallel
 
 __all__ = ["Trainer", "METHODS"]
 
@@ -124,7 +124,12 @@ class Trainer:
                                                    allow_zero=True)
         self.centering = bool(m.centering)
         self.binarize = "dynamic" if m._dynamic_binarization() else None
-        self._check_data_parallel(X32)
+        if self.comm.world_size > 1 and self.method == "pt":
+            raise ValueError("method='pt' is not data-parallel (comm with world_size > 1); "
+                             "use method='pcd' or 'cd'")
+        start_data_parallel(self.comm, X32, self.batch_size,
+                            self.n_chains if self.method == "pcd" else None,
+                            m._param_arrays().values())
         n_t = 1
         if self.method == "pt":
             n_t = check_positive_int(m.n_temperatures, "n_temperatures")
@@ -155,30 +160,6 @@ class Trainer:
         self.params = self._upload()
         with self._fixed_blas():
             self._init_chains(X32, n_t)
-
-    def _check_data_parallel(self, X32):
-        """With several ranks: sizes that split evenly, a method that splits, the same data
-        everywhere, and rank 0's parameters on every rank."""
-        comm = self.comm
-        if comm.world_size == 1:
-            return
-        if self.method == "pt":
-            raise ValueError("method='pt' is not data-parallel (comm with world_size > 1); "
-                             "use method='pcd' or 'cd'")
-        check_divides(self.batch_size, "batch_size", comm)
-        last = X32.shape[0] % self.batch_size
-        if 0 < last < comm.world_size:
-            raise ValueError(f"the last minibatch of an epoch holds {last} rows ({X32.shape[0]} "
-                             f"samples, batch_size={self.batch_size}), fewer than the "
-                             f"{comm.world_size} ranks of comm; choose another batch_size")
-        if self.method == "pcd":
-            check_divides(self.n_chains, "n_chains", comm)
-        mine = np.array([X32.shape[0], X32.shape[1], float(np.sum(X32, dtype=np.float64))])
-        if any(not np.array_equal(x, mine) for x in comm.all_gather(mine)):
-            raise ValueError("data-parallel training needs the same X on every rank of comm "
-                             "(each rank takes its rows of every global minibatch)")
-        for arr in self.model._param_arrays().values():
-            arr[...] = comm.broadcast(arr, src=0)
 
     def _fixed_blas(self):
         """BLAS (NumPy backend) or torch's intra-op pool (torch CPU) on one thread while this
@@ -373,14 +354,9 @@ class Trainer:
         return ph_pos, v_neg, ph_neg
 
     def _row_means(self, pairs):
-        """Means over rows of each ``(x, rows)``: the backend's ``mean_rows`` in one
-        process; with several ranks each rank's parts summed over ranks in one all-reduce."""
-        if self.comm.world_size == 1:
-            return [self.bk.mean_rows(x) for x, _ in pairs]
-        parts = [rows.mean(x) for x, rows in pairs]
-        total = self.comm.all_reduce_sum(self.bk.concat(parts))
-        bounds = np.cumsum([0] + [x.shape[0] for x in parts])
-        return [total[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+        """Means over rows of each ``(x, rows)``, summed over ranks with several
+        (:func:`boltz.distributed.rows.row_means`)."""
+        return row_means(pairs, self.comm, self.bk.mean_rows, self.bk.concat)
 
     def step(self, v_pos, lr, momentum):
         """One stochastic-gradient update on the minibatch ``v_pos``; returns ``max |W|``.
