@@ -157,6 +157,7 @@ class Trainer:
         self.n_updates = 0
         self.chain_h = None
         self.chain_rows = RowShard(self.n_chains, self.comm)
+        self.batch_rows = None  # with several ranks: the RowShard of the minibatch (step)
         self.params = self._upload()
         with self._fixed_blas():
             self._init_chains(X32, n_t)
@@ -330,10 +331,11 @@ class Trainer:
             self._velocity_skipped = False
         return self.vel["W"]
 
-    def _phases(self, v_pos, pos_rows=None):
-        """``(p(h|v_pos), v_neg, p(h|v_neg))`` of the method; ``pos_rows``: the RowShard of
-        ``v_pos`` (this rank's rows of the minibatch) with several ranks."""
+    def _phases(self, v_pos):
+        """``(p(h|v_pos), v_neg, p(h|v_neg))`` of the method (with several ranks ``v_pos`` is
+        this rank's rows ``self.batch_rows`` of the minibatch)."""
         pending = None
+        pos_rows = self.batch_rows
         chain_rows = None if self.comm.world_size == 1 else self.chain_rows
         if self.method == "cd":
             ph_pos, h_pos = self._hidden(v_pos, rows=pos_rows)
@@ -371,7 +373,8 @@ class Trainer:
             pos_rows = RowShard(v_pos.shape[0], self.comm)
             neg_rows = pos_rows if self.method == "cd" else self.chain_rows
             v_pos = pos_rows.take(v_pos)
-        ph_pos, v_neg, ph_neg = self._phases(v_pos, pos_rows)
+        self.batch_rows = pos_rows
+        ph_pos, v_neg, ph_neg = self._phases(v_pos)
         n_pos = v_pos.shape[0] if pos_rows is None else pos_rows.n
         n_neg = v_neg.shape[0] if neg_rows is None else neg_rows.n
         t_pos, t_neg = m._stats(v_pos), m._stats(v_neg)
