@@ -89,6 +89,94 @@ def collectives(comm):
             "broadcast": comm.broadcast(np.array([r + 5.0]), src=1)}
 
 
+class SkipReduce:
+    """``comm`` whose ``all_reduce_sum`` returns this rank's values (the control: ranks that
+    never combine their statistics)."""
+
+    def __init__(self, comm):
+        self.comm, self.rank, self.world_size = comm, comm.rank, comm.world_size
+
+    def all_reduce_sum(self, x):
+        return x
+
+    def all_gather(self, x):
+        return self.comm.all_gather(x)
+
+    def broadcast(self, x, src=0):
+        return self.comm.broadcast(x, src)
+
+
+def rbm_data():
+    rng = np.random.default_rng(0)
+    return (rng.random((90, 12)) < 0.3).astype(np.float32), rng.normal(size=(90, 6))
+
+
+#: data-parallel RBM fits: (kind, keywords); batch 20 (last minibatch of 10), 8 chains
+RBM_CASES = {
+    "numpy_pcd": ("bernoulli", dict(method="pcd", centering=True)),
+    "torch_pcd": ("bernoulli", dict(method="pcd", device="cpu-torch", momentum=0.5,
+                                    sparsity_target=0.2, sparsity_cost=0.1)),
+    "torch_cd_dynamic": ("bernoulli", dict(method="cd", device="cpu-torch",
+                                           binarize="dynamic")),
+    "numpy_gaussian_learned_variance": ("gaussian", dict(method="pcd", learn_variance=True,
+                                                         learning_rate=0.01)),
+}
+
+
+def run_rbm(case, comm=None):
+    """W, biases (and log-variance) and this rank's persistent hidden chains (PCD) after 3
+    epochs of a small data-parallel RBM fit."""
+    from boltz.rbm import BernoulliRBM, GaussianBernoulliRBM
+
+    kind, kw = RBM_CASES[case]
+    Xb, Xg = rbm_data()
+    settings = dict(n_epochs=3, batch_size=20, n_chains=8, seed=3, learning_rate=0.05)
+    settings.update(kw)
+    if kind == "bernoulli":
+        model, X = BernoulliRBM(5, **settings), Xb * 0.8 + 0.1 if "binarize" in kw else Xb
+    else:
+        model, X = GaussianBernoulliRBM(4, **settings), Xg
+    model.fit(X, comm=comm)
+    trainer = model._trainer
+    chain_h = None if trainer.chain_h is None else trainer.bk.to_numpy(trainer.chain_h)
+    return {"params": [a.copy() for a in model._param_arrays().values()], "chain_h": chain_h}
+
+
+#: data-parallel DBM joint training: keywords of train_dbm
+DBM_CASES = {
+    "numpy_centred": dict(centering=True),
+    "torch_persistent_dynamic": dict(device="cpu-torch", mean_field_init="persistent",
+                                     binarize="dynamic"),
+}
+
+
+def run_dbm(case, comm=None):
+    """Weights, biases and all persistent chains after 2 epochs of DBM joint training."""
+    from boltz.dbm import DeepBoltzmannMachine, train_dbm
+
+    X, _ = rbm_data()
+    X = X[:, :10]
+    kw = DBM_CASES[case]
+    if kw.get("binarize"):
+        X = X * 0.8 + 0.1
+    r = np.random.default_rng(1)
+    model = DeepBoltzmannMachine.from_parameters(
+        [0.1 * r.standard_normal((10, 6)).astype(np.float32),
+         0.1 * r.standard_normal((6, 4)).astype(np.float32)])
+    train_dbm(model, X, n_epochs=2, batch_size=20, n_chains=8, seed=3, learning_rate=0.05,
+              comm=comm, **kw)
+    return {"params": [a.copy() for a in model.weights_ + model.biases_],
+            "chains": model.chains_}
+
+
+def data_parallel_checks(comm):
+    """Every data-parallel RBM/DBM fit, and the control that skips the all-reduce."""
+    return {"rbm": {case: run_rbm(case, comm) for case in RBM_CASES},
+            "dbm": {case: run_dbm(case, comm) for case in DBM_CASES},
+            "rbm_skip_reduce": run_rbm("torch_pcd", SkipReduce(comm)),
+            "dbm_skip_reduce": run_dbm("numpy_centred", SkipReduce(comm))}
+
+
 def all_checks(comm):
     """Every distributed check of the test module in one spawn (each rank imports torch,
     numba kernels and boltz: seconds under load, so the ranks are started once)."""
@@ -96,4 +184,5 @@ def all_checks(comm):
     return {"collectives": collectives(comm), "halo": run_halo(comm),
             "ais_log_weights": ais.log_weights, "ais_log_z": ais.log_z,
             "ais_log_z_std": ais.log_z_std, "pt": run_pt(comm), "fit": run_fit(comm),
+            "data_parallel": data_parallel_checks(comm),
             "rank": comm.rank, "world_size": comm.world_size}

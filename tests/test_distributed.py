@@ -10,6 +10,10 @@ each); every result is compared with the same call in this process:
   generator); the cold-rung averages within error bars of enumeration.
 - fit with exact score matching: the loss curve equal up to float rounding (the global
   batch is split in two and the gradient is the weighted sum of the halves').
+- data-parallel RBM (NumPy and torch, CD and PCD) and DBM joint training: the parameters
+  equal up to float32 summation order (1e-6), the persistent chains identical (each rank
+  draws for its rows and chains the random numbers one process draws for them); a
+  control whose ranks skip the all-reduce differs by more than 1e-3.
 """
 
 import sys
@@ -160,6 +164,71 @@ def test_data_parallel_fit_on_two_ranks_matches_loss_curve(ranks):
         for a, b in zip(out["fit"]["params"], single["params"], strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
     assert single["losses"][-1] < single["losses"][0]   # it trained
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(workers.RBM_CASES))
+def test_data_parallel_rbm_on_two_ranks_equals_one_process(ranks, case):
+    single = workers.run_rbm(case)
+    for out in ranks:
+        # float32 parameters equal up to the order of the float sums (the statistics of
+        # the two halves are added): a few ulps after 15 updates
+        for a, b in zip(out["data_parallel"]["rbm"][case]["params"], single["params"],
+                        strict=True):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+    if single["chain_h"] is not None:  # PCD: each rank advanced its 4 of the 8 chains, with
+        # the random numbers of one process: the same 0/1 states
+        chains = [out["data_parallel"]["rbm"][case]["chain_h"] for out in ranks]
+        assert [c.shape[0] for c in chains] == [4, 4]
+        np.testing.assert_array_equal(np.concatenate(chains), single["chain_h"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(workers.DBM_CASES))
+def test_data_parallel_dbm_on_two_ranks_equals_one_process(ranks, case):
+    single = workers.run_dbm(case)
+    for out in ranks:
+        got = out["data_parallel"]["dbm"][case]
+        for a, b in zip(got["params"], single["params"], strict=True):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+        for a, b in zip(got["chains"], single["chains"], strict=True):  # all chains gathered
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_data_parallel_control_without_all_reduce_diverges(ranks):
+    """Ranks that skip the all-reduce train on half the statistics each: far outside the
+    1e-6 agreement above, so that agreement is not vacuous."""
+    rbm, dbm = workers.run_rbm("torch_pcd"), workers.run_dbm("numpy_centred")
+    for out in ranks:
+        dp = out["data_parallel"]
+        assert np.abs(dp["rbm_skip_reduce"]["params"][0] - rbm["params"][0]).max() > 1e-3
+        assert np.abs(dp["dbm_skip_reduce"]["params"][0] - dbm["params"][0]).max() > 1e-3
+
+
+def test_data_parallel_rbm_dbm_refuse_bad_input():
+    """World size not dividing batch_size / n_chains, PT, checkpoints: ValueError naming the
+    argument before any collective is called (FakeComm raises on one)."""
+    from boltz.dbm import DeepBoltzmannMachine, train_dbm
+    from boltz.rbm import BernoulliRBM
+
+    X, _ = workers.rbm_data()
+    comm = FakeComm(0, 2)
+    for kw, name in [(dict(batch_size=15), "batch_size"), (dict(n_chains=7), "n_chains"),
+                     (dict(method="pt"), "method='pt'")]:
+        settings = dict(batch_size=20, n_chains=8, n_epochs=1, seed=0) | kw
+        with pytest.raises(ValueError, match=name):
+            BernoulliRBM(3, **settings).fit(X, comm=comm)
+    with pytest.raises(ValueError, match="last minibatch of 1 rows"):
+        BernoulliRBM(3, batch_size=8, n_chains=8, n_epochs=1).fit(X[:81], comm=comm)
+    with pytest.raises(ValueError, match="checkpoint is not supported with comm"):
+        BernoulliRBM(3, batch_size=20, n_chains=8).fit(X, comm=comm, checkpoint="x.npz")
+    dbm = DeepBoltzmannMachine.from_parameters([np.zeros((12, 3)), np.zeros((3, 2))])
+    for kw, name in [(dict(batch_size=15), "batch_size"), (dict(n_chains=7), "n_chains"),
+                     (dict(checkpoint="x.npz"), "checkpoint is not supported")]:
+        settings = dict(batch_size=20, n_chains=8, n_epochs=1, seed=0) | kw
+        with pytest.raises(ValueError, match=name):
+            train_dbm(dbm, X, comm=comm, **settings)
 
 
 @pytest.mark.slow
