@@ -147,6 +147,7 @@ DBM_CASES = {
     "numpy_centred": dict(centering=True),
     "torch_persistent_dynamic": dict(device="cpu-torch", mean_field_init="persistent",
                                      binarize="dynamic"),
+    "fit_with_pretraining": None,   # DeepBoltzmannMachine.fit: pretraining on every rank
 }
 
 
@@ -157,6 +158,11 @@ def run_dbm(case, comm=None):
     X, _ = rbm_data()
     X = X[:, :10]
     kw = DBM_CASES[case]
+    if kw is None:
+        model = DeepBoltzmannMachine((6, 4), pretrain_epochs=2, n_epochs=2, batch_size=20,
+                                     n_chains=8, seed=0).fit(X, comm=comm)
+        return {"params": [a.copy() for a in model.weights_ + model.biases_],
+                "chains": model.chains_}
     if kw.get("binarize"):
         X = X * 0.8 + 0.1
     r = np.random.default_rng(1)

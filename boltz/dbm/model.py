@@ -732,7 +732,8 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
     # ------------------------------------------------------------------
     # training
     # ------------------------------------------------------------------
-    def _fit_binary(self, X, X_val=None, *, checkpoint=None, checkpoint_every=1, resume=False):
+    def _fit_binary(self, X, X_val=None, *, checkpoint=None, checkpoint_every=1, resume=False,
+                    comm=None):
         """Greedy pretraining with weight doubling, then joint training (``fit``).
 
         ``X`` is validated: binary, or probabilities with ``binarize="dynamic"``.
@@ -740,7 +741,9 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
         :func:`boltz.dbm.training.train_dbm`. ``checkpoint``/``checkpoint_every``/
         ``resume``: checkpoints of joint training, written every
         ``checkpoint_every`` epochs, at the end and on Ctrl-C, resumed bit for bit
-        (:mod:`boltz.dbm.checkpoint`); pass them to ``fit``.
+        (:mod:`boltz.dbm.checkpoint`); pass them to ``fit``. ``comm``: joint training
+        data-parallel over its ranks (pretraining is repeated on every rank), see
+        :func:`boltz.dbm.training.fit_dbm`.
         """
         F.check_hidden_sizes(self.n_hidden)
         from ..backend import is_torch_device
@@ -752,7 +755,7 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
             import_torch(f"DeepBoltzmannMachine(device={self.device!r})")
 
         return fit_dbm(self, X, X_val=X_val, checkpoint=checkpoint,
-                       checkpoint_every=checkpoint_every, resume=resume)
+                       checkpoint_every=checkpoint_every, resume=resume, comm=comm)
 
     # ------------------------------------------------------------------
     # persistence

@@ -413,7 +413,8 @@ def _mean_bound(model, v, n_iter):
     return value
 
 
-def fit_dbm(model, X, X_val=None, *, checkpoint=None, checkpoint_every=1, resume=False):
+def fit_dbm(model, X, X_val=None, *, checkpoint=None, checkpoint_every=1, resume=False,
+            comm=None):
     """Pretrain (when ``model.pretrain_epochs > 0``) and jointly train ``model`` on ``X``.
 
     Parameters
@@ -426,6 +427,10 @@ def fit_dbm(model, X, X_val=None, *, checkpoint=None, checkpoint_every=1, resume
     checkpoint, checkpoint_every, resume
         Checkpoints of joint training (see :func:`train_dbm`); a resumed run
         skips pretraining and starts from the checkpoint's parameters.
+    comm : Communicator, optional
+        Joint training data-parallel over the ranks of a :mod:`boltz.distributed`
+        communicator (see :func:`train_dbm`); the greedy pretraining runs on every
+        rank, the same on each for the same seed, and rank 0's result is used.
 
     Returns
     -------
@@ -482,4 +487,4 @@ def fit_dbm(model, X, X_val=None, *, checkpoint=None, checkpoint_every=1, resume
         centering=model.centering, seed=rng, verbose=model.verbose, X_val=X_val,
         n_threads=getattr(model, "n_threads", None), device=getattr(model, "device", None),
         binarize=binarize, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-        resume=resume)
+        resume=resume, comm=comm)
