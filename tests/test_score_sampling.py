@@ -119,3 +119,53 @@ def test_continuous_dsm_validates():
         DenoisingScoreMatching(0.5, continuous=True)
     with pytest.raises(TypeError, match="continuous"):
         DenoisingScoreMatching([1.0, 0.1], continuous="yes")
+
+
+def test_log_normal_levels_match_their_moments_and_stay_in_range():
+    """log sigma ~ N(-1.2, 1.2^2) clipped to [log 0.01, log 50]: the clip removes 0.005% of
+    the mass, so the mean and variance of log sigma match within 4 standard errors; a
+    control with mean -1.0 is rejected."""
+    model = _GaussianScore(0.0, 1.0)
+    dsm = DenoisingScoreMatching([50.0, 0.01], continuous=True, log_normal=(-1.2, 1.2))
+    n = 20000
+    dsm(model, torch.zeros(n, 1, dtype=torch.float64), torch.Generator().manual_seed(0))
+    s = torch.cat(model.seen).numpy()
+    assert s.min() >= 0.01 - 1e-12 and s.max() <= 50.0 + 1e-9
+    ls = np.log(s)
+    se_mean, se_var = 1.2 / math.sqrt(n), 1.44 * math.sqrt(2 / (n - 1))
+    assert abs(ls.mean() + 1.2) < 4 * se_mean and abs(ls.var() - 1.44) < 4 * se_var
+    assert abs(ls.mean() + 1.0) > 4 * se_mean
+    with pytest.raises(ValueError, match="log_normal"):
+        DenoisingScoreMatching([1.0, 0.1], log_normal=(0.0, 1.0))
+    with pytest.raises(ValueError, match="log_normal"):
+        DenoisingScoreMatching([1.0, 0.1], continuous=True, log_normal=(0.0, -1.0))
+
+
+def test_score_recipe_averages_weights_and_samples_in_range():
+    """The recipe returns the exponential moving average of the weights: with decay 0 it
+    is the last iterate (trained and differs from the start); samples lie in [0, 1] and
+    inpainting keeps the known pixels."""
+    from boltz.deep.image_recipes import (
+        inpaint_score_model,
+        sample_score_model,
+        train_score_model,
+    )
+
+    x = torch.rand(32, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    kw = dict(seconds=60, max_steps=3, size=8, width=4, batch_size=8)
+    last, r0 = train_score_model(x, ema=0.0, **kw)
+    slow, _ = train_score_model(x, ema=0.999, **kw)
+    start, _ = train_score_model(x, seconds=60, max_steps=1, size=8, width=4, batch_size=8,
+                                 lr=1e-12)
+    w = {k: v for k, v in last.state_dict().items() if v.is_floating_point()}
+    w_slow = slow.state_dict()
+    assert any(not torch.allclose(v, w_slow[k]) for k, v in w.items())
+    assert any(not torch.allclose(v, start.state_dict()[k]) for k, v in w.items())
+    s = sample_score_model(last, 5, r0["settings"], seed=0)
+    assert s.shape == (5, 1, 8, 8) and float(s.min()) >= 0 and float(s.max()) <= 1
+    mask = torch.zeros(1, 1, 8, 8, dtype=torch.bool)
+    mask[..., :4, :] = True
+    images = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    filled = inpaint_score_model(last, images, mask, {**r0["settings"], "inpaint_levels": 4,
+                                                      "inpaint_steps_per_level": 1}, seed=0)
+    assert torch.equal(filled[..., :4, :], images[..., :4, :].clamp(0, 1))
