@@ -9,8 +9,10 @@ entropy (``log 10 = 2.303`` nats when every digit is equally frequent). The
 floor is the same number of training digits scored against the test set.
 
 - ``score_model``: :class:`~boltz.deep.score_models.NoiseConditionalScoreNet`
-  trained by multi-level DSM, sampled by annealed Langevin from uniform noise
-  (with a final denoising step).
+  trained by DSM on a continuum of noise levels (weights averaged), sampled by
+  Heun's method on the probability-flow ODE from ``sigma_max`` noise
+  (Karras et al. 2022), ending with a denoising step; ``--score-settings``
+  changes the recipe (e.g. ``size=28,width=32,sigma_max=16`` on a GPU).
 
 Both torch models train on digits area-downsampled to 14x14 (the recipes'
 ``size``: a quarter of the compute of 28x28, for the CPU budget); their
@@ -66,22 +68,22 @@ def _torch_setup(threads):
 
 
 def run_score_model(args, seconds):
-    """Train the score model for ``seconds``; ``n_samples`` annealed-Langevin samples."""
+    """Train the score model for ``seconds``; ``n_samples`` probability-flow samples."""
     torch = _torch_setup(args.threads)
-    from boltz.deep.image_recipes import SCORE_SETTINGS, mnist_images, resize, train_score_model
-    from boltz.deep.score_models import sample_annealed
+    from boltz.deep.image_recipes import mnist_images, resize, sample_score_model, train_score_model
 
     model, res = train_score_model(mnist_images("train"), seconds=seconds, seed=args.seed,
-                                   device=args.device)
+                                   device=args.device, **args.score_settings)
     t0 = time.perf_counter()
-    x = sample_annealed(model, args.n_samples, res["sigmas"], seed=args.seed + 1,
-                        steps_per_level=SCORE_SETTINGS["steps_per_level"],
-                        step_scale=SCORE_SETTINGS["step_scale"])
-    del torch
+    x = sample_score_model(model, args.n_samples, res["settings"], seed=args.seed + 1)
+    if args.device.startswith("cuda"):
+        torch.cuda.synchronize()
+    cfg = res["settings"]
     return {"samples": resize(x, 28).cpu().numpy().reshape(-1, 784),
             "train_seconds": res["seconds"],
             "updates": res["n_steps"], "sample_seconds": time.perf_counter() - t0,
-            "note": f"{res['n_steps']} DSM updates"}
+            "note": f"{res['n_steps']} DSM updates at {cfg['size']}px, width {cfg['width']}, "
+                    f"{2 * cfg['sample_steps'] - 1} score evaluations per sample"}
 
 
 def run_ebm(args, seconds):
@@ -194,6 +196,23 @@ def _figure(results, scores, floor, path):
     return path
 
 
+def _parse_settings(parser, text):
+    """``'key=value,...'`` to a dict of SCORE_SETTINGS overrides (values parsed as numbers)."""
+    from boltz.deep.image_recipes import SCORE_SETTINGS
+
+    out = {}
+    for item in filter(None, (t.strip() for t in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or key not in SCORE_SETTINGS:
+            parser.error(f"--score-settings: expected key=value with a key of "
+                         f"{sorted(SCORE_SETTINGS)}, got {item!r}")
+        try:
+            out[key] = type(SCORE_SETTINGS[key])(float(value))
+        except ValueError:
+            parser.error(f"--score-settings: {key} must be a number, got {value!r}")
+    return out
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -209,12 +228,16 @@ def main(argv=None):
     p.add_argument("--gibbs-sweeps", type=int, default=1000, help="RBM/DBM Gibbs sweeps")
     p.add_argument("--dbm-pretrain-epochs", type=int, default=2,
                    help="DBM pretraining epochs per layer")
+    p.add_argument("--score-settings", default="",
+                   help="score-model settings to change, e.g. 'size=28,width=32,sigma_max=16' "
+                        "(keys of boltz.deep.image_recipes.SCORE_SETTINGS)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--out", default="out/ebm_images/samples.png", help="sample figure")
     args = p.parse_args(argv)
     if args.quick:
         args.minutes, args.n_samples, args.gibbs_sweeps = 1.0, 300, 200
         args.dbm_pretrain_epochs = 1
+    args.score_settings = _parse_settings(p, args.score_settings)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     bad = sorted(set(models) - set(MODELS))
     if bad or not models:
@@ -245,7 +268,8 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     train = mnist_images("train")[rng.choice(60000, args.n_samples, replace=False)]
     floor = frechet_distance(*feature_statistics(classifier_features(clf, train)), *ref)
-    side = SCORE_SETTINGS["size"]        # the torch models' resolution (upsampled to 28 to score)
+    # the score model's resolution (upsampled to 28 to score)
+    side = args.score_settings.get("size", SCORE_SETTINGS["size"])
     floor_resized = frechet_distance(
         *feature_statistics(classifier_features(clf, resize(resize(train, side), 28))), *ref)
     results = {}
@@ -283,6 +307,9 @@ def main(argv=None):
                 for m, s in scores.items()})
     out["train_seconds"] = {m: round(r["train_seconds"], 1) for m, r in results.items()}
     out["cpu_seconds"] = {m: round(r["cpu_seconds"], 1) for m, r in results.items()}
+    out["updates"] = {m: r["updates"] for m, r in results.items() if "updates" in r}
+    if "score_model" in results:
+        out["score_settings"] = {**SCORE_SETTINGS, **args.score_settings}
     out.update({"n_samples": args.n_samples, "minutes_per_model": args.minutes,
                 "classifier_test_accuracy": round(info["test_accuracy"], 4),
                 "device": f"{args.device} ({device_name})", "jobs": args.jobs,

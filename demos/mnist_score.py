@@ -3,10 +3,12 @@ A noise-conditional score model on MNIST: samples and inpainting
 ================================================================
 
 A small conv U-Net learns the score of MNIST convolved with Gaussian noise at
-ten levels from 1 to 0.01 (multi-level denoising score matching, Song & Ermon
-2019), on digits downsampled to 14x14 (the recipe's ``size``, for a CPU
-budget). Annealed Langevin dynamics then draws digits from uniform noise, and
-fills in the missing bottom half of test digits given the top half.
+every level between 8 and 0.01 (denoising score matching on a continuum of
+levels, Song & Ermon 2019; Karras et al. 2022), on digits downsampled to
+14x14 (the recipe's ``size``, for a CPU budget). Heun's method on the
+probability-flow ODE then turns Gaussian noise into digits, and annealed
+Langevin dynamics fills in the missing bottom half of test digits given the
+top half.
 
 .. code-block:: bash
 
@@ -14,10 +16,8 @@ fills in the missing bottom half of test digits given the top half.
     python demos/mnist_score.py [--minutes 20] [--out out/mnist_score/samples.png]
 
 Needs MNIST and torch; not executed while the documentation is built (the
-default budget is 20 minutes of training on a CPU). After 8 minutes (700
-updates) on the busy 2-core machine the samples are strokes rather than
-digits, and the completed halves continue the given strokes
-(``docs/images/mnist_score_inpainting.png``, made with ``--step-scale 2e-4``).
+default budget is 20 minutes of training on a CPU, with a progress line per
+chunk of updates).
 """
 
 import argparse
@@ -34,11 +34,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from boltz.deep.image_recipes import (  # noqa: E402
     SCORE_SETTINGS,
+    inpaint_score_model,
     mnist_images,
     resize,
+    sample_score_model,
     train_score_model,
 )
-from boltz.deep.score_models import inpaint, sample_annealed  # noqa: E402
 from boltz.plotting import image_grid  # noqa: E402
 
 
@@ -47,10 +48,8 @@ def main():
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--quick", action="store_true", help="20 updates (a pipeline check)")
     p.add_argument("--minutes", type=float, default=20.0, help="training budget (wall clock)")
-    p.add_argument("--steps-per-level", type=int, default=SCORE_SETTINGS["steps_per_level"],
-                   help="annealed Langevin steps per noise level")
-    p.add_argument("--step-scale", type=float, default=SCORE_SETTINGS["step_scale"],
-                   help="annealed Langevin step scale epsilon")
+    p.add_argument("--sample-steps", type=int, default=SCORE_SETTINGS["sample_steps"],
+                   help="noise levels of the probability-flow ODE (2 N - 1 score evaluations)")
     p.add_argument("--device", default="auto", help="torch device")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--out", default="out/mnist_score/samples.png",
@@ -71,13 +70,13 @@ def main():
     print(f"{res['n_steps']} DSM updates in {time.perf_counter() - t0:.0f}s on {model.device}")
     if args.checkpoint:
         torch.save({k: v.cpu() for k, v in model.state_dict().items()}, args.checkpoint)
-    kw = {"steps_per_level": args.steps_per_level, "step_scale": args.step_scale}
-    samples = sample_annealed(model, 64, res["sigmas"], seed=args.seed, **kw).cpu()
+    cfg = {**res["settings"], "sample_steps": args.sample_steps}
+    samples = sample_score_model(model, 64, cfg, seed=args.seed).cpu()
     side = model.event_shape[-1]
     test = resize(mnist_images("test", 16), side).to(model.device)
     mask = torch.zeros(1, 1, side, side, dtype=torch.bool)
     mask[..., : side // 2, :] = True                          # the top half is known
-    filled = inpaint(model, test, mask, res["sigmas"], seed=args.seed, **kw).cpu()
+    filled = inpaint_score_model(model, test, mask, cfg, seed=args.seed).cpu()
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.5))
     image_grid(samples[:, 0].numpy(), ncols=8, ax=axes[0],
                title=f"score-model samples ({res['n_steps']} updates, "

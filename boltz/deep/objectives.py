@@ -350,7 +350,10 @@ class DenoisingScoreMatching(Objective):
     ``x~ = x + sigma z``. With several ``sigmas`` each sample gets a random
     level and the model must be noise-conditional (have ``energy_at(x, sigma)``,
     e.g. :class:`~boltz.deep.energies.NoiseConditionalMLPEnergy`); the loss is
-    weighted by ``sigma^2`` (Song & Ermon 2019).
+    weighted by ``sigma^2`` (Song & Ermon 2019). With ``continuous=True`` the
+    level is drawn log-uniformly between the smallest and largest ``sigma``
+    (a continuum of levels, as the samplers of Song et al. 2021 and Karras et
+    al. 2022 need).
 
     Parameters
     ----------
@@ -358,6 +361,13 @@ class DenoisingScoreMatching(Objective):
         Noise level(s); several levels train a noise-conditional energy.
     max_energy : float
         Divergence threshold on the energies.
+    continuous : bool, default False
+        Draw ``log sigma`` uniformly on ``[log min(sigma), log max(sigma)]``
+        instead of picking one of the listed levels (needs two distinct levels).
+    log_normal : (float, float), optional
+        With ``continuous``: draw ``log sigma`` from a normal with this mean and
+        standard deviation instead, clipped to the range (the level distribution
+        of Karras et al. 2022, which concentrates training where denoising is hard).
 
     Examples
     --------
@@ -372,12 +382,25 @@ class DenoisingScoreMatching(Objective):
 
     name = "dsm"
 
-    def __init__(self, sigma=0.1, max_energy: float = 1e4):
+    def __init__(self, sigma=0.1, max_energy: float = 1e4, continuous: bool = False,
+                 log_normal=None):
         super().__init__(max_energy)
         sig = np.atleast_1d(check_array(sigma, "sigma", ndim=(0, 1)))
         if np.any(sig <= 0):
             raise ValueError(f"sigma must be positive, got {sig.tolist()}")
+        if not isinstance(continuous, (bool, np.bool_)):
+            raise TypeError(f"continuous must be a bool, got {type(continuous).__name__}")
+        if continuous and not sig.max() > sig.min():
+            raise ValueError(f"continuous=True needs two distinct sigma levels, got {sig.tolist()}")
         self.sigmas = tuple(float(s) for s in sig)
+        self.continuous = bool(continuous)
+        self.log_normal = None
+        if log_normal is not None:
+            mean, std = (float(v) for v in check_array(log_normal, "log_normal", shape=(2,)))
+            if not continuous or not std > 0:
+                raise ValueError(f"log_normal needs continuous=True and a positive standard "
+                                 f"deviation, got {log_normal!r}")
+            self.log_normal = (mean, std)
 
     def forward(self, model, x, generator=None):
         """The denoising score-matching loss of one batch.
@@ -423,10 +446,20 @@ class DenoisingScoreMatching(Objective):
                     "energy_at(x, sigma), e.g. NoiseConditionalMLPEnergy, or a score "
                     "model with score_at(x, sigma)"
                 )
-            levels = torch.tensor(self.sigmas, dtype=x.dtype, device=x.device)
-            pick = torch.randint(0, len(self.sigmas), (n,), generator=generator,
-                                 device=x.device)
-            sigma = levels[pick]
+            if self.continuous:
+                lo, hi = np.log(min(self.sigmas)), np.log(max(self.sigmas))
+                if self.log_normal is None:
+                    u = torch.rand((n,), generator=generator, dtype=x.dtype, device=x.device)
+                    sigma = torch.exp(lo + (hi - lo) * u)
+                else:
+                    g = randn((n,), generator, x)
+                    mean, std = self.log_normal
+                    sigma = torch.exp((mean + std * g).clamp(lo, hi))
+            else:
+                levels = torch.tensor(self.sigmas, dtype=x.dtype, device=x.device)
+                pick = torch.randint(0, len(self.sigmas), (n,), generator=generator,
+                                     device=x.device)
+                sigma = levels[pick]
 
             def energy_fn(xx):
                 return model.energy_at(xx, sigma)
