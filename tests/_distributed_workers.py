@@ -120,13 +120,14 @@ RBM_CASES = {
                                            binarize="dynamic")),
     "numpy_gaussian_learned_variance": ("gaussian", dict(method="pcd", learn_variance=True,
                                                          learning_rate=0.01)),
+    "torch_categorical": ("categorical", dict(method="pcd", device="cpu-torch")),
 }
 
 
 def run_rbm(case, comm=None):
     """W, biases (and log-variance) and this rank's persistent hidden chains (PCD) after 3
     epochs of a small data-parallel RBM fit."""
-    from boltz.rbm import BernoulliRBM, GaussianBernoulliRBM
+    from boltz.rbm import BernoulliRBM, CategoricalRBM, GaussianBernoulliRBM
 
     kind, kw = RBM_CASES[case]
     Xb, Xg = rbm_data()
@@ -134,6 +135,10 @@ def run_rbm(case, comm=None):
     settings.update(kw)
     if kind == "bernoulli":
         model, X = BernoulliRBM(5, **settings), Xb * 0.8 + 0.1 if "binarize" in kw else Xb
+    elif kind == "categorical":  # 4 variables of 3 categories, one-hot
+        level = (Xg[:, :4] > 0).astype(int) + (Xg[:, :4] > 1)
+        X = np.eye(3, dtype=np.float32)[level].reshape(-1, 12)
+        model = CategoricalRBM(4, n_categories=3, **settings)
     else:
         model, X = GaussianBernoulliRBM(4, **settings), Xg
     model.fit(X, comm=comm)
