@@ -10,8 +10,13 @@
 - :mod:`boltz.distributed.halo`: one lattice split in strips over ranks, halo exchange.
 - :mod:`boltz.distributed.data_parallel`: the data-parallel pieces of
   :func:`boltz.deep.training.fit` (global batch sharded, gradients averaged).
+- :mod:`boltz.distributed.rows`: rows of a global minibatch and blocks of persistent
+  chains per rank, drawn with one process's random numbers, and the means summed over
+  ranks: the data-parallel pieces of the RBM and DBM trainers (``fit(comm=)``,
+  ``train_dbm(comm=)``).
 
-The samplers and estimators take ``comm=`` (AIS, parallel tempering, ``fit``) or
+The samplers and estimators take ``comm=`` (AIS, parallel tempering, ``fit``, RBM
+and DBM training) or
 ``client=`` (scans of independent jobs); with neither they run in one process, the
 same code. Neither torch nor Dask is imported until a communicator or a cluster is
 asked for.
