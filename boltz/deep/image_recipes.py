@@ -31,8 +31,11 @@ from .training import fit
 __all__ = ["SCORE_SETTINGS", "EBM_SETTINGS", "fit_for", "train_score_model",
            "sample_score_model", "inpaint_score_model", "train_conv_ebm", "mnist_images", "resize"]
 
-#: Noise-conditional score model on a continuum of levels (log-uniform on
-#: ``[sigma_min, sigma_max]``, ``DenoisingScoreMatching(continuous=True)``), sampled by Heun
+#: Noise-conditional score model on a continuum of levels (``log sigma`` normal with mean
+#: ``level_log_mean`` and deviation ``level_log_std``, clipped to ``[sigma_min, sigma_max]``,
+#: as Karras et al. 2022; ``level_log_std`` 0 draws ``log sigma`` uniformly; after 4400
+#: updates the normal levels scored a Frechet distance of 238.5 against 313.3 for uniform
+#: ones, and width 32 scored 365.4 after the same CPU time), sampled by Heun
 #: on the probability-flow ODE (Karras et al. 2022) in ``sample_steps`` levels, weights
 #: averaged with decay ``ema`` (Song & Ermon 2020). ``sigma_max`` 8 is above the largest
 #: distance between two 14x14 training digits (7.37 over 2000 digits), so the start covers
@@ -42,6 +45,7 @@ __all__ = ["SCORE_SETTINGS", "EBM_SETTINGS", "fit_for", "train_score_model",
 #: annealed Langevin (Song & Ermon 2019) scored a Frechet distance of 385-495 after 700
 #: updates, where uniform-noise starts never left the blob stage.
 SCORE_SETTINGS = {"size": 14, "sigma_max": 8.0, "sigma_min": 0.01, "width": 16,
+                  "level_log_mean": -1.2, "level_log_std": 1.2,
                   "batch_size": 64, "lr": 1e-3, "ema": 0.999, "sample_steps": 18,
                   "inpaint_levels": 100, "inpaint_steps_per_level": 3,
                   "inpaint_step_ratio": 0.5}
@@ -237,7 +241,10 @@ def train_score_model(images, *, seconds: float = 1200.0, max_steps: int | None 
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg["ema"]))
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     opt.register_step_post_hook(lambda *_: ema.update_parameters(model))
-    dsm = DenoisingScoreMatching([cfg["sigma_max"], cfg["sigma_min"]], continuous=True)
+    log_normal = ((cfg["level_log_mean"], cfg["level_log_std"]) if cfg["level_log_std"] > 0
+                  else None)
+    dsm = DenoisingScoreMatching([cfg["sigma_max"], cfg["sigma_min"]], continuous=True,
+                                 log_normal=log_normal)
     res = fit_for(model, dsm, resize(images, cfg["size"]), seconds=seconds,
                   max_steps=max_steps, seed=seed, optimizer=opt, progress=progress,
                   batch_size=cfg["batch_size"], device=device)
