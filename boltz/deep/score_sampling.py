@@ -24,16 +24,11 @@ torch.Size([2, 1, 8, 8])
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 
 from .._validation import check_positive_int, check_positive_scalar
 from ._utils import make_generator
 from .samplers import AnnealedLangevinSampler
-
-if TYPE_CHECKING:
-    from .score_models import ScoreModule
 
 __all__ = ["sample_annealed", "sample_probability_flow", "inpaint", "karras_sigmas"]
 
@@ -153,7 +148,7 @@ def _heun(model, x, sigmas):
     return x
 
 
-def sample_annealed(model: ScoreModule, n: int, sigmas, *, steps_per_level: int = 20,
+def sample_annealed(model, n: int, sigmas, *, steps_per_level: int = 20,
                     step_scale: float = 5e-5, seed=None, init=None, batch_size: int = 500,
                     denoise: bool = True, clamp=(0.0, 1.0)) -> torch.Tensor:
     """``n`` samples by annealed Langevin from uniform noise (Song & Ermon 2019, Alg. 1).
@@ -211,7 +206,7 @@ def sample_annealed(model: ScoreModule, n: int, sigmas, *, steps_per_level: int 
     return x.clamp(*clamp) if clamp is not None else x
 
 
-def inpaint(model: ScoreModule, images: torch.Tensor, mask: torch.Tensor, sigmas, *,
+def inpaint(model, images: torch.Tensor, mask: torch.Tensor, sigmas, *,
             steps_per_level: int = 20, step_scale: float = 5e-5, seed=None,
             denoise: bool = True) -> torch.Tensor:
     """Fill in the pixels outside ``mask`` given those inside (Song & Ermon 2019, Alg. 2).
