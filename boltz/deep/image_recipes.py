@@ -46,7 +46,8 @@ SCORE_SETTINGS = {"size": 14, "sigma_max": 1.0, "sigma_min": 0.01, "n_levels": 1
 #: update on the busy 2-core machine, against 0.54 s for these settings.
 EBM_SETTINGS = {"size": 14, "width": 8, "batch_size": 32, "lr": 3e-4, "langevin_steps": 10,
                 "step_size": 10.0, "noise": 0.005, "reg": 1.0, "reinit_prob": 0.05,
-                "buffer_size": 2000, "grad_clip": 1.0}
+                "buffer_size": 2000, "grad_clip": 1.0, "grad_clamp": None, "data_noise": 0.0,
+                "beta1": 0.9}
 
 
 def mnist_images(split: str = "train", n: int | None = None) -> torch.Tensor:
@@ -113,7 +114,7 @@ def resize(images: torch.Tensor, size: int) -> torch.Tensor:
 
 def fit_for(model, objective, data, *, seconds: float, max_steps: int | None = None,
             chunk: int = 50, seed: int = 0, lr: float = 1e-3, progress: bool = False,
-            **fit_kwargs) -> dict:
+            betas=(0.9, 0.999), **fit_kwargs) -> dict:
     """Run :func:`~boltz.deep.training.fit` in chunks until ``seconds`` of wall time pass.
 
     Parameters
@@ -136,6 +137,8 @@ def fit_for(model, objective, data, *, seconds: float, max_steps: int | None = N
         Adam learning rate (one optimizer for all chunks).
     progress : bool, default False
         Print one line per chunk.
+    betas : (float, float), default (0.9, 0.999)
+        Adam's moment decay rates (the EBM recipe uses ``(0, 0.999)``).
     **fit_kwargs
         Passed to ``fit`` (``batch_size``, ``grad_clip``, ``on_divergence``, ...).
 
@@ -158,7 +161,7 @@ def fit_for(model, objective, data, *, seconds: float, max_steps: int | None = N
         max_steps = check_positive_int(max_steps, "max_steps")
     params = [p for p in list(model.parameters()) + list(objective.parameters())
               if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = torch.optim.Adam(params, lr=lr, betas=tuple(betas))
     t0 = time.perf_counter()
     out = {"n_steps": 0, "seconds": 0.0, "losses": [], "diverged": False, "message": ""}
     k = 0
@@ -276,9 +279,11 @@ def train_conv_ebm(images, *, seconds: float = 1200.0, max_steps: int | None = N
         n_steps=cfg["langevin_steps"], step_size=step,
         noise_scale=cfg["noise"] / (2.0 * step) ** 0.5,  # noise std per step = cfg["noise"]
         reg=cfg["reg"], persistent=True, buffer_size=cfg["buffer_size"],
-        reinit_prob=cfg["reinit_prob"], init_range=(0.0, 1.0), clamp=(0.0, 1.0))
+        reinit_prob=cfg["reinit_prob"], init_range=(0.0, 1.0), clamp=(0.0, 1.0),
+        grad_clamp=cfg["grad_clamp"], data_noise=cfg["data_noise"])
     res = fit_for(model, pcd, resize(images, cfg["size"]), seconds=seconds,
                   max_steps=max_steps, seed=seed, lr=cfg["lr"], progress=progress,
+                  betas=(cfg["beta1"], 0.999),
                   batch_size=cfg["batch_size"], grad_clip=cfg["grad_clip"], device=device,
                   on_divergence="stop")
     model.eval()
