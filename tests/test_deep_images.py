@@ -410,3 +410,25 @@ def test_grad_clamp_and_data_noise_are_validated(kw):
 
     with pytest.raises(ValueError, match=next(iter(kw))):
         ContrastiveDivergence(**kw)
+
+
+def test_conv_ebm_recipe_passes_the_langevin_clamp_and_data_noise():
+    from boltz.deep.image_recipes import EBM_SETTINGS, train_conv_ebm
+
+    x = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    _, pcd, r = train_conv_ebm(x, seconds=30, max_steps=1, width=4, langevin_steps=1,
+                               buffer_size=8, batch_size=4)
+    assert pcd.grad_clamp == EBM_SETTINGS["grad_clamp"] and pcd.data_noise == EBM_SETTINGS[
+        "data_noise"]
+    assert r["n_steps"] == 1 and r["settings"]["beta1"] == EBM_SETTINGS["beta1"]
+
+
+@pytest.mark.parametrize("betas", [(0.9,), (1.0, 0.999), (-0.1, 0.9), (0.9, float("nan"))])
+def test_fit_for_rejects_bad_betas(betas):
+    from boltz.deep import MLPEnergy
+    from boltz.deep.image_recipes import fit_for
+    from boltz.deep.objectives import DenoisingScoreMatching
+
+    with pytest.raises(ValueError, match="betas"):
+        fit_for(MLPEnergy(1, hidden=(4,)), DenoisingScoreMatching(0.5), torch.randn(8, 1),
+                seconds=1, max_steps=1, betas=betas)

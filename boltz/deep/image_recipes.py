@@ -21,7 +21,7 @@ import time
 
 import torch
 
-from .._validation import check_positive_int, check_positive_scalar
+from .._validation import check_array, check_positive_int, check_positive_scalar
 from ._utils import seeded_global_rng
 from .objectives import ContrastiveDivergence, DenoisingScoreMatching
 from .score_models import NoiseConditionalScoreNet, geometric_sigmas
@@ -38,16 +38,20 @@ __all__ = ["SCORE_SETTINGS", "EBM_SETTINGS", "fit_for", "train_score_model", "tr
 SCORE_SETTINGS = {"size": 14, "sigma_max": 1.0, "sigma_min": 0.01, "n_levels": 10, "width": 16,
                   "batch_size": 64, "lr": 1e-3, "steps_per_level": 10, "step_scale": 6e-4}
 
-#: Conv EBM with persistent short-run Langevin and a replay buffer (Du & Mordatch 2019):
-#: pixel range [0, 1], chains clamped to it, 5% restarted from uniform noise per draw, the
-#: step (10) and noise (std 0.005) of Du & Mordatch, energy penalty 1, gradient clip 1.
-#: Width 8, batch 32, 10 steps per update and a 2000-chain buffer (each chain revisited
-#: about every 60 updates) fit the CPU budget: width 16, batch 64, 20 steps ran > 5 s per
-#: update on the busy 2-core machine, against 0.54 s for these settings.
-EBM_SETTINGS = {"size": 14, "width": 8, "batch_size": 32, "lr": 3e-4, "langevin_steps": 10,
-                "step_size": 10.0, "noise": 0.005, "reg": 1.0, "reinit_prob": 0.05,
-                "buffer_size": 2000, "grad_clip": 1.0, "grad_clamp": None, "data_noise": 0.0,
-                "beta1": 0.9}
+#: Conv EBM with persistent short-run Langevin and a replay buffer (Du & Mordatch 2019; the
+#: UvA deep-learning tutorial 8): pixel range [0, 1], chains clamped to it, 5% restarted
+#: from uniform noise per draw; Langevin step 10 on the energy gradient with each
+#: coordinate of the gradient clamped to [-0.03, 0.03] (at most 0.3 per step) and noise
+#: std 0.005; data with N(0, 0.005^2) noise; energy penalty 0.1; Adam betas (0, 0.999),
+#: no gradient clipping. Measured (4-minute runs on the busy 2-core machine, 1000 samples,
+#: Fréchet distance on the classifier's features): without the gradient clamp the old
+#: settings scored 358; with it, 10 Langevin steps per update scored 363 against 365 for
+#: 20 steps at twice the cost, lr 1e-3 scored 383 against 365 for 5e-4, a 2000-chain
+#: buffer 365 against 384 for 8192.
+EBM_SETTINGS = {"size": 14, "width": 16, "batch_size": 64, "lr": 5e-4, "langevin_steps": 10,
+                "step_size": 10.0, "noise": 0.005, "reg": 0.1, "reinit_prob": 0.05,
+                "buffer_size": 2000, "grad_clip": None, "grad_clamp": 0.03, "data_noise": 0.005,
+                "beta1": 0.0}
 
 
 def mnist_images(split: str = "train", n: int | None = None) -> torch.Tensor:
@@ -161,7 +165,7 @@ def fit_for(model, objective, data, *, seconds: float, max_steps: int | None = N
         max_steps = check_positive_int(max_steps, "max_steps")
     params = [p for p in list(model.parameters()) + list(objective.parameters())
               if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr, betas=tuple(betas))
+    opt = torch.optim.Adam(params, lr=lr, betas=_check_betas(betas))
     t0 = time.perf_counter()
     out = {"n_steps": 0, "seconds": 0.0, "losses": [], "diverged": False, "message": ""}
     k = 0
@@ -288,6 +292,13 @@ def train_conv_ebm(images, *, seconds: float = 1200.0, max_steps: int | None = N
                   on_divergence="stop")
     model.eval()
     return model, pcd, {**res, "settings": cfg}
+
+
+def _check_betas(betas) -> tuple:
+    b = tuple(float(v) for v in check_array(betas, "betas", shape=(2,)))
+    if not all(0.0 <= v < 1.0 for v in b):
+        raise ValueError(f"betas must be two numbers in [0, 1), got {list(b)}")
+    return b
 
 
 def _settings(defaults, overrides):
