@@ -72,14 +72,15 @@ def main():
     if args.checkpoint:
         save_checkpoint(args.checkpoint, model, pcd)
     gen = torch.Generator(device=model.device).manual_seed(args.seed + 1)
-    buffer = pcd.buffer.states[:64].clamp(0, 1).cpu()
     pcd.persistent = False                     # plain short runs from given starts
+    buffer = pcd.negatives(model, pcd.buffer.states[:64], gen).cpu()   # one more short run
     xn = pcd.buffer.noise(64)
     for _ in range(args.noise_runs):
         xn = pcd.negatives(model, xn, gen)
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.5))
     image_grid(buffer[:, 0].numpy(), ncols=8, ax=axes[0],
-               title=f"replay-buffer chains after {res['n_steps']} PCD updates")
+               title=f"replay-buffer chains after {res['n_steps']} PCD updates\n"
+                     f"and {pcd.n_steps} more Langevin steps")
     image_grid(xn.clamp(0, 1).cpu()[:, 0].numpy(), ncols=8, ax=axes[1],
                title=f"{args.noise_runs * pcd.n_steps} Langevin steps from uniform noise")
     fig.savefig(out, dpi=80, bbox_inches="tight")

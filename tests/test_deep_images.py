@@ -325,3 +325,110 @@ def test_image_recipes_leave_torch_global_random_state_alone():
     train_score_model(x, seconds=30, max_steps=1, size=8, width=4)
     train_conv_ebm(x, seconds=30, max_steps=1, width=4, langevin_steps=1, buffer_size=8)
     assert torch.equal(before, torch.random.get_rng_state())
+
+
+# ---------------------------------------------------------------- Langevin gradient clamp
+
+
+def _unit_gaussian():
+    """E(x) = |x|^2 / 2 on R^2 (grad E(x) = x), float64."""
+    from boltz.deep.base import EnergyModule
+
+    class HalfSquare(EnergyModule):
+        event_shape = (2,)
+
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("anchor", torch.zeros((), dtype=torch.float64))
+
+        def forward(self, x):
+            return 0.5 * (x - self.anchor).square().sum(1)
+
+    return HalfSquare()
+
+
+def test_grad_clamp_one_step_matches_hand_computation():
+    """One noiseless step from x = (5, 0.01) on E = |x|^2 / 2 with step 1: the clamped
+    gradient (0.1, 0.01) moves x to (4.9, 0); without the clamp x goes to (0, 0)."""
+    from boltz.deep.objectives import ContrastiveDivergence
+
+    x = torch.tensor([[5.0, 0.01]], dtype=torch.float64)
+    cd = ContrastiveDivergence(n_steps=1, step_size=1.0, noise_scale=0.0, grad_clamp=0.1)
+    out = cd.negatives(_unit_gaussian(), x, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(out, torch.tensor([[4.9, 0.0]], dtype=torch.float64))
+    free = ContrastiveDivergence(n_steps=1, step_size=1.0, noise_scale=0.0)
+    out = free.negatives(_unit_gaussian(), x, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(out, torch.zeros(1, 2, dtype=torch.float64))
+
+
+def test_grad_clamp_that_never_binds_keeps_the_gaussian_stationary_law():
+    """Langevin with step h on N(0, 1) is stationary at variance 1 / (1 - h / 2); with a
+    clamp far above every gradient the chains are identical to unclamped ones and match
+    that variance within 4 standard errors; a binding clamp (0.5) caps the restoring force,
+    and its wider law is rejected (the control)."""
+    from boltz.deep.objectives import ContrastiveDivergence
+
+    n, h = 4000, 0.2
+    x0 = torch.zeros(n, 2, dtype=torch.float64)
+
+    def chains(clamp):
+        cd = ContrastiveDivergence(n_steps=60, step_size=h, grad_clamp=clamp)
+        return cd.negatives(_unit_gaussian(), x0, torch.Generator().manual_seed(0))
+
+    loose, free, tight = chains(1e3), chains(None), chains(0.5)
+    assert torch.equal(loose, free)
+    var_exact = 1.0 / (1.0 - h / 2)
+    se_mean, se_var = math.sqrt(var_exact / n), var_exact * math.sqrt(2 / (n - 1))
+    assert float(loose.mean(0).abs().max()) < 4 * se_mean
+    assert float((loose.var(0) - var_exact).abs().max()) < 4 * se_var
+    assert float((tight.var(0) - var_exact).abs().min()) > 4 * se_var
+
+
+def test_data_noise_perturbs_the_positive_batch():
+    """With ``data_noise=s`` the data energy E = |x|^2 / 2 at x = 0 averages s^2 (two
+    coordinates, s^2 / 2 each) within 4 standard errors; without it, exactly 0; with
+    ``clamp=(0, 1)`` the noisy data stay in the box (half the coordinates at 0)."""
+    from boltz.deep.objectives import ContrastiveDivergence
+
+    n, s = 4000, 0.5
+    x = torch.zeros(n, 2, dtype=torch.float64)
+    g = _unit_gaussian()
+    _, info = ContrastiveDivergence(n_steps=1, data_noise=s)(g, x, torch.Generator().manual_seed(0))
+    se = s**2 * math.sqrt(2.0 / n)          # sd of (z1^2 + z2^2) s^2 / 2 is s^2, over sqrt(n)
+    assert abs(info["energy_pos"] - s**2) < 4 * se
+    _, info = ContrastiveDivergence(n_steps=1)(g, x, torch.Generator().manual_seed(0))
+    assert info["energy_pos"] == 0.0
+    _, info = ContrastiveDivergence(n_steps=1, data_noise=s, clamp=(0.0, 1.0))(
+        g, x, torch.Generator().manual_seed(0))
+    assert abs(info["energy_pos"] - s**2 / 2) < 4 * se   # E[max(z, 0)^2] = 1/2 per coordinate
+
+
+@pytest.mark.parametrize("kw", [{"grad_clamp": 0.0}, {"grad_clamp": -1.0},
+                                {"grad_clamp": float("nan")}, {"data_noise": -0.1}])
+def test_grad_clamp_and_data_noise_are_validated(kw):
+    from boltz.deep.objectives import ContrastiveDivergence
+
+    with pytest.raises(ValueError, match=next(iter(kw))):
+        ContrastiveDivergence(**kw)
+
+
+def test_conv_ebm_recipe_passes_the_langevin_clamp_and_data_noise():
+    from boltz.deep.image_recipes import EBM_SETTINGS, train_conv_ebm
+
+    x = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    _, pcd, r = train_conv_ebm(x, seconds=30, max_steps=1, width=4, langevin_steps=1,
+                               buffer_size=8, batch_size=4)
+    assert pcd.grad_clamp == EBM_SETTINGS["grad_clamp"] and pcd.data_noise == EBM_SETTINGS[
+        "data_noise"]
+    assert r["n_steps"] == 1 and r["settings"]["beta1"] == EBM_SETTINGS["beta1"]
+
+
+@pytest.mark.parametrize("betas", [(0.9,), (1.0, 0.999), (-0.1, 0.9), (0.9, float("nan"))])
+def test_fit_for_rejects_bad_betas(betas):
+    from boltz.deep import MLPEnergy
+    from boltz.deep.image_recipes import fit_for
+    from boltz.deep.objectives import DenoisingScoreMatching
+
+    with pytest.raises(ValueError, match="betas"):
+        fit_for(MLPEnergy(1, hidden=(4,)), DenoisingScoreMatching(0.5), torch.randn(8, 1),
+                seconds=1, max_steps=1, betas=betas)

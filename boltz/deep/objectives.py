@@ -111,7 +111,10 @@ class ContrastiveDivergence(Objective):
     ``x-`` come from ``n_steps`` unadjusted Langevin steps started at the data
     (CD) or at replay-buffer states (``persistent=True``, 5% restarted from
     uniform noise on ``init_range``). ``clamp=(low, high)`` keeps the chains in a
-    box (e.g. pixel range), as in the image-EBM recipes.
+    box (e.g. pixel range), ``grad_clamp=c`` limits each coordinate of the energy
+    gradient in a Langevin step to ``[-c, c]`` and ``data_noise=s`` adds
+    ``N(0, s^2)`` noise to the data batch (clamped to ``clamp`` too), as in the
+    image-EBM recipes (Du & Mordatch 2019).
 
     Parameters
     ----------
@@ -133,6 +136,13 @@ class ContrastiveDivergence(Objective):
         Clamp the chains to this range after each step.
     max_energy : float
         Divergence threshold on the energies.
+    grad_clamp : float, optional
+        Clamp every coordinate of ``grad E`` to ``[-grad_clamp, grad_clamp]`` in each
+        Langevin step (default: no clamp), so one step moves a coordinate by at most
+        ``step_size * grad_clamp`` plus the noise.
+    data_noise : float, default 0
+        Standard deviation of Gaussian noise added to each data batch before its
+        energy is taken (smooths the data distribution of binary-like images).
 
     Examples
     --------
@@ -148,9 +158,13 @@ class ContrastiveDivergence(Objective):
     def __init__(self, n_steps: int = 20, step_size: float = 0.01, noise_scale: float = 1.0,
                  reg: float = 0.1, persistent: bool = False, buffer_size: int = 10000,
                  reinit_prob: float = 0.05, init_range=None, clamp=None,
-                 max_energy: float = 1e4):
+                 max_energy: float = 1e4, grad_clamp: float | None = None,
+                 data_noise: float = 0.0):
         super().__init__(max_energy)
         self.n_steps = check_positive_int(n_steps, "n_steps")
+        self.grad_clamp = None if grad_clamp is None else check_positive_scalar(
+            grad_clamp, "grad_clamp")
+        self.data_noise = check_positive_scalar(data_noise, "data_noise", allow_zero=True)
         self.clamp = None if clamp is None else tuple(
             float(v) for v in check_array(clamp, "clamp", shape=(2,)))
         self.step_size = check_positive_scalar(step_size, "step_size")
@@ -223,6 +237,8 @@ class ContrastiveDivergence(Objective):
             # the loss itself, so its gradient is never computed
             for t in range(self.n_steps):
                 _, g = energy_and_grad(model, xn, step=t + 1)
+                if self.grad_clamp is not None:
+                    g = g.clamp_(-self.grad_clamp, self.grad_clamp)
                 xn = xn - self.step_size * g + noise * randn(xn.shape, generator, xn)
                 if self.clamp is not None:
                     xn = xn.clamp_(*self.clamp)
@@ -267,6 +283,10 @@ class ContrastiveDivergence(Objective):
         True
         """
         x_neg = self.negatives(model, x, generator)
+        if self.data_noise:
+            x = x + self.data_noise * randn(x.shape, generator, x)
+            if self.clamp is not None:
+                x = x.clamp(*self.clamp)
         e = model(torch.cat([x, x_neg], dim=0))
         e_pos, e_neg = e[: x.shape[0]], e[x.shape[0]:]
         loss = e_pos.mean() - e_neg.mean()
