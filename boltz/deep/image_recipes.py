@@ -112,8 +112,8 @@ def resize(images: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def fit_for(model, objective, data, *, seconds: float, max_steps: int | None = None,
-            chunk: int = 50, seed: int = 0, lr: float = 1e-3, progress: bool = False,
-            **fit_kwargs) -> dict:
+            chunk: int = 50, seed: int = 0, lr: float = 1e-3, optimizer=None,
+            progress: bool = False, **fit_kwargs) -> dict:
     """Run :func:`~boltz.deep.training.fit` in chunks until ``seconds`` of wall time pass.
 
     Parameters
@@ -134,6 +134,8 @@ def fit_for(model, objective, data, *, seconds: float, max_steps: int | None = N
         Chunk ``k`` is seeded with ``seed + k`` (different minibatches each chunk).
     lr : float, default 1e-3
         Adam learning rate (one optimizer for all chunks).
+    optimizer : torch.optim.Optimizer, optional
+        Use this optimizer instead (``lr`` is then ignored).
     progress : bool, default False
         Print one line per chunk.
     **fit_kwargs
@@ -158,7 +160,7 @@ def fit_for(model, objective, data, *, seconds: float, max_steps: int | None = N
         max_steps = check_positive_int(max_steps, "max_steps")
     params = [p for p in list(model.parameters()) + list(objective.parameters())
               if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = torch.optim.Adam(params, lr=lr) if optimizer is None else optimizer
     t0 = time.perf_counter()
     out = {"n_steps": 0, "seconds": 0.0, "losses": [], "diverged": False, "message": ""}
     k = 0

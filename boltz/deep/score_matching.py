@@ -89,7 +89,10 @@ class DenoisingScoreMatching(Objective):
     ``x~ = x + sigma z``. With several ``sigmas`` each sample gets a random
     level and the model must be noise-conditional (have ``energy_at(x, sigma)``,
     e.g. :class:`~boltz.deep.energies.NoiseConditionalMLPEnergy`); the loss is
-    weighted by ``sigma^2`` (Song & Ermon 2019).
+    weighted by ``sigma^2`` (Song & Ermon 2019). With ``continuous=True`` the
+    level is drawn log-uniformly between the smallest and largest ``sigma``
+    (a continuum of levels, as the samplers of Song et al. 2021 and Karras et
+    al. 2022 need).
 
     Parameters
     ----------
@@ -97,6 +100,9 @@ class DenoisingScoreMatching(Objective):
         Noise level(s); several levels train a noise-conditional energy.
     max_energy : float
         Divergence threshold on the energies.
+    continuous : bool, default False
+        Draw ``log sigma`` uniformly on ``[log min(sigma), log max(sigma)]``
+        instead of picking one of the listed levels (needs two distinct levels).
 
     Examples
     --------
@@ -111,12 +117,17 @@ class DenoisingScoreMatching(Objective):
 
     name = "dsm"
 
-    def __init__(self, sigma=0.1, max_energy: float = 1e4):
+    def __init__(self, sigma=0.1, max_energy: float = 1e4, continuous: bool = False):
         super().__init__(max_energy)
         sig = np.atleast_1d(check_array(sigma, "sigma", ndim=(0, 1)))
         if np.any(sig <= 0):
             raise ValueError(f"sigma must be positive, got {sig.tolist()}")
+        if not isinstance(continuous, (bool, np.bool_)):
+            raise TypeError(f"continuous must be a bool, got {type(continuous).__name__}")
+        if continuous and not sig.max() > sig.min():
+            raise ValueError(f"continuous=True needs two distinct sigma levels, got {sig.tolist()}")
         self.sigmas = tuple(float(s) for s in sig)
+        self.continuous = bool(continuous)
 
     def forward(self, model, x, generator=None):
         """The denoising score-matching loss of one batch.
@@ -162,10 +173,15 @@ class DenoisingScoreMatching(Objective):
                     "energy_at(x, sigma), e.g. NoiseConditionalMLPEnergy, or a score "
                     "model with score_at(x, sigma)"
                 )
-            levels = torch.tensor(self.sigmas, dtype=x.dtype, device=x.device)
-            pick = torch.randint(0, len(self.sigmas), (n,), generator=generator,
-                                 device=x.device)
-            sigma = levels[pick]
+            if self.continuous:
+                lo, hi = np.log(min(self.sigmas)), np.log(max(self.sigmas))
+                u = torch.rand((n,), generator=generator, dtype=x.dtype, device=x.device)
+                sigma = torch.exp(lo + (hi - lo) * u)
+            else:
+                levels = torch.tensor(self.sigmas, dtype=x.dtype, device=x.device)
+                pick = torch.randint(0, len(self.sigmas), (n,), generator=generator,
+                                     device=x.device)
+                sigma = levels[pick]
 
             def energy_fn(xx):
                 return model.energy_at(xx, sigma)

@@ -33,12 +33,10 @@ import torch
 from torch import nn
 
 from .._validation import check_positive_int, check_positive_scalar
-from ._utils import make_generator
 from .base import EnergyModule
-from .samplers import AnnealedLangevinSampler
 
 __all__ = ["ScoreModule", "NoiseConditionalScoreNet", "geometric_sigmas", "sample_annealed",
-           "inpaint"]
+           "sample_probability_flow", "inpaint"]
 
 
 def geometric_sigmas(sigma_max: float = 1.0, sigma_min: float = 0.01, n_levels: int = 10):
@@ -222,7 +220,8 @@ class NoiseConditionalScoreNet(ScoreModule):
     """A small conv U-Net score model ``s(x, sigma) = net(x, log sigma) / sigma``.
 
     Resolutions ``size``, ``size/2``, ``size/4`` (rounded up) with ``width``, ``2 width``,
-    ``2 width`` channels; skip connections by addition; each block gets a scale
+    ``2 width`` channels; skip connections by addition; the input is scaled to
+    unit variance at each level (Karras et al. 2022); each block gets a scale
     and shift from an embedding of ``log sigma``. Dividing by ``sigma`` makes the
     output scale right at every level (Song & Ermon 2020).
 
@@ -234,6 +233,9 @@ class NoiseConditionalScoreNet(ScoreModule):
         Image side (at least 4).
     width : int, default 16
         Channels at full resolution.
+    sigma_data : float, default 0.5
+        Assumed data scale: the input is multiplied by ``1 / sqrt(sigma^2 +
+        sigma_data^2)`` so the network sees unit-scale inputs at every level.
 
     Examples
     --------
@@ -242,7 +244,8 @@ class NoiseConditionalScoreNet(ScoreModule):
     torch.Size([3, 1, 8, 8])
     """
 
-    def __init__(self, channels: int = 1, size: int = 28, width: int = 16):
+    def __init__(self, channels: int = 1, size: int = 28, width: int = 16,
+                 sigma_data: float = 0.5):
         super().__init__()
         c = check_positive_int(channels, "channels")
         s = check_positive_int(size, "size")
@@ -250,6 +253,7 @@ class NoiseConditionalScoreNet(ScoreModule):
         if s < 4:
             raise ValueError(f"size must be at least 4, got {s}")
         self.event_shape = (c, s, s)
+        self.sigma_data = check_positive_scalar(sigma_data, "sigma_data")
         e = 4 * w
         self.embed = nn.Sequential(nn.Linear(1, e), nn.SiLU(), nn.Linear(e, e))
         self.inp = nn.Conv2d(c, w, 3, padding=1)
@@ -285,7 +289,9 @@ class NoiseConditionalScoreNet(ScoreModule):
         sig = torch.as_tensor(sigma, dtype=x.dtype, device=x.device)
         sig = sig.expand(x.shape[0]) if sig.ndim == 0 else sig
         emb = self.embed(torch.log(sig)[:, None])
-        h1 = self.b1(self.inp(x), emb)                       # size
+        # input scaled to unit variance at every level (c_in of Karras et al. 2022, Eq. 7)
+        c_in = torch.rsqrt(sig**2 + self.sigma_data**2)[:, None, None, None]
+        h1 = self.b1(self.inp(c_in * x), emb)                # size
         h2 = self.b2(self.d1(h1, emb), emb)                  # size / 2
         h3 = self.b3(self.d2(h2, emb), emb)                  # size / 4
         up = nn.functional.interpolate
@@ -315,114 +321,5 @@ class NoiseConditionalScoreNet(ScoreModule):
         raise TypeError("a score network has no energy; call score_at(x, sigma)")
 
 
-def sample_annealed(model: ScoreModule, n: int, sigmas, *, steps_per_level: int = 20,
-                    step_scale: float = 5e-5, seed=None, init=None, batch_size: int = 500,
-                    denoise: bool = True, clamp=(0.0, 1.0)) -> torch.Tensor:
-    """``n`` samples by annealed Langevin from uniform noise (Song & Ermon 2019, Alg. 1).
-
-    Parameters
-    ----------
-    model : ScoreModule
-        The score model.
-    n : int
-        Samples.
-    sigmas : sequence of float
-        Decreasing noise levels.
-    steps_per_level : int, default 20
-        Langevin steps per level.
-    step_scale : float, default 5e-5
-        ``epsilon``: the step at level ``i`` is ``epsilon sigma_i^2 / sigma_L^2``.
-    seed : int, torch.Generator or None
-        Random seed.
-    init : torch.Tensor, optional
-        Start states (default: uniform on [0, 1]).
-    batch_size : int, default 500
-        Chains advanced together.
-    denoise : bool, default True
-        End with ``x + sigma_L^2 s(x, sigma_L)``.
-    clamp : (float, float) or None
-        Clip the returned samples to this range.
-
-    Returns
-    -------
-    torch.Tensor, shape (n, *event_shape)
-        The samples, on the model's device.
-
-    Examples
-    --------
-    >>> net = NoiseConditionalScoreNet(size=8, width=4)
-    >>> sample_annealed(net, 3, [1.0, 0.1], steps_per_level=2, seed=0).shape
-    torch.Size([3, 1, 8, 8])
-    """
-    n = check_positive_int(n, "n")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    dev = model.device
-    gen = make_generator(seed, dev)
-    sampler = AnnealedLangevinSampler(model, sigmas, steps_per_level, step_scale)
-    out = []
-    for i in range(0, n, batch_size):
-        m = min(batch_size, n - i)
-        x0 = (torch.rand((m, *model.event_shape), generator=gen, device=dev) if init is None
-              else init[i:i + m].to(dev))
-        x = sampler.sample(x0, seed=gen)
-        if denoise:
-            x = model.denoise(x, sampler.sigmas[-1])
-        out.append(x.detach())
-    x = torch.cat(out)
-    return x.clamp(*clamp) if clamp is not None else x
-
-
-def inpaint(model: ScoreModule, images: torch.Tensor, mask: torch.Tensor, sigmas, *,
-            steps_per_level: int = 20, step_scale: float = 5e-5, seed=None,
-            denoise: bool = True) -> torch.Tensor:
-    """Fill in the pixels outside ``mask`` given those inside (Song & Ermon 2019, Alg. 2).
-
-    At level ``sigma_i`` the known pixels are ``images + sigma_i z`` (one draw
-    per level) and only the unknown ones follow the Langevin dynamics.
-
-    Parameters
-    ----------
-    model : ScoreModule
-        The score model.
-    images : torch.Tensor, shape (n, *event_shape)
-        Images whose pixels in ``mask`` are known.
-    mask : torch.Tensor of bool
-        True where the pixel is known (broadcast against ``images``).
-    sigmas : sequence of float
-        Decreasing noise levels.
-    steps_per_level : int, default 20
-        Langevin steps per level.
-    step_scale : float, default 5e-5
-        ``epsilon`` of the step ``epsilon sigma_i^2 / sigma_L^2``.
-    seed : int, torch.Generator or None
-        Random seed.
-    denoise : bool, default True
-        End with one denoising step on the unknown pixels.
-
-    Returns
-    -------
-    torch.Tensor
-        The completed images in [0, 1]; the known pixels are the given ones.
-
-    Examples
-    --------
-    >>> net = NoiseConditionalScoreNet(size=8, width=4)
-    >>> mask = torch.zeros(1, 1, 8, 8, dtype=torch.bool); mask[..., :4, :] = True
-    >>> inpaint(net, torch.rand(2, 1, 8, 8), mask, [1.0, 0.1], steps_per_level=2, seed=0).shape
-    torch.Size([2, 1, 8, 8])
-    """
-    dev = model.device
-    images = images.to(dev)
-    mask = torch.as_tensor(mask, dtype=torch.bool, device=dev).expand_as(images)
-    gen = make_generator(seed, dev)
-
-    def level(sigma):
-        known = images + sigma * torch.randn(images.shape, generator=gen, device=dev)
-        return model.at_noise(sigma, known=known, mask=mask)
-
-    sampler = AnnealedLangevinSampler(level, sigmas, steps_per_level, step_scale)
-    x0 = torch.rand(images.shape, generator=gen, device=dev)
-    x = torch.where(mask, images, sampler.sample(x0, seed=gen))
-    if denoise:
-        x = torch.where(mask, images, model.denoise(x, sampler.sigmas[-1]))
-    return x.clamp(0.0, 1.0)
+# the samplers live in score_sampling (one module per idea); kept importable from here
+from .score_sampling import inpaint, sample_annealed, sample_probability_flow  # noqa: E402
