@@ -210,3 +210,16 @@ def test_torch_sampler_resume_finishes_the_run_bit_identically(monkeypatch, tmp_
     np.testing.assert_array_equal(rest.energies, ref.energies)
     np.testing.assert_array_equal(rest.magnetizations, ref.magnetizations)
     _same_state(tmp_path / "ref.npz", tmp_path / "rest.npz")
+
+
+def test_resume_from_a_loaded_state_leaves_its_info_alone(monkeypatch, tmp_path):
+    model = IsingLattice(6, temperature=2.2)
+    ref = simulate(model, "gibbs", n_sweeps=30, n_burnin=5, seed=2)
+    with monkeypatch.context() as m:
+        _sigint_on_call(m, boltz.samplers, "hamiltonian", 3)
+        simulate(model, "gibbs", n_sweeps=30, n_burnin=5, seed=2, checkpoint=tmp_path / "c")
+    state, _ = load_state(tmp_path / "c.npz")
+    keys = sorted(state.info)
+    rest = simulate(model, "gibbs", n_sweeps=30, resume=state)
+    assert sorted(state.info) == keys and "partial_done" in keys
+    np.testing.assert_array_equal(rest.energies, ref.energies)

@@ -405,7 +405,9 @@ def _resumed_state(alg, resume, device):
     from ..samplers import ChainState, load_state
 
     if isinstance(resume, ChainState):
-        state = ChainState(resume.spins, resume.streams, resume.betas, dict(resume.info))
+        state = resume
+        if any(k.startswith(_partial_run.PREFIX) for k in state.info):   # leave the caller's
+            state = ChainState(state.spins, state.streams, state.betas, dict(state.info))
     else:
         state, name = load_state(resume)
         if name is not None and name != alg.name:
