@@ -69,7 +69,8 @@ def test_ising_cli_ctrl_c_reports_partial_run_and_exits_130(monkeypatch, capsys,
     assert "interrupted (Ctrl-C) at T=2.5 after 15 of about 1000000010 sweeps" in lines[0]
     assert f"--resume {ckpt}" in lines[0]
     result = json.loads(out.strip().splitlines()[-1])
-    assert result["interrupted"] == {"T": 2.5, "sweeps_done": 15, "measurements_done": 4}
+    # Ctrl-C in the 5th measurement ends it: the state sits between measurements 5 and 6
+    assert result["interrupted"] == {"T": 2.5, "sweeps_done": 15, "measurements_done": 5}
     assert len(result["runs"]) == 1 and ckpt.exists()
 
 

@@ -1,6 +1,6 @@
 """Same seed, same bits on any thread count: :func:`boltz.backend.deterministic_threads`
-is the one context the RBM trainer, RBM Gibbs sampling and AIS, and the DBM trainer run
-under (BLAS on one thread; torch's CPU intra-op pool on one thread)."""
+is the one context the RBM trainer, RBM Gibbs sampling and AIS, and the DBM trainer, Gibbs
+sampling and AIS run under (BLAS on one thread; torch's CPU intra-op pool on one thread)."""
 
 import contextlib
 import os
@@ -77,6 +77,78 @@ def test_dbm_numpy_fit_same_bits_whatever_blas_threads():
             fits[n] = _dbm_fit(None)
     for a, b in zip(fits[1].weights_, fits[2].weights_, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def _dbm():
+    from boltz.dbm import DeepBoltzmannMachine
+
+    rng = np.random.default_rng(0)
+    return DeepBoltzmannMachine.from_parameters(
+        [rng.normal(0, 0.1, (784, 500)).astype(np.float32),
+         rng.normal(0, 0.1, (500, 100)).astype(np.float32)])
+
+
+def _blas_threads_now() -> set:
+    return {i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"}
+
+
+@two_cores
+def test_dbm_gibbs_and_ais_same_bits_whatever_threads():
+    from boltz.dbm import ais_log_partition
+
+    m = _dbm()
+    out, z = {}, {}
+    for n in (1, 2):
+        with threadpoolctl.threadpool_limits(limits=n, user_api="blas"):
+            out[n] = m.gibbs_sample(100, n_steps=3, seed=0)
+            z[n] = ais_log_partition(m, n_chains=8, n_betas=30, seed=0, device=None).log_z
+    np.testing.assert_array_equal(out[1], out[2])
+    assert z[1] == z[2]
+
+
+@two_cores
+def test_dbm_torch_cpu_ais_same_bits_on_one_and_two_torch_threads():
+    pytest.importorskip("torch")
+    from boltz.dbm import ais_log_partition
+
+    m, z = _dbm(), {}
+    for n in (1, 2):
+        with _torch_threads(n):
+            z[n] = ais_log_partition(m, n_chains=8, n_betas=30, seed=0, device="cpu-torch")
+    np.testing.assert_array_equal(z[1].log_weights, z[2].log_weights)
+
+
+def test_dbm_gibbs_and_ais_run_on_one_thread(monkeypatch):
+    """The guard itself: inside DBM Gibbs sampling and NumPy AIS, BLAS runs on one thread;
+    inside torch-CPU AIS, torch's intra-op pool does (fails if the pinning is removed)."""
+    torch = pytest.importorskip("torch")
+    from boltz.dbm import ais_log_partition
+    from boltz.dbm.backend import NumpyBackend
+    from boltz.dbm.torch_backend import TorchBackend
+
+    blas, torch_seen = set(), set()
+    numpy_sigmoid, torch_sigmoid = NumpyBackend.sigmoid, TorchBackend.sigmoid
+
+    def numpy_spy(x):
+        blas.update(_blas_threads_now())
+        return numpy_sigmoid(x)
+
+    def torch_spy(x):
+        torch_seen.add(torch.get_num_threads())
+        return torch_sigmoid(x)
+
+    monkeypatch.setattr(NumpyBackend, "sigmoid", staticmethod(numpy_spy))
+    monkeypatch.setattr(TorchBackend, "sigmoid", staticmethod(torch_spy))
+    m = _dbm()
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"), _torch_threads(2):
+        m.gibbs_sample(4, n_steps=2, seed=0)
+        ais_log_partition(m, n_chains=4, n_betas=5, seed=0, device=None)
+        assert blas == {1}
+        ais_log_partition(m, n_chains=4, n_betas=5, seed=0, device="cpu-torch")
+        assert torch_seen == {1}
+        # control: the spies see the two threads set outside the samplers
+        numpy_spy(np.zeros(1)), torch_spy(torch.zeros(1))
+        assert torch_seen == {1, 2} and blas == {1, 2}
 
 
 def _rbm():

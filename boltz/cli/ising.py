@@ -78,10 +78,13 @@ def register(subparsers) -> None:
                         "or to out/ising/ising.png when no PATH is given (default: no figure)")
     p.add_argument("--checkpoint", default=None, metavar="PATH",
                    help="save the sampler state (spins and random streams, .npz) at the end, "
-                        "one temperature only (default: none)")
+                        "or on Ctrl-C with the measurements so far; one temperature only "
+                        "(default: none)")
     p.add_argument("--resume", default=None, metavar="PATH",
-                   help="continue from a --checkpoint file instead of a random start; burn-in "
-                        "defaults to 0 (default: none)")
+                   help="continue from a --checkpoint file instead of a random start: an "
+                        "interrupted run's file finishes that run (only the sweeps left up to "
+                        "--sweeps run, and the result covers all of them); a finished run's "
+                        "starts a new run from its state, burn-in 0 (default: none)")
     p.add_argument("--overwrite", action="store_true",
                    help="let --plot and --checkpoint replace an existing file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -149,8 +152,12 @@ def _report_interrupted(args, result, stopped, n_temps) -> int:
     result.setdefault("interrupted", {"T": float(T), "sweeps_done": None,
                                       "measurements_done": 0})
     report(args, [], result)
-    saved = (f"; sampler state saved to {result['checkpoint']} (continue with --resume "
-             f"{result['checkpoint']})" if "checkpoint" in result else "")
+    saved = (f"; sampler state and measurements saved to {result['checkpoint']} (finish the "
+             f"run: the same options with --resume {result['checkpoint']}, and --overwrite "
+             "to checkpoint to that file again)"
+             if "checkpoint" in result else "")
+    if "checkpoint_skipped" in result:
+        saved = f"; no checkpoint written ({result['checkpoint_skipped']})"
     print(f"boltz ising: interrupted (Ctrl-C) {where}; {len(result['runs'])} of {n_temps} "
           f"temperatures in the partial result printed{saved}; no figure written",
           file=sys.stderr, flush=True)
@@ -270,9 +277,11 @@ def run(args: argparse.Namespace) -> int:
                         "tau_abs_m": float(r.tau_abs_m)}
                        for T, r in zip(temps[:len(runs)], runs, strict=True)],
               "onsager": exact}
-    if args.checkpoint:
+    if args.checkpoint and "checkpoint" in runs[-1].info:
         say(f"saved the sampler state to {runs[-1].info['checkpoint']}")
         result["checkpoint"] = str(runs[-1].info["checkpoint"])
+    elif args.checkpoint:
+        result["checkpoint_skipped"] = runs[-1].info.get("checkpoint_skipped")
     if stopped is not None:
         return _report_interrupted(args, result, stopped, len(temps))
     if plot is not None:

@@ -30,17 +30,6 @@ from __future__ import annotations
 
 import importlib
 
-from .evaluation import (
-    AISResult,
-    ais_log_partition,
-    evaluate_lower_bound,
-    exact_free_energy,
-    exact_log_likelihood,
-    exact_log_partition,
-    variational_lower_bound,
-)
-from .model import DeepBoltzmannMachine
-
 __all__ = [
     "DeepBoltzmannMachine",
     "DeepBeliefNet",
@@ -56,9 +45,18 @@ __all__ = [
     "TrainingDivergedError",
 ]
 
-# These need boltz.rbm; import them on first use.
+# Every name is imported on first use, so that ``import boltz.dbm.presets`` (the
+# command line's help text) does not pull in the estimator's scikit-learn.
 _LAZY = {
+    "DeepBoltzmannMachine": "model",
     "DeepBeliefNet": "dbn",
+    "AISResult": "evaluation",
+    "ais_log_partition": "evaluation",
+    "evaluate_lower_bound": "evaluation",
+    "exact_free_energy": "evaluation",
+    "exact_log_likelihood": "evaluation",
+    "exact_log_partition": "evaluation",
+    "variational_lower_bound": "evaluation",
     "pretrain_dbm": "training",
     "train_dbm": "training",
     "TrainingDivergedError": "training",
@@ -69,3 +67,7 @@ def __getattr__(name):
     if name in _LAZY:
         return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module 'boltz.dbm' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -31,6 +31,7 @@ import numpy as np
 from scipy import special
 
 from .._validation import check_array, check_positive_int, check_rng
+from ..backend import deterministic_threads
 from ..expfam import softplus
 from .backend import get_backend
 from .exact import check_dbm
@@ -319,9 +320,11 @@ def ais_log_partition(model, n_chains: int = 100, n_betas: int = 20000, betas=No
     if progress is None:
         progress = 2.0 * M * len(betas) * sum(w.size for w in model.weights_) > 1e11
     try:
-        logw, states = anneal(ops, [ops.asarray(w) for w in model.weights_],
-                              [ops.asarray(x) for x in model.biases_],
-                              [ops.asarray(x, np.float64) for x in a], M, betas, progress)
+        # same seed, same bits on any thread count (BLAS, or torch's CPU pool, on one thread)
+        with deterministic_threads(ops):
+            logw, states = anneal(ops, [ops.asarray(w) for w in model.weights_],
+                                  [ops.asarray(x) for x in model.biases_],
+                                  [ops.asarray(x, np.float64) for x in a], M, betas, progress)
     except KeyboardInterrupt:
         raise KeyboardInterrupt(f"DBM AIS interrupted (Ctrl-C) during its {len(betas)} "
                                 "temperatures; its runs anneal together, so there is no "

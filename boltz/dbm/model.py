@@ -595,11 +595,13 @@ class DeepBoltzmannMachine(LayeredEstimatorMixin, DiscreteDensity):
         states = self.init_states(n, rng) if init is None else self._check_states(init, "init")
         from tqdm.auto import trange
 
-        for _ in trange(n_steps, disable=not progress, desc="DBM Gibbs", leave=False):
-            states = self.gibbs_step(states, rng)
-        if return_states:
-            return states
-        return self.conditional(states, 0)
+        from ..backend import deterministic_threads
+
+        # the model's arrays are NumPy: BLAS on one thread, same seed same bits on any count
+        with deterministic_threads(None):
+            for _ in trange(n_steps, disable=not progress, desc="DBM Gibbs", leave=False):
+                states = self.gibbs_step(states, rng)
+            return states if return_states else self.conditional(states, 0)
 
     # ------------------------------------------------------------------
     # mean-field variational inference

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .._validation import check_array
+from ..backend.torch_backend import torch_device
 
 __all__ = [
     "NonFiniteEnergyError",
@@ -42,25 +43,42 @@ class TrainingDivergedError(RuntimeError):
 
 
 def resolve_device(device) -> torch.device | None:
-    """``None`` keeps things where they are; ``"auto"`` picks CUDA when available."""
+    """The torch device named by ``device``; ``None`` keeps tensors where they are.
+
+    The check is :func:`boltz.backend.torch_backend.torch_device`'s, the one the
+    command line's ``--device`` goes through: only devices boltz computes on (the
+    CPU and CUDA) pass; ``"meta"``, ``"mps"`` and the like raise.
+
+    Parameters
+    ----------
+    device : None, str or torch.device
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"auto"`` (CUDA when available) or
+        ``"cpu-torch"`` (the CPU).
+
+    Returns
+    -------
+    torch.device or None
+
+    Raises
+    ------
+    ValueError
+        ``device`` names no torch device, a device type boltz does not run on, or a
+        CUDA device torch does not see; the message lists the accepted names.
+    TypeError
+        ``device`` is neither None, a str nor a torch.device.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device("meta")
+    Traceback (most recent call last):
+    ...
+    ValueError: device='meta' is not a device boltz runs on; expected ... 'cuda:N' or 'auto'
+    """
     if device is None:
         return None
-    if isinstance(device, torch.device):
-        return device
-    if isinstance(device, str):
-        if device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        try:
-            dev = torch.device(device)
-        except RuntimeError as exc:
-            raise ValueError(f"device must name a torch device, got {device!r}: {exc}") from None
-        if dev.type == "cuda" and (not torch.cuda.is_available()
-                                   or (dev.index or 0) >= torch.cuda.device_count()):
-            found = torch.cuda.device_count() if torch.cuda.is_available() else 0
-            raise ValueError(f"device {device!r} is not available ({found} CUDA devices "
-                             "found); use 'cpu' or 'auto'")
-        return dev
-    raise TypeError(f"device must be a str, a torch.device or None, got {type(device).__name__}")
+    return torch_device(device)
 
 
 def make_generator(seed=None, device=None) -> torch.Generator:

@@ -27,6 +27,7 @@ import numpy as np
 
 from .._validation import check_nonnegative_int, check_positive_int
 from ..diagnostics import Estimate, integrated_autocorr_time, jackknife, mean_estimate
+from . import _partial_run
 
 __all__ = ["IsingRun", "simulate", "spin_correlation", "lattice_geometry", "structure_factors",
            "correlation_length", "staggered_magnetization"]
@@ -399,18 +400,22 @@ def _torch_algorithm(model, algorithm, device):
 
 
 def _resumed_state(alg, resume, device):
-    """The state to continue from: a path written by ``save_state`` or a ChainState."""
+    """``(state, partial)``: the state to continue from (a path written by ``save_state``
+    or a ChainState) and the interrupted run it holds (:mod:`._partial_run`), or None."""
     from ..samplers import ChainState, load_state
 
     if isinstance(resume, ChainState):
         state = resume
+        if any(k.startswith(_partial_run.PREFIX) for k in state.info):   # leave the caller's
+            state = ChainState(state.spins, state.streams, state.betas, dict(state.info))
     else:
         state, name = load_state(resume)
         if name is not None and name != alg.name:
             raise ValueError(f"resume holds a {name} state, but the run uses {alg.name}")
+    partial = _partial_run.take(state.info)
     if device is not None:
-        return alg.restore(state)
-    return state
+        return alg.restore(state), partial
+    return state, partial
 
 
 _BURNIN_PIECE = 1 << 12
@@ -440,9 +445,14 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
     from such a state instead of ``initial`` and ``seed`` (burn-in defaults to 0,
     Wolff keeps its calibration). Measurements of a run split this way are
     bit-identical to one long run. Any ``n_sweeps`` is accepted: the series grow
-    as they fill, and Ctrl-C (KeyboardInterrupt) after the first measurement stops
-    the run and returns the measurements made so far, with
-    ``info["interrupted"] = True`` and ``info["sweeps_done"]``.
+    as they fill, and Ctrl-C (KeyboardInterrupt) during the measurements stops the
+    run after the measurement in progress and returns the measurements made so far,
+    with ``info["interrupted"] = True`` and ``info["sweeps_done"]``; the checkpoint
+    then also holds those measurements, and a resume from it runs only the
+    remaining ones (to ``n_sweeps`` in all; same ``measure_every``, ``correlation``
+    and ``staggered``) and estimates over all of them: the same result and final
+    state as the run never interrupted. A second Ctrl-C stops at once; when it
+    stops a sweep midway, no checkpoint is written (``info["checkpoint_skipped"]``).
 
     Parameters
     ----------
@@ -512,12 +522,15 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
                  f"{n_chains} chains of {model.n_variables} spins")
     alg = (get_algorithm(model, algorithm) if device is None
            else _torch_algorithm(model, algorithm, device))
+    partial = None
     if resume is None:
         state = alg.init(n_chains=n_chains, seed=seed, initial=initial)
     else:
-        state = _resumed_state(alg, resume, device)
+        state, partial = _resumed_state(alg, resume, device)
         n_chains = state.n_chains
-        if n_burnin_given is None:
+        if partial is not None:
+            n_burnin = partial.n_burnin      # done before the interruption
+        elif n_burnin_given is None:
             n_burnin = 0
     n = int(model.n_variables)
     multispin = algorithm == "multispin"
@@ -535,19 +548,6 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
         return hamiltonian(model, spins) / n, flat.mean(axis=1, dtype=np.float64), spins
 
     n_meas = n_sweeps // measure_every
-    iterator = range(n_meas)
-    if progress:
-        from tqdm.auto import tqdm
-
-        temp = 1.0 / model.beta if model.beta else np.inf
-        iterator = tqdm(iterator, desc=f"{algorithm} T={temp:.4g}")
-    if algorithm == "wolff" and "clusters_per_sweep" not in state.info:
-        # burn-in by flipped spins, then fix the clusters per sweep from the equilibrium size
-        calibrate_wolff(alg, state, n_clusters=100, burnin_sweeps=n_burnin)
-    else:
-        # in pieces, so that Ctrl-C is seen between kernel calls (same chain as one call)
-        for done in range(0, n_burnin, _BURNIN_PIECE):
-            alg.step(state, min(_BURNIN_PIECE, n_burnin - done))
     # the series grow as measurements arrive: a huge n_sweeps needs memory only for the
     # part actually run (Ctrl-C keeps it)
     widths = {"energies": (n_chains,), "mags": (n_chains,)}
@@ -555,37 +555,72 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
         widths["structure"] = (n_chains, 2)
     if staggered:
         widths["stag"] = (n_chains,)
+    start = stepped = 0
+    if partial is not None:
+        _partial_run.check_continuation(partial, n_sweeps=n_sweeps, n_burnin=n_burnin_given,
+                                        measure_every=measure_every, widths=widths,
+                                        correlation=correlation, staggered=staggered)
+        start, stepped = partial.done, partial.stepped
+    iterator = range(start, n_meas)
+    if progress:
+        from tqdm.auto import tqdm
+
+        temp = 1.0 / model.beta if model.beta else np.inf
+        iterator = tqdm(iterator, desc=f"{algorithm} T={temp:.4g}", initial=start,
+                        total=n_meas)
+    if partial is not None:
+        pass                        # the interrupted run's burn-in is done
+    elif algorithm == "wolff" and "clusters_per_sweep" not in state.info:
+        # burn-in by flipped spins, then fix the clusters per sweep from the equilibrium size
+        calibrate_wolff(alg, state, n_clusters=100, burnin_sweeps=n_burnin)
+    else:
+        # in pieces, so that Ctrl-C is seen between kernel calls (same chain as one call)
+        for done in range(0, n_burnin, _BURNIN_PIECE):
+            alg.step(state, min(_BURNIN_PIECE, n_burnin - done))
     series = GrowingSeries(widths, n_meas, "n_sweeps/measure_every")
+    G = None
+    if partial is not None:
+        _partial_run.prefill(series, partial)
+        if partial.correlation_sum is not None:
+            G = partial.correlation_sum.copy()
     energies, mags = series["energies"], series["mags"]
     structure, stag = series.get("structure"), series.get("stag")
-    G = None
-    done = stepped = 0
-    interrupted = False
+    done = start
+    interrupted = in_step = False
+    from ..checkpoint import deferred_interrupt
+
     try:
-        for t in iterator:
-            alg.step(state, measure_every)
-            stepped = t + 1
-            e, m, spins = observe()
-            if t == series.capacity:
-                series.grow()
-                energies, mags = series["energies"], series["mags"]
-                structure, stag = series.get("structure"), series.get("stag")
-            energies[t], mags[t] = e, m
-            if (correlation or staggered) and spins is None:
-                spins = alg.spins(state)[:n_chains]
-            if staggered:
-                stag[t] = staggered_magnetization(spins, geometry[2])
-            if correlation:
-                if structure is not None:
-                    structure[t, :, 0], structure[t, :, 1] = structure_factors(spins, geometry[0],
-                                                                               geometry[1])
-                if lattice or geometry is None or geometry[0].shape[1] == 2:
-                    shape = model.grid_shape if lattice else (
-                        (1, n) if geometry is None else (model.side, model.side))
-                    g = spin_correlation(spins.reshape(spins.shape[0], *shape),
-                                         periodic=bool(getattr(model, "periodic", True)))
-                    G = g if G is None else G + g
-            done = t + 1
+        # Ctrl-C ends the measurement in progress, so that the state sits between two
+        # measurements and the checkpoint resumes exactly (a second Ctrl-C raises at once)
+        with deferred_interrupt() as ctrl_c:
+            for t in iterator:
+                if t >= stepped:    # (a resumed state may already be a measurement ahead)
+                    in_step = True
+                    alg.step(state, measure_every)
+                    stepped, in_step = t + 1, False
+                e, m, spins = observe()
+                if t == series.capacity:
+                    series.grow()
+                    energies, mags = series["energies"], series["mags"]
+                    structure, stag = series.get("structure"), series.get("stag")
+                energies[t], mags[t] = e, m
+                if (correlation or staggered) and spins is None:
+                    spins = alg.spins(state)[:n_chains]
+                if staggered:
+                    stag[t] = staggered_magnetization(spins, geometry[2])
+                if correlation:
+                    if structure is not None:
+                        structure[t, :, 0], structure[t, :, 1] = structure_factors(
+                            spins, geometry[0], geometry[1])
+                    if lattice or geometry is None or geometry[0].shape[1] == 2:
+                        shape = model.grid_shape if lattice else (
+                            (1, n) if geometry is None else (model.side, model.side))
+                        g = spin_correlation(spins.reshape(spins.shape[0], *shape),
+                                             periodic=bool(getattr(model, "periodic", True)))
+                        G = g if G is None else G + g
+                done = t + 1
+                if ctrl_c.pending():
+                    raise KeyboardInterrupt
     except KeyboardInterrupt:
         if done == 0:
             raise                   # nothing measured yet: there is no partial result
@@ -602,14 +637,23 @@ def simulate(model, algorithm: str = "metropolis", n_sweeps: int = 1000,
         info["interrupted"] = True
         info["sweeps_done"] = n_burnin + stepped * measure_every   # what final_spins saw
         info["measurements_done"] = done
-    if checkpoint is not None:
-        from ..samplers import save_state
+    if checkpoint is not None and in_step:
+        info["checkpoint_skipped"] = ("a second Ctrl-C stopped a sweep midway; the state "
+                                      "cannot be resumed exactly")
+    elif checkpoint is not None:
+        from ..samplers import ChainState, save_state
 
         saved = state
         if device is not None:
             from ..samplers.torch_lattice import state_to_numpy
 
             saved = state_to_numpy(state)
+        if interrupted:             # the measurements so far, for a resume to finish the run
+            record = _partial_run.PartialRun(
+                n_burnin, measure_every, n_sweeps, int(correlation), int(staggered), done,
+                stepped, dict(series.arrays), G)
+            saved = ChainState(saved.spins, saved.streams, saved.betas,
+                               {**saved.info, **record.to_info()})
         info["checkpoint"] = str(save_state(checkpoint, saved, alg.name, overwrite=overwrite))
     final = alg.spins(state)
     return IsingRun(energies, mags, float(model.beta), n, algorithm, measure_every,
