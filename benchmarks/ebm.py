@@ -147,7 +147,7 @@ def grid_kl_table(n_steps, densities, objectives, jobs=1):
         for f in futures:
             name, obj, kl, m, note, secs = f.result()
             table[name][obj], mmds[name][obj] = kl, m
-            print(f"{name:16s} {obj:4s} KL={kl}  MMD={m}  ({secs:.0f}s) {note}", flush=True)
+            print(f"{name:16s} {obj:9s} KL={kl}  MMD={m}  ({secs:.0f}s) {note}", flush=True)
     return table, mmds
 
 
@@ -158,7 +158,9 @@ def main(argv=None):
                    help="training steps per toy run (default: per objective, see recipes)")
     p.add_argument("--jobs", type=int, default=1, help="toy runs in parallel processes")
     p.add_argument("--densities", nargs="*", default=list(TOY_DENSITIES))
-    p.add_argument("--objectives", nargs="*", default=["cd", "pcd", "sm", "dsm", "ssm", "nce"])
+    p.add_argument("--objectives", nargs="*",
+                   default=["cd", "pcd", "sm", "dsm", "dsm_multi", "ssm", "nce"],
+                   help="objectives of the grid-KL table (default: all of recipes.TOY_OBJECTIVES)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="cpu", help="torch device of the throughput runs")
     args = p.parse_args(argv)

@@ -17,14 +17,16 @@ from ._checkpoint import add_checkpoint_options, checkpoint_options, finished, i
 from ._common import add_json_option, default_out, prepare_output, report, save_figure, status
 
 DENSITIES = ("eight_gaussians", "two_moons", "rings", "checkerboard", "swiss_roll", "pinwheel")
-OBJECTIVES = ("cd", "pcd", "sm", "dsm", "ssm", "nce")
+OBJECTIVES = ("cd", "pcd", "sm", "dsm", "dsm_multi", "ssm", "nce")  # recipes.TOY_OBJECTIVES
 EPILOG = """examples:
   boltz ebm train --density two_moons --objective nce --steps 2000   # out/ebm/two_moons_nce.png
   boltz ebm pitfall --plot                                           # out/ebm/pitfall.png
 
 Objectives: cd / pcd = (persistent) contrastive divergence with Langevin
-chains, sm = exact score matching, dsm = denoising score matching, ssm =
-sliced score matching, nce = noise-contrastive estimation. torch is needed
+chains, sm = exact score matching, dsm = denoising score matching (sigma 0.05),
+dsm_multi = denoising score matching at 9 noise levels (2.0 down to 0.05)
+with a noise-conditional MLP, scored at its smallest level, ssm = sliced
+score matching, nce = noise-contrastive estimation. torch is needed
 (pip install 'boltz[torch]')."""
 PITFALL_EPILOG = """The target is 0.2 N((-5,-5), I) + 0.8 N((5,5), I); chains start uniform on
 [-8, 8]^2. Langevin driven by the exact score leaves each chain in the basin it
