@@ -53,3 +53,62 @@ def test_dsm_multi_trains_a_noise_conditional_model_scored_at_its_smallest_level
     assert not torch.allclose(model(x), model.energy_at(x, max(DSM_MULTI_SIGMAS)))
     kl = grid_kl(toy.log_density, model, toy.bounds, n=24)
     assert math.isfinite(kl) and kl > 0.0
+
+
+def _negative_variance(metropolis, step_size, seed=0):
+    from boltz.deep.energies import GaussianEnergy
+    from boltz.deep.objectives import ContrastiveDivergence
+
+    g = GaussianEnergy(torch.zeros(1), torch.eye(1))     # N(0, 1)
+    x = torch.randn(4000, 1, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    cd = ContrastiveDivergence(n_steps=10, step_size=step_size, metropolis=metropolis)
+    xn = cd.negatives(g, x, torch.Generator().manual_seed(seed + 1))
+    return float(xn.var())
+
+
+def test_metropolis_cd_chains_keep_the_model_invariant_at_a_large_step():
+    # chains started at exact N(0, 1) samples; unadjusted Langevin at step h tends to
+    # variance 1 / (1 - h / 2) = 1.67 at h = 0.8, MALA keeps 1 (sd of the estimate ~0.03)
+    assert abs(_negative_variance(True, 0.8) - 1.0) < 0.1
+    assert _negative_variance(False, 0.8) > 1.3                # control: the biased chains
+
+
+def test_metropolis_cd_boundaries():
+    from boltz.deep.objectives import ContrastiveDivergence
+
+    for bad in ({"noise_scale": 0.5}, {"clamp": (-1.0, 1.0)}, {"grad_clamp": 1.0}):
+        with pytest.raises(ValueError, match="metropolis"):
+            ContrastiveDivergence(metropolis=True, **bad)
+    with pytest.raises(TypeError, match="metropolis"):
+        ContrastiveDivergence(metropolis="yes")
+    assert ContrastiveDivergence(metropolis=True, persistent=True).metropolis
+
+
+def test_replay_buffer_restarts_from_given_states_and_checks_their_shape():
+    from boltz.deep.buffers import ReplayBuffer
+
+    buf = ReplayBuffer(50, (2,), low=-1.0, high=1.0, reinit_prob=1.0, seed=0)
+    data = torch.full((8, 2), 7.0)                           # outside the noise box
+    _, x = buf.draw(8, restarts=data)
+    torch.testing.assert_close(x, data)
+    _, x = buf.draw(8)                                       # control: noise restarts
+    assert bool((x.abs() <= 1.0).all())
+    with pytest.raises(ValueError, match="restarts"):
+        buf.draw(8, restarts=torch.zeros(7, 2))
+
+
+def test_pcd_restarts_from_data_start_chains_at_the_batch():
+    from boltz.deep.energies import GaussianEnergy
+    from boltz.deep.objectives import ContrastiveDivergence
+
+    g = GaussianEnergy(torch.zeros(2), torch.eye(2))
+    x = torch.full((16, 2), 3.0, dtype=torch.float64)       # far outside the noise box
+    kw = dict(n_steps=1, step_size=1e-6, persistent=True, buffer_size=32, reinit_prob=1.0,
+              init_range=(-1.0, 1.0))
+    near = ContrastiveDivergence(reinit_from="data", **kw).negatives(
+        g, x, torch.Generator().manual_seed(0))
+    assert bool(((near - 3.0).abs() < 0.01).all())
+    far = ContrastiveDivergence(**kw).negatives(g, x, torch.Generator().manual_seed(0))
+    assert bool((far.abs() < 1.01).all())                   # control: the default, noise
+    with pytest.raises(ValueError, match="reinit_from"):
+        ContrastiveDivergence(reinit_from="buffer")

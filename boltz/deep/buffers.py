@@ -107,17 +107,20 @@ class ReplayBuffer(torch.nn.Module):
                        device=device)
         return self.low + (self.high - self.low) * u
 
-    def draw(self, n: int):
+    def draw(self, n: int, restarts=None):
         """Indices and start states for ``n`` chains (a ``reinit_prob`` share restarted).
 
         Entries are drawn uniformly with replacement; each drawn chain is replaced by
-        fresh noise with probability ``reinit_prob``. The buffer itself is unchanged
-        until :meth:`update`.
+        fresh noise (or, given ``restarts``, by the same row of ``restarts``) with
+        probability ``reinit_prob``. The buffer itself is unchanged until :meth:`update`.
 
         Parameters
         ----------
         n : int
             Number of chains.
+        restarts : torch.Tensor, shape (n, *event_shape), optional
+            States the restarted chains start from instead of uniform noise (e.g. a
+            data batch, so restarts begin where the data is).
 
         Returns
         -------
@@ -134,13 +137,17 @@ class ReplayBuffer(torch.nn.Module):
         True
         """
         n = check_positive_int(n, "n")
+        if restarts is not None and tuple(restarts.shape) != (n, *self.event_shape):
+            raise ValueError(f"restarts must have shape ({n}, *{self.event_shape}), "
+                             f"got {tuple(restarts.shape)}")
         dev = self.states.device
         idx = torch.randint(0, self.capacity, (n,), generator=self.generator, device=dev)
         x = self.states[idx].clone()
         restart = torch.rand(n, generator=self.generator, device=dev) < self.reinit_prob
         k = int(restart.sum())
         if k:
-            x[restart] = self.noise(k)
+            x[restart] = (self.noise(k) if restarts is None
+                          else restarts[restart].detach().to(x.dtype))
         return idx, x
 
     def update(self, idx: torch.Tensor, x: torch.Tensor) -> None:

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
-from .._validation import check_array, check_positive_int, check_positive_scalar, check_probability
+from .._validation import (
+    check_array,
+    check_choice,
+    check_positive_int,
+    check_positive_scalar,
+    check_probability,
+)
 from ._utils import NonFiniteEnergyError, TrainingDivergedError, randn
 from .buffers import ReplayBuffer
 from .objective_base import Objective
-from .samplers import energy_and_grad
+from .samplers import energy_and_grad, init, mala_step
 
 __all__ = ["ContrastiveDivergence"]
 
@@ -29,7 +36,10 @@ class ContrastiveDivergence(Objective):
     box (e.g. pixel range), ``grad_clamp=c`` limits each coordinate of the energy
     gradient in a Langevin step to ``[-c, c]`` and ``data_noise=s`` adds
     ``N(0, s^2)`` noise to the data batch (clamped to ``clamp`` too), as in the
-    image-EBM recipes (Du & Mordatch 2019).
+    image-EBM recipes (Du & Mordatch 2019). ``metropolis=True`` makes each
+    Langevin step a MALA step (a Metropolis test on the proposal), so the chains
+    leave the model's density invariant at any step size instead of sampling a
+    wider, step-size-biased one (one more energy evaluation per update).
 
     Parameters
     ----------
@@ -44,7 +54,11 @@ class ContrastiveDivergence(Objective):
     buffer_size : int
         Chains kept in the buffer.
     reinit_prob : float
-        Fraction of chains restarted from noise at each draw.
+        Fraction of chains restarted at each draw.
+    reinit_from : {"noise", "data"}, default "noise"
+        Where restarted chains begin: uniform noise on ``init_range``, or the data
+        points of the batch (the restarts then add no chains stranded in empty
+        regions, and the buffer's share of chains per mode relaxes toward the data's).
     init_range : (float, float), optional
         Range of the uniform noise chains start from (default: the data's).
     clamp : (float, float), optional
@@ -58,6 +72,10 @@ class ContrastiveDivergence(Objective):
     data_noise : float, default 0
         Standard deviation of Gaussian noise added to each data batch before its
         energy is taken (smooths the data distribution of binary-like images).
+    metropolis : bool, default False
+        Metropolis-adjusted Langevin (MALA) chains instead of unadjusted ones; needs
+        ``noise_scale=1`` and no ``clamp`` or ``grad_clamp`` (which would break the
+        proposal density the test uses).
 
     Examples
     --------
@@ -72,9 +90,9 @@ class ContrastiveDivergence(Objective):
 
     def __init__(self, n_steps: int = 20, step_size: float = 0.01, noise_scale: float = 1.0,
                  reg: float = 0.1, persistent: bool = False, buffer_size: int = 10000,
-                 reinit_prob: float = 0.05, init_range=None, clamp=None,
+                 reinit_prob: float = 0.05, reinit_from: str = "noise", init_range=None, clamp=None,
                  max_energy: float = 1e4, grad_clamp: float | None = None,
-                 data_noise: float = 0.0):
+                 data_noise: float = 0.0, metropolis: bool = False):
         super().__init__(max_energy)
         self.n_steps = check_positive_int(n_steps, "n_steps")
         self.grad_clamp = None if grad_clamp is None else check_positive_scalar(
@@ -88,8 +106,17 @@ class ContrastiveDivergence(Objective):
         self.persistent = bool(persistent)
         self.buffer_size = check_positive_int(buffer_size, "buffer_size")
         self.reinit_prob = check_probability(reinit_prob, "reinit_prob")
+        self.reinit_from = check_choice(reinit_from, "reinit_from", ("noise", "data"))
         self.init_range = None if init_range is None else tuple(
             float(v) for v in check_array(init_range, "init_range", shape=(2,)))
+        if not isinstance(metropolis, (bool, np.bool_)):
+            raise TypeError(f"metropolis must be a bool, got {type(metropolis).__name__}")
+        if metropolis and (self.noise_scale != 1.0 or self.clamp is not None
+                           or self.grad_clamp is not None):
+            raise ValueError(
+                "metropolis=True needs noise_scale=1 and no clamp or grad_clamp, got "
+                f"noise_scale={noise_scale}, clamp={clamp}, grad_clamp={grad_clamp}")
+        self.metropolis = bool(metropolis)
         self.buffer: ReplayBuffer | None = None
         if self.persistent:
             self.name = "pcd"
@@ -115,7 +142,7 @@ class ContrastiveDivergence(Objective):
             self.buffer = ReplayBuffer(self.buffer_size, tuple(x.shape[1:]), low=lo, high=hi,
                                        reinit_prob=self.reinit_prob, seed=seed,
                                        dtype=x.dtype, device=x.device)
-        return self.buffer.draw(x.shape[0])
+        return self.buffer.draw(x.shape[0], restarts=x if self.reinit_from == "data" else None)
 
     def negatives(self, model, x, generator=None) -> torch.Tensor:
         """Negative samples for the batch ``x`` (updates the buffer when persistent).
@@ -146,17 +173,9 @@ class ContrastiveDivergence(Objective):
         (torch.Size([8, 2]), 50)
         """
         idx, xn = self._start(x, generator)
-        noise = self.noise_scale * math.sqrt(2.0 * self.step_size)
+        chains = self._mala_chains if self.metropolis else self._langevin_chains
         try:
-            # k gradient evaluations for k steps: the final state's energy is checked by
-            # the loss itself, so its gradient is never computed
-            for t in range(self.n_steps):
-                _, g = energy_and_grad(model, xn, step=t + 1)
-                if self.grad_clamp is not None:
-                    g = g.clamp_(-self.grad_clamp, self.grad_clamp)
-                xn = xn - self.step_size * g + noise * randn(xn.shape, generator, xn)
-                if self.clamp is not None:
-                    xn = xn.clamp_(*self.clamp)
+            xn = chains(model, xn, generator)
         except NonFiniteEnergyError as exc:
             raise TrainingDivergedError(f"{self.name}: negative-sample chains diverged: {exc}") \
                 from exc
@@ -165,6 +184,26 @@ class ContrastiveDivergence(Objective):
         if idx is not None:
             self.buffer.update(idx, xn)
         return xn
+
+    def _langevin_chains(self, model, xn, generator):
+        noise = self.noise_scale * math.sqrt(2.0 * self.step_size)
+        # k gradient evaluations for k steps: the final state's energy is checked by
+        # the loss itself, so its gradient is never computed
+        for t in range(self.n_steps):
+            _, g = energy_and_grad(model, xn, step=t + 1)
+            if self.grad_clamp is not None:
+                g = g.clamp_(-self.grad_clamp, self.grad_clamp)
+            xn = xn - self.step_size * g + noise * randn(xn.shape, generator, xn)
+            if self.clamp is not None:
+                xn = xn.clamp_(*self.clamp)
+        return xn
+
+    def _mala_chains(self, model, x, generator):
+        # k + 1 evaluations: the Metropolis test needs the start's energy and gradient
+        state = init(model, x)
+        for t in range(self.n_steps):
+            state, _ = mala_step(model, state, self.step_size, generator, step=t + 1)
+        return state.x
 
     def forward(self, model, x, generator=None):
         """The CD loss of one batch (draws the negatives with :meth:`negatives`).
