@@ -50,7 +50,7 @@ SCORE_SETTINGS = {"size": 14, "sigma_max": 8.0, "sigma_min": 0.01, "width": 16,
                   "level_log_mean": -0.2, "level_log_std": 0.8,
                   "batch_size": 64, "lr": 2e-3, "ema": 0.999, "sample_steps": 18,
                   "inpaint_levels": 100, "inpaint_steps_per_level": 3,
-                  "inpaint_step_ratio": 0.5}
+                  "inpaint_step_ratio": 0.5, "skip": False, "patch": 1}
 
 #: Conv EBM with persistent short-run Langevin and a replay buffer (Du & Mordatch 2019; the
 #: UvA deep-learning tutorial 8): pixel range [0, 1], chains clamped to it, 5% restarted
@@ -246,7 +246,8 @@ def train_score_model(images, *, seconds: float = 1200.0, max_steps: int | None 
 
     cfg = _settings(SCORE_SETTINGS, overrides)
     with seeded_global_rng(seed):                # the initial weights
-        model = NoiseConditionalScoreNet(channels=1, size=cfg["size"], width=cfg["width"])
+        model = NoiseConditionalScoreNet(channels=1, size=cfg["size"], width=cfg["width"],
+                                         skip=bool(cfg["skip"]), patch=cfg["patch"])
     if device is not None:
         model = model.to(resolve_device(device))
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg["ema"]))
@@ -255,7 +256,8 @@ def train_score_model(images, *, seconds: float = 1200.0, max_steps: int | None 
     log_normal = ((cfg["level_log_mean"], cfg["level_log_std"]) if cfg["level_log_std"] > 0
                   else None)
     dsm = DenoisingScoreMatching([cfg["sigma_max"], cfg["sigma_min"]], continuous=True,
-                                 log_normal=log_normal)
+                                 log_normal=log_normal,
+                                 sigma_data=model.sigma_data if cfg["skip"] else None)
     res = fit_for(model, dsm, resize(images, cfg["size"]), seconds=seconds,
                   max_steps=max_steps, seed=seed, optimizer=opt, progress=progress,
                   batch_size=cfg["batch_size"], device=device)
