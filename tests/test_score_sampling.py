@@ -197,7 +197,7 @@ def test_skip_parameterisation_with_a_silent_network_is_the_gaussian_score():
 
 
 def test_skip_parameterisation_bounds_the_denoiser_error_by_sigma_data():
-    # the same network error e gives a denoised-image error c_out e <= sd e with skip, sigma e without
+    # a network error e gives a denoised-image error c_out e <= sd e with skip, sigma e without
     from boltz.deep.score_models import NoiseConditionalScoreNet
 
     x = torch.zeros(2, 1, 8, 8)
