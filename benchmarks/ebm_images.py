@@ -38,7 +38,7 @@ printed is one JSON object with ``fid_ebm``, ``fid_score_model``, ``fid_rbm``,
 time of training and sampling), ``n_samples``, ``classifier_test_accuracy``,
 ``device``, ``loadavg``.
 
-    python benchmarks/ebm_images.py --quick          # 1 minute per model, 300 samples
+    python benchmarks/ebm_images.py --quick          # 15 s per model, 300 samples
     python benchmarks/ebm_images.py [--minutes 20] [--n-samples 10000] [--jobs 2]
     python benchmarks/ebm_images.py --device cuda    # the torch models on a GPU
 """
@@ -218,7 +218,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--quick", action="store_true",
-                   help="1 minute per model, 300 samples, 200 Gibbs sweeps")
+                   help="15 seconds per model, 300 samples, 100 Gibbs sweeps (a pipeline check)")
     p.add_argument("--minutes", type=float, default=20.0, help="training budget per model")
     p.add_argument("--n-samples", type=int, default=10000, help="samples scored per model")
     p.add_argument("--models", default=",".join(MODELS), help="comma-separated models to run")
@@ -236,7 +236,7 @@ def main(argv=None):
     p.add_argument("--out", default="out/ebm_images/samples.png", help="sample figure")
     args = p.parse_args(argv)
     if args.quick:
-        args.minutes, args.n_samples, args.gibbs_sweeps = 1.0, 300, 200
+        args.minutes, args.n_samples, args.gibbs_sweeps = 0.25, 300, 100
         args.dbm_pretrain_epochs = 1
     args.score_settings = _parse_settings(p, args.score_settings)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
