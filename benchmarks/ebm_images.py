@@ -12,16 +12,17 @@ floor is the same number of training digits scored against the test set.
   trained by DSM on a continuum of noise levels (weights averaged), sampled by
   Heun's method on the probability-flow ODE from ``sigma_max`` noise
   (Karras et al. 2022), ending with a denoising step; ``--score-settings``
-  changes the recipe (e.g. ``size=28,width=32,sigma_max=16`` on a GPU).
-
-Both torch models train on digits area-downsampled to 14x14 (the recipes'
-``size``: a quarter of the compute of 28x28, for the CPU budget); their
-samples are upsampled (nearest neighbour) to 28x28 to be scored, and the table shows
-the floor of training digits sent through the same down- and upsampling.
+  changes the recipe (e.g. ``width=64,sigma_max=16`` on a GPU). It trains on
+  28x28 digits with 2x2 pixel blocks folded into channels (``patch``), so its
+  U-Net costs what a 14x14 one does.
 - ``ebm``: :class:`~boltz.deep.image_energies.ConvImageEnergy` trained by
   persistent short-run Langevin with a replay buffer; the samples are the
   buffer's chains advanced by one more short run (5% of chains restart from noise at
-  each draw during training, none at the end).
+  each draw during training, none at the end). It trains on digits
+  area-downsampled to 14x14 (``EBM_SETTINGS["size"]``, for the CPU budget);
+  its samples are upsampled (nearest neighbour) to 28x28 to be scored, and the
+  table shows the floor of training digits sent through the same down- and
+  upsampling.
 - ``rbm``: ``BernoulliRBM.from_preset("mnist-pcd")`` (500 hidden units) with
   its time budget set to ``--minutes``; samples: 1000 block-Gibbs sweeps from
   the independent-units model, shown as ``E[v | h]``.
@@ -37,7 +38,7 @@ printed is one JSON object with ``fid_ebm``, ``fid_score_model``, ``fid_rbm``,
 time of training and sampling), ``n_samples``, ``classifier_test_accuracy``,
 ``device``, ``loadavg``.
 
-    python benchmarks/ebm_images.py --quick          # 1 minute per model, 300 samples
+    python benchmarks/ebm_images.py --quick          # 15 s per model, 300 samples
     python benchmarks/ebm_images.py [--minutes 20] [--n-samples 10000] [--jobs 2]
     python benchmarks/ebm_images.py --device cuda    # the torch models on a GPU
 """
@@ -217,7 +218,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--quick", action="store_true",
-                   help="1 minute per model, 300 samples, 200 Gibbs sweeps")
+                   help="15 seconds per model, 300 samples, 100 Gibbs sweeps (a pipeline check)")
     p.add_argument("--minutes", type=float, default=20.0, help="training budget per model")
     p.add_argument("--n-samples", type=int, default=10000, help="samples scored per model")
     p.add_argument("--models", default=",".join(MODELS), help="comma-separated models to run")
@@ -235,7 +236,7 @@ def main(argv=None):
     p.add_argument("--out", default="out/ebm_images/samples.png", help="sample figure")
     args = p.parse_args(argv)
     if args.quick:
-        args.minutes, args.n_samples, args.gibbs_sweeps = 1.0, 300, 200
+        args.minutes, args.n_samples, args.gibbs_sweeps = 0.25, 300, 100
         args.dbm_pretrain_epochs = 1
     args.score_settings = _parse_settings(p, args.score_settings)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -268,10 +269,14 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     train = mnist_images("train")[rng.choice(60000, args.n_samples, replace=False)]
     floor = frechet_distance(*feature_statistics(classifier_features(clf, train)), *ref)
-    # the score model's resolution (upsampled to 28 to score)
-    side = args.score_settings.get("size", SCORE_SETTINGS["size"])
-    floor_resized = frechet_distance(
-        *feature_statistics(classifier_features(clf, resize(resize(train, side), 28))), *ref)
+    # the torch models' resolutions (upsampled to 28 to score): floor of digits sent through them
+    from boltz.deep.image_recipes import EBM_SETTINGS
+
+    score_side = args.score_settings.get("size", SCORE_SETTINGS["size"])
+    sides = sorted({score_side * ("score_model" in models),
+                    EBM_SETTINGS["size"] * ("ebm" in models)} - {0, 28})
+    floors_resized = {side: frechet_distance(*feature_statistics(
+        classifier_features(clf, resize(resize(train, side), 28))), *ref) for side in sides}
     results = {}
     if args.jobs == 1:
         for m in models:
@@ -293,15 +298,16 @@ def main(argv=None):
               f"{r['train_seconds']:8.0f} {r['sample_seconds']:9.0f} {r['cpu_seconds']:7.0f}"
               f"  {r['note']}")
     print(f"{'floor':12s} {floor:8.3f} {1.0:9.1f}   (train vs test, {args.n_samples} digits)")
-    print(f"{'floor ' + str(side) + 'px':12s} {floor_resized:8.3f} {floor_resized / floor:9.1f}"
-          f"   (train digits down to {side}x{side} and back up to 28x28, vs test)")
+    for side, floor_resized in floors_resized.items():
+        print(f"{'floor ' + str(side) + 'px':12s} {floor_resized:8.3f} {floor_resized / floor:9.1f}"
+              f"   (train digits down to {side}x{side} and back up to 28x28, vs test)")
     for m, s in scores.items():
         print(f"  {m} classes: " + " ".join(f"{h:.3f}" for h in s["class_histogram"]))
     fig = _figure(results, scores, floor, Path(args.out))
     print(f"wrote {fig}")
     out = {f"fid_{m}": round(s["fid"], 4) for m, s in scores.items()}
     out["fid_floor"] = round(floor, 4)
-    out[f"fid_floor_{side}px"] = round(floor_resized, 4)
+    out.update({f"fid_floor_{side}px": round(v, 4) for side, v in floors_resized.items()})
     out.update({f"class_entropy_{m}": round(s["class_entropy"], 4) for m, s in scores.items()})
     out.update({f"min_class_fraction_{m}": round(s["min_class_fraction"], 4)
                 for m, s in scores.items()})

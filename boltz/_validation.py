@@ -199,3 +199,47 @@ def import_torch(purpose: str):
         raise ImportError(f"{purpose} needs PyTorch, which is not installed; install it with "
                           f"pip install 'boltz[torch]'") from exc
     return torch
+
+
+#: torch device types boltz runs on (tensors, generators and kernels)
+RUNNABLE_DEVICE_TYPES = ("cpu", "cuda")
+#: the device names accepted, for messages
+ACCEPTED_DEVICES = "None or 'cpu' (NumPy), 'cpu-torch', 'cuda', 'cuda:N' or 'auto'"
+
+
+def check_torch_device(device, name: str = "device"):
+    """The ``torch.device`` named by ``device``, if boltz runs on it (torch imported here).
+
+    ``"cpu-torch"`` is the CPU and ``"auto"`` CUDA when torch sees it; device types other
+    than the CPU and CUDA (``"meta"``, ``"mps"``, ...) and CUDA devices torch does not see
+    raise ``ValueError``; anything but a str or a ``torch.device`` raises ``TypeError``.
+
+    Examples
+    --------
+    >>> check_torch_device("cpu-torch")
+    device(type='cpu')
+    """
+    import torch
+
+    if device == "cpu-torch":
+        return torch.device("cpu")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if isinstance(device, torch.device):
+        dev = device
+    elif isinstance(device, str):
+        try:
+            dev = torch.device(device)
+        except RuntimeError as exc:
+            raise ValueError(f"{name} must name a torch device, got {device!r}: {exc}") from None
+    else:
+        raise TypeError(f"{name} must be a str or a torch.device, got {type(device).__name__}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{name}={device!r} asks for CUDA, but torch sees no CUDA device")
+    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"{name}={device!r}: torch sees {torch.cuda.device_count()} CUDA "
+                         f"devices (cuda:0 to cuda:{torch.cuda.device_count() - 1})")
+    if dev.type not in RUNNABLE_DEVICE_TYPES:
+        raise ValueError(f"{name}={device!r} is not a device boltz runs on; expected "
+                         f"{ACCEPTED_DEVICES}")
+    return dev

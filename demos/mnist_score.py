@@ -4,8 +4,9 @@ A noise-conditional score model on MNIST: samples and inpainting
 
 A small conv U-Net learns the score of MNIST convolved with Gaussian noise at
 every level between 8 and 0.01 (denoising score matching on a continuum of
-levels, Song & Ermon 2019; Karras et al. 2022), on digits downsampled to
-14x14 (the recipe's ``size``, for a CPU budget). Heun's method on the
+levels, Song & Ermon 2019; Karras et al. 2022) on 28x28 digits, with 2x2
+pixel blocks folded into channels so that the network costs what a 14x14
+one does (the recipe's ``patch``, for a CPU budget). Heun's method on the
 probability-flow ODE then turns Gaussian noise into digits, and annealed
 Langevin dynamics fills in the missing bottom half of test digits given the
 top half.

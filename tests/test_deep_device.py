@@ -70,3 +70,19 @@ def test_command_line_and_api_agree(device):
         cli_ok = False
         assert f"--device {device!r}" in str(exc)
     assert api_ok == cli_ok
+
+
+@pytest.mark.parametrize("device", REFUSED, ids=str)
+def test_lattice_samplers_refuse_what_the_deep_api_refuses(device):
+    # the torch Ising samplers go through the same check (it once let "meta" through)
+    from boltz.samplers.torch_lattice import resolve_device as lattice_device
+
+    with pytest.raises(ValueError, match="device"):
+        lattice_device(device)
+
+
+def test_lattice_samplers_accept_the_cpu():
+    from boltz.samplers.torch_lattice import resolve_device as lattice_device
+
+    assert lattice_device("cpu") == lattice_device("auto" if not torch.cuda.is_available()
+                                                   else "cpu") == torch.device("cpu")

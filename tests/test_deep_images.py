@@ -269,7 +269,7 @@ def test_recipes_resize_and_stop_at_max_steps():
     assert r["n_steps"] == 2 and pcd.buffer.states.shape == (16, 1, 14, 14)
     assert float(pcd.buffer.states.min()) >= 0.0 and float(pcd.buffer.states.max()) <= 1.0
     s, r = train_score_model(x, seconds=60, max_steps=1, width=4, batch_size=8)
-    assert r["n_steps"] == 1 and s.event_shape == (1, 14, 14)
+    assert r["n_steps"] == 1 and s.event_shape == (1, 28, 28) and s.patch == 2
     with pytest.raises(TypeError, match="unknown settings"):
         train_score_model(x, seconds=1, max_steps=1, widht=4)
 

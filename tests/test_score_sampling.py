@@ -169,3 +169,87 @@ def test_score_recipe_averages_weights_and_samples_in_range():
     filled = inpaint_score_model(last, images, mask, {**r0["settings"], "inpaint_levels": 4,
                                                       "inpaint_steps_per_level": 1}, seed=0)
     assert torch.equal(filled[..., :4, :], images[..., :4, :].clamp(0, 1))
+
+
+def _zero_output(net):
+    torch.nn.init.zeros_(net.out.weight)
+    torch.nn.init.zeros_(net.out.bias)
+    return net
+
+
+def test_skip_parameterisation_with_a_silent_network_is_the_gaussian_score():
+    # With net = 0, D(x) = c_skip x, so s = (c_skip - 1) x / sigma^2 = -x / (sigma^2 + sd^2):
+    # the exact score of N(0, sd^2) data convolved with N(0, sigma^2).
+    from boltz.deep.score_models import NoiseConditionalScoreNet
+
+    torch.manual_seed(0)
+    x = torch.randn(4, 1, 8, 8)
+    sigma = torch.tensor([0.01, 0.3, 2.0, 8.0])
+    sd = 0.4
+    with torch.no_grad():
+        got = _zero_output(NoiseConditionalScoreNet(size=8, width=4, sigma_data=sd,
+                                                    skip=True)).score_at(x, sigma)
+        control = _zero_output(NoiseConditionalScoreNet(size=8, width=4, sigma_data=sd,
+                                                        skip=False)).score_at(x, sigma)
+    exact = -x / (sigma**2 + sd**2)[:, None, None, None]
+    torch.testing.assert_close(got, exact, rtol=1e-5, atol=1e-6)
+    assert torch.all(control == 0) and not torch.allclose(control, exact)
+
+
+def test_skip_parameterisation_bounds_the_denoiser_error_by_sigma_data():
+    # a network error e gives a denoised-image error c_out e <= sd e with skip, sigma e without
+    from boltz.deep.score_models import NoiseConditionalScoreNet
+
+    x = torch.zeros(2, 1, 8, 8)
+    sigma = torch.tensor([8.0, 8.0])
+    errs = {}
+    for skip in (True, False):
+        net = _zero_output(NoiseConditionalScoreNet(size=8, width=4, sigma_data=0.5, skip=skip))
+        with torch.no_grad():
+            net.out.bias.fill_(1.0)           # network output 1 everywhere
+            denoised = x + sigma[:, None, None, None] ** 2 * net.score_at(x, sigma)
+        errs[skip] = float(denoised.abs().max())
+    assert errs[True] <= 0.5 and errs[False] == pytest.approx(8.0)
+
+
+def test_dsm_sigma_data_weights_each_level_as_karras():
+    from boltz.deep.score_models import NoiseConditionalScoreNet
+
+    torch.manual_seed(0)
+    net = NoiseConditionalScoreNet(size=8, width=4, skip=True)
+    x = torch.rand(16, 1, 8, 8)
+    for sigma in (0.05, 2.0):
+        plain = DenoisingScoreMatching([sigma, sigma / 2], continuous=True)
+        plain.sigmas = (sigma,)                 # one level: the weight is a constant
+        weighted = DenoisingScoreMatching([sigma, sigma / 2], continuous=True, sigma_data=0.5)
+        weighted.sigmas = (sigma,)
+        a, _ = plain(net, x, torch.Generator().manual_seed(3))
+        b, _ = weighted(net, x, torch.Generator().manual_seed(3))
+        assert b.item() == pytest.approx(a.item() * (1 + (sigma / 0.5) ** 2), rel=1e-5)
+
+
+def test_skip_and_sigma_data_validate():
+    from boltz.deep.score_models import NoiseConditionalScoreNet
+
+    with pytest.raises(TypeError, match="skip"):
+        NoiseConditionalScoreNet(size=8, width=4, skip="yes")
+    with pytest.raises(ValueError, match="sigma_data"):
+        DenoisingScoreMatching([1.0, 0.1], continuous=True, sigma_data=0.0)
+
+
+def test_patch_folds_each_block_into_channels_and_back():
+    # output channel k of the last conv lands at offset (k // 2, k % 2) of every 2x2 block
+    from boltz.deep.score_models import NoiseConditionalScoreNet
+
+    net = _zero_output(NoiseConditionalScoreNet(size=8, width=4, patch=2))
+    with torch.no_grad():
+        net.out.bias.copy_(torch.tensor([1.0, 2.0, 3.0, 4.0]))
+        s = net.score_at(torch.rand(2, 1, 8, 8), 1.0)
+    block = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    torch.testing.assert_close(s[0, 0], block.repeat(4, 4))
+    assert not torch.equal(s[0, 0], block.T.repeat(4, 4))      # control: the transposed layout
+    assert net.inp.in_channels == 4 and net.event_shape == (1, 8, 8)
+    with pytest.raises(ValueError, match="patch"):
+        NoiseConditionalScoreNet(size=10, width=4, patch=4)
+    with pytest.raises(ValueError, match="patch"):
+        NoiseConditionalScoreNet(size=9, width=4, patch=2)

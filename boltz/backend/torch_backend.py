@@ -1,7 +1,7 @@
 """The torch backend: the primitives of :mod:`boltz.backend` as torch tensor operations.
 
-Runs on any torch device (``"cuda"``, ``"mps"``, or ``"cpu-torch"``: torch on
-the CPU, mostly for testing). Products are float32; AIS increments float64.
+Runs on CUDA (``"cuda"``, ``"cuda:N"``) or, as ``"cpu-torch"``, with torch on
+the CPU (mostly for testing). Products are float32; AIS increments float64.
 Random numbers come from a ``torch.Generator`` on the device (the *stream*),
 seeded from the caller's NumPy generator: the same seed on the same device gives
 the same result, but a torch run and a NumPy run draw different numbers.
@@ -25,45 +25,24 @@ import numbers
 import numpy as np
 import torch
 
+from .._validation import check_torch_device
+
 __all__ = ["TorchBackend", "torch_device", "make_generator"]
 
 
-#: torch device types the samplers and trainers run on (tensors, generators and kernels)
-_RUNNABLE = ("cpu", "cuda")
-#: the device names accepted, for messages
-ACCEPTED_DEVICES = "None or 'cpu' (NumPy), 'cpu-torch', 'cuda', 'cuda:N' or 'auto'"
 
 
 def torch_device(device) -> torch.device:
     """The torch device named by ``device`` (``"cpu-torch"``: the CPU; ``"auto"``: CUDA if any).
+
+    The check is :func:`boltz._validation.check_torch_device`'s (CPU and CUDA only).
 
     Examples
     --------
     >>> torch_device("cpu-torch")
     device(type='cpu')
     """
-    if device == "cpu-torch":
-        return torch.device("cpu")
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if isinstance(device, torch.device):
-        dev = device
-    elif isinstance(device, str):
-        try:
-            dev = torch.device(device)
-        except RuntimeError as exc:
-            raise ValueError(f"device must name a torch device, got {device!r}: {exc}") from None
-    else:
-        raise TypeError(f"device must be a str or a torch.device, got {type(device).__name__}")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} asks for CUDA, but torch sees no CUDA device")
-    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
-        raise ValueError(f"device={device!r}: torch sees {torch.cuda.device_count()} CUDA "
-                         f"devices (cuda:0 to cuda:{torch.cuda.device_count() - 1})")
-    if dev.type not in _RUNNABLE:
-        raise ValueError(f"device={device!r} is not a device boltz runs on; expected "
-                         f"{ACCEPTED_DEVICES}")
-    return dev
+    return check_torch_device(device)
 
 
 def make_generator(seed=None, device=None) -> torch.Generator:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._validation import check_array, check_positive_int
+from .._validation import check_array, check_positive_int, check_positive_scalar
 from ._utils import randn
 from .objective_base import Objective, _energy_grad, _flat
 
@@ -107,6 +107,11 @@ class DenoisingScoreMatching(Objective):
         With ``continuous``: draw ``log sigma`` from a normal with this mean and
         standard deviation instead, clipped to the range (the level distribution
         of Karras et al. 2022, which concentrates training where denoising is hard).
+    sigma_data : float, optional
+        Weight each sample's loss by ``(sigma^2 + sigma_data^2) / sigma_data^2``
+        (the loss weight of Karras et al. 2022, Eq. 8, written for the score): with a
+        model parameterised as theirs (``NoiseConditionalScoreNet(skip=True)``) the
+        network's own error then weighs the same at every level. Default: no weight.
 
     Examples
     --------
@@ -122,7 +127,7 @@ class DenoisingScoreMatching(Objective):
     name = "dsm"
 
     def __init__(self, sigma=0.1, max_energy: float = 1e4, continuous: bool = False,
-                 log_normal=None):
+                 log_normal=None, sigma_data=None):
         super().__init__(max_energy)
         sig = np.atleast_1d(check_array(sigma, "sigma", ndim=(0, 1)))
         if np.any(sig <= 0):
@@ -140,6 +145,8 @@ class DenoisingScoreMatching(Objective):
                 raise ValueError(f"log_normal needs continuous=True and a positive standard "
                                  f"deviation, got {log_normal!r}")
             self.log_normal = (mean, std)
+        self.sigma_data = (None if sigma_data is None
+                           else check_positive_scalar(sigma_data, "sigma_data"))
 
     def forward(self, model, x, generator=None):
         """The denoising score-matching loss of one batch.
@@ -211,7 +218,10 @@ class DenoisingScoreMatching(Objective):
             _, e, g = _energy_grad(model, x_noisy, energy_fn=energy_fn)
         # score s = -g; residual sigma * s + z
         r = _flat(z - sigma.reshape(s_shape) * g)
-        loss = 0.5 * r.square().sum(1).mean()
+        per_sample = r.square().sum(1)
+        if self.sigma_data is not None:
+            per_sample = per_sample * (1.0 + (sigma / self.sigma_data).square())
+        loss = 0.5 * per_sample.mean()
         self._check(loss, *(() if e is None else (e,)))
         return loss, {}
 

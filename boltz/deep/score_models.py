@@ -236,6 +236,21 @@ class NoiseConditionalScoreNet(ScoreModule):
     sigma_data : float, default 0.5
         Assumed data scale: the input is multiplied by ``1 / sqrt(sigma^2 +
         sigma_data^2)`` so the network sees unit-scale inputs at every level.
+    skip : bool, default False
+        Parameterise the denoiser as ``D(x) = c_skip x + c_out net(x)`` with
+        ``c_skip = sigma_data^2 / (sigma^2 + sigma_data^2)`` and ``c_out =
+        sigma sigma_data / sqrt(sigma^2 + sigma_data^2)`` (Karras et al. 2022,
+        Eq. 7) and return the score ``(D(x) - x) / sigma^2``. Without it the
+        network predicts the noise (``s = net / sigma``), so at large ``sigma``
+        an error in the network is multiplied by ``sigma`` in the denoised
+        image; with it by at most ``sigma_data``. Train it with
+        ``DenoisingScoreMatching(sigma_data=...)`` so every level weighs alike.
+    patch : int, default 1
+        Fold each ``patch x patch`` block of pixels into channels first
+        (``PixelUnshuffle``) and unfold at the end: the U-Net runs at
+        ``size / patch`` with ``channels patch^2`` input channels, so a 28x28
+        model costs about what a 14x14 one does yet keeps every pixel (unlike
+        training on downsampled images). ``size`` must be a multiple of it.
 
     Examples
     --------
@@ -245,18 +260,24 @@ class NoiseConditionalScoreNet(ScoreModule):
     """
 
     def __init__(self, channels: int = 1, size: int = 28, width: int = 16,
-                 sigma_data: float = 0.5):
+                 sigma_data: float = 0.5, skip: bool = False, patch: int = 1):
         super().__init__()
         c = check_positive_int(channels, "channels")
         s = check_positive_int(size, "size")
         w = check_positive_int(width, "width")
-        if s < 4:
-            raise ValueError(f"size must be at least 4, got {s}")
+        p = check_positive_int(patch, "patch")
+        if s % p or s // p < 4:
+            raise ValueError(f"size must be a multiple of patch with size / patch at least 4, "
+                             f"got size={s}, patch={p}")
         self.event_shape = (c, s, s)
+        self.patch = p
         self.sigma_data = check_positive_scalar(sigma_data, "sigma_data")
+        if not isinstance(skip, (bool, np.bool_)):
+            raise TypeError(f"skip must be a bool, got {type(skip).__name__}")
+        self.skip = bool(skip)
         e = 4 * w
         self.embed = nn.Sequential(nn.Linear(1, e), nn.SiLU(), nn.Linear(e, e))
-        self.inp = nn.Conv2d(c, w, 3, padding=1)
+        self.inp = nn.Conv2d(c * p * p, w, 3, padding=1)
         self.b1 = _Block(w, w, e)
         self.d1 = _Block(w, 2 * w, e, stride=2)
         self.b2 = _Block(2 * w, 2 * w, e)
@@ -264,7 +285,7 @@ class NoiseConditionalScoreNet(ScoreModule):
         self.b3 = _Block(2 * w, 2 * w, e)
         self.u2 = _Block(2 * w, 2 * w, e)
         self.u1 = _Block(2 * w, w, e)
-        self.out = nn.Conv2d(w, c, 3, padding=1)
+        self.out = nn.Conv2d(w, c * p * p, 3, padding=1)
 
     def score_at(self, x, sigma):
         """Score at level(s) ``sigma`` (scalar or ``(n,)``).
@@ -291,13 +312,19 @@ class NoiseConditionalScoreNet(ScoreModule):
         emb = self.embed(torch.log(sig)[:, None])
         # input scaled to unit variance at every level (c_in of Karras et al. 2022, Eq. 7)
         c_in = torch.rsqrt(sig**2 + self.sigma_data**2)[:, None, None, None]
-        h1 = self.b1(self.inp(c_in * x), emb)                # size
-        h2 = self.b2(self.d1(h1, emb), emb)                  # size / 2
-        h3 = self.b3(self.d2(h2, emb), emb)                  # size / 4
+        h1 = self.b1(self.inp(nn.functional.pixel_unshuffle(c_in * x, self.patch)), emb)
+        h2 = self.b2(self.d1(h1, emb), emb)                  # size / (2 patch)
+        h3 = self.b3(self.d2(h2, emb), emb)                  # size / (4 patch)
         up = nn.functional.interpolate
         g2 = self.u2(up(h3, size=h2.shape[-2:]) + h2, emb)
         g1 = self.u1(up(g2, size=h1.shape[-2:]), emb) + h1
-        return self.out(g1) / sig[:, None, None, None]
+        out, sig4 = nn.functional.pixel_shuffle(self.out(g1), self.patch), sig[:, None, None, None]
+        if not self.skip:
+            return out / sig4
+        # score of D = c_skip x + c_out F: (D - x) / sigma^2
+        #   = -x / (sigma^2 + sd^2) + sd F / (sigma sqrt(sigma^2 + sd^2))
+        sd = self.sigma_data
+        return (sd * c_in * out / sig4) - c_in.square() * x
 
     def forward(self, x):
         """The score at the smallest training level is not defined here: use :meth:`score_at`.

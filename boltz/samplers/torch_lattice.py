@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validation import check_choice, check_rng
+from .._validation import check_choice, check_rng, check_torch_device
 from ._base import ChainState, check_betas, check_sweeps, initial_spins
 
 __all__ = ["torch_checkerboard", "TorchLatticeAlgorithm", "resolve_device", "colour_tables",
@@ -59,22 +59,17 @@ class TorchLatticeAlgorithm(NamedTuple):
 
 
 def resolve_device(device):
-    """A ``torch.device`` from a name (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"auto"``)."""
-    import torch
+    """A ``torch.device`` from a name (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"auto"``).
 
-    if isinstance(device, torch.device):
-        return device
-    if not isinstance(device, str):
-        raise TypeError(f"device must be a str or a torch.device, got {type(device).__name__}")
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"device must name a torch device, got {device!r}: {exc}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} was asked for, but CUDA is not available")
-    return dev
+    The check is :func:`boltz._validation.check_torch_device`'s: ``"meta"``,
+    ``"mps"`` and other devices boltz does not run on raise ``ValueError``.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    return check_torch_device(device)
 
 
 def _check_dtype(dtype):
