@@ -137,7 +137,7 @@ def test_torch_bad_input():
     with pytest.raises(ValueError, match="algorithm must be"):
         simulate(IsingLattice(4), "wolff", n_sweeps=2, device="cpu")
     if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="CUDA is not available"):
+        with pytest.raises(ValueError, match="torch sees no CUDA device"):
             torch_checkerboard(IsingLattice(4), device="cuda")
 
 
