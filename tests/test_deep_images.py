@@ -10,6 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from _score_helpers import GaussianScore  # noqa: E402
+
 from boltz.deep.objectives import DenoisingScoreMatching  # noqa: E402
 from boltz.deep.sample_quality import (  # noqa: E402
     CLASSIFIER_CONFIG,
@@ -138,20 +140,6 @@ def test_classifier_cache_is_keyed_by_config_and_loaded_weights_only(tmp_path):
 # ---------------------------------------------------------------- score model
 
 
-class _GaussianScore(ScoreModule):
-    """Exact score of N(mean, var) data convolved with N(0, sigma^2): -(x - m) / (var + s^2)."""
-
-    def __init__(self, mean, var, dim=1):
-        super().__init__()
-        self.event_shape = (dim,)
-        self.register_buffer("mean", torch.tensor(float(mean), dtype=torch.float64))
-        self.var = float(var)
-
-    def score_at(self, x, sigma):
-        s = torch.as_tensor(sigma, dtype=x.dtype).reshape(-1, *([1] * (x.ndim - 1)))
-        return -(x - self.mean) / (self.var + s**2)
-
-
 class _LinearScore(ScoreModule):
     """``s(x, sigma) = -a x``: one parameter, for the DSM gradient check."""
 
@@ -215,7 +203,7 @@ def test_annealed_langevin_with_the_exact_score_recovers_mean_and_variance():
     20,000 chains match that mean and variance within 4 standard errors, and a control
     (the data variance scaled by 1.1) is rejected."""
     m, v = 1.5, 0.5
-    model = _GaussianScore(m, v)
+    model = GaussianScore(m, v)
     sigmas, eps = [1.0, 0.3, 0.1], 0.05
     n = 20000
     x = sample_annealed(model, n, sigmas, steps_per_level=150, step_scale=eps, seed=0,

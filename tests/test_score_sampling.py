@@ -12,25 +12,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from _score_helpers import GaussianScore  # noqa: E402
+
 from boltz.deep.objectives import DenoisingScoreMatching  # noqa: E402
-from boltz.deep.score_models import ScoreModule  # noqa: E402
 from boltz.deep.score_sampling import karras_sigmas, sample_probability_flow  # noqa: E402
-
-
-class _GaussianScore(ScoreModule):
-    """Exact score of N(mean, var) data convolved with N(0, sigma^2)."""
-
-    def __init__(self, mean, var, dim=1):
-        super().__init__()
-        self.event_shape = (dim,)
-        self.register_buffer("mean", torch.tensor(float(mean), dtype=torch.float64))
-        self.var = float(var)
-        self.seen = []
-
-    def score_at(self, x, sigma):
-        s = torch.as_tensor(sigma, dtype=x.dtype).reshape(-1, *([1] * (x.ndim - 1)))
-        self.seen.append(torch.as_tensor(sigma).detach().reshape(-1).clone())
-        return -(x - self.mean) / (self.var + s**2)
 
 
 def _exact_flow(x0, m, v, s_max, s_min):
@@ -58,7 +43,7 @@ def test_probability_flow_follows_the_exact_gaussian_map_at_second_order():
     scale = float((exact - m).abs().max())
 
     def error(n_steps, var=v):
-        out = sample_probability_flow(_GaussianScore(m, var), 500, sigma_max=s_max,
+        out = sample_probability_flow(GaussianScore(m, var), 500, sigma_max=s_max,
                                       sigma_min=s_min, n_steps=n_steps, init=x0, clamp=None)
         return float((out - exact).abs().max()) / scale
     e40, e80 = error(40), error(80)
@@ -71,7 +56,7 @@ def test_probability_flow_from_noise_samples_the_gaussian_within_error_bars():
     (the start is not centred on m); 20,000 samples match within 4 standard errors and a
     control variance 10% larger is rejected."""
     m, v, s_max, s_min, n = 1.5, 0.5, 30.0, 0.01, 20000
-    x = sample_probability_flow(_GaussianScore(m, v), n, sigma_max=s_max, sigma_min=s_min,
+    x = sample_probability_flow(GaussianScore(m, v), n, sigma_max=s_max, sigma_min=s_min,
                                 n_steps=40, seed=0, clamp=None, batch_size=5000)
     k = math.sqrt((v + s_min**2) / (v + s_max**2)) * v / (v + s_min**2)
     mean_exact, var_exact = m * (1 - k), k**2 * s_max**2
@@ -82,7 +67,7 @@ def test_probability_flow_from_noise_samples_the_gaussian_within_error_bars():
 
 
 def test_probability_flow_is_seeded_and_validates():
-    model = _GaussianScore(0.0, 1.0, dim=3)
+    model = GaussianScore(0.0, 1.0, dim=3)
     a = sample_probability_flow(model, 7, sigma_max=5.0, n_steps=4, seed=3, batch_size=3)
     b = sample_probability_flow(model, 7, sigma_max=5.0, n_steps=4, seed=3)
     assert a.shape == (7, 3) and torch.equal(a, b)
@@ -97,7 +82,7 @@ def test_continuous_dsm_draws_log_uniform_levels_with_a_control():
     """The levels seen by the model are log-uniform on [0.01, 10] (Kolmogorov-Smirnov at
     the 0.1% level); the discrete two-level objective is rejected by the same test."""
     def levels(continuous):
-        model = _GaussianScore(0.0, 1.0)
+        model = GaussianScore(0.0, 1.0)
         dsm = DenoisingScoreMatching([10.0, 0.01], continuous=continuous)
         dsm(model, torch.zeros(4000, 1, dtype=torch.float64), torch.Generator().manual_seed(0))
         return np.sort(torch.cat(model.seen).numpy())
@@ -125,7 +110,7 @@ def test_log_normal_levels_match_their_moments_and_stay_in_range():
     """log sigma ~ N(-1.2, 1.2^2) clipped to [log 0.01, log 50]: the clip removes 0.005% of
     the mass, so the mean and variance of log sigma match within 4 standard errors; a
     control with mean -1.0 is rejected."""
-    model = _GaussianScore(0.0, 1.0)
+    model = GaussianScore(0.0, 1.0)
     dsm = DenoisingScoreMatching([50.0, 0.01], continuous=True, log_normal=(-1.2, 1.2))
     n = 20000
     dsm(model, torch.zeros(n, 1, dtype=torch.float64), torch.Generator().manual_seed(0))
